@@ -1,0 +1,354 @@
+"""Command line over the ledger library: ``python -m shipments COMMAND``.
+
+Every command opens the database named by ``--database-url`` or ``LEDGER_DATABASE_URL``, upgrades
+and seeds it if needed, and calls the same functions the dashboard calls. Exit status: 0 on
+success, 2 on refused input (the reason on stderr, naming the field and the rule), 1 when the
+database cannot be used.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import os
+import sys
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any, TextIO
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
+
+from shipments import csvio
+from shipments.db import current_revision, database_url, make_engine, session_scope
+from shipments.errors import DuplicateShipment, InvalidInput, LedgerError
+from shipments.ledger import (
+    correct_shipment,
+    append_shipment,
+    current_shipments,
+    iter_current_shipments,
+    ledger_totals,
+    retract_shipment,
+    shipment_history,
+)
+from shipments.models import (
+    DATE_MEANINGS,
+    SOURCE_KINDS,
+    ShipmentCorrection,
+    ShipmentCreate,
+    ShipmentPublic,
+    format_tonnes,
+    parse,
+)
+from shipments.seed import prepare_database
+
+FLAGS = {
+    "event_date": "--date",
+    "date_means": "--date-means",
+    "donor": "--donor",
+    "recipient": "--recipient",
+    "cargo": "--cargo",
+    "cargo_description": "--cargo-description",
+    "tonnes": "--tonnes",
+    "note": "--note",
+    "reason": "--reason",
+    "by": "--by",
+    "url": "--source-url",
+    "title": "--source-title",
+    "publisher": "--publisher",
+    "kind": "--source-kind",
+    "published_date": "--source-date",
+    "shipment": "--confirm-duplicate",
+}
+
+
+def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None) -> int:
+    """Run one command and return its exit status."""
+    out = stdout or sys.stdout
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        engine = make_engine(args.database_url)
+        seeded = prepare_database(engine)
+        try:
+            status: int = args.run(args, engine, out, seeded)
+        finally:
+            engine.dispose()
+        return status
+    except DuplicateShipment as exc:
+        _report(exc)
+        print("Pass --confirm-duplicate to record it anyway.", file=sys.stderr)
+        return 2
+    except InvalidInput as exc:
+        _report(exc)
+        return 2
+    except LedgerError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except SQLAlchemyError as exc:
+        url = make_url(database_url(args.database_url)).render_as_string(hide_password=True)
+        print(f"error: cannot use the database at {url}: {exc.__class__.__name__}: {exc}",
+              file=sys.stderr)
+        return 1
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Build the argument parser for every command."""
+    parser = argparse.ArgumentParser(
+        prog="python -m shipments",
+        description="Record aid shipments, correct or retract them, and export the ledger.",
+    )
+    parser.add_argument(
+        "--database-url",
+        help="SQLAlchemy URL of the ledger (default: $LEDGER_DATABASE_URL or data/ledger.db)",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    init = commands.add_parser("init", help="create or upgrade the database and seed it if empty")
+    init.set_defaults(run=_init)
+
+    add = commands.add_parser("add", help="record a new shipment")
+    _fact_options(add, required=True)
+    _source_options(add, required=True)
+    add.add_argument("--confirm-duplicate", action="store_true",
+                     help="record it even if it matches a current shipment")
+    _by_option(add)
+    add.set_defaults(run=_add)
+
+    listing = commands.add_parser("list", help="show the current ledger, or as it stood at a moment")
+    _as_of_option(listing)
+    listing.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    listing.set_defaults(run=_list)
+
+    history = commands.add_parser("history", help="show every revision of one shipment")
+    history.add_argument("id", type=int, help="shipment id")
+    history.set_defaults(run=_history)
+
+    correct = commands.add_parser("correct", help="record a correction as a new revision")
+    correct.add_argument("id", type=int, help="shipment id")
+    _fact_options(correct, required=False)
+    _source_options(correct, required=False)
+    correct.add_argument("--reason", required=True, help="why the correction is made")
+    correct.add_argument("--confirm-duplicate", action="store_true",
+                         help="record it even if the result matches another current shipment")
+    _by_option(correct)
+    correct.set_defaults(run=_correct)
+
+    retract = commands.add_parser("retract", help="withdraw a shipment, keeping its history")
+    retract.add_argument("id", type=int, help="shipment id")
+    retract.add_argument("--reason", required=True, help="why the shipment is withdrawn")
+    _by_option(retract)
+    retract.set_defaults(run=_retract)
+
+    export = commands.add_parser("export", help="write the current ledger as CSV (streamed)")
+    export.add_argument("--output", "-o", help="file to write (default: standard output)")
+    _as_of_option(export)
+    export.set_defaults(run=_export)
+    return parser
+
+
+def _fact_options(parser: argparse.ArgumentParser, *, required: bool) -> None:
+    parser.add_argument("--date", required=required, help="event date, YYYY-MM-DD")
+    parser.add_argument("--date-means", required=required, choices=DATE_MEANINGS,
+                        help="whether the date is when the cargo was sent or received")
+    parser.add_argument("--donor", required=required)
+    parser.add_argument("--recipient", required=required)
+    parser.add_argument("--cargo", required=required, help="cargo category, e.g. medicine")
+    parser.add_argument("--cargo-description")
+    parser.add_argument("--tonnes", required=required,
+                        help="mass in metric tonnes, at most 3 decimals")
+    parser.add_argument("--note")
+
+
+def _source_options(parser: argparse.ArgumentParser, *, required: bool) -> None:
+    parser.add_argument("--source-url", required=required, help="http(s) address of the source")
+    parser.add_argument("--source-title", required=required)
+    parser.add_argument("--publisher", required=required)
+    parser.add_argument("--source-kind", choices=SOURCE_KINDS, default="press")
+    parser.add_argument("--source-date", help="the source's publication date, YYYY-MM-DD")
+
+
+def _by_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--by", default=None,
+                        help="who records this (default: $LEDGER_EDITOR or the system user)")
+
+
+def _as_of_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--as-of", type=_timestamp, metavar="TIMESTAMP",
+                        help="ISO 8601 moment, e.g. 2026-01-31T12:00:00Z (no zone means UTC)")
+
+
+def _timestamp(text: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"must be an ISO 8601 timestamp such as 2026-01-31T12:00:00Z (got {text!r})"
+        ) from None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def _actor(args: argparse.Namespace) -> str:
+    if args.by is not None:
+        return str(args.by)
+    from_env = os.environ.get("LEDGER_EDITOR")
+    if from_env:
+        return from_env
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return ""
+
+
+def _source_from(args: argparse.Namespace) -> dict[str, Any] | None:
+    given = [args.source_url, args.source_title, args.publisher, args.source_date]
+    if all(value is None for value in given):
+        return None
+    return {
+        "url": args.source_url,
+        "title": args.source_title,
+        "publisher": args.publisher,
+        "kind": args.source_kind,
+        "published_date": args.source_date,
+    }
+
+
+def _facts_from(args: argparse.Namespace) -> dict[str, Any]:
+    facts = {
+        "event_date": args.date,
+        "date_means": args.date_means,
+        "donor": args.donor,
+        "recipient": args.recipient,
+        "cargo": args.cargo,
+        "cargo_description": args.cargo_description,
+        "tonnes": args.tonnes,
+        "note": args.note,
+    }
+    return {name: value for name, value in facts.items() if value is not None}
+
+
+def _init(args: argparse.Namespace, engine: Any, out: TextIO, seeded: int) -> int:
+    url = make_url(database_url(args.database_url)).render_as_string(hide_password=True)
+    with session_scope(engine) as session:
+        totals = ledger_totals(session=session)
+    print(f"database: {url} (schema revision {current_revision(engine)})", file=out)
+    if seeded:
+        print(f"seeded {seeded} shipments from data/seed", file=out)
+    else:
+        print("already initialised: nothing added", file=out)
+    print(f"ledger: {totals.shipments} shipments, {format_tonnes(totals.mass_kg)} t", file=out)
+    return 0
+
+
+def _add(args: argparse.Namespace, engine: Any, out: TextIO, _seeded: int) -> int:
+    data = _facts_from(args)
+    source = _source_from(args)
+    data["sources"] = [source] if source else []
+    shipment_in = parse(ShipmentCreate, data)
+    with session_scope(engine) as session:
+        shipment = append_shipment(session=session, shipment_in=shipment_in, by=_actor(args),
+                                   confirm_duplicate=args.confirm_duplicate)
+    print(f"added shipment {shipment.id}: {_describe(shipment)}", file=out)
+    return 0
+
+
+def _correct(args: argparse.Namespace, engine: Any, out: TextIO, _seeded: int) -> int:
+    data: dict[str, Any] = _facts_from(args)
+    source = _source_from(args)
+    data["add_sources"] = [source] if source else []
+    data["reason"] = args.reason
+    correction_in = parse(ShipmentCorrection, data)
+    with session_scope(engine) as session:
+        shipment = correct_shipment(session=session, shipment_id=args.id,
+                                    correction_in=correction_in, by=_actor(args),
+                                    confirm_duplicate=args.confirm_duplicate)
+    print(f"corrected shipment {shipment.id} (revision {shipment.revision}): "
+          f"{_describe(shipment)}", file=out)
+    return 0
+
+
+def _retract(args: argparse.Namespace, engine: Any, out: TextIO, _seeded: int) -> int:
+    with session_scope(engine) as session:
+        revision = retract_shipment(session=session, shipment_id=args.id, reason=args.reason,
+                                    by=_actor(args))
+    print(f"retracted shipment {revision.id} (revision {revision.revision}): {revision.reason}",
+          file=out)
+    return 0
+
+
+def _list(args: argparse.Namespace, engine: Any, out: TextIO, _seeded: int) -> int:
+    with session_scope(engine) as session:
+        shipments = current_shipments(session=session, as_of=args.as_of)
+        totals = ledger_totals(session=session, as_of=args.as_of)
+    if args.format == "csv":
+        csvio.write_csv(csvio.shipment_rows(shipments), out)
+    elif args.format == "json":
+        json.dump([json.loads(s.model_dump_json()) for s in shipments], out, indent=2)
+        print(file=out)
+    else:
+        header = ("id", "rev", "date", "means", "donor", "recipient", "cargo", "tonnes")
+        rows = [
+            (str(s.id), str(s.revision), s.event_date.isoformat(), s.date_means, s.donor,
+             s.recipient, s.cargo, format_tonnes(s.mass_kg))
+            for s in shipments
+        ]
+        _table(header, rows, out, right={0, 1, 7})
+        moment = f" as of {args.as_of.isoformat()}" if args.as_of else ""
+        print(f"{totals.shipments} shipments, {format_tonnes(totals.mass_kg)} t{moment}", file=out)
+    return 0
+
+
+def _history(args: argparse.Namespace, engine: Any, out: TextIO, _seeded: int) -> int:
+    with session_scope(engine) as session:
+        revisions = shipment_history(session=session, shipment_id=args.id)
+    print(f"shipment {args.id}: {len(revisions)} revision(s)", file=out)
+    for r in revisions:
+        print(f"  revision {r.revision} {r.action} at {r.recorded_at.isoformat()} "
+              f"by {r.recorded_by}", file=out)
+        if r.reason:
+            print(f"    reason: {r.reason}", file=out)
+        print(f"    {_describe(r)}", file=out)
+        for source in r.sources:
+            print(f"    source: {source.publisher}, {source.title} <{source.url}>", file=out)
+    return 0
+
+
+def _export(args: argparse.Namespace, engine: Any, out: TextIO, _seeded: int) -> int:
+    with session_scope(engine) as session:
+        rows = csvio.shipment_rows(iter_current_shipments(session=session, as_of=args.as_of))
+        if args.output:
+            with open(args.output, "w", newline="", encoding="utf-8") as handle:
+                count = csvio.write_csv(rows, handle)
+            print(f"wrote {count} shipments to {args.output}", file=sys.stderr)
+        else:
+            csvio.write_csv(rows, out)
+    return 0
+
+
+def _describe(s: ShipmentPublic) -> str:
+    return (f"{s.event_date.isoformat()} ({s.date_means}) {s.donor} -> {s.recipient}, "
+            f"{s.cargo}, {format_tonnes(s.mass_kg)} t")
+
+
+def _table(header: Sequence[str], rows: list[tuple[str, ...]], out: TextIO,
+           *, right: set[int]) -> None:
+    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h)
+              for i, h in enumerate(header)]
+
+    def line(cells: Sequence[str]) -> str:
+        return "  ".join(c.rjust(w) if i in right else c.ljust(w)
+                         for i, (c, w) in enumerate(zip(cells, widths, strict=True))).rstrip()
+
+    print(line(header), file=out)
+    for row in rows:
+        print(line(row), file=out)
+
+
+def _report(exc: InvalidInput) -> None:
+    for problem in exc.problems:
+        field = problem.field
+        leaf = field.rsplit(".", 1)[-1]
+        flag = FLAGS.get(leaf)
+        label = f"{field} ({flag})" if flag and flag.lstrip("-") != field else field
+        print(f"error: {label}: {problem.rule}", file=sys.stderr)

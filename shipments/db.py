@@ -1,0 +1,94 @@
+"""Engine from settings, sessions, and migrations on start.
+
+``LEDGER_DATABASE_URL`` chooses the database (default: the SQLite file ``data/ledger.db`` in the
+repository). A relative SQLite path is taken relative to the repository, not the working
+directory, so the CLI and the dashboard find the same file from anywhere.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, event
+from sqlalchemy.engine import make_url
+from sqlmodel import Session, create_engine
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DATABASE_URL = "sqlite:///data/ledger.db"
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+SQLITE_BUSY_TIMEOUT_MS = 10_000
+
+
+def database_url(url: str | None = None) -> str:
+    """Return the database URL: the argument, else LEDGER_DATABASE_URL, else the SQLite default."""
+    chosen = url or os.environ.get("LEDGER_DATABASE_URL") or DEFAULT_DATABASE_URL
+    parsed = make_url(chosen)
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        path = Path(parsed.database)  # type: ignore[arg-type]
+        if not path.is_absolute():
+            path = REPO_ROOT / path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        chosen = parsed.set(database=str(path)).render_as_string(hide_password=False)
+    return chosen
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def make_engine(url: str | None = None) -> Engine:
+    """Create an engine for the ledger database (WAL and a busy timeout on SQLite)."""
+    resolved = database_url(url)
+    backend = make_url(resolved).get_backend_name()
+    if backend == "sqlite":
+        engine = create_engine(resolved, connect_args={"check_same_thread": False})
+        event.listen(engine, "connect", _sqlite_pragmas)
+    else:
+        engine = create_engine(resolved, pool_pre_ping=True)
+    return engine
+
+
+def alembic_config() -> Config:
+    """Return the Alembic configuration for the ledger's migrations."""
+    config = Config(str(MIGRATIONS_DIR / "alembic.ini"))
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    return config
+
+
+def migrate(engine: Engine, revision: str = "head") -> None:
+    """Upgrade the database to ``revision`` (default: the latest), keeping every row."""
+    config = alembic_config()
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, revision)
+
+
+def current_revision(engine: Engine) -> str | None:
+    """Return the migration revision the database is at, or None for an empty database."""
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def head_revision() -> str | None:
+    """Return the newest migration revision shipped with the code."""
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+@contextmanager
+def session_scope(engine: Engine) -> Iterator[Session]:
+    """Yield a session that is closed afterwards; writes commit inside the ledger functions."""
+    with Session(engine, expire_on_commit=False) as session:
+        yield session

@@ -1,0 +1,73 @@
+"""Errors the ledger raises, so every interface can report them the same way.
+
+    LedgerError                  base of everything below
+    ├── InvalidInput             one or more fields break a rule; nothing was written
+    │   └── DuplicateShipment    matches a current shipment; pass confirm_duplicate to append anyway
+    ├── NotFound                 no shipment (or source) with that id
+    └── AlreadyRetracted         the shipment was retracted; it cannot be corrected or retracted again
+
+Each ``Problem`` names the field and the rule it breaks, so the CLI, the form and the importer can
+show the same words next to the same field.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One broken rule: the field it concerns and the rule, in words."""
+
+    field: str
+    rule: str
+
+    def __str__(self) -> str:
+        return f"{self.field}: {self.rule}"
+
+
+class LedgerError(Exception):
+    """Base class for every error the ledger raises on purpose."""
+
+
+class InvalidInput(LedgerError):
+    """Input broke one or more rules; nothing was written."""
+
+    def __init__(self, problems: Iterable[Problem]) -> None:
+        self.problems = tuple(problems)
+        super().__init__("; ".join(str(p) for p in self.problems))
+
+    @classmethod
+    def single(cls, field: str, rule: str) -> InvalidInput:
+        """Build the error for one field and one rule."""
+        return cls([Problem(field, rule)])
+
+    def fields(self) -> set[str]:
+        """Return the names of the fields that broke a rule."""
+        return {p.field for p in self.problems}
+
+
+class DuplicateShipment(InvalidInput):
+    """The shipment matches a current one (same donor, recipient, date and mass)."""
+
+    def __init__(self, existing_ids: Iterable[int]) -> None:
+        self.existing_ids = tuple(existing_ids)
+        ids = ", ".join(str(i) for i in self.existing_ids)
+        super().__init__(
+            [
+                Problem(
+                    "shipment",
+                    f"probable duplicate of shipment {ids} (same donor, recipient, date and mass);"
+                    " confirm to record it anyway",
+                )
+            ]
+        )
+
+
+class NotFound(LedgerError):
+    """No record with the requested id."""
+
+
+class AlreadyRetracted(LedgerError):
+    """The shipment was retracted and accepts no further changes."""

@@ -1,0 +1,396 @@
+"""Append, correct and retract shipments, and read the ledger now or as it stood at a moment.
+
+Nothing here updates or deletes a row: each write inserts a revision. The current ledger is the
+latest revision of every shipment whose latest revision is not a retraction; "as of" a moment is
+the same, counting only revisions recorded by then. Every write function validates everything
+before it writes, and commits once, so a refusal leaves the database exactly as it was.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, TypeVar
+
+from sqlalchemy import Select, and_, func
+from sqlmodel import Session, col, select
+
+from shipments.errors import AlreadyRetracted, DuplicateShipment, InvalidInput, NotFound
+from shipments.models import (
+    KG_PER_TONNE,
+    MAX_NAME_LENGTH,
+    RevisionPublic,
+    RevisionSourceLink,
+    Shipment,
+    ShipmentCorrection,
+    ShipmentCreate,
+    ShipmentFields,
+    ShipmentPublic,
+    ShipmentRevision,
+    Source,
+    SourceCreate,
+    SourcePublic,
+    parse,
+    utcnow,
+)
+
+P = TypeVar("P", bound=ShipmentPublic)
+FIELD_NAMES: tuple[str, ...] = tuple(ShipmentFields.model_fields)
+_BATCH = 500
+
+
+@dataclass(frozen=True)
+class LedgerTotals:
+    """How many shipments the ledger holds and their total mass."""
+
+    shipments: int
+    mass_kg: int
+
+    @property
+    def tonnes(self) -> Decimal:
+        """Return the total mass in tonnes, exact to the kilogram."""
+        return Decimal(self.mass_kg) / KG_PER_TONNE
+
+
+def check_actor(by: str | None) -> str:
+    """Return the trimmed name of whoever writes, or refuse an empty or malformed one."""
+    name = (by or "").strip()
+    if not name:
+        raise InvalidInput.single("by", "who records the change is required")
+    if len(name) > MAX_NAME_LENGTH or any(ord(ch) < 32 or ord(ch) == 127 for ch in name):
+        raise InvalidInput.single(
+            "by", f"must be at most {MAX_NAME_LENGTH} characters without control characters"
+        )
+    return name
+
+
+def append_shipment(
+    *,
+    session: Session,
+    shipment_in: ShipmentCreate,
+    by: str,
+    confirm_duplicate: bool = False,
+) -> ShipmentPublic:
+    """Record a new shipment and return it as it now stands."""
+    return _committed(
+        session,
+        lambda: add_shipment(
+            session=session, shipment_in=shipment_in, by=by, confirm_duplicate=confirm_duplicate
+        ),
+    )
+
+
+def add_shipment(
+    *,
+    session: Session,
+    shipment_in: ShipmentCreate,
+    by: str,
+    confirm_duplicate: bool = False,
+    recorded_at: datetime | None = None,
+) -> ShipmentPublic:
+    """Add a shipment to the session's transaction without committing (for bulk loads)."""
+    actor = check_actor(by)
+    if not confirm_duplicate:
+        _refuse_duplicates(session, shipment_in, exclude_id=None)
+    now = recorded_at or utcnow()
+    shipment = Shipment(created_by=actor, created_at=now)
+    session.add(shipment)
+    session.flush()
+    assert shipment.id is not None
+    sources = [_source_for(session, source_in, actor, now) for source_in in shipment_in.sources]
+    revision = _insert_revision(
+        session,
+        shipment_id=shipment.id,
+        number=1,
+        action="append",
+        reason=None,
+        facts=shipment_in,
+        by=actor,
+        at=now,
+        source_ids=[s.id for s in sources if s.id is not None],
+    )
+    return _public(ShipmentPublic, revision, [_source_public(s) for s in sources])
+
+
+def correct_shipment(
+    *,
+    session: Session,
+    shipment_id: int,
+    correction_in: ShipmentCorrection,
+    by: str,
+    confirm_duplicate: bool = False,
+) -> ShipmentPublic:
+    """Record a correction as a new revision that supersedes the latest one."""
+
+    def write() -> ShipmentPublic:
+        actor = check_actor(by)
+        latest = _latest_or_refuse(session, shipment_id)
+        old_sources = _sources_by_revision(session, [_id(latest)]).get(_id(latest), [])
+        merged: dict[str, Any] = {name: getattr(latest, name) for name in FIELD_NAMES}
+        merged["tonnes"] = Decimal(latest.mass_kg) / KG_PER_TONNE
+        merged.update(correction_in.changes())
+        merged["sources"] = [s.model_dump(exclude={"id"}) for s in old_sources] + [
+            s.model_dump() for s in correction_in.add_sources
+        ]
+        shipment_in = parse(ShipmentCreate, merged)
+        old_urls = {s.url for s in old_sources}
+        unchanged = all(
+            getattr(shipment_in, name) == getattr(latest, name) for name in FIELD_NAMES
+        ) and shipment_in.mass_kg == latest.mass_kg
+        if unchanged and {s.url for s in shipment_in.sources} <= old_urls:
+            raise InvalidInput.single(
+                "correction", "changes nothing: every value equals the current revision"
+            )
+        if not confirm_duplicate:
+            _refuse_duplicates(session, shipment_in, exclude_id=shipment_id)
+        now = utcnow()
+        sources = [_source_for(session, s, actor, now) for s in shipment_in.sources]
+        revision = _insert_revision(
+            session,
+            shipment_id=shipment_id,
+            number=latest.revision + 1,
+            action="correct",
+            reason=correction_in.reason,
+            facts=shipment_in,
+            by=actor,
+            at=now,
+            source_ids=[s.id for s in sources if s.id is not None],
+        )
+        return _public(ShipmentPublic, revision, [_source_public(s) for s in sources])
+
+    return _committed(session, write)
+
+
+def retract_shipment(
+    *, session: Session, shipment_id: int, reason: str, by: str
+) -> RevisionPublic:
+    """Record that a shipment is withdrawn from the ledger, with the reason; its history stays."""
+
+    def write() -> RevisionPublic:
+        actor = check_actor(by)
+        text = (reason or "").strip()
+        if not text:
+            raise InvalidInput.single("reason", "a reason is required")
+        latest = _latest_or_refuse(session, shipment_id)
+        old_sources = _sources_by_revision(session, [_id(latest)]).get(_id(latest), [])
+        revision = ShipmentRevision(
+            **{name: getattr(latest, name) for name in FIELD_NAMES},
+            mass_kg=latest.mass_kg,
+            shipment_id=shipment_id,
+            revision=latest.revision + 1,
+            action="retract",
+            reason=text,
+            recorded_by=actor,
+            recorded_at=utcnow(),
+        )
+        session.add(revision)
+        session.flush()
+        session.add_all(
+            RevisionSourceLink(revision_id=_id(revision), source_id=s.id) for s in old_sources
+        )
+        session.flush()
+        return _public(RevisionPublic, revision, old_sources)
+
+    return _committed(session, write)
+
+
+def current_shipments(*, session: Session, as_of: datetime | None = None) -> list[ShipmentPublic]:
+    """Return the ledger as it stands now, or as it stood at ``as_of``, oldest event first."""
+    return list(iter_current_shipments(session=session, as_of=as_of))
+
+
+def iter_current_shipments(
+    *, session: Session, as_of: datetime | None = None, batch_size: int = _BATCH
+) -> Iterator[ShipmentPublic]:
+    """Stream the current shipments (or those at ``as_of``) in batches, oldest event first."""
+    statement = _current_revisions(as_of).order_by(
+        col(ShipmentRevision.event_date), col(ShipmentRevision.shipment_id)
+    )
+    rows = session.exec(statement.execution_options(yield_per=batch_size))
+    for batch in rows.partitions(batch_size):
+        sources = _sources_by_revision(session, [_id(r) for r in batch])
+        for revision in batch:
+            yield _public(ShipmentPublic, revision, sources.get(_id(revision), []))
+
+
+def get_shipment(
+    *, session: Session, shipment_id: int, as_of: datetime | None = None
+) -> ShipmentPublic:
+    """Return one shipment as it stands (or stood at ``as_of``); NotFound if absent or retracted."""
+    statement = _current_revisions(as_of).where(ShipmentRevision.shipment_id == shipment_id)
+    revision = session.exec(statement).first()
+    if revision is None:
+        raise NotFound(f"no current shipment with id {shipment_id}")
+    sources = _sources_by_revision(session, [_id(revision)]).get(_id(revision), [])
+    return _public(ShipmentPublic, revision, sources)
+
+
+def ledger_totals(*, session: Session, as_of: datetime | None = None) -> LedgerTotals:
+    """Count the current shipments and sum their mass in the database."""
+    current = _current_revisions(as_of).subquery()
+    count, mass = session.exec(
+        select(func.count(), func.coalesce(func.sum(current.c.mass_kg), 0)).select_from(current)
+    ).one()
+    return LedgerTotals(shipments=int(count), mass_kg=int(mass))
+
+
+def shipment_history(*, session: Session, shipment_id: int) -> list[RevisionPublic]:
+    """Return every revision of a shipment, first to last; NotFound if it never existed."""
+    revisions = list(
+        session.exec(
+            select(ShipmentRevision)
+            .where(ShipmentRevision.shipment_id == shipment_id)
+            .order_by(col(ShipmentRevision.revision))
+        )
+    )
+    if not revisions:
+        raise NotFound(f"no shipment with id {shipment_id}")
+    sources = _sources_by_revision(session, [_id(r) for r in revisions])
+    return [_public(RevisionPublic, r, sources.get(_id(r), [])) for r in revisions]
+
+
+def find_source(*, session: Session, url: str) -> Source | None:
+    """Return the source recorded for ``url``, if any."""
+    return session.exec(select(Source).where(Source.url == url)).first()
+
+
+def _committed(session: Session, write: Any) -> Any:
+    try:
+        result = write()
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    return result
+
+
+def _id(row: ShipmentRevision | Source) -> int:
+    assert row.id is not None, "row has not been flushed"
+    return row.id
+
+
+def _current_revisions(as_of: datetime | None) -> Select[Any]:
+    latest = select(
+        col(ShipmentRevision.shipment_id).label("shipment_id"),
+        func.max(ShipmentRevision.revision).label("revision"),
+    )
+    if as_of is not None:
+        latest = latest.where(col(ShipmentRevision.recorded_at) <= as_of)
+    newest = latest.group_by(col(ShipmentRevision.shipment_id)).subquery()
+    return (
+        select(ShipmentRevision)
+        .join(
+            newest,
+            and_(
+                col(ShipmentRevision.shipment_id) == newest.c.shipment_id,
+                col(ShipmentRevision.revision) == newest.c.revision,
+            ),
+        )
+        .where(col(ShipmentRevision.action) != "retract")
+    )
+
+
+def _latest_or_refuse(session: Session, shipment_id: int) -> ShipmentRevision:
+    latest = session.exec(
+        select(ShipmentRevision)
+        .where(ShipmentRevision.shipment_id == shipment_id)
+        .order_by(col(ShipmentRevision.revision).desc())
+    ).first()
+    if latest is None:
+        raise NotFound(f"no shipment with id {shipment_id}")
+    if latest.action == "retract":
+        raise AlreadyRetracted(f"shipment {shipment_id} was retracted: {latest.reason}")
+    return latest
+
+
+def _refuse_duplicates(
+    session: Session, shipment_in: ShipmentCreate, *, exclude_id: int | None
+) -> None:
+    candidates = _current_revisions(None).where(
+        ShipmentRevision.event_date == shipment_in.event_date,
+        ShipmentRevision.mass_kg == shipment_in.mass_kg,
+    )
+    if exclude_id is not None:
+        candidates = candidates.where(ShipmentRevision.shipment_id != exclude_id)
+    donor, recipient = shipment_in.donor.casefold(), shipment_in.recipient.casefold()
+    matches = [
+        r.shipment_id
+        for r in session.exec(candidates)
+        if r.donor.casefold() == donor and r.recipient.casefold() == recipient
+    ]
+    if matches:
+        raise DuplicateShipment(matches)
+
+
+def _source_for(session: Session, source_in: SourceCreate, by: str, at: datetime) -> Source:
+    existing = find_source(session=session, url=source_in.url)
+    if existing is not None:
+        return existing
+    source = Source(**source_in.model_dump(), recorded_by=by, recorded_at=at)
+    session.add(source)
+    session.flush()
+    return source
+
+
+def _insert_revision(
+    session: Session,
+    *,
+    shipment_id: int,
+    number: int,
+    action: str,
+    reason: str | None,
+    facts: ShipmentCreate,
+    by: str,
+    at: datetime,
+    source_ids: Iterable[int],
+) -> ShipmentRevision:
+    revision = ShipmentRevision(
+        **facts.model_dump(include=set(FIELD_NAMES)),
+        mass_kg=facts.mass_kg,
+        shipment_id=shipment_id,
+        revision=number,
+        action=action,
+        reason=reason,
+        recorded_by=by,
+        recorded_at=at,
+    )
+    session.add(revision)
+    session.flush()
+    session.add_all(
+        RevisionSourceLink(revision_id=_id(revision), source_id=source_id)
+        for source_id in dict.fromkeys(source_ids)
+    )
+    session.flush()
+    return revision
+
+
+def _sources_by_revision(
+    session: Session, revision_ids: Sequence[int]
+) -> dict[int, list[SourcePublic]]:
+    found: dict[int, list[SourcePublic]] = {}
+    for start in range(0, len(revision_ids), _BATCH):
+        chunk = revision_ids[start : start + _BATCH]
+        rows = session.exec(
+            select(RevisionSourceLink.revision_id, Source)
+            .join(Source, col(Source.id) == RevisionSourceLink.source_id)
+            .where(col(RevisionSourceLink.revision_id).in_(chunk))
+            .order_by(col(RevisionSourceLink.revision_id), col(Source.id))
+        )
+        for revision_id, source in rows:
+            found.setdefault(revision_id, []).append(_source_public(source))
+    return found
+
+
+def _source_public(source: Source) -> SourcePublic:
+    return SourcePublic.model_validate(source, from_attributes=True)
+
+
+def _public(
+    kind: type[P], revision: ShipmentRevision, sources: list[SourcePublic]
+) -> P:
+    data = revision.model_dump()
+    data["id"] = revision.shipment_id
+    data["sources"] = sources
+    return kind.model_validate(data)

@@ -1,0 +1,417 @@
+"""SQLModel tables and their Create / Public variants.
+
+A shipment is never updated in place. ``Shipment`` only allocates a stable id; every version of
+its facts is a ``ShipmentRevision`` row (revision 1 is the append, later ones are corrections or
+the retraction). Validation lives on the ``*Create`` models so that the CLI, the form and the
+importer refuse the same input with the same words.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from datetime import UTC, date, datetime
+from decimal import Decimal, InvalidOperation
+from collections.abc import Mapping
+from typing import Any, Literal, TypeVar
+
+from pydantic import ValidationError, field_validator, model_validator
+from sqlalchemy import CheckConstraint, DateTime, TypeDecorator, UniqueConstraint
+from sqlalchemy.engine import Dialect
+from sqlmodel import Field, SQLModel
+
+from shipments.errors import InvalidInput, Problem
+
+KG_PER_TONNE = 1000
+MAX_TONNES = Decimal(100_000)
+MAX_NAME_LENGTH = 200
+MAX_NOTE_LENGTH = 2000
+MAX_URL_LENGTH = 2000
+EARLIEST_DATE = date(1900, 1, 1)
+
+DATE_MEANINGS = ("sent", "received")
+SOURCE_KINDS = ("press", "official_statement", "social_post", "report", "other")
+ACTIONS = ("append", "correct", "retract")
+
+DateMeaning = Literal["sent", "received"]
+SourceKind = Literal["press", "official_statement", "social_post", "report", "other"]
+
+M = TypeVar("M", bound=SQLModel)
+
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def utcnow() -> datetime:
+    """Return the current time as an aware UTC datetime."""
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Store naive UTC on every backend; hand back aware UTC datetimes."""
+
+    impl = DateTime(timezone=False)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column; attach a timezone first")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC)
+
+
+def tonnes_to_kg(value: Any) -> int:
+    """Convert a tonnage (str, int, float or Decimal) to whole kilograms, enforcing the rules."""
+    if isinstance(value, bool):
+        raise ValueError("must be a number of tonnes")
+    if isinstance(value, float):
+        if math.isnan(value) or math.isinf(value):
+            raise ValueError("must be a finite number (not NaN or infinity)")
+        value = repr(value)
+    if isinstance(value, str):
+        text = value.strip()
+        if not text:
+            raise ValueError("is required")
+        try:
+            number = Decimal(text)
+        except InvalidOperation:
+            raise ValueError(f"must be a number of tonnes (got {value!r})") from None
+    elif isinstance(value, int | Decimal):
+        number = Decimal(value)
+    else:
+        raise ValueError("must be a number of tonnes")
+    if not number.is_finite():
+        raise ValueError("must be a finite number (not NaN or infinity)")
+    if number <= 0:
+        raise ValueError(f"must be greater than 0 (got {value})")
+    if number > MAX_TONNES:
+        raise ValueError(f"must be at most {MAX_TONNES:,} t per shipment (got {value})")
+    kg = number * KG_PER_TONNE
+    if kg != kg.to_integral_value():
+        raise ValueError(f"must have at most 3 decimals in tonnes (got {value})")
+    return int(kg)
+
+
+def format_tonnes(mass_kg: int) -> str:
+    """Format kilograms as tonnes with exactly three decimals, e.g. 65000 -> '65.000'."""
+    return f"{Decimal(mass_kg) / KG_PER_TONNE:.3f}"
+
+
+def _clean_name(value: Any, *, required: bool = True, limit: int = MAX_NAME_LENGTH) -> str | None:
+    if value is None:
+        if required:
+            raise ValueError("is required")
+        return None
+    if not isinstance(value, str):
+        raise ValueError("must be text")
+    text = value.strip()
+    if not text:
+        if required:
+            raise ValueError("must not be empty")
+        return None
+    if len(text) > limit:
+        raise ValueError(f"must be at most {limit} characters (got {len(text)})")
+    if any(unicodedata.category(ch) == "Cc" for ch in text):
+        raise ValueError("must not contain control characters")
+    return text
+
+
+def _clean_note(value: Any) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ValueError("must be text")
+    text = value.strip()
+    if not text:
+        return None
+    if len(text) > MAX_NOTE_LENGTH:
+        raise ValueError(f"must be at most {MAX_NOTE_LENGTH} characters (got {len(text)})")
+    if any(unicodedata.category(ch) == "Cc" and ch not in "\n\t" for ch in text):
+        raise ValueError("must not contain control characters other than newline and tab")
+    return text
+
+
+def parse_calendar_date(value: Any, *, allow_future: bool = False) -> date:
+    """Parse an ISO date (YYYY-MM-DD) that is a real calendar date from 1900 to today."""
+    if isinstance(value, datetime):
+        raise ValueError("must be a date without a time (YYYY-MM-DD)")
+    if isinstance(value, date):
+        parsed = value
+    elif isinstance(value, str):
+        text = value.strip()
+        if not _ISO_DATE.fullmatch(text):
+            raise ValueError(f"must be a date written YYYY-MM-DD (got {value!r})")
+        try:
+            parsed = date.fromisoformat(text)
+        except ValueError:
+            raise ValueError(f"must be a real calendar date (got {value!r})") from None
+    else:
+        raise ValueError("must be a date written YYYY-MM-DD")
+    if parsed < EARLIEST_DATE:
+        raise ValueError(f"must not be before 1900-01-01 (got {parsed.isoformat()})")
+    if not allow_future and parsed > utcnow().date():
+        raise ValueError(f"must not be in the future (got {parsed.isoformat()})")
+    return parsed
+
+
+def _check_url(value: Any) -> str:
+    text = _clean_name(value, limit=MAX_URL_LENGTH)
+    assert text is not None
+    if not re.fullmatch(r"https?://[^\s/?#]+\.[^\s/?#]+(?:[/?#]\S*)?", text, flags=re.IGNORECASE):
+        raise ValueError(f"must be an http:// or https:// address (got {text!r})")
+    return text
+
+
+class SourceBase(SQLModel):
+    publisher: str = Field(max_length=MAX_NAME_LENGTH)
+    title: str = Field(max_length=MAX_NOTE_LENGTH)
+    url: str = Field(max_length=MAX_URL_LENGTH)
+    published_date: date | None = None
+    kind: str = Field(default="press", max_length=32)
+
+
+class SourceCreate(SourceBase):
+    """A source as given by a user: validated, trimmed."""
+
+    @field_validator("publisher", mode="before")
+    @classmethod
+    def _publisher(cls, value: Any) -> str | None:
+        return _clean_name(value)
+
+    @field_validator("title", mode="before")
+    @classmethod
+    def _title(cls, value: Any) -> str | None:
+        return _clean_name(value, limit=MAX_NOTE_LENGTH)
+
+    @field_validator("url", mode="before")
+    @classmethod
+    def _url(cls, value: Any) -> str:
+        return _check_url(value)
+
+    @field_validator("published_date", mode="before")
+    @classmethod
+    def _published(cls, value: Any) -> date | None:
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return None
+        return parse_calendar_date(value)
+
+    @field_validator("kind", mode="before")
+    @classmethod
+    def _kind(cls, value: Any) -> str:
+        text = (value or "press").strip() if isinstance(value, str) else value
+        if text not in SOURCE_KINDS:
+            raise ValueError(f"must be one of {', '.join(SOURCE_KINDS)} (got {value!r})")
+        return str(text)
+
+
+class Source(SourceBase, table=True):
+    __table_args__ = (UniqueConstraint("url", name="uq_source_url"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    recorded_by: str = Field(max_length=MAX_NAME_LENGTH)
+    recorded_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class SourcePublic(SourceBase):
+    id: int
+
+
+class ShipmentFields(SQLModel):
+    """The facts of a shipment that every revision records."""
+
+    event_date: date
+    date_means: str = Field(max_length=16)
+    donor: str = Field(max_length=MAX_NAME_LENGTH)
+    recipient: str = Field(max_length=MAX_NAME_LENGTH)
+    cargo: str = Field(max_length=MAX_NAME_LENGTH)
+    cargo_description: str | None = Field(default=None, max_length=MAX_NOTE_LENGTH)
+    note: str | None = Field(default=None, max_length=MAX_NOTE_LENGTH)
+
+
+def _check_date_means(value: Any) -> str:
+    text = value.strip().lower() if isinstance(value, str) else value
+    if text not in DATE_MEANINGS:
+        raise ValueError(f"must be 'sent' or 'received' (got {value!r})")
+    return str(text)
+
+
+class ShipmentCreate(ShipmentFields):
+    """A new shipment as given at any input: tonnes, not kilograms, and at least one source."""
+
+    tonnes: Decimal
+    sources: list[SourceCreate]
+
+    @field_validator("event_date", mode="before")
+    @classmethod
+    def _event_date(cls, value: Any) -> date:
+        return parse_calendar_date(value)
+
+    @field_validator("date_means", mode="before")
+    @classmethod
+    def _date_means(cls, value: Any) -> str:
+        return _check_date_means(value)
+
+    @field_validator("donor", "recipient", "cargo", mode="before")
+    @classmethod
+    def _names(cls, value: Any) -> str | None:
+        return _clean_name(value)
+
+    @field_validator("cargo_description", mode="before")
+    @classmethod
+    def _description(cls, value: Any) -> str | None:
+        return _clean_name(value, required=False, limit=MAX_NOTE_LENGTH)
+
+    @field_validator("note", mode="before")
+    @classmethod
+    def _note(cls, value: Any) -> str | None:
+        return _clean_note(value)
+
+    @field_validator("tonnes", mode="before")
+    @classmethod
+    def _tonnes(cls, value: Any) -> Decimal:
+        return Decimal(tonnes_to_kg(value)) / KG_PER_TONNE
+
+    @field_validator("sources", mode="after")
+    @classmethod
+    def _sources(cls, value: list[SourceCreate]) -> list[SourceCreate]:
+        if not value:
+            raise ValueError("at least one source is required")
+        return value
+
+    @property
+    def mass_kg(self) -> int:
+        """Return the mass in whole kilograms."""
+        return tonnes_to_kg(self.tonnes)
+
+
+class ShipmentCorrection(SQLModel):
+    """What a correction changes: any subset of the facts, and a required reason.
+
+    The values are checked once merged with the revision they correct, by ``ShipmentCreate``,
+    so a correction obeys exactly the rules of an append.
+    """
+
+    reason: str
+    event_date: Any = None
+    date_means: Any = None
+    donor: Any = None
+    recipient: Any = None
+    cargo: Any = None
+    cargo_description: Any = None
+    note: Any = None
+    tonnes: Any = None
+    add_sources: list[SourceCreate] = []
+
+    @field_validator("reason", mode="before")
+    @classmethod
+    def _reason(cls, value: Any) -> str:
+        text = _clean_note(value)
+        if text is None:
+            raise ValueError("a reason is required")
+        return text
+
+    @model_validator(mode="after")
+    def _changes_something(self) -> ShipmentCorrection:
+        if not self.changes() and not self.add_sources:
+            raise ValueError("a correction must change at least one field or add a source")
+        return self
+
+    def changes(self) -> dict[str, Any]:
+        """Return the fields this correction sets, by name."""
+        names = (*ShipmentFields.model_fields, "tonnes")
+        return {name: getattr(self, name) for name in names if getattr(self, name) is not None}
+
+
+class Shipment(SQLModel, table=True):
+    """The stable identity of a shipment; its facts live in its revisions."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    created_by: str = Field(max_length=MAX_NAME_LENGTH)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class ShipmentRevision(ShipmentFields, table=True):
+    """One recorded version of a shipment; rows are only ever inserted."""
+
+    __tablename__ = "shipment_revision"
+    __table_args__ = (
+        UniqueConstraint("shipment_id", "revision", name="uq_revision_shipment_revision"),
+        CheckConstraint("mass_kg > 0 AND mass_kg <= 100000000", name="ck_revision_mass_kg"),
+        CheckConstraint("date_means IN ('sent', 'received')", name="ck_revision_date_means"),
+        CheckConstraint("action IN ('append', 'correct', 'retract')", name="ck_revision_action"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    shipment_id: int = Field(foreign_key="shipment.id", index=True)
+    revision: int
+    action: str = Field(max_length=16)
+    reason: str | None = Field(default=None, max_length=MAX_NOTE_LENGTH)
+    mass_kg: int
+    recorded_by: str = Field(max_length=MAX_NAME_LENGTH)
+    recorded_at: datetime = Field(sa_type=UTCDateTime, index=True)
+
+
+class RevisionSourceLink(SQLModel, table=True):
+    """Which sources support which revision."""
+
+    __tablename__ = "revision_source"
+
+    revision_id: int = Field(foreign_key="shipment_revision.id", primary_key=True)
+    source_id: int = Field(foreign_key="source.id", primary_key=True, index=True)
+
+
+class SeedMarker(SQLModel, table=True):
+    """One row per seed set that has been loaded, so a second start adds nothing."""
+
+    __tablename__ = "ledger_seed"
+
+    name: str = Field(primary_key=True, max_length=64)
+    applied_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class ShipmentPublic(ShipmentFields):
+    """A shipment as it stands (now or at a moment): its latest non-retracted revision."""
+
+    id: int
+    revision: int
+    mass_kg: int
+    recorded_by: str
+    recorded_at: datetime
+    sources: list[SourcePublic] = []
+
+    @property
+    def tonnes(self) -> Decimal:
+        """Return the mass in tonnes, exact to the kilogram."""
+        return Decimal(self.mass_kg) / KG_PER_TONNE
+
+
+class RevisionPublic(ShipmentPublic):
+    """One entry in a shipment's history."""
+
+    action: str
+    reason: str | None = None
+
+
+def parse(model: type[M], data: Mapping[str, Any]) -> M:
+    """Validate ``data`` as ``model``; raise InvalidInput naming each field and rule on failure."""
+    try:
+        return model.model_validate(dict(data))
+    except ValidationError as exc:
+        raise InvalidInput(_problem(error) for error in exc.errors()) from None
+
+
+def _problem(error: Mapping[str, Any]) -> Problem:
+    field = ".".join(str(part) for part in error.get("loc", ())) or "record"
+    message = str(error.get("msg", "is invalid"))
+    if message.startswith("Value error, "):
+        message = message.removeprefix("Value error, ")
+    elif error.get("type") == "missing":
+        message = "is required"
+    return Problem(field, message)
+
