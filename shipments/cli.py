@@ -150,7 +150,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _fact_options(parser: argparse.ArgumentParser, *, required: bool) -> None:
     parser.add_argument("--date", required=required, help="event date, YYYY-MM-DD")
-    parser.add_argument("--date-means", required=required, choices=DATE_MEANINGS,
+    parser.add_argument("--date-means", required=required, metavar="|".join(DATE_MEANINGS),
                         help="whether the date is when the cargo was sent or received")
     parser.add_argument("--donor", required=required)
     parser.add_argument("--recipient", required=required)
@@ -165,7 +165,8 @@ def _source_options(parser: argparse.ArgumentParser, *, required: bool) -> None:
     parser.add_argument("--source-url", required=required, help="http(s) address of the source")
     parser.add_argument("--source-title", required=required)
     parser.add_argument("--publisher", required=required)
-    parser.add_argument("--source-kind", choices=SOURCE_KINDS, default="press")
+    parser.add_argument("--source-kind", default="press", metavar="|".join(SOURCE_KINDS),
+                        help="kind of source (default: press)")
     parser.add_argument("--source-date", help="the source's publication date, YYYY-MM-DD")
 
 

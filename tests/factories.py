@@ -1,0 +1,112 @@
+"""Factories and helpers the tests share."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Engine, inspect, text
+
+from shipments.models import ShipmentCreate, parse, utcnow
+
+SOUTH_FRONT = (
+    "https://southfront.press/"
+    "msm-claims-that-russian-personnel-leaving-venezuela-appeared-to-be-fake-news"
+)
+
+
+def shipment_data(**overrides: Any) -> dict[str, Any]:
+    """Return valid input for one shipment, with ``overrides`` applied."""
+    data: dict[str, Any] = {
+        "event_date": "2019-06-10",
+        "date_means": "received",
+        "donor": "China",
+        "recipient": "Venezuela",
+        "cargo": "medicine",
+        "tonnes": "68",
+        "sources": [
+            {
+                "url": "https://example.org/report",
+                "title": "Almost 70 tonnes arrive",
+                "publisher": "Example News",
+            }
+        ],
+    }
+    data.update(overrides)
+    return data
+
+
+def make_shipment(**overrides: Any) -> ShipmentCreate:
+    """Return a validated ShipmentCreate, with ``overrides`` applied."""
+    return parse(ShipmentCreate, shipment_data(**overrides))
+
+
+def row_counts(engine: Engine) -> dict[str, int]:
+    """Count the rows of every ledger table, to show that a refusal wrote nothing."""
+    counts = {}
+    with engine.connect() as connection:
+        for table in inspect(connection).get_table_names():
+            counts[table] = connection.execute(text(f'SELECT COUNT(*) FROM "{table}"')).scalar_one()
+    return counts
+
+
+def today() -> date:
+    """Return today's date in UTC, as the ledger's 'not in the future' rule sees it."""
+    return utcnow().date()
+
+
+def tomorrow() -> str:
+    """Return tomorrow's date in UTC as ISO text."""
+    return date.fromordinal(today().toordinal() + 1).isoformat()
+
+
+# (field, overrides, words of the rule): every rule an input path must refuse.
+INVALID_INPUTS: list[tuple[str, dict[str, Any], str]] = [
+    ("tonnes", {"tonnes": "0"}, "must be greater than 0"),
+    ("tonnes", {"tonnes": "-5"}, "must be greater than 0"),
+    ("tonnes", {"tonnes": "100000.001"}, "at most 100,000 t"),
+    ("tonnes", {"tonnes": "1.0005"}, "at most 3 decimals"),
+    ("tonnes", {"tonnes": "nan"}, "finite number"),
+    ("tonnes", {"tonnes": "inf"}, "finite number"),
+    ("tonnes", {"tonnes": "-Infinity"}, "finite number"),
+    ("tonnes", {"tonnes": "sixty"}, "must be a number of tonnes"),
+    ("event_date", {"event_date": "2019-02-30"}, "real calendar date"),
+    ("event_date", {"event_date": "27/05/2019"}, "YYYY-MM-DD"),
+    ("event_date", {"event_date": "TOMORROW"}, "must not be in the future"),
+    ("event_date", {"event_date": "1899-12-31"}, "must not be before 1900-01-01"),
+    ("date_means", {"date_means": "arrived"}, "'sent' or 'received'"),
+    ("donor", {"donor": "   "}, "must not be empty"),
+    ("recipient", {"recipient": ""}, "must not be empty"),
+    ("cargo", {"cargo": " \t "}, "must not be empty"),
+    ("donor", {"donor": "x" * 201}, "at most 200 characters"),
+    ("recipient", {"recipient": "Vene\x1bzuela"}, "control characters"),
+    ("cargo", {"cargo": "medi\x07cine"}, "control characters"),
+    ("sources.0.url", {"source_url": "ftp://example.org/x"}, "http:// or https://"),
+    ("sources.0.url", {"source_url": "  "}, "must not be empty"),
+]
+
+# (overrides) at the edge of every rule, which must be accepted.
+BOUNDARY_INPUTS: list[dict[str, Any]] = [
+    {"tonnes": "0.001"},
+    {"tonnes": "100000"},
+    {"tonnes": "64.5"},
+    {"event_date": "TODAY"},
+    {"event_date": "1900-01-01"},
+    {"donor": "x" * 200},
+    {"donor": "  China  "},
+]
+
+
+def resolve(overrides: dict[str, Any]) -> dict[str, Any]:
+    """Replace the TODAY / TOMORROW placeholders, which must be computed when the test runs."""
+    words = {"TODAY": today().isoformat(), "TOMORROW": tomorrow()}
+    return {k: words.get(v, v) if isinstance(v, str) else v for k, v in overrides.items()}
+
+
+def with_source_url(overrides: dict[str, Any]) -> dict[str, Any]:
+    """Turn a ``source_url`` override into the nested sources list the models take."""
+    resolved = resolve(overrides)
+    if "source_url" in resolved:
+        url = resolved.pop("source_url")
+        resolved["sources"] = [{"url": url, "title": "A report", "publisher": "A publisher"}]
+    return resolved

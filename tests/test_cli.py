@@ -1,0 +1,250 @@
+"""The command line: the same rules and results as the library, exit 0 / 2, errors on stderr."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from factories import INVALID_INPUTS, SOUTH_FRONT, resolve, row_counts
+
+from shipments.cli import main
+from shipments.db import REPO_ROOT, make_engine
+
+FLAG_FOR = {
+    "event_date": "--date",
+    "date_means": "--date-means",
+    "donor": "--donor",
+    "recipient": "--recipient",
+    "cargo": "--cargo",
+    "tonnes": "--tonnes",
+    "source_url": "--source-url",
+}
+
+
+def add_args(**overrides: str) -> list[str]:
+    values = {
+        "event_date": "2019-06-10",
+        "date_means": "received",
+        "donor": "China",
+        "recipient": "Venezuela",
+        "cargo": "medicine",
+        "tonnes": "68",
+        "source_url": "https://example.org/report",
+    }
+    values.update(resolve(overrides))
+    args = ["add"]
+    for name, value in values.items():
+        args += [f"{FLAG_FOR[name]}={value}"]
+    return args + ["--source-title", "Almost 70 tonnes arrive", "--publisher", "Example", "--by", "ana"]
+
+
+def run(url: str, *args: str, capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    out = io.StringIO()
+    code = main(["--database-url", url, *args], stdout=out)
+    return code, out.getvalue(), capsys.readouterr().err
+
+
+def counts(url: str) -> dict[str, int]:
+    engine = make_engine(url)
+    try:
+        return row_counts(engine)
+    finally:
+        engine.dispose()
+
+
+def export_rows(url: str, capsys: pytest.CaptureFixture[str], *extra: str) -> list[dict[str, str]]:
+    code, out, _ = run(url, "export", *extra, capsys=capsys)
+    assert code == 0
+    return list(csv.DictReader(io.StringIO(out)))
+
+
+def test_init_then_export_gives_the_four_deliveries(database_url: str, capsys):
+    code, out, _ = run(database_url, "init", capsys=capsys)
+    assert code == 0
+    assert "seeded 4 shipments" in out
+    assert "ledger: 4 shipments, 269.000 t" in out
+    rows = export_rows(database_url, capsys)
+    assert [
+        (r["id"], r["event_date"], r["date_means"], r["donor"], r["recipient"], r["tonnes"],
+         r["kilograms"])
+        for r in rows
+    ] == [
+        ("1", "2019-03-29", "sent", "China", "Venezuela", "65.000", "65000"),
+        ("2", "2019-05-13", "sent", "China", "Venezuela", "71.000", "71000"),
+        ("3", "2019-05-16", "sent", "China", "Venezuela", "64.000", "64000"),
+        ("4", "2019-05-27", "received", "China", "Venezuela", "69.000", "69000"),
+    ]
+    assert sum(int(r["kilograms"]) for r in rows) == 269_000
+    assert rows[3]["source_urls"].split() == [SOUTH_FRONT, "https://pic.twitter.com/CzSceB9L4f"]
+
+
+def test_init_twice_changes_nothing(database_url: str, capsys):
+    assert run(database_url, "init", capsys=capsys)[0] == 0
+    before = counts(database_url)
+    code, out, _ = run(database_url, "init", capsys=capsys)
+    assert code == 0
+    assert "already initialised: nothing added" in out
+    assert counts(database_url) == before
+
+
+def test_add_records_a_shipment(database_url: str, capsys):
+    code, out, err = run(database_url, *add_args(), capsys=capsys)
+    assert (code, err) == (0, "")
+    assert out == "added shipment 5: 2019-06-10 (received) China -> Venezuela, medicine, 68.000 t\n"
+    rows = export_rows(database_url, capsys)
+    assert (rows[-1]["recorded_by"], rows[-1]["tonnes"]) == ("ana", "68.000")
+
+
+@pytest.mark.parametrize(("field", "overrides", "rule"), INVALID_INPUTS)
+def test_add_refuses_bad_input_and_writes_nothing(
+    database_url: str, capsys, field: str, overrides: dict[str, Any], rule: str
+):
+    run(database_url, "init", capsys=capsys)
+    before = counts(database_url)
+    code, out, err = run(database_url, *add_args(**overrides), capsys=capsys)
+    assert (code, out) == (2, "")
+    assert err.startswith(f"error: {field}")
+    assert rule in err
+    assert counts(database_url) == before
+
+
+def test_add_without_a_source_is_refused(database_url: str, capsys):
+    run(database_url, "init", capsys=capsys)
+    before = counts(database_url)
+    args = [a for a in add_args() if not a.startswith("--source-url")]
+    with pytest.raises(SystemExit) as exited:
+        main(["--database-url", database_url, *args])
+    assert exited.value.code == 2
+    assert "the following arguments are required: --source-url" in capsys.readouterr().err
+    assert counts(database_url) == before
+
+
+def test_duplicate_needs_confirmation(database_url: str, capsys):
+    args = add_args(event_date="2019-05-16", date_means="sent", tonnes="64")
+    run(database_url, "init", capsys=capsys)
+    before = counts(database_url)
+    code, _, err = run(database_url, *args, capsys=capsys)
+    assert code == 2
+    assert "probable duplicate of shipment 3" in err
+    assert "--confirm-duplicate" in err
+    assert counts(database_url) == before
+    code, out, _ = run(database_url, *args, "--confirm-duplicate", capsys=capsys)
+    assert (code, out.split(":")[0]) == (0, "added shipment 5")
+
+
+def test_correction_and_retraction_show_in_history_totals_and_as_of(database_url: str, capsys):
+    run(database_url, "init", capsys=capsys)
+    time.sleep(0.01)
+    before_changes = datetime.now(UTC).isoformat()
+    time.sleep(0.01)
+    code, out, _ = run(database_url, "correct", "3", "--tonnes", "46", "--reason", "weighbill",
+                       "--by", "ana", capsys=capsys)
+    assert (code, out) == (0, "corrected shipment 3 (revision 2): "
+                              "2019-05-16 (sent) China -> Venezuela, medicine, 46.000 t\n")
+    code, out, _ = run(database_url, "retract", "1", "--reason", "not medicine", "--by", "bo",
+                       capsys=capsys)
+    assert (code, out) == (0, "retracted shipment 1 (revision 2): not medicine\n")
+
+    _, history, _ = run(database_url, "history", "3", capsys=capsys)
+    assert "revision 1 append" in history
+    assert "revision 2 correct" in history and "by ana" in history
+    assert "reason: weighbill" in history
+    _, history, _ = run(database_url, "history", "1", capsys=capsys)
+    assert "revision 2 retract" in history and "reason: not medicine" in history
+
+    _, listing, _ = run(database_url, "list", capsys=capsys)
+    assert listing.splitlines()[-1] == "3 shipments, 186.000 t"
+    _, listing, _ = run(database_url, "list", "--as-of", before_changes, capsys=capsys)
+    assert listing.splitlines()[-1].startswith("4 shipments, 269.000 t as of")
+    old = export_rows(database_url, capsys, "--as-of", before_changes)
+    assert [r["tonnes"] for r in old] == ["65.000", "71.000", "64.000", "69.000"]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["correct", "3", "--tonnes", "0", "--reason", "x"], "error: tonnes: must be greater than 0"),
+        (["correct", "3", "--date", "2019-02-30", "--reason", "x"],
+         "error: event_date (--date): must be a real calendar date"),
+        (["correct", "3", "--tonnes", "5", "--reason", " "], "error: reason: a reason is required"),
+        (["correct", "3", "--reason", "x"], "must change at least one field"),
+        (["correct", "99", "--tonnes", "5", "--reason", "x"], "error: no shipment with id 99"),
+        (["retract", "99", "--reason", "x"], "error: no shipment with id 99"),
+        (["retract", "2", "--reason", ""], "error: reason: a reason is required"),
+        (["history", "99"], "error: no shipment with id 99"),
+        (["add", "--date", "2019-06-01", "--date-means", "sent", "--donor", "China",
+          "--recipient", "Venezuela", "--cargo", "medicine", "--tonnes", "5",
+          "--source-url", "https://example.org/x", "--source-title", "x", "--publisher", "x",
+          "--by", " "], "error: by: who records the change is required"),
+    ],
+)
+def test_refused_writes_exit_2_with_the_reason(database_url: str, capsys, args, message):
+    run(database_url, "init", capsys=capsys)
+    before = counts(database_url)
+    code, out, err = run(database_url, *args, capsys=capsys)
+    assert (code, out) == (2, "")
+    assert message in err
+    assert counts(database_url) == before
+
+
+def test_bad_as_of_is_refused(database_url: str, capsys):
+    with pytest.raises(SystemExit) as exited:
+        main(["--database-url", database_url, "list", "--as-of", "yesterday"])
+    assert exited.value.code == 2
+    assert "must be an ISO 8601 timestamp" in capsys.readouterr().err
+
+
+def test_list_formats(database_url: str, capsys):
+    _, table, _ = run(database_url, "list", capsys=capsys)
+    assert table.splitlines()[0].split() == [
+        "id", "rev", "date", "means", "donor", "recipient", "cargo", "tonnes",
+    ]
+    _, as_json, _ = run(database_url, "list", "--format", "json", capsys=capsys)
+    assert [item["mass_kg"] for item in json.loads(as_json)] == [65000, 71000, 64000, 69000]
+    _, as_csv, _ = run(database_url, "list", "--format", "csv", capsys=capsys)
+    assert len(list(csv.DictReader(io.StringIO(as_csv)))) == 4
+
+
+def test_export_to_a_file(database_url: str, capsys, tmp_path):
+    target = tmp_path / "ledger.csv"
+    code, _, err = run(database_url, "export", "--output", str(target), capsys=capsys)
+    assert code == 0
+    assert f"wrote 4 shipments to {target}" in err
+    assert target.read_text(encoding="utf-8").count("\n") == 5
+
+
+def test_writes_default_to_ledger_editor_then_system_user(database_url: str, capsys, monkeypatch):
+    monkeypatch.setenv("LEDGER_EDITOR", "carla")
+    args = [a for a in add_args() if a not in ("--by", "ana")]
+    assert run(database_url, *args, capsys=capsys)[0] == 0
+    assert export_rows(database_url, capsys)[-1]["recorded_by"] == "carla"
+
+
+def test_unreachable_database_exits_1(capsys):
+    url = "postgresql+psycopg://nobody@127.0.0.1:1/none?connect_timeout=2"
+    code, _, err = run(url, "list", capsys=capsys)
+    assert code == 1
+    assert "error: cannot use the database at postgresql+psycopg://nobody@127.0.0.1:1/none" in err
+
+
+def test_python_dash_m_shipments_runs(database_url: str):
+    env = {**os.environ, "LEDGER_DATABASE_URL": database_url}
+    done = subprocess.run(
+        [sys.executable, "-m", "shipments", "list"], cwd=REPO_ROOT, env=env,
+        capture_output=True, text=True, timeout=120, check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[-1] == "4 shipments, 269.000 t"
+    refused = subprocess.run(
+        [sys.executable, "-m", "shipments", "correct", "3", "--tonnes", "-1", "--reason", "x"],
+        cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=120, check=False,
+    )
+    assert (refused.returncode, refused.stderr) == (2, "error: tonnes: must be greater than 0 (got -1)\n")

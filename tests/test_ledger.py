@@ -1,0 +1,269 @@
+"""The ledger library: append, correct, retract, history and reading as of a moment."""
+
+from __future__ import annotations
+
+import time
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from factories import INVALID_INPUTS, SOUTH_FRONT, make_shipment, row_counts, shipment_data
+from factories import with_source_url
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from shipments.errors import AlreadyRetracted, DuplicateShipment, InvalidInput, NotFound
+from shipments.ledger import (
+    append_shipment,
+    correct_shipment,
+    current_shipments,
+    get_shipment,
+    ledger_totals,
+    retract_shipment,
+    shipment_history,
+)
+from shipments.models import ShipmentCorrection, ShipmentCreate, parse, utcnow
+
+
+def correction(**fields: Any) -> ShipmentCorrection:
+    return parse(ShipmentCorrection, {"reason": "test", **fields})
+
+
+def pause() -> None:
+    """Let the clock move on, so 'a moment before' a write is a distinct timestamp."""
+    time.sleep(0.01)
+
+
+def by_date(session: Session, **kwargs: Any) -> dict[str, Decimal]:
+    return {s.event_date.isoformat(): s.tonnes for s in current_shipments(session=session, **kwargs)}
+
+
+def test_seed_holds_the_four_deliveries_of_the_report(seeded_session: Session):
+    shipments = current_shipments(session=seeded_session)
+    assert [
+        (s.event_date.isoformat(), s.date_means, s.donor, s.recipient, s.cargo, s.mass_kg)
+        for s in shipments
+    ] == [
+        ("2019-03-29", "sent", "China", "Venezuela", "medicine", 65_000),
+        ("2019-05-13", "sent", "China", "Venezuela", "medicine", 71_000),
+        ("2019-05-16", "sent", "China", "Venezuela", "medicine", 64_000),
+        ("2019-05-27", "received", "China", "Venezuela", "medicine", 69_000),
+    ]
+    assert ledger_totals(session=seeded_session).tonnes == Decimal("269.000")
+    assert all(SOUTH_FRONT in [src.url for src in s.sources] for s in shipments)
+    assert "mislabelled as 'military' support" in (shipments[0].note or "")
+    assert [src.publisher for src in shipments[3].sources] == [
+        "South Front",
+        "Cancillería Venezuela (@CancilleriaVE)",
+    ]
+
+
+def test_append_returns_the_shipment_with_its_sources(session: Session):
+    shipment = append_shipment(session=session, shipment_in=make_shipment(), by="ana")
+    assert (shipment.id, shipment.revision, shipment.mass_kg) == (1, 1, 68_000)
+    assert shipment.recorded_by == "ana"
+    assert shipment.recorded_at.tzinfo is not None
+    assert [s.url for s in shipment.sources] == ["https://example.org/report"]
+    assert get_shipment(session=session, shipment_id=1) == shipment
+
+
+def test_a_known_source_is_reused_not_copied(session: Session, engine: Engine):
+    append_shipment(session=session, shipment_in=make_shipment(), by="ana")
+    append_shipment(session=session, shipment_in=make_shipment(event_date="2019-06-11"), by="ana")
+    assert row_counts(engine)["source"] == 1
+
+
+@pytest.mark.parametrize(("field", "overrides", "rule"), INVALID_INPUTS)
+def test_refused_input_writes_nothing(
+    seeded_session: Session, seeded_engine: Engine, field: str, overrides: dict[str, Any], rule: str
+):
+    before = row_counts(seeded_engine)
+    with pytest.raises(InvalidInput) as refused:
+        shipment_in = parse(ShipmentCreate, shipment_data(**with_source_url(overrides)))
+        append_shipment(session=seeded_session, shipment_in=shipment_in, by="ana")
+    assert refused.value.problems[0].field == field
+    assert rule in refused.value.problems[0].rule
+    assert row_counts(seeded_engine) == before
+
+
+@pytest.mark.parametrize("by", ["", "   ", None, "a\x00b", "x" * 201])
+def test_every_write_needs_who_made_it(seeded_session: Session, seeded_engine: Engine, by: Any):
+    before = row_counts(seeded_engine)
+    writes = [
+        lambda: append_shipment(session=seeded_session, shipment_in=make_shipment(), by=by),
+        lambda: correct_shipment(
+            session=seeded_session, shipment_id=1, correction_in=correction(tonnes="1"), by=by
+        ),
+        lambda: retract_shipment(session=seeded_session, shipment_id=1, reason="r", by=by),
+    ]
+    for write in writes:
+        with pytest.raises(InvalidInput) as refused:
+            write()
+        assert refused.value.fields() == {"by"}
+    assert row_counts(seeded_engine) == before
+
+
+def test_probable_duplicate_is_refused_unless_confirmed(seeded_session: Session, seeded_engine):
+    same_as_16_may = make_shipment(
+        event_date="2019-05-16", date_means="sent", donor="china ", recipient="VENEZUELA",
+        tonnes="64.000",
+    )
+    before = row_counts(seeded_engine)
+    with pytest.raises(DuplicateShipment) as refused:
+        append_shipment(session=seeded_session, shipment_in=same_as_16_may, by="ana")
+    assert refused.value.existing_ids == (3,)
+    assert "probable duplicate of shipment 3" in str(refused.value)
+    assert row_counts(seeded_engine) == before
+
+    confirmed = append_shipment(
+        session=seeded_session, shipment_in=same_as_16_may, by="ana", confirm_duplicate=True
+    )
+    assert confirmed.id == 5
+    assert ledger_totals(session=seeded_session).shipments == 5
+
+
+def test_a_retracted_shipment_is_no_duplicate(seeded_session: Session):
+    retract_shipment(session=seeded_session, shipment_id=3, reason="double entry", by="ana")
+    again = make_shipment(event_date="2019-05-16", date_means="sent", tonnes="64")
+    assert append_shipment(session=seeded_session, shipment_in=again, by="ana").id == 5
+
+
+def test_correction_is_a_new_revision_and_history_keeps_the_old(seeded_session: Session):
+    corrected = correct_shipment(
+        session=seeded_session, shipment_id=3,
+        correction_in=correction(tonnes="46", reason="weighbill says 46 t"), by="ana",
+    )
+    assert (corrected.id, corrected.revision, corrected.mass_kg) == (3, 2, 46_000)
+    history = shipment_history(session=seeded_session, shipment_id=3)
+    assert [(r.revision, r.action, r.mass_kg, r.reason, r.recorded_by) for r in history] == [
+        (1, "append", 64_000, None, "seed"),
+        (2, "correct", 46_000, "weighbill says 46 t", "ana"),
+    ]
+    assert history[1].sources == history[0].sources
+    assert ledger_totals(session=seeded_session).tonnes == Decimal("251")
+
+
+def test_correction_can_add_a_source_and_change_several_fields(seeded_session: Session):
+    corrected = correct_shipment(
+        session=seeded_session, shipment_id=4,
+        correction_in=correction(
+            event_date="2019-05-26", date_means="sent", note="",
+            add_sources=[{"url": "https://example.org/b", "title": "B", "publisher": "P"}],
+        ),
+        by="ana",
+    )
+    assert (corrected.event_date, corrected.date_means, corrected.note) == (
+        date(2019, 5, 26), "sent", None,
+    )
+    assert [s.url for s in corrected.sources][-1] == "https://example.org/b"
+    assert len(corrected.sources) == 3
+
+
+@pytest.mark.parametrize(
+    ("fields", "field", "rule"),
+    [
+        ({"tonnes": "0"}, "tonnes", "greater than 0"),
+        ({"tonnes": "1.2345"}, "tonnes", "at most 3 decimals"),
+        ({"event_date": "2019-02-29"}, "event_date", "real calendar date"),
+        ({"donor": "  "}, "donor", "must not be empty"),
+        ({"date_means": "shipped"}, "date_means", "'sent' or 'received'"),
+        ({"tonnes": "64"}, "correction", "changes nothing"),
+    ],
+)
+def test_correction_obeys_the_same_rules(
+    seeded_session: Session, seeded_engine: Engine, fields: dict[str, Any], field: str, rule: str
+):
+    before = row_counts(seeded_engine)
+    with pytest.raises(InvalidInput) as refused:
+        correct_shipment(
+            session=seeded_session, shipment_id=3, correction_in=correction(**fields), by="ana"
+        )
+    assert (refused.value.problems[0].field, rule in refused.value.problems[0].rule) == (
+        field, True,
+    )
+    assert row_counts(seeded_engine) == before
+
+
+def test_correction_into_a_duplicate_is_refused(seeded_session: Session):
+    with pytest.raises(DuplicateShipment):
+        correct_shipment(
+            session=seeded_session, shipment_id=3,
+            correction_in=correction(event_date="2019-05-13", tonnes="71"), by="ana",
+        )
+
+
+def test_retraction_removes_the_shipment_and_keeps_its_history(seeded_session: Session):
+    retracted = retract_shipment(
+        session=seeded_session, shipment_id=2, reason="counted twice", by="ana"
+    )
+    assert (retracted.action, retracted.revision, retracted.reason) == ("retract", 2, "counted twice")
+    assert ledger_totals(session=seeded_session).tonnes == Decimal("198")
+    assert [r.action for r in shipment_history(session=seeded_session, shipment_id=2)] == [
+        "append", "retract",
+    ]
+    with pytest.raises(NotFound):
+        get_shipment(session=seeded_session, shipment_id=2)
+    with pytest.raises(AlreadyRetracted):
+        retract_shipment(session=seeded_session, shipment_id=2, reason="again", by="ana")
+    with pytest.raises(AlreadyRetracted):
+        correct_shipment(
+            session=seeded_session, shipment_id=2, correction_in=correction(tonnes="1"), by="ana"
+        )
+
+
+def test_retraction_needs_a_reason(seeded_session: Session, seeded_engine: Engine):
+    before = row_counts(seeded_engine)
+    with pytest.raises(InvalidInput) as refused:
+        retract_shipment(session=seeded_session, shipment_id=2, reason="  ", by="ana")
+    assert refused.value.fields() == {"reason"}
+    assert row_counts(seeded_engine) == before
+
+
+@pytest.mark.parametrize("shipment_id", [0, 99])
+def test_unknown_shipment_is_not_found(seeded_session: Session, shipment_id: int):
+    with pytest.raises(NotFound):
+        shipment_history(session=seeded_session, shipment_id=shipment_id)
+    with pytest.raises(NotFound):
+        retract_shipment(session=seeded_session, shipment_id=shipment_id, reason="r", by="ana")
+    with pytest.raises(NotFound):
+        correct_shipment(
+            session=seeded_session, shipment_id=shipment_id,
+            correction_in=correction(tonnes="1"), by="ana",
+        )
+
+
+def test_ledger_as_it_stood_before_later_changes(seeded_session: Session):
+    pause()
+    seeded_moment = utcnow()
+    pause()
+    correct_shipment(
+        session=seeded_session, shipment_id=3, correction_in=correction(tonnes="46"), by="ana"
+    )
+    pause()
+    after_correction = utcnow()
+    pause()
+    retract_shipment(session=seeded_session, shipment_id=1, reason="not medicine", by="ana")
+    append_shipment(session=seeded_session, shipment_in=make_shipment(), by="ana")
+
+    assert by_date(seeded_session, as_of=seeded_moment) == {
+        "2019-03-29": 65, "2019-05-13": 71, "2019-05-16": 64, "2019-05-27": 69,
+    }
+    assert by_date(seeded_session, as_of=after_correction) == {
+        "2019-03-29": 65, "2019-05-13": 71, "2019-05-16": 46, "2019-05-27": 69,
+    }
+    assert by_date(seeded_session) == {
+        "2019-05-13": 71, "2019-05-16": 46, "2019-05-27": 69, "2019-06-10": 68,
+    }
+    assert ledger_totals(session=seeded_session, as_of=seeded_moment).mass_kg == 269_000
+    assert ledger_totals(session=seeded_session, as_of=after_correction).mass_kg == 251_000
+    before_anything = shipment_history(session=seeded_session, shipment_id=1)[0].recorded_at
+    assert ledger_totals(
+        session=seeded_session, as_of=before_anything.replace(year=2000)
+    ).shipments == 0
+
+
+def test_empty_ledger_totals_are_zero(session: Session):
+    totals = ledger_totals(session=session)
+    assert (totals.shipments, totals.mass_kg, totals.tonnes) == (0, 0, Decimal(0))
+    assert current_shipments(session=session) == []
