@@ -24,8 +24,8 @@ from shipments import csvio
 from shipments.db import current_revision, database_url, make_engine, session_scope
 from shipments.errors import DuplicateShipment, InvalidInput, LedgerError
 from shipments.ledger import (
-    correct_shipment,
     append_shipment,
+    correct_shipment,
     current_shipments,
     iter_current_shipments,
     ledger_totals,
@@ -88,8 +88,10 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None) -> 
         return 2
     except SQLAlchemyError as exc:
         url = make_url(database_url(args.database_url)).render_as_string(hide_password=True)
-        print(f"error: cannot use the database at {url}: {exc.__class__.__name__}: {exc}",
-              file=sys.stderr)
+        print(
+            f"error: cannot use the database at {url}: {exc.__class__.__name__}: {exc}",
+            file=sys.stderr,
+        )
         return 1
 
 
@@ -111,12 +113,17 @@ def build_parser() -> argparse.ArgumentParser:
     add = commands.add_parser("add", help="record a new shipment")
     _fact_options(add, required=True)
     _source_options(add, required=True)
-    add.add_argument("--confirm-duplicate", action="store_true",
-                     help="record it even if it matches a current shipment")
+    add.add_argument(
+        "--confirm-duplicate",
+        action="store_true",
+        help="record it even if it matches a current shipment",
+    )
     _by_option(add)
     add.set_defaults(run=_add)
 
-    listing = commands.add_parser("list", help="show the current ledger, or as it stood at a moment")
+    listing = commands.add_parser(
+        "list", help="show the current ledger, or as it stood at a moment"
+    )
     _as_of_option(listing)
     listing.add_argument("--format", choices=("table", "csv", "json"), default="table")
     listing.set_defaults(run=_list)
@@ -130,8 +137,11 @@ def build_parser() -> argparse.ArgumentParser:
     _fact_options(correct, required=False)
     _source_options(correct, required=False)
     correct.add_argument("--reason", required=True, help="why the correction is made")
-    correct.add_argument("--confirm-duplicate", action="store_true",
-                         help="record it even if the result matches another current shipment")
+    correct.add_argument(
+        "--confirm-duplicate",
+        action="store_true",
+        help="record it even if the result matches another current shipment",
+    )
     _by_option(correct)
     correct.set_defaults(run=_correct)
 
@@ -150,14 +160,19 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _fact_options(parser: argparse.ArgumentParser, *, required: bool) -> None:
     parser.add_argument("--date", required=required, help="event date, YYYY-MM-DD")
-    parser.add_argument("--date-means", required=required, metavar="|".join(DATE_MEANINGS),
-                        help="whether the date is when the cargo was sent or received")
+    parser.add_argument(
+        "--date-means",
+        required=required,
+        metavar="|".join(DATE_MEANINGS),
+        help="whether the date is when the cargo was sent or received",
+    )
     parser.add_argument("--donor", required=required)
     parser.add_argument("--recipient", required=required)
     parser.add_argument("--cargo", required=required, help="cargo category, e.g. medicine")
     parser.add_argument("--cargo-description")
-    parser.add_argument("--tonnes", required=required,
-                        help="mass in metric tonnes, at most 3 decimals")
+    parser.add_argument(
+        "--tonnes", required=required, help="mass in metric tonnes, at most 3 decimals"
+    )
     parser.add_argument("--note")
 
 
@@ -165,19 +180,28 @@ def _source_options(parser: argparse.ArgumentParser, *, required: bool) -> None:
     parser.add_argument("--source-url", required=required, help="http(s) address of the source")
     parser.add_argument("--source-title", required=required)
     parser.add_argument("--publisher", required=required)
-    parser.add_argument("--source-kind", default="press", metavar="|".join(SOURCE_KINDS),
-                        help="kind of source (default: press)")
+    parser.add_argument(
+        "--source-kind",
+        default="press",
+        metavar="|".join(SOURCE_KINDS),
+        help="kind of source (default: press)",
+    )
     parser.add_argument("--source-date", help="the source's publication date, YYYY-MM-DD")
 
 
 def _by_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--by", default=None,
-                        help="who records this (default: $LEDGER_EDITOR or the system user)")
+    parser.add_argument(
+        "--by", default=None, help="who records this (default: $LEDGER_EDITOR or the system user)"
+    )
 
 
 def _as_of_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--as-of", type=_timestamp, metavar="TIMESTAMP",
-                        help="ISO 8601 moment, e.g. 2026-01-31T12:00:00Z (no zone means UTC)")
+    parser.add_argument(
+        "--as-of",
+        type=_timestamp,
+        metavar="TIMESTAMP",
+        help="ISO 8601 moment, e.g. 2026-01-31T12:00:00Z (no zone means UTC)",
+    )
 
 
 def _timestamp(text: str) -> datetime:
@@ -248,8 +272,12 @@ def _add(args: argparse.Namespace, engine: Any, out: TextIO, _seeded: int) -> in
     data["sources"] = [source] if source else []
     shipment_in = parse(ShipmentCreate, data)
     with session_scope(engine) as session:
-        shipment = append_shipment(session=session, shipment_in=shipment_in, by=_actor(args),
-                                   confirm_duplicate=args.confirm_duplicate)
+        shipment = append_shipment(
+            session=session,
+            shipment_in=shipment_in,
+            by=_actor(args),
+            confirm_duplicate=args.confirm_duplicate,
+        )
     print(f"added shipment {shipment.id}: {_describe(shipment)}", file=out)
     return 0
 
@@ -261,20 +289,29 @@ def _correct(args: argparse.Namespace, engine: Any, out: TextIO, _seeded: int) -
     data["reason"] = args.reason
     correction_in = parse(ShipmentCorrection, data)
     with session_scope(engine) as session:
-        shipment = correct_shipment(session=session, shipment_id=args.id,
-                                    correction_in=correction_in, by=_actor(args),
-                                    confirm_duplicate=args.confirm_duplicate)
-    print(f"corrected shipment {shipment.id} (revision {shipment.revision}): "
-          f"{_describe(shipment)}", file=out)
+        shipment = correct_shipment(
+            session=session,
+            shipment_id=args.id,
+            correction_in=correction_in,
+            by=_actor(args),
+            confirm_duplicate=args.confirm_duplicate,
+        )
+    print(
+        f"corrected shipment {shipment.id} (revision {shipment.revision}): {_describe(shipment)}",
+        file=out,
+    )
     return 0
 
 
 def _retract(args: argparse.Namespace, engine: Any, out: TextIO, _seeded: int) -> int:
     with session_scope(engine) as session:
-        revision = retract_shipment(session=session, shipment_id=args.id, reason=args.reason,
-                                    by=_actor(args))
-    print(f"retracted shipment {revision.id} (revision {revision.revision}): {revision.reason}",
-          file=out)
+        revision = retract_shipment(
+            session=session, shipment_id=args.id, reason=args.reason, by=_actor(args)
+        )
+    print(
+        f"retracted shipment {revision.id} (revision {revision.revision}): {revision.reason}",
+        file=out,
+    )
     return 0
 
 
@@ -290,8 +327,16 @@ def _list(args: argparse.Namespace, engine: Any, out: TextIO, _seeded: int) -> i
     else:
         header = ("id", "rev", "date", "means", "donor", "recipient", "cargo", "tonnes")
         rows = [
-            (str(s.id), str(s.revision), s.event_date.isoformat(), s.date_means, s.donor,
-             s.recipient, s.cargo, format_tonnes(s.mass_kg))
+            (
+                str(s.id),
+                str(s.revision),
+                s.event_date.isoformat(),
+                s.date_means,
+                s.donor,
+                s.recipient,
+                s.cargo,
+                format_tonnes(s.mass_kg),
+            )
             for s in shipments
         ]
         _table(header, rows, out, right={0, 1, 7})
@@ -305,8 +350,10 @@ def _history(args: argparse.Namespace, engine: Any, out: TextIO, _seeded: int) -
         revisions = shipment_history(session=session, shipment_id=args.id)
     print(f"shipment {args.id}: {len(revisions)} revision(s)", file=out)
     for r in revisions:
-        print(f"  revision {r.revision} {r.action} at {r.recorded_at.isoformat()} "
-              f"by {r.recorded_by}", file=out)
+        print(
+            f"  revision {r.revision} {r.action} at {r.recorded_at.isoformat()} by {r.recorded_by}",
+            file=out,
+        )
         if r.reason:
             print(f"    reason: {r.reason}", file=out)
         print(f"    {_describe(r)}", file=out)
@@ -328,18 +375,24 @@ def _export(args: argparse.Namespace, engine: Any, out: TextIO, _seeded: int) ->
 
 
 def _describe(s: ShipmentPublic) -> str:
-    return (f"{s.event_date.isoformat()} ({s.date_means}) {s.donor} -> {s.recipient}, "
-            f"{s.cargo}, {format_tonnes(s.mass_kg)} t")
+    return (
+        f"{s.event_date.isoformat()} ({s.date_means}) {s.donor} -> {s.recipient}, "
+        f"{s.cargo}, {format_tonnes(s.mass_kg)} t"
+    )
 
 
-def _table(header: Sequence[str], rows: list[tuple[str, ...]], out: TextIO,
-           *, right: set[int]) -> None:
-    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h)
-              for i, h in enumerate(header)]
+def _table(
+    header: Sequence[str], rows: Sequence[tuple[str, ...]], out: TextIO, *, right: set[int]
+) -> None:
+    widths = [
+        max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(header)
+    ]
 
     def line(cells: Sequence[str]) -> str:
-        return "  ".join(c.rjust(w) if i in right else c.ljust(w)
-                         for i, (c, w) in enumerate(zip(cells, widths, strict=True))).rstrip()
+        return "  ".join(
+            c.rjust(w) if i in right else c.ljust(w)
+            for i, (c, w) in enumerate(zip(cells, widths, strict=True))
+        ).rstrip()
 
     print(line(header), file=out)
     for row in rows:

@@ -63,7 +63,7 @@ def shipment_rows(shipments: Iterable[ShipmentPublic]) -> Iterator[dict[str, Any
 def write_csv(
     rows: Iterable[Mapping[str, Any]], file: TextIO, columns: Sequence[str] = SHIPMENT_COLUMNS
 ) -> int:
-    """Write a header and ``rows`` to ``file`` as CSV, neutralising formulas; return rows written."""
+    """Write a header and ``rows`` as CSV, neutralising formulas; return the rows written."""
     writer = csv.writer(file, lineterminator="\n")
     writer.writerow(columns)
     count = 0

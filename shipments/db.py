@@ -32,7 +32,7 @@ def database_url(url: str | None = None) -> str:
     chosen = url or os.environ.get("LEDGER_DATABASE_URL") or DEFAULT_DATABASE_URL
     parsed = make_url(chosen)
     if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
-        path = Path(parsed.database)  # type: ignore[arg-type]
+        path = Path(parsed.database)
         if not path.is_absolute():
             path = REPO_ROOT / path
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -2,9 +2,9 @@
 
     LedgerError                  base of everything below
     ├── InvalidInput             one or more fields break a rule; nothing was written
-    │   └── DuplicateShipment    matches a current shipment; pass confirm_duplicate to append anyway
+    │   └── DuplicateShipment    matches a current shipment; confirm_duplicate appends anyway
     ├── NotFound                 no shipment (or source) with that id
-    └── AlreadyRetracted         the shipment was retracted; it cannot be corrected or retracted again
+    └── AlreadyRetracted         the shipment was retracted; it takes no further change
 
 Each ``Problem`` names the field and the rule it breaks, so the CLI, the form and the importer can
 show the same words next to the same field.

@@ -8,14 +8,15 @@ before it writes, and commits once, so a refusal leaves the database exactly as 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, and_, func
+from sqlalchemy import and_, func
 from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from shipments.errors import AlreadyRetracted, DuplicateShipment, InvalidInput, NotFound
 from shipments.models import (
@@ -37,6 +38,7 @@ from shipments.models import (
 )
 
 P = TypeVar("P", bound=ShipmentPublic)
+R = TypeVar("R")
 FIELD_NAMES: tuple[str, ...] = tuple(ShipmentFields.model_fields)
 _BATCH = 500
 
@@ -136,9 +138,10 @@ def correct_shipment(
         ]
         shipment_in = parse(ShipmentCreate, merged)
         old_urls = {s.url for s in old_sources}
-        unchanged = all(
-            getattr(shipment_in, name) == getattr(latest, name) for name in FIELD_NAMES
-        ) and shipment_in.mass_kg == latest.mass_kg
+        unchanged = (
+            all(getattr(shipment_in, name) == getattr(latest, name) for name in FIELD_NAMES)
+            and shipment_in.mass_kg == latest.mass_kg
+        )
         if unchanged and {s.url for s in shipment_in.sources} <= old_urls:
             raise InvalidInput.single(
                 "correction", "changes nothing: every value equals the current revision"
@@ -163,9 +166,7 @@ def correct_shipment(
     return _committed(session, write)
 
 
-def retract_shipment(
-    *, session: Session, shipment_id: int, reason: str, by: str
-) -> RevisionPublic:
+def retract_shipment(*, session: Session, shipment_id: int, reason: str, by: str) -> RevisionPublic:
     """Record that a shipment is withdrawn from the ledger, with the reason; its history stays."""
 
     def write() -> RevisionPublic:
@@ -219,7 +220,7 @@ def get_shipment(
     *, session: Session, shipment_id: int, as_of: datetime | None = None
 ) -> ShipmentPublic:
     """Return one shipment as it stands (or stood at ``as_of``); NotFound if absent or retracted."""
-    statement = _current_revisions(as_of).where(ShipmentRevision.shipment_id == shipment_id)
+    statement = _current_revisions(as_of).where(col(ShipmentRevision.shipment_id) == shipment_id)
     revision = session.exec(statement).first()
     if revision is None:
         raise NotFound(f"no current shipment with id {shipment_id}")
@@ -241,7 +242,7 @@ def shipment_history(*, session: Session, shipment_id: int) -> list[RevisionPubl
     revisions = list(
         session.exec(
             select(ShipmentRevision)
-            .where(ShipmentRevision.shipment_id == shipment_id)
+            .where(col(ShipmentRevision.shipment_id) == shipment_id)
             .order_by(col(ShipmentRevision.revision))
         )
     )
@@ -253,10 +254,10 @@ def shipment_history(*, session: Session, shipment_id: int) -> list[RevisionPubl
 
 def find_source(*, session: Session, url: str) -> Source | None:
     """Return the source recorded for ``url``, if any."""
-    return session.exec(select(Source).where(Source.url == url)).first()
+    return session.exec(select(Source).where(col(Source.url) == url)).first()
 
 
-def _committed(session: Session, write: Any) -> Any:
+def _committed(session: Session, write: Callable[[], R]) -> R:
     try:
         result = write()
         session.commit()
@@ -271,14 +272,17 @@ def _id(row: ShipmentRevision | Source) -> int:
     return row.id
 
 
-def _current_revisions(as_of: datetime | None) -> Select[Any]:
-    latest = select(
-        col(ShipmentRevision.shipment_id).label("shipment_id"),
-        func.max(ShipmentRevision.revision).label("revision"),
+def _current_revisions(as_of: datetime | None) -> SelectOfScalar[ShipmentRevision]:
+    recorded = [] if as_of is None else [col(ShipmentRevision.recorded_at) <= as_of]
+    newest = (
+        select(
+            col(ShipmentRevision.shipment_id).label("shipment_id"),
+            func.max(ShipmentRevision.revision).label("revision"),
+        )
+        .where(*recorded)
+        .group_by(col(ShipmentRevision.shipment_id))
+        .subquery()
     )
-    if as_of is not None:
-        latest = latest.where(col(ShipmentRevision.recorded_at) <= as_of)
-    newest = latest.group_by(col(ShipmentRevision.shipment_id)).subquery()
     return (
         select(ShipmentRevision)
         .join(
@@ -295,7 +299,7 @@ def _current_revisions(as_of: datetime | None) -> Select[Any]:
 def _latest_or_refuse(session: Session, shipment_id: int) -> ShipmentRevision:
     latest = session.exec(
         select(ShipmentRevision)
-        .where(ShipmentRevision.shipment_id == shipment_id)
+        .where(col(ShipmentRevision.shipment_id) == shipment_id)
         .order_by(col(ShipmentRevision.revision).desc())
     ).first()
     if latest is None:
@@ -309,11 +313,11 @@ def _refuse_duplicates(
     session: Session, shipment_in: ShipmentCreate, *, exclude_id: int | None
 ) -> None:
     candidates = _current_revisions(None).where(
-        ShipmentRevision.event_date == shipment_in.event_date,
-        ShipmentRevision.mass_kg == shipment_in.mass_kg,
+        col(ShipmentRevision.event_date) == shipment_in.event_date,
+        col(ShipmentRevision.mass_kg) == shipment_in.mass_kg,
     )
     if exclude_id is not None:
-        candidates = candidates.where(ShipmentRevision.shipment_id != exclude_id)
+        candidates = candidates.where(col(ShipmentRevision.shipment_id) != exclude_id)
     donor, recipient = shipment_in.donor.casefold(), shipment_in.recipient.casefold()
     matches = [
         r.shipment_id
@@ -387,9 +391,7 @@ def _source_public(source: Source) -> SourcePublic:
     return SourcePublic.model_validate(source, from_attributes=True)
 
 
-def _public(
-    kind: type[P], revision: ShipmentRevision, sources: list[SourcePublic]
-) -> P:
+def _public(kind: type[P], revision: ShipmentRevision, sources: list[SourcePublic]) -> P:
     data = revision.model_dump()
     data["id"] = revision.shipment_id
     data["sources"] = sources

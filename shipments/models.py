@@ -11,9 +11,9 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
+from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
-from collections.abc import Mapping
 from typing import Any, Literal, TypeVar
 
 from pydantic import ValidationError, field_validator, model_validator
@@ -414,4 +414,3 @@ def _problem(error: Mapping[str, Any]) -> Problem:
     elif error.get("type") == "missing":
         message = "is required"
     return Problem(field, message)
-

@@ -80,9 +80,7 @@ def _read_sources(path: Path) -> Iterator[SourceCreate]:
             yield _parse_line(SourceCreate, {k: (v or None) for k, v in row.items()}, path, line)
 
 
-def _parse_line(
-    model: type[T], data: dict[str, object], path: Path, line: int
-) -> T:
+def _parse_line(model: type[T], data: dict[str, object], path: Path, line: int) -> T:
     try:
         return parse(model, data)
     except InvalidInput as exc:

@@ -8,8 +8,14 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from factories import INVALID_INPUTS, SOUTH_FRONT, make_shipment, row_counts, shipment_data
-from factories import with_source_url
+from factories import (
+    INVALID_INPUTS,
+    SOUTH_FRONT,
+    make_shipment,
+    row_counts,
+    shipment_data,
+    with_source_url,
+)
 from sqlalchemy import Engine
 from sqlmodel import Session
 
@@ -36,7 +42,9 @@ def pause() -> None:
 
 
 def by_date(session: Session, **kwargs: Any) -> dict[str, Decimal]:
-    return {s.event_date.isoformat(): s.tonnes for s in current_shipments(session=session, **kwargs)}
+    return {
+        s.event_date.isoformat(): s.tonnes for s in current_shipments(session=session, **kwargs)
+    }
 
 
 def test_seed_holds_the_four_deliveries_of_the_report(seeded_session: Session):
@@ -79,9 +87,9 @@ def test_refused_input_writes_nothing(
     seeded_session: Session, seeded_engine: Engine, field: str, overrides: dict[str, Any], rule: str
 ):
     before = row_counts(seeded_engine)
+    data = shipment_data(**with_source_url(overrides))
     with pytest.raises(InvalidInput) as refused:
-        shipment_in = parse(ShipmentCreate, shipment_data(**with_source_url(overrides)))
-        append_shipment(session=seeded_session, shipment_in=shipment_in, by="ana")
+        append_shipment(session=seeded_session, shipment_in=parse(ShipmentCreate, data), by="ana")
     assert refused.value.problems[0].field == field
     assert rule in refused.value.problems[0].rule
     assert row_counts(seeded_engine) == before
@@ -106,7 +114,10 @@ def test_every_write_needs_who_made_it(seeded_session: Session, seeded_engine: E
 
 def test_probable_duplicate_is_refused_unless_confirmed(seeded_session: Session, seeded_engine):
     same_as_16_may = make_shipment(
-        event_date="2019-05-16", date_means="sent", donor="china ", recipient="VENEZUELA",
+        event_date="2019-05-16",
+        date_means="sent",
+        donor="china ",
+        recipient="VENEZUELA",
         tonnes="64.000",
     )
     before = row_counts(seeded_engine)
@@ -131,8 +142,10 @@ def test_a_retracted_shipment_is_no_duplicate(seeded_session: Session):
 
 def test_correction_is_a_new_revision_and_history_keeps_the_old(seeded_session: Session):
     corrected = correct_shipment(
-        session=seeded_session, shipment_id=3,
-        correction_in=correction(tonnes="46", reason="weighbill says 46 t"), by="ana",
+        session=seeded_session,
+        shipment_id=3,
+        correction_in=correction(tonnes="46", reason="weighbill says 46 t"),
+        by="ana",
     )
     assert (corrected.id, corrected.revision, corrected.mass_kg) == (3, 2, 46_000)
     history = shipment_history(session=seeded_session, shipment_id=3)
@@ -146,15 +159,20 @@ def test_correction_is_a_new_revision_and_history_keeps_the_old(seeded_session: 
 
 def test_correction_can_add_a_source_and_change_several_fields(seeded_session: Session):
     corrected = correct_shipment(
-        session=seeded_session, shipment_id=4,
+        session=seeded_session,
+        shipment_id=4,
         correction_in=correction(
-            event_date="2019-05-26", date_means="sent", note="",
+            event_date="2019-05-26",
+            date_means="sent",
+            note="",
             add_sources=[{"url": "https://example.org/b", "title": "B", "publisher": "P"}],
         ),
         by="ana",
     )
     assert (corrected.event_date, corrected.date_means, corrected.note) == (
-        date(2019, 5, 26), "sent", None,
+        date(2019, 5, 26),
+        "sent",
+        None,
     )
     assert [s.url for s in corrected.sources][-1] == "https://example.org/b"
     assert len(corrected.sources) == 3
@@ -180,7 +198,8 @@ def test_correction_obeys_the_same_rules(
             session=seeded_session, shipment_id=3, correction_in=correction(**fields), by="ana"
         )
     assert (refused.value.problems[0].field, rule in refused.value.problems[0].rule) == (
-        field, True,
+        field,
+        True,
     )
     assert row_counts(seeded_engine) == before
 
@@ -188,8 +207,10 @@ def test_correction_obeys_the_same_rules(
 def test_correction_into_a_duplicate_is_refused(seeded_session: Session):
     with pytest.raises(DuplicateShipment):
         correct_shipment(
-            session=seeded_session, shipment_id=3,
-            correction_in=correction(event_date="2019-05-13", tonnes="71"), by="ana",
+            session=seeded_session,
+            shipment_id=3,
+            correction_in=correction(event_date="2019-05-13", tonnes="71"),
+            by="ana",
         )
 
 
@@ -197,10 +218,15 @@ def test_retraction_removes_the_shipment_and_keeps_its_history(seeded_session: S
     retracted = retract_shipment(
         session=seeded_session, shipment_id=2, reason="counted twice", by="ana"
     )
-    assert (retracted.action, retracted.revision, retracted.reason) == ("retract", 2, "counted twice")
+    assert (retracted.action, retracted.revision, retracted.reason) == (
+        "retract",
+        2,
+        "counted twice",
+    )
     assert ledger_totals(session=seeded_session).tonnes == Decimal("198")
     assert [r.action for r in shipment_history(session=seeded_session, shipment_id=2)] == [
-        "append", "retract",
+        "append",
+        "retract",
     ]
     with pytest.raises(NotFound):
         get_shipment(session=seeded_session, shipment_id=2)
@@ -228,8 +254,10 @@ def test_unknown_shipment_is_not_found(seeded_session: Session, shipment_id: int
         retract_shipment(session=seeded_session, shipment_id=shipment_id, reason="r", by="ana")
     with pytest.raises(NotFound):
         correct_shipment(
-            session=seeded_session, shipment_id=shipment_id,
-            correction_in=correction(tonnes="1"), by="ana",
+            session=seeded_session,
+            shipment_id=shipment_id,
+            correction_in=correction(tonnes="1"),
+            by="ana",
         )
 
 
@@ -247,20 +275,30 @@ def test_ledger_as_it_stood_before_later_changes(seeded_session: Session):
     append_shipment(session=seeded_session, shipment_in=make_shipment(), by="ana")
 
     assert by_date(seeded_session, as_of=seeded_moment) == {
-        "2019-03-29": 65, "2019-05-13": 71, "2019-05-16": 64, "2019-05-27": 69,
+        "2019-03-29": 65,
+        "2019-05-13": 71,
+        "2019-05-16": 64,
+        "2019-05-27": 69,
     }
     assert by_date(seeded_session, as_of=after_correction) == {
-        "2019-03-29": 65, "2019-05-13": 71, "2019-05-16": 46, "2019-05-27": 69,
+        "2019-03-29": 65,
+        "2019-05-13": 71,
+        "2019-05-16": 46,
+        "2019-05-27": 69,
     }
     assert by_date(seeded_session) == {
-        "2019-05-13": 71, "2019-05-16": 46, "2019-05-27": 69, "2019-06-10": 68,
+        "2019-05-13": 71,
+        "2019-05-16": 46,
+        "2019-05-27": 69,
+        "2019-06-10": 68,
     }
     assert ledger_totals(session=seeded_session, as_of=seeded_moment).mass_kg == 269_000
     assert ledger_totals(session=seeded_session, as_of=after_correction).mass_kg == 251_000
     before_anything = shipment_history(session=seeded_session, shipment_id=1)[0].recorded_at
-    assert ledger_totals(
-        session=seeded_session, as_of=before_anything.replace(year=2000)
-    ).shipments == 0
+    assert (
+        ledger_totals(session=seeded_session, as_of=before_anything.replace(year=2000)).shipments
+        == 0
+    )
 
 
 def test_empty_ledger_totals_are_zero(session: Session):

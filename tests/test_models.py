@@ -34,8 +34,16 @@ def test_boundary_input_is_accepted(overrides: dict[str, Any]):
 
 @pytest.mark.parametrize(
     ("tonnes", "kg"),
-    [("65", 65_000), ("0.001", 1), ("64.5", 64_500), (69, 69_000), (Decimal("71.250"), 71_250),
-     (64.1, 64_100), ("100000", 100_000_000), ("1.2300", 1_230)],
+    [
+        ("65", 65_000),
+        ("0.001", 1),
+        ("64.5", 64_500),
+        (69, 69_000),
+        (Decimal("71.250"), 71_250),
+        (64.1, 64_100),
+        ("100000", 100_000_000),
+        ("1.2300", 1_230),
+    ],
 )
 def test_tonnes_convert_exactly_to_kilograms(tonnes: Any, kg: int):
     assert tonnes_to_kg(tonnes) == kg

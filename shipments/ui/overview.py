@@ -30,8 +30,19 @@ def render() -> None:
     count.metric("Shipments", f"{totals.shipments}")
     latest.metric("Latest event", str(frame["event_date"].max()))
     st.dataframe(
-        frame[["id", "event_date", "date_means", "donor", "recipient", "cargo", "tonnes",
-               "source_urls", "note"]],
+        frame[
+            [
+                "id",
+                "event_date",
+                "date_means",
+                "donor",
+                "recipient",
+                "cargo",
+                "tonnes",
+                "source_urls",
+                "note",
+            ]
+        ],
         hide_index=True,
         column_config={
             "event_date": st.column_config.TextColumn("Date"),

@@ -55,9 +55,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("shipment_id", "revision", name="uq_revision_shipment_revision"),
         sa.CheckConstraint("mass_kg > 0 AND mass_kg <= 100000000", name="ck_revision_mass_kg"),
         sa.CheckConstraint("date_means IN ('sent', 'received')", name="ck_revision_date_means"),
-        sa.CheckConstraint(
-            "action IN ('append', 'correct', 'retract')", name="ck_revision_action"
-        ),
+        sa.CheckConstraint("action IN ('append', 'correct', 'retract')", name="ck_revision_action"),
     )
     op.create_index("ix_shipment_revision_shipment_id", "shipment_revision", ["shipment_id"])
     op.create_index("ix_shipment_revision_recorded_at", "shipment_revision", ["recorded_at"])

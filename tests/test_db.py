@@ -1,0 +1,137 @@
+"""Database set-up: the URL, SQLite pragmas, migrations that keep rows, and seeding once."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from alembic.script import ScriptDirectory
+from factories import row_counts
+from sqlalchemy import Engine, text
+from sqlalchemy.engine import make_url
+
+from shipments.db import (
+    REPO_ROOT,
+    alembic_config,
+    current_revision,
+    database_url,
+    head_revision,
+    make_engine,
+    migrate,
+    session_scope,
+)
+from shipments.ledger import current_shipments, ledger_totals
+from shipments.seed import prepare_database, seed_ledger
+
+
+def test_default_url_is_the_sqlite_file_in_the_repository(monkeypatch):
+    monkeypatch.delenv("LEDGER_DATABASE_URL", raising=False)
+    url = make_url(database_url())
+    assert (url.get_backend_name(), url.database) == (
+        "sqlite",
+        str(REPO_ROOT / "data" / "ledger.db"),
+    )
+
+
+def test_environment_url_wins(monkeypatch, tmp_path):
+    monkeypatch.setenv("LEDGER_DATABASE_URL", f"sqlite:///{tmp_path}/x.db")
+    assert database_url() == f"sqlite:///{tmp_path}/x.db"
+    assert database_url("postgresql+psycopg://u@h/db") == "postgresql+psycopg://u@h/db"
+
+
+def test_relative_sqlite_path_is_taken_from_the_repository(monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)
+    url = make_url(database_url("sqlite:///data/elsewhere.db"))
+    assert url.database == str(REPO_ROOT / "data" / "elsewhere.db")
+
+
+def test_sqlite_runs_in_wal_mode_with_a_busy_timeout(tmp_path):
+    engine = make_engine(f"sqlite:///{tmp_path / 'w.db'}")
+    with engine.connect() as connection:
+        assert connection.execute(text("PRAGMA journal_mode")).scalar_one() == "wal"
+        assert connection.execute(text("PRAGMA busy_timeout")).scalar_one() == 10_000
+        assert connection.execute(text("PRAGMA foreign_keys")).scalar_one() == 1
+    engine.dispose()
+
+
+def test_migrate_reaches_head(engine: Engine):
+    assert current_revision(engine) == head_revision()
+
+
+def test_seed_is_idempotent(database_url: str):
+    engine = make_engine(database_url)
+    assert prepare_database(engine) == 4
+    first = row_counts(engine)
+    assert prepare_database(engine) == 0
+    assert row_counts(engine) == first
+    engine.dispose()
+
+
+def test_seed_does_not_return_after_every_shipment_is_retracted(seeded_session, seeded_engine):
+    from shipments.ledger import retract_shipment
+
+    for shipment_id in (1, 2, 3, 4):
+        retract_shipment(session=seeded_session, shipment_id=shipment_id, reason="x", by="ana")
+    assert seed_ledger(session=seeded_session) == 0
+    assert ledger_totals(session=seeded_session).shipments == 0
+
+
+def test_upgrade_from_the_first_revision_keeps_rows(database_url: str):
+    script = ScriptDirectory.from_config(alembic_config())
+    first = script.get_base()
+    assert first is not None
+    engine = make_engine(database_url)
+    migrate(engine, first)
+    assert current_revision(engine) == first
+    at = datetime(2026, 1, 2, 3, 4, 5)
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO source (id, publisher, title, url, kind, recorded_by, recorded_at)"
+                " VALUES (1, 'P', 'T', 'https://example.org/t', 'press', 'old', :at)"
+            ),
+            {"at": at},
+        )
+        connection.execute(
+            text("INSERT INTO shipment (id, created_by, created_at) VALUES (1, 'old', :at)"),
+            {"at": at},
+        )
+        connection.execute(
+            text(
+                "INSERT INTO shipment_revision (id, shipment_id, revision, action, event_date,"
+                " date_means, donor, recipient, cargo, mass_kg, recorded_by, recorded_at)"
+                " VALUES (1, 1, 1, 'append', '2019-05-27', 'received', 'China', 'Venezuela',"
+                " 'medicine', 69000, 'old', :at)"
+            ),
+            {"at": at},
+        )
+        connection.execute(text("INSERT INTO revision_source VALUES (1, 1)"))
+        connection.execute(
+            text("INSERT INTO ledger_seed (name, applied_at) VALUES ('shipments', :at)"), {"at": at}
+        )
+    migrate(engine)
+    assert current_revision(engine) == head_revision()
+    with session_scope(engine) as session:
+        [shipment] = current_shipments(session=session)
+    assert (shipment.id, shipment.mass_kg, shipment.recorded_by) == (1, 69_000, "old")
+    assert shipment.recorded_at == at.replace(tzinfo=UTC)
+    assert [s.url for s in shipment.sources] == ["https://example.org/t"]
+    engine.dispose()
+
+
+def test_database_refuses_what_the_models_refuse(engine: Engine):
+    """The CHECK constraints are a second line behind the models, for writes that bypass them."""
+    at = datetime(2026, 1, 2)
+    with engine.begin() as connection:
+        connection.execute(
+            text("INSERT INTO shipment (id, created_by, created_at) VALUES (1, 'x', :at)"),
+            {"at": at},
+        )
+    insert = text(
+        "INSERT INTO shipment_revision (shipment_id, revision, action, event_date, date_means,"
+        " donor, recipient, cargo, mass_kg, recorded_by, recorded_at)"
+        " VALUES (1, 1, 'append', '2019-05-27', :means, 'C', 'V', 'm', :kg, 'x', :at)"
+    )
+    for means, kg in (("received", 0), ("arrived", 5), ("sent", 100_000_001)):
+        with pytest.raises(Exception, match=r"(?i)check"), engine.begin() as connection:
+            connection.execute(insert, {"means": means, "kg": kg, "at": at})

@@ -1,0 +1,73 @@
+"""The README is the front door: its commands exist and run, its columns are the real ones."""
+
+from __future__ import annotations
+
+import argparse
+import re
+import shlex
+from pathlib import Path
+
+import pytest
+
+from shipments.cli import build_parser, main
+from shipments.csvio import SHIPMENT_COLUMNS
+from shipments.db import REPO_ROOT
+
+README = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def code_block_after(heading: str) -> str:
+    start = README.index(heading)
+    match = re.search(r"```(?:sh)?\n(.*?)```", README[start:], flags=re.DOTALL)
+    assert match, f"no code block after {heading!r}"
+    return match.group(1)
+
+
+def table_after(heading: str) -> list[str]:
+    section = README[README.index(heading) :]
+    table = section[section.index("\n|") :].split("\n\n", 1)[0]
+    return re.findall(r"^\| `([^`|]+)`", table, flags=re.MULTILINE)
+
+
+def subcommands() -> set[str]:
+    parser = build_parser()
+    actions = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    return set(actions[0].choices)
+
+
+def test_exactly_two_setup_commands():
+    dashboard = code_block_after("Install and run the dashboard").strip()
+    tests = code_block_after("Install and run the tests").strip()
+    assert dashboard.endswith("streamlit run dashboard.py")
+    assert tests.endswith("python -m pytest")
+    assert "\n" not in dashboard
+    assert "\n" not in tests
+
+
+def test_ci_runs_the_readme_test_command():
+    tests = code_block_after("Install and run the tests").strip()
+    assert tests in (REPO_ROOT / ".ci" / "run").read_text(encoding="utf-8")
+
+
+def test_command_table_lists_every_command():
+    documented = {row.split()[0] for row in table_after("| command | what it does |")}
+    assert documented == subcommands()
+
+
+def test_export_columns_are_documented_in_order():
+    assert tuple(table_after("### Export columns")) == SHIPMENT_COLUMNS
+
+
+def test_the_documented_session_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    url = f"sqlite:///{tmp_path / 'readme.db'}"
+    lines = [
+        line
+        for line in code_block_after("## Command line").splitlines()
+        if line.startswith("python -m shipments ")
+    ]
+    assert {shlex.split(line)[3] for line in lines} == subcommands()
+    for line in lines:
+        code = main(["--database-url", url, *shlex.split(line)[3:]])
+        assert code == 0, f"{line!r} exited {code}: {capsys.readouterr().err}"
+    assert (tmp_path / "ledger.csv").read_text(encoding="utf-8").count("\n") == 5
