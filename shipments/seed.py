@@ -15,7 +15,7 @@ from sqlalchemy import Engine, func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from shipments.db import REPO_ROOT, migrate, session_scope
+from shipments.db import REPO_ROOT, migrate, session_scope, startup_lock
 from shipments.errors import InvalidInput, Problem
 from shipments.ledger import add_shipment
 from shipments.models import SeedMarker, Shipment, ShipmentCreate, SourceCreate, parse, utcnow
@@ -29,9 +29,10 @@ SHIPMENTS_MARKER = "shipments"
 
 def prepare_database(engine: Engine, *, seed_dir: Path = SEED_DIR) -> int:
     """Upgrade the schema to the latest revision and seed an empty ledger; return rows seeded."""
-    migrate(engine)
-    with session_scope(engine) as session:
-        return seed_ledger(session=session, seed_dir=seed_dir)
+    with startup_lock(engine):
+        migrate(engine)
+        with session_scope(engine) as session:
+            return seed_ledger(session=session, seed_dir=seed_dir)
 
 
 def seed_ledger(*, session: Session, seed_dir: Path = SEED_DIR) -> int:

@@ -135,3 +135,32 @@ def test_database_refuses_what_the_models_refuse(engine: Engine):
     for means, kg in (("received", 0), ("arrived", 5), ("sent", 100_000_001)):
         with pytest.raises(Exception, match=r"(?i)check"), engine.begin() as connection:
             connection.execute(insert, {"means": means, "kg": kg, "at": at})
+
+
+def test_servers_starting_together_migrate_and_seed_once(database_url: str):
+    """Two processes starting on the same new database end with one schema and one seed."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from shipments.db import make_engine; "
+        "from shipments.seed import prepare_database; "
+        "print(prepare_database(make_engine(sys.argv[1])))"
+    )
+    starts = [
+        subprocess.Popen(
+            [sys.executable, "-c", code, database_url],
+            cwd=REPO_ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    results = [start.communicate(timeout=120) for start in starts]
+    assert [start.returncode for start in starts] == [0, 0], results
+    assert sorted(int(out) for out, _ in results) == [0, 4]
+    engine = make_engine(database_url)
+    with session_scope(engine) as session:
+        assert ledger_totals(session=session).mass_kg == 269_000
+    engine.dispose()
