@@ -15,6 +15,7 @@ import os
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any, TextIO
 
 from sqlalchemy.engine import make_url
@@ -34,14 +35,31 @@ from shipments.ledger import (
 )
 from shipments.models import (
     DATE_MEANINGS,
+    DEFAULT_TOLERANCE_PCT,
+    METRICS,
+    QUALIFIERS,
     SOURCE_KINDS,
+    ClaimCreate,
+    ClaimPublic,
     ShipmentCorrection,
     ShipmentCreate,
     ShipmentPublic,
     format_tonnes,
     parse,
+    parse_reading_spec,
 )
-from shipments.seed import prepare_database
+from shipments.reconcile import (
+    CONSISTENT,
+    INCONSISTENT,
+    NO_DATA,
+    RECONCILIATION_COLUMNS,
+    Reconciliation,
+    add_claim,
+    list_claims,
+    reconcile,
+    reconciliation_rows,
+)
+from shipments.seed import Seeded, prepare_database
 
 FLAGS = {
     "event_date": "--date",
@@ -60,6 +78,17 @@ FLAGS = {
     "kind": "--source-kind",
     "published_date": "--source-date",
     "shipment": "--confirm-duplicate",
+    "claimant": "--claimant",
+    "stated_on": "--stated-on",
+    "quote": "--quote",
+    "metric": "--metric",
+    "value": "--value",
+    "qualifier": "--qualifier",
+    "tolerance_pct": "--tolerance-pct",
+    "readings": "--reading",
+    "scope": "--reading",
+    "start": "--reading",
+    "end": "--reading",
 }
 
 
@@ -155,6 +184,42 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--output", "-o", help="file to write (default: standard output)")
     _as_of_option(export)
     export.set_defaults(run=_export)
+
+    reconcile_cmd = commands.add_parser(
+        "reconcile", help="check every reported figure against the ledger (exit 1 if any fails)"
+    )
+    _as_of_option(reconcile_cmd)
+    reconcile_cmd.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    reconcile_cmd.set_defaults(run=_reconcile)
+
+    claims = commands.add_parser("claims", help="record and list reported figures")
+    claim_commands = claims.add_subparsers(dest="claims_command", required=True, metavar="ACTION")
+    claim_add = claim_commands.add_parser("add", help="record a reported figure")
+    claim_add.add_argument("--claimant", required=True, help="organisation that stated it")
+    claim_add.add_argument("--stated-on", help="date it was stated, YYYY-MM-DD")
+    claim_add.add_argument("--quote", required=True, help="the words, verbatim")
+    claim_add.add_argument("--metric", required=True, metavar="|".join(METRICS))
+    claim_add.add_argument("--value", required=True, help="the figure as stated, e.g. 269")
+    claim_add.add_argument(
+        "--qualifier", default="exact", metavar="|".join(QUALIFIERS), help="default: exact"
+    )
+    claim_add.add_argument("--tolerance-pct", help="for approximately: +/- percent (default 5)")
+    claim_add.add_argument(
+        "--reading",
+        action="append",
+        default=[],
+        metavar="SPEC",
+        help="a reading of the claim's scope, repeatable: cumulative:DATE, "
+        "cumulative-before:DATE, single:DATE or period:FROM:TO, optionally followed by "
+        ",donor=NAME,recipient=NAME,cargo=NAME",
+    )
+    claim_add.add_argument("--note")
+    _source_options(claim_add, required=True)
+    _by_option(claim_add)
+    claim_add.set_defaults(run=_claims_add)
+    claim_list = claim_commands.add_parser("list", help="show every recorded claim")
+    claim_list.add_argument("--format", choices=("table", "json"), default="table")
+    claim_list.set_defaults(run=_claims_list)
     return parser
 
 
@@ -253,20 +318,23 @@ def _facts_from(args: argparse.Namespace) -> dict[str, Any]:
     return {name: value for name, value in facts.items() if value is not None}
 
 
-def _init(args: argparse.Namespace, engine: Any, out: TextIO, seeded: int) -> int:
+def _init(args: argparse.Namespace, engine: Any, out: TextIO, seeded: Seeded) -> int:
     url = make_url(database_url(args.database_url)).render_as_string(hide_password=True)
     with session_scope(engine) as session:
         totals = ledger_totals(session=session)
     print(f"database: {url} (schema revision {current_revision(engine)})", file=out)
-    if seeded:
-        print(f"seeded {seeded} shipments from data/seed", file=out)
+    if seeded.shipments or seeded.claims:
+        print(
+            f"seeded {seeded.shipments} shipments and {seeded.claims} claims from data/seed",
+            file=out,
+        )
     else:
         print("already initialised: nothing added", file=out)
     print(f"ledger: {totals.shipments} shipments, {format_tonnes(totals.mass_kg)} t", file=out)
     return 0
 
 
-def _add(args: argparse.Namespace, engine: Any, out: TextIO, _seeded: int) -> int:
+def _add(args: argparse.Namespace, engine: Any, out: TextIO, _seeded: Seeded) -> int:
     data = _facts_from(args)
     source = _source_from(args)
     data["sources"] = [source] if source else []
@@ -282,7 +350,7 @@ def _add(args: argparse.Namespace, engine: Any, out: TextIO, _seeded: int) -> in
     return 0
 
 
-def _correct(args: argparse.Namespace, engine: Any, out: TextIO, _seeded: int) -> int:
+def _correct(args: argparse.Namespace, engine: Any, out: TextIO, _seeded: Seeded) -> int:
     data: dict[str, Any] = _facts_from(args)
     source = _source_from(args)
     data["add_sources"] = [source] if source else []
@@ -303,7 +371,7 @@ def _correct(args: argparse.Namespace, engine: Any, out: TextIO, _seeded: int) -
     return 0
 
 
-def _retract(args: argparse.Namespace, engine: Any, out: TextIO, _seeded: int) -> int:
+def _retract(args: argparse.Namespace, engine: Any, out: TextIO, _seeded: Seeded) -> int:
     with session_scope(engine) as session:
         revision = retract_shipment(
             session=session, shipment_id=args.id, reason=args.reason, by=_actor(args)
@@ -315,7 +383,7 @@ def _retract(args: argparse.Namespace, engine: Any, out: TextIO, _seeded: int) -
     return 0
 
 
-def _list(args: argparse.Namespace, engine: Any, out: TextIO, _seeded: int) -> int:
+def _list(args: argparse.Namespace, engine: Any, out: TextIO, _seeded: Seeded) -> int:
     with session_scope(engine) as session:
         shipments = current_shipments(session=session, as_of=args.as_of)
         totals = ledger_totals(session=session, as_of=args.as_of)
@@ -345,7 +413,7 @@ def _list(args: argparse.Namespace, engine: Any, out: TextIO, _seeded: int) -> i
     return 0
 
 
-def _history(args: argparse.Namespace, engine: Any, out: TextIO, _seeded: int) -> int:
+def _history(args: argparse.Namespace, engine: Any, out: TextIO, _seeded: Seeded) -> int:
     with session_scope(engine) as session:
         revisions = shipment_history(session=session, shipment_id=args.id)
     print(f"shipment {args.id}: {len(revisions)} revision(s)", file=out)
@@ -362,7 +430,7 @@ def _history(args: argparse.Namespace, engine: Any, out: TextIO, _seeded: int) -
     return 0
 
 
-def _export(args: argparse.Namespace, engine: Any, out: TextIO, _seeded: int) -> int:
+def _export(args: argparse.Namespace, engine: Any, out: TextIO, _seeded: Seeded) -> int:
     with session_scope(engine) as session:
         rows = csvio.shipment_rows(iter_current_shipments(session=session, as_of=args.as_of))
         if args.output:
@@ -372,6 +440,157 @@ def _export(args: argparse.Namespace, engine: Any, out: TextIO, _seeded: int) ->
         else:
             csvio.write_csv(rows, out)
     return 0
+
+
+def _reconcile(args: argparse.Namespace, engine: Any, out: TextIO, _seeded: Seeded) -> int:
+    with session_scope(engine) as session:
+        result = reconcile(session=session, as_of=args.as_of)
+    if args.format == "json":
+        json.dump(_reconciliation_json(result), out, indent=2, ensure_ascii=False)
+        print(file=out)
+    elif args.format == "csv":
+        csvio.write_csv(reconciliation_rows(result), out, RECONCILIATION_COLUMNS)
+    else:
+        _reconciliation_table(result, out)
+    return 1 if result.any_inconsistent else 0
+
+
+def _claims_add(args: argparse.Namespace, engine: Any, out: TextIO, _seeded: Seeded) -> int:
+    readings = [parse_reading_spec(spec) for spec in args.reading]
+    data = {
+        "claimant": args.claimant,
+        "stated_on": args.stated_on,
+        "quote": args.quote,
+        "metric": args.metric,
+        "value": args.value,
+        "qualifier": args.qualifier,
+        "tolerance_pct": args.tolerance_pct,
+        "note": args.note,
+        "source": _source_from(args),
+        "readings": readings,
+    }
+    claim_in = parse(ClaimCreate, data)
+    with session_scope(engine) as session:
+        claim = add_claim(session=session, claim_in=claim_in, by=_actor(args))
+    readings_text = "; ".join(r.describe() for r in claim.readings)
+    print(f"added claim {claim.id}: {_claimed(claim)} [{readings_text}]", file=out)
+    return 0
+
+
+def _claims_list(args: argparse.Namespace, engine: Any, out: TextIO, _seeded: Seeded) -> int:
+    with session_scope(engine) as session:
+        claims = list_claims(session=session)
+    if args.format == "json":
+        json.dump(
+            [json.loads(c.model_dump_json()) for c in claims], out, indent=2, ensure_ascii=False
+        )
+        print(file=out)
+        return 0
+    for claim in claims:
+        stated = claim.stated_on.isoformat() if claim.stated_on else "date not stated"
+        print(f"claim {claim.id}: {claim.claimant}, {stated}: {_claimed(claim)}", file=out)
+        print(f'  "{claim.quote}" <{claim.source.url}>', file=out)
+        for reading in claim.readings:
+            print(f"  reading {reading.id}: {reading.describe()}", file=out)
+    print(f"{len(claims)} claims", file=out)
+    return 0
+
+
+def _claimed(claim: ClaimPublic) -> str:
+    unit = "t" if claim.metric == "tonnes" else "deliveries"
+    qualifier = claim.qualifier.replace("_", " ")
+    if claim.qualifier == "approximately":
+        qualifier += f" +/-{claim.tolerance_pct or DEFAULT_TOLERANCE_PCT}%"
+    return f"{claim.value} {unit} ({qualifier})"
+
+
+def _number(value: Decimal | None) -> float | int | None:
+    if value is None:
+        return None
+    return (
+        int(value)
+        if value == value.to_integral_value() and value.as_tuple().exponent == 0
+        else float(value)
+    )
+
+
+def _reconciliation_json(result: Reconciliation) -> dict[str, Any]:
+    return {
+        "as_of": result.as_of.isoformat() if result.as_of else None,
+        "summary": {
+            "claims": len(result.claims),
+            CONSISTENT: result.count(CONSISTENT),
+            INCONSISTENT: result.count(INCONSISTENT),
+            NO_DATA: result.count(NO_DATA),
+        },
+        "claims": [
+            {
+                "id": item.claim.id,
+                "claimant": item.claim.claimant,
+                "stated_on": item.claim.stated_on.isoformat() if item.claim.stated_on else None,
+                "quote": item.claim.quote,
+                "source": {
+                    "publisher": item.claim.source.publisher,
+                    "title": item.claim.source.title,
+                    "url": item.claim.source.url,
+                },
+                "metric": item.claim.metric,
+                "value": _number(item.claim.amount),
+                "qualifier": item.claim.qualifier,
+                "tolerance_pct": _number(item.claim.tolerance_pct),
+                "verdict": item.verdict,
+                "supported_by": list(item.supported_by),
+                "readings": [
+                    {
+                        "id": r.reading_id,
+                        "reading": r.description,
+                        "ledger_value": _number(r.ledger_value),
+                        "low": _number(r.low),
+                        "high": _number(r.high),
+                        "difference": _number(r.difference),
+                        "difference_pct": _number(r.difference_pct),
+                        "verdict": r.verdict,
+                        "shipment_ids": list(r.shipment_ids),
+                    }
+                    for r in item.readings
+                ],
+            }
+            for item in result.claims
+        ],
+    }
+
+
+def _reconciliation_table(result: Reconciliation, out: TextIO) -> None:
+    for item in result.claims:
+        claim = item.claim
+        unit = "t" if claim.metric == "tonnes" else "deliveries"
+        stated = claim.stated_on.isoformat() if claim.stated_on else "date not stated"
+        verdict = item.verdict
+        if item.supported_by:
+            verdict += " under reading " + ", ".join(str(i) for i in item.supported_by)
+        print(
+            f"claim {claim.id}: {claim.claimant}, {stated}: {_claimed(claim)}: {verdict}", file=out
+        )
+        print(f'  "{claim.quote}" <{claim.source.url}>', file=out)
+        for r in item.readings:
+            print(f"  reading {r.reading_id}: {r.description}", file=out)
+            if r.ledger_value is None:
+                print("    no shipments in the ledger match: no data", file=out)
+                continue
+            low = "-inf" if r.low is None else str(r.low)
+            bounds = f"{low}..{'inf' if r.high is None else r.high}"
+            print(
+                f"    ledger {r.ledger_value} {unit} (claim allows {bounds}), difference "
+                f"{r.difference:+} {unit} ({r.difference_pct:+} %): {r.verdict}; "
+                f"shipments {' '.join(str(i) for i in r.shipment_ids)}",
+                file=out,
+            )
+    moment = f" as of {result.as_of.isoformat()}" if result.as_of else ""
+    print(
+        f"{len(result.claims)} claims{moment}: {result.count(CONSISTENT)} consistent, "
+        f"{result.count(INCONSISTENT)} inconsistent, {result.count(NO_DATA)} no data",
+        file=out,
+    )
 
 
 def _describe(s: ShipmentPublic) -> str:

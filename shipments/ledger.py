@@ -76,7 +76,7 @@ def append_shipment(
     confirm_duplicate: bool = False,
 ) -> ShipmentPublic:
     """Record a new shipment and return it as it now stands."""
-    return _committed(
+    return committed(
         session,
         lambda: add_shipment(
             session=session, shipment_in=shipment_in, by=by, confirm_duplicate=confirm_duplicate
@@ -101,7 +101,9 @@ def add_shipment(
     session.add(shipment)
     session.flush()
     assert shipment.id is not None
-    sources = [_source_for(session, source_in, actor, now) for source_in in shipment_in.sources]
+    sources = [
+        get_or_add_source(session, source_in, actor, now) for source_in in shipment_in.sources
+    ]
     revision = _insert_revision(
         session,
         shipment_id=shipment.id,
@@ -113,7 +115,7 @@ def add_shipment(
         at=now,
         source_ids=[s.id for s in sources if s.id is not None],
     )
-    return _public(ShipmentPublic, revision, [_source_public(s) for s in sources])
+    return _public(ShipmentPublic, revision, [source_public(s) for s in sources])
 
 
 def correct_shipment(
@@ -149,7 +151,7 @@ def correct_shipment(
         if not confirm_duplicate:
             _refuse_duplicates(session, shipment_in, exclude_id=shipment_id)
         now = utcnow()
-        sources = [_source_for(session, s, actor, now) for s in shipment_in.sources]
+        sources = [get_or_add_source(session, s, actor, now) for s in shipment_in.sources]
         revision = _insert_revision(
             session,
             shipment_id=shipment_id,
@@ -161,9 +163,9 @@ def correct_shipment(
             at=now,
             source_ids=[s.id for s in sources if s.id is not None],
         )
-        return _public(ShipmentPublic, revision, [_source_public(s) for s in sources])
+        return _public(ShipmentPublic, revision, [source_public(s) for s in sources])
 
-    return _committed(session, write)
+    return committed(session, write)
 
 
 def retract_shipment(*, session: Session, shipment_id: int, reason: str, by: str) -> RevisionPublic:
@@ -194,7 +196,7 @@ def retract_shipment(*, session: Session, shipment_id: int, reason: str, by: str
         session.flush()
         return _public(RevisionPublic, revision, old_sources)
 
-    return _committed(session, write)
+    return committed(session, write)
 
 
 def current_shipments(*, session: Session, as_of: datetime | None = None) -> list[ShipmentPublic]:
@@ -206,7 +208,7 @@ def iter_current_shipments(
     *, session: Session, as_of: datetime | None = None, batch_size: int = _BATCH
 ) -> Iterator[ShipmentPublic]:
     """Stream the current shipments (or those at ``as_of``) in batches, oldest event first."""
-    statement = _current_revisions(as_of).order_by(
+    statement = current_revisions_query(as_of).order_by(
         col(ShipmentRevision.event_date), col(ShipmentRevision.shipment_id)
     )
     rows = session.exec(statement.execution_options(yield_per=batch_size))
@@ -220,7 +222,9 @@ def get_shipment(
     *, session: Session, shipment_id: int, as_of: datetime | None = None
 ) -> ShipmentPublic:
     """Return one shipment as it stands (or stood at ``as_of``); NotFound if absent or retracted."""
-    statement = _current_revisions(as_of).where(col(ShipmentRevision.shipment_id) == shipment_id)
+    statement = current_revisions_query(as_of).where(
+        col(ShipmentRevision.shipment_id) == shipment_id
+    )
     revision = session.exec(statement).first()
     if revision is None:
         raise NotFound(f"no current shipment with id {shipment_id}")
@@ -230,7 +234,7 @@ def get_shipment(
 
 def ledger_totals(*, session: Session, as_of: datetime | None = None) -> LedgerTotals:
     """Count the current shipments and sum their mass in the database."""
-    current = _current_revisions(as_of).subquery()
+    current = current_revisions_query(as_of).subquery()
     count, mass = session.exec(
         select(func.count(), func.coalesce(func.sum(current.c.mass_kg), 0)).select_from(current)
     ).one()
@@ -257,7 +261,8 @@ def find_source(*, session: Session, url: str) -> Source | None:
     return session.exec(select(Source).where(col(Source.url) == url)).first()
 
 
-def _committed(session: Session, write: Callable[[], R]) -> R:
+def committed(session: Session, write: Callable[[], R]) -> R:
+    """Run ``write`` and commit; on any error roll back, so nothing is half written."""
     try:
         result = write()
         session.commit()
@@ -272,7 +277,8 @@ def _id(row: ShipmentRevision | Source) -> int:
     return row.id
 
 
-def _current_revisions(as_of: datetime | None) -> SelectOfScalar[ShipmentRevision]:
+def current_revisions_query(as_of: datetime | None) -> SelectOfScalar[ShipmentRevision]:
+    """Select the revision that stands for each shipment now (or at ``as_of``), not retracted."""
     recorded = [] if as_of is None else [col(ShipmentRevision.recorded_at) <= as_of]
     newest = (
         select(
@@ -312,7 +318,7 @@ def _latest_or_refuse(session: Session, shipment_id: int) -> ShipmentRevision:
 def _refuse_duplicates(
     session: Session, shipment_in: ShipmentCreate, *, exclude_id: int | None
 ) -> None:
-    candidates = _current_revisions(None).where(
+    candidates = current_revisions_query(None).where(
         col(ShipmentRevision.event_date) == shipment_in.event_date,
         col(ShipmentRevision.mass_kg) == shipment_in.mass_kg,
     )
@@ -328,7 +334,8 @@ def _refuse_duplicates(
         raise DuplicateShipment(matches)
 
 
-def _source_for(session: Session, source_in: SourceCreate, by: str, at: datetime) -> Source:
+def get_or_add_source(session: Session, source_in: SourceCreate, by: str, at: datetime) -> Source:
+    """Return the source recorded for this URL, adding it to the session if it is new."""
     existing = find_source(session=session, url=source_in.url)
     if existing is not None:
         return existing
@@ -383,11 +390,12 @@ def _sources_by_revision(
             .order_by(col(RevisionSourceLink.revision_id), col(Source.id))
         )
         for revision_id, source in rows:
-            found.setdefault(revision_id, []).append(_source_public(source))
+            found.setdefault(revision_id, []).append(source_public(source))
     return found
 
 
-def _source_public(source: Source) -> SourcePublic:
+def source_public(source: Source) -> SourcePublic:
+    """Return a source as the public model."""
     return SourcePublic.model_validate(source, from_attributes=True)
 
 

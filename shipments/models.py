@@ -17,7 +17,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, Literal, TypeVar
 
 from pydantic import ValidationError, field_validator, model_validator
-from sqlalchemy import CheckConstraint, DateTime, TypeDecorator, UniqueConstraint
+from sqlalchemy import CheckConstraint, DateTime, Index, TypeDecorator, UniqueConstraint
 from sqlalchemy.engine import Dialect
 from sqlmodel import Field, SQLModel
 
@@ -345,6 +345,7 @@ class ShipmentRevision(ShipmentFields, table=True):
         CheckConstraint("mass_kg > 0 AND mass_kg <= 100000000", name="ck_revision_mass_kg"),
         CheckConstraint("date_means IN ('sent', 'received')", name="ck_revision_date_means"),
         CheckConstraint("action IN ('append', 'correct', 'retract')", name="ck_revision_action"),
+        Index("ix_shipment_revision_event_date", "event_date"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -414,3 +415,271 @@ def _problem(error: Mapping[str, Any]) -> Problem:
     elif error.get("type") == "missing":
         message = "is required"
     return Problem(field, message)
+
+
+METRICS = ("tonnes", "deliveries")
+QUALIFIERS = ("exact", "approximately", "at_least", "at_most")
+SCOPES = ("cumulative", "single", "period")
+DEFAULT_TOLERANCE_PCT = Decimal(5)
+MAX_CLAIM_VALUE = Decimal(1_000_000_000)
+_PLAIN_DECIMAL = re.compile(r"\d+(?:\.\d+)?")
+
+
+class ClaimReadingBase(SQLModel):
+    """One way to read a claim's scope: which shipments its figure is about."""
+
+    scope: str = Field(max_length=16)
+    start: date | None = None
+    end: date
+    inclusive: bool = True
+    donor: str | None = Field(default=None, max_length=MAX_NAME_LENGTH)
+    recipient: str | None = Field(default=None, max_length=MAX_NAME_LENGTH)
+    cargo: str | None = Field(default=None, max_length=MAX_NAME_LENGTH)
+
+    def describe(self) -> str:
+        """Say in words which shipments this reading counts."""
+        if self.scope == "cumulative":
+            words = f"cumulative {'to' if self.inclusive else 'before'} {self.end.isoformat()}"
+            words += " (inclusive)" if self.inclusive else ""
+        elif self.scope == "single":
+            words = f"delivery on {self.end.isoformat()}"
+        else:
+            start = self.start.isoformat() if self.start else "?"
+            words = f"period {start} to {self.end.isoformat()}"
+        filters = [
+            f"{name} {value}"
+            for name, value in (
+                ("donor", self.donor),
+                ("recipient", self.recipient),
+                ("cargo", self.cargo),
+            )
+            if value
+        ]
+        return f"{words}, {', '.join(filters)}" if filters else words
+
+
+class ClaimReadingCreate(ClaimReadingBase):
+    """A reading as given at any input, checked."""
+
+    @field_validator("scope", mode="before")
+    @classmethod
+    def _scope(cls, value: Any) -> str:
+        text = value.strip().lower() if isinstance(value, str) else value
+        if text not in SCOPES:
+            raise ValueError(f"must be one of {', '.join(SCOPES)} (got {value!r})")
+        return str(text)
+
+    @field_validator("start", "end", mode="before")
+    @classmethod
+    def _dates(cls, value: Any) -> date | None:
+        if value is None:
+            return None
+        return parse_calendar_date(value)
+
+    @field_validator("donor", "recipient", "cargo", mode="before")
+    @classmethod
+    def _filters(cls, value: Any) -> str | None:
+        return _clean_name(value, required=False)
+
+    @model_validator(mode="after")
+    def _shape(self) -> ClaimReadingCreate:
+        if self.scope == "period":
+            if self.start is None:
+                raise ValueError("a period needs a start date")
+            if self.start > self.end:
+                raise ValueError(
+                    f"period start {self.start.isoformat()} is after its end {self.end.isoformat()}"
+                )
+        elif self.scope == "single":
+            self.start = self.end
+            self.inclusive = True
+        else:
+            self.start = None
+        if self.scope != "cumulative" and not self.inclusive:
+            raise ValueError("only a cumulative reading can exclude its end date")
+        return self
+
+
+def parse_reading_spec(spec: str) -> dict[str, Any]:
+    """Turn ``scope:dates[,name=value...]`` into reading fields.
+
+    ``cumulative:2019-05-27`` counts up to and including the date, ``cumulative-before:2019-05-27``
+    excludes it, ``single:2019-05-27`` is the deliveries of that day and
+    ``period:2019-05-01:2019-05-31`` a range; ``,donor=China,recipient=Venezuela,cargo=medicine``
+    filters any of them.
+    """
+    head, *filters = [part.strip() for part in spec.split(",")]
+    scope, _, dates = head.partition(":")
+    scope = scope.strip().lower()
+    fields: dict[str, Any] = {}
+    if scope == "cumulative-before":
+        fields.update(scope="cumulative", inclusive=False, end=dates)
+    elif scope == "period":
+        start, _, end = dates.partition(":")
+        fields.update(scope="period", start=start or None, end=end or None)
+    else:
+        fields.update(scope=scope, end=dates or None)
+    for item in filters:
+        name, sep, value = item.partition("=")
+        if not sep or name.strip() not in ("donor", "recipient", "cargo"):
+            raise InvalidInput.single(
+                "readings", f"filter {item!r} must be donor=, recipient= or cargo="
+            )
+        fields[name.strip()] = value
+    return fields
+
+
+class ClaimBase(SQLModel):
+    claimant: str = Field(max_length=MAX_NAME_LENGTH)
+    stated_on: date | None = None
+    quote: str = Field(max_length=MAX_NOTE_LENGTH)
+    metric: str = Field(max_length=16)
+    value: str = Field(max_length=32)
+    qualifier: str = Field(max_length=16)
+    tolerance_pct: Decimal | None = Field(default=None, max_digits=6, decimal_places=2)
+    note: str | None = Field(default=None, max_length=MAX_NOTE_LENGTH)
+
+    @property
+    def amount(self) -> Decimal:
+        """Return the claimed figure as a number, keeping the digits as stated."""
+        return Decimal(self.value)
+
+
+class ClaimCreate(ClaimBase):
+    """A reported figure as given at any input: its source and at least one reading."""
+
+    source: SourceCreate
+    readings: list[ClaimReadingCreate]
+
+    @field_validator("claimant", mode="before")
+    @classmethod
+    def _claimant(cls, value: Any) -> str | None:
+        return _clean_name(value)
+
+    @field_validator("stated_on", mode="before")
+    @classmethod
+    def _stated_on(cls, value: Any) -> date | None:
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return None
+        return parse_calendar_date(value)
+
+    @field_validator("quote", mode="before")
+    @classmethod
+    def _quote(cls, value: Any) -> str:
+        text = _clean_note(value)
+        if text is None:
+            raise ValueError("the verbatim quote is required")
+        return text
+
+    @field_validator("note", mode="before")
+    @classmethod
+    def _note(cls, value: Any) -> str | None:
+        return _clean_note(value)
+
+    @field_validator("metric", mode="before")
+    @classmethod
+    def _metric(cls, value: Any) -> str:
+        text = value.strip().lower() if isinstance(value, str) else value
+        if text not in METRICS:
+            raise ValueError(f"must be tonnes or deliveries (got {value!r})")
+        return str(text)
+
+    @field_validator("qualifier", mode="before")
+    @classmethod
+    def _qualifier(cls, value: Any) -> str:
+        text = (
+            value.strip().lower().replace("-", "_").replace(" ", "_")
+            if isinstance(value, str)
+            else value
+        )
+        if text not in QUALIFIERS:
+            raise ValueError(f"must be one of {', '.join(QUALIFIERS)} (got {value!r})")
+        return str(text)
+
+    @field_validator("value", mode="before")
+    @classmethod
+    def _value(cls, value: Any) -> str:
+        text = str(value).strip() if isinstance(value, str | int | Decimal) else None
+        if isinstance(value, bool) or text is None or not _PLAIN_DECIMAL.fullmatch(text):
+            raise ValueError(f"must be a plain positive number such as 269 or 64.5 (got {value!r})")
+        number = Decimal(text)
+        if number <= 0:
+            raise ValueError(f"must be greater than 0 (got {text})")
+        if number > MAX_CLAIM_VALUE:
+            raise ValueError(f"must be at most {MAX_CLAIM_VALUE:,} (got {text})")
+        return text
+
+    @field_validator("tolerance_pct", mode="before")
+    @classmethod
+    def _tolerance(cls, value: Any) -> Decimal | None:
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return None
+        try:
+            number = Decimal(str(value).strip())
+        except InvalidOperation:
+            raise ValueError(f"must be a percentage such as 5 (got {value!r})") from None
+        if not number.is_finite() or number <= 0 or number > 100:
+            raise ValueError(f"must be more than 0 and at most 100 (got {value})")
+        return number
+
+    @field_validator("readings", mode="after")
+    @classmethod
+    def _readings(cls, value: list[ClaimReadingCreate]) -> list[ClaimReadingCreate]:
+        if not value:
+            raise ValueError("at least one reading of the claim's scope is required")
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ClaimCreate:
+        amount = Decimal(self.value)
+        if self.metric == "deliveries" and amount != amount.to_integral_value():
+            raise ValueError("a number of deliveries must be a whole number")
+        if self.metric == "tonnes" and amount.as_tuple().exponent < -3:  # type: ignore[operator]
+            raise ValueError("tonnes take at most 3 decimals")
+        if self.tolerance_pct is not None and self.qualifier != "approximately":
+            raise ValueError("a tolerance percentage applies only to 'approximately'")
+        return self
+
+
+class Claim(ClaimBase, table=True):
+    """A figure someone published, recorded with its source; checked against the ledger."""
+
+    __table_args__ = (
+        CheckConstraint("metric IN ('tonnes', 'deliveries')", name="ck_claim_metric"),
+        CheckConstraint(
+            "qualifier IN ('exact', 'approximately', 'at_least', 'at_most')",
+            name="ck_claim_qualifier",
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    source_id: int = Field(foreign_key="source.id", index=True)
+    recorded_by: str = Field(max_length=MAX_NAME_LENGTH)
+    recorded_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class ClaimReading(ClaimReadingBase, table=True):
+    """One reading of a claim, stored in the order it was given."""
+
+    __tablename__ = "claim_reading"
+    __table_args__ = (
+        UniqueConstraint("claim_id", "position", name="uq_claim_reading_position"),
+        CheckConstraint("scope IN ('cumulative', 'single', 'period')", name="ck_reading_scope"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    claim_id: int = Field(foreign_key="claim.id", index=True)
+    position: int
+
+
+class ClaimReadingPublic(ClaimReadingBase):
+    id: int
+    position: int
+
+
+class ClaimPublic(ClaimBase):
+    id: int
+    source: SourcePublic
+    readings: list[ClaimReadingPublic]
+    recorded_by: str
+    recorded_at: datetime

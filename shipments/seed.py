@@ -1,57 +1,102 @@
 """Create or upgrade the database and load the committed seed data into an empty ledger.
 
-Seeding runs once per database: a marker row is inserted in the same transaction as the seed
-rows, so a second start (or a second server starting at the same moment) adds nothing.
+Each seed set (shipments, claims) loads once per database: a marker row is inserted in the same
+transaction as its rows, so a second start (or a second server starting at the same moment) adds
+nothing, and a database from before claims existed gets the claims on its next start.
 """
 
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
 from sqlalchemy import Engine, func
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, SQLModel, select
 
 from shipments.db import REPO_ROOT, migrate, session_scope, startup_lock
 from shipments.errors import InvalidInput, Problem
 from shipments.ledger import add_shipment
-from shipments.models import SeedMarker, Shipment, ShipmentCreate, SourceCreate, parse, utcnow
+from shipments.models import (
+    Claim,
+    ClaimCreate,
+    SeedMarker,
+    Shipment,
+    ShipmentCreate,
+    SourceCreate,
+    parse,
+    parse_reading_spec,
+    utcnow,
+)
+from shipments.reconcile import insert_claim
 
-T = TypeVar("T", ShipmentCreate, SourceCreate)
+T = TypeVar("T", ShipmentCreate, SourceCreate, ClaimCreate)
 
 SEED_DIR = REPO_ROOT / "data" / "seed"
 SEED_ACTOR = "seed"
 SHIPMENTS_MARKER = "shipments"
+CLAIMS_MARKER = "claims"
 
 
-def prepare_database(engine: Engine, *, seed_dir: Path = SEED_DIR) -> int:
-    """Upgrade the schema to the latest revision and seed an empty ledger; return rows seeded."""
+@dataclass(frozen=True)
+class Seeded:
+    """How many rows a start loaded from the seed files (zero when already seeded)."""
+
+    shipments: int = 0
+    claims: int = 0
+
+
+def prepare_database(engine: Engine, *, seed_dir: Path = SEED_DIR) -> Seeded:
+    """Upgrade the schema to the latest revision and seed what is still empty."""
     with startup_lock(engine):
         migrate(engine)
         with session_scope(engine) as session:
             return seed_ledger(session=session, seed_dir=seed_dir)
 
 
-def seed_ledger(*, session: Session, seed_dir: Path = SEED_DIR) -> int:
-    """Load the seed shipments once, in one transaction; return how many were added."""
-    if session.get(SeedMarker, SHIPMENTS_MARKER) is not None:
-        return 0
-    already_used = session.exec(select(func.count()).select_from(Shipment)).one() > 0
-    try:
-        session.add(SeedMarker(name=SHIPMENTS_MARKER, applied_at=utcnow()))
-        session.flush()
+def seed_ledger(*, session: Session, seed_dir: Path = SEED_DIR) -> Seeded:
+    """Load each seed set once, each in one transaction; return how many rows were added."""
+
+    def shipments() -> int:
         added = 0
-        if not already_used:
-            for shipment_in in read_seed_shipments(seed_dir):
-                add_shipment(session=session, shipment_in=shipment_in, by=SEED_ACTOR)
-                added += 1
+        for shipment_in in read_seed_shipments(seed_dir):
+            add_shipment(session=session, shipment_in=shipment_in, by=SEED_ACTOR)
+            added += 1
+        return added
+
+    def claims() -> int:
+        added = 0
+        for claim_in in read_seed_claims(seed_dir):
+            insert_claim(session=session, claim_in=claim_in, by=SEED_ACTOR)
+            added += 1
+        return added
+
+    return Seeded(
+        shipments=_seed_once(session, SHIPMENTS_MARKER, Shipment, shipments),
+        claims=_seed_once(session, CLAIMS_MARKER, Claim, claims),
+    )
+
+
+def _seed_once(
+    session: Session, marker: str, table: type[SQLModel], load: Callable[[], int]
+) -> int:
+    """Run ``load`` unless ``marker`` is set or ``table`` already has rows; set the marker."""
+    if session.get(SeedMarker, marker) is not None:
+        return 0
+    already_used = session.exec(select(func.count()).select_from(table)).one() > 0
+    try:
+        session.add(SeedMarker(name=marker, applied_at=utcnow()))
+        session.flush()
+        added = 0 if already_used else load()
         session.commit()
     except IntegrityError:
         session.rollback()
-        return 0
+        if session.get(SeedMarker, marker) is None:
+            raise
+        return 0  # another process seeded it first
     except BaseException:
         session.rollback()
         raise
@@ -75,6 +120,27 @@ def read_seed_shipments(seed_dir: Path = SEED_DIR) -> Iterator[ShipmentCreate]:
             yield _parse_line(ShipmentCreate, data, path, line)
 
 
+def read_seed_claims(seed_dir: Path = SEED_DIR) -> Iterator[ClaimCreate]:
+    """Yield the seed claims, each validated like any other input, with its source."""
+    sources = {s.url: s for s in _read_sources(seed_dir / "sources.csv")}
+    path = seed_dir / "claims.csv"
+    with path.open(newline="", encoding="utf-8") as handle:
+        for line, row in enumerate(csv.DictReader(handle), start=2):
+            url = row.pop("source_url", "")
+            if url not in sources:
+                raise InvalidInput(
+                    [Problem(f"{path.name} line {line}: source_url", f"unknown source {url!r}")]
+                )
+            specs = [spec for spec in (row.pop("readings", "") or "").split(" | ") if spec]
+            data: dict[str, object] = {k: (v or None) for k, v in row.items()}
+            data["source"] = sources[url]
+            try:
+                data["readings"] = [parse_reading_spec(spec) for spec in specs]
+            except InvalidInput as exc:
+                raise _at_line(exc, path, line) from None
+            yield _parse_line(ClaimCreate, data, path, line)
+
+
 def _read_sources(path: Path) -> Iterator[SourceCreate]:
     with path.open(newline="", encoding="utf-8") as handle:
         for line, row in enumerate(csv.DictReader(handle), start=2):
@@ -85,6 +151,10 @@ def _parse_line(model: type[T], data: dict[str, object], path: Path, line: int) 
     try:
         return parse(model, data)
     except InvalidInput as exc:
-        raise InvalidInput(
-            Problem(f"{path.name} line {line}: {p.field}", p.rule) for p in exc.problems
-        ) from None
+        raise _at_line(exc, path, line) from None
+
+
+def _at_line(exc: InvalidInput, path: Path, line: int) -> InvalidInput:
+    return InvalidInput(
+        Problem(f"{path.name} line {line}: {p.field}", p.rule) for p in exc.problems
+    )

@@ -69,7 +69,7 @@ def export_rows(url: str, capsys: pytest.CaptureFixture[str], *extra: str) -> li
 def test_init_then_export_gives_the_four_deliveries(database_url: str, capsys):
     code, out, _ = run(database_url, "init", capsys=capsys)
     assert code == 0
-    assert "seeded 4 shipments" in out
+    assert "seeded 4 shipments and 7 claims" in out
     assert "ledger: 4 shipments, 269.000 t" in out
     rows = export_rows(database_url, capsys)
     assert [
@@ -318,3 +318,136 @@ def test_python_dash_m_shipments_runs(database_url: str):
         2,
         "error: tonnes: must be greater than 0 (got -1)\n",
     )
+
+
+def test_reconcile_json_on_the_seeded_ledger(database_url: str, capsys):
+    code, out, _ = run(database_url, "reconcile", "--format", "json", capsys=capsys)
+    assert code == 0
+    report = json.loads(out)
+    assert report["summary"] == {"claims": 7, "consistent": 7, "inconsistent": 0, "no data": 0}
+    [ministry] = [c for c in report["claims"] if c["value"] == 269]
+    assert ministry["verdict"] == "consistent"
+    assert ministry["source"]["url"] == "https://pic.twitter.com/CzSceB9L4f"
+    assert "269 Toneladas" in ministry["quote"]
+    assert [
+        (r["reading"].split(",")[0], r["ledger_value"], r["verdict"]) for r in ministry["readings"]
+    ] == [
+        ("cumulative to 2019-05-27 (inclusive)", 269.0, "consistent"),
+        ("delivery on 2019-05-27", 69.0, "inconsistent"),
+    ]
+    assert ministry["supported_by"] == [ministry["readings"][0]["id"]]
+    assert ministry["readings"][0]["shipment_ids"] == [1, 2, 3, 4]
+
+
+def test_reconcile_after_correcting_16_may(database_url: str, capsys):
+    run(database_url, "init", capsys=capsys)
+    time.sleep(0.01)
+    before = datetime.now(UTC).isoformat()
+    time.sleep(0.01)
+    assert (
+        run(database_url, "correct", "3", "--tonnes", "46", "--reason", "test", capsys=capsys)[0]
+        == 0
+    )
+    code, out, _ = run(database_url, "reconcile", "--format", "json", capsys=capsys)
+    assert code == 1
+    [ministry] = [c for c in json.loads(out)["claims"] if c["value"] == 269]
+    cumulative = ministry["readings"][0]
+    assert ministry["verdict"] == "inconsistent"
+    assert (cumulative["ledger_value"], cumulative["difference"], cumulative["difference_pct"]) == (
+        251.0,
+        -18.0,
+        -6.7,
+    )
+    code, table, _ = run(database_url, "reconcile", capsys=capsys)
+    assert code == 1
+    assert "difference -18.000 t (-6.7 %): inconsistent" in table
+    code, out, _ = run(database_url, "reconcile", "--as-of", before, capsys=capsys)
+    assert code == 0
+    assert out.splitlines()[-1].endswith("7 consistent, 0 inconsistent, 0 no data")
+
+
+def test_reconcile_csv_has_one_row_per_reading(database_url: str, capsys):
+    code, out, _ = run(database_url, "reconcile", "--format", "csv", capsys=capsys)
+    assert code == 0
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert len(rows) == 8
+    assert [(r["value"], r["reading_verdict"], r["ledger_value"]) for r in rows[:2]] == [
+        ("269", "consistent", "269.000"),
+        ("269", "inconsistent", "69.000"),
+    ]
+
+
+def claim_args(*extra: str) -> list[str]:
+    return [
+        "claims",
+        "add",
+        "--claimant",
+        "Health Ministry",
+        "--stated-on",
+        "2019-06-10",
+        "--quote",
+        "almost 70 tonnes",
+        "--metric",
+        "tonnes",
+        "--value",
+        "70",
+        "--qualifier",
+        "approximately",
+        "--reading",
+        "single:2019-06-10,donor=China",
+        "--source-url",
+        "https://example.org/70",
+        "--source-title",
+        "70 t",
+        "--publisher",
+        "Example",
+        "--by",
+        "ana",
+        *extra,
+    ]
+
+
+def test_claims_add_and_reconcile(database_url: str, capsys):
+    run(database_url, *add_args(), capsys=capsys)
+    code, out, err = run(database_url, *claim_args(), capsys=capsys)
+    assert (code, err) == (0, "")
+    assert out == (
+        "added claim 8: 70 t (approximately +/-5%) [delivery on 2019-06-10, donor China]\n"
+    )
+    code, out, _ = run(database_url, "reconcile", "--format", "json", capsys=capsys)
+    assert code == 0
+    added = json.loads(out)["claims"][-1]
+    assert (added["verdict"], added["readings"][0]["ledger_value"]) == ("consistent", 68.0)
+    _, listing, _ = run(database_url, "claims", "list", capsys=capsys)
+    assert listing.splitlines()[-1] == "8 claims"
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--value", "-1"], "error: value: must be a plain positive number"),
+        (["--metric", "pallets"], "error: metric: must be tonnes or deliveries"),
+        (["--qualifier", "roughly"], "error: qualifier: must be one of exact"),
+        (["--tolerance-pct", "500"], "error: tolerance_pct (--tolerance-pct): must be more than 0"),
+        (["--stated-on", "2019-02-30"], "error: stated_on (--stated-on): must be a real calendar"),
+        (["--reading", "single:2019-02-30"], "error: readings.1.end (--reading): must be a real"),
+        (
+            ["--reading", "someday:2019-01-01"],
+            "error: readings.1.scope (--reading): must be one of",
+        ),
+        (
+            ["--reading", "single:2019-05-01,country=X"],
+            "error: readings (--reading): filter 'country=X'",
+        ),
+        (["--quote", " "], "error: quote: the verbatim quote is required"),
+        (["--source-url", "mailto:x@example.org"], "error: source.url (--source-url): must be"),
+        (["--by", ""], "error: by: who records the change is required"),
+    ],
+)
+def test_claims_add_refuses_bad_input(database_url: str, capsys, extra, message):
+    run(database_url, "init", capsys=capsys)
+    before = counts(database_url)
+    code, out, err = run(database_url, *claim_args(*extra), capsys=capsys)
+    assert (code, out) == (2, "")
+    assert message in err
+    assert counts(database_url) == before

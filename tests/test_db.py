@@ -21,7 +21,7 @@ from shipments.db import (
     session_scope,
 )
 from shipments.ledger import current_shipments, ledger_totals
-from shipments.seed import prepare_database, seed_ledger
+from shipments.seed import Seeded, prepare_database, seed_ledger
 
 
 def test_default_url_is_the_sqlite_file_in_the_repository(monkeypatch):
@@ -60,9 +60,9 @@ def test_migrate_reaches_head(engine: Engine):
 
 def test_seed_is_idempotent(database_url: str):
     engine = make_engine(database_url)
-    assert prepare_database(engine) == 4
+    assert prepare_database(engine) == Seeded(shipments=4, claims=7)
     first = row_counts(engine)
-    assert prepare_database(engine) == 0
+    assert prepare_database(engine) == Seeded(shipments=0, claims=0)
     assert row_counts(engine) == first
     engine.dispose()
 
@@ -72,7 +72,7 @@ def test_seed_does_not_return_after_every_shipment_is_retracted(seeded_session, 
 
     for shipment_id in (1, 2, 3, 4):
         retract_shipment(session=seeded_session, shipment_id=shipment_id, reason="x", by="ana")
-    assert seed_ledger(session=seeded_session) == 0
+    assert seed_ledger(session=seeded_session) == Seeded(shipments=0, claims=0)
     assert ledger_totals(session=seeded_session).shipments == 0
 
 
@@ -87,20 +87,19 @@ def test_upgrade_from_the_first_revision_keeps_rows(database_url: str):
     with engine.begin() as connection:
         connection.execute(
             text(
-                "INSERT INTO source (id, publisher, title, url, kind, recorded_by, recorded_at)"
-                " VALUES (1, 'P', 'T', 'https://example.org/t', 'press', 'old', :at)"
+                "INSERT INTO source (publisher, title, url, kind, recorded_by, recorded_at)"
+                " VALUES ('P', 'T', 'https://example.org/t', 'press', 'old', :at)"
             ),
             {"at": at},
         )
         connection.execute(
-            text("INSERT INTO shipment (id, created_by, created_at) VALUES (1, 'old', :at)"),
-            {"at": at},
+            text("INSERT INTO shipment (created_by, created_at) VALUES ('old', :at)"), {"at": at}
         )
         connection.execute(
             text(
-                "INSERT INTO shipment_revision (id, shipment_id, revision, action, event_date,"
+                "INSERT INTO shipment_revision (shipment_id, revision, action, event_date,"
                 " date_means, donor, recipient, cargo, mass_kg, recorded_by, recorded_at)"
-                " VALUES (1, 1, 1, 'append', '2019-05-27', 'received', 'China', 'Venezuela',"
+                " VALUES (1, 1, 'append', '2019-05-27', 'received', 'China', 'Venezuela',"
                 " 'medicine', 69000, 'old', :at)"
             ),
             {"at": at},
@@ -116,6 +115,9 @@ def test_upgrade_from_the_first_revision_keeps_rows(database_url: str):
     assert (shipment.id, shipment.mass_kg, shipment.recorded_by) == (1, 69_000, "old")
     assert shipment.recorded_at == at.replace(tzinfo=UTC)
     assert [s.url for s in shipment.sources] == ["https://example.org/t"]
+    assert prepare_database(engine) == Seeded(shipments=0, claims=7)
+    with session_scope(engine) as session:
+        assert ledger_totals(session=session).mass_kg == 69_000
     engine.dispose()
 
 
@@ -145,7 +147,7 @@ def test_servers_starting_together_migrate_and_seed_once(database_url: str):
     code = (
         "import sys; from shipments.db import make_engine; "
         "from shipments.seed import prepare_database; "
-        "print(prepare_database(make_engine(sys.argv[1])))"
+        "print(prepare_database(make_engine(sys.argv[1])).shipments)"
     )
     starts = [
         subprocess.Popen(
@@ -164,3 +166,14 @@ def test_servers_starting_together_migrate_and_seed_once(database_url: str):
     with session_scope(engine) as session:
         assert ledger_totals(session=session).mass_kg == 269_000
     engine.dispose()
+
+
+def test_migrations_match_the_models(engine: Engine):
+    """Every table, column and index the models declare is what the migrations create."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+    from sqlmodel import SQLModel
+
+    with engine.connect() as connection:
+        differences = compare_metadata(MigrationContext.configure(connection), SQLModel.metadata)
+    assert differences == []

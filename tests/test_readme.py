@@ -52,6 +52,24 @@ def test_ci_runs_the_readme_test_command():
 def test_command_table_lists_every_command():
     documented = {row.split()[0] for row in table_after("| command | what it does |")}
     assert documented == subcommands()
+    claims = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    actions = claims.choices["claims"]._actions
+    claim_actions = next(a for a in actions if isinstance(a, argparse._SubParsersAction))
+    documented_claims = {
+        row.split()[1]
+        for row in table_after("| command | what it does |")
+        if row.startswith("claims ")
+    }
+    assert documented_claims == set(claim_actions.choices)
+
+
+def test_reading_specs_in_the_readme_parse():
+    from shipments.models import ClaimReadingCreate, parse, parse_reading_spec
+
+    specs = table_after("| reading | counts the shipments dated |")
+    assert len(specs) == 4
+    for spec in specs:
+        parse(ClaimReadingCreate, parse_reading_spec(spec))
 
 
 def test_export_columns_are_documented_in_order():
@@ -68,6 +86,8 @@ def test_the_documented_session_runs(tmp_path: Path, monkeypatch: pytest.MonkeyP
     ]
     assert {shlex.split(line)[3] for line in lines} == subcommands()
     for line in lines:
-        code = main(["--database-url", url, *shlex.split(line)[3:]])
-        assert code == 0, f"{line!r} exited {code}: {capsys.readouterr().err}"
+        command, _, comment = line.partition("#")
+        expected = int(comment.split()[1].rstrip(":")) if comment.startswith(" exits") else 0
+        code = main(["--database-url", url, *shlex.split(command)[3:]])
+        assert code == expected, f"{line!r} exited {code}: {capsys.readouterr().err}"
     assert (tmp_path / "ledger.csv").read_text(encoding="utf-8").count("\n") == 5

@@ -1,0 +1,312 @@
+"""Reported figures (claims) and how they compare with the ledger.
+
+A claim states a figure (tonnes, or a number of deliveries) with a qualifier, and keeps every
+reading of its scope that its words allow: "269 tonnes at the fourth delivery" may be the total
+to that day or that day's delivery alone. Each reading is checked against the ledger (now, or as
+it stood at a moment); a claim is consistent when at least one reading is.
+
+Tolerance, on the claimed value v:
+    exact           v +/- half a unit of the last stated digit (269 -> 268.5..269.5)
+    approximately   v +/- tolerance_pct % (default 5 %)
+    at_least        ledger >= v
+    at_most         ledger <= v
+Difference is ledger minus claimed; the percentage is relative to the claimed value. A reading
+with no matching shipments has the verdict ``no data``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from shipments.ledger import (
+    check_actor,
+    committed,
+    current_revisions_query,
+    get_or_add_source,
+    source_public,
+)
+from shipments.models import (
+    DEFAULT_TOLERANCE_PCT,
+    KG_PER_TONNE,
+    Claim,
+    ClaimCreate,
+    ClaimPublic,
+    ClaimReading,
+    ClaimReadingBase,
+    ClaimReadingPublic,
+    Source,
+    utcnow,
+)
+
+CONSISTENT = "consistent"
+INCONSISTENT = "inconsistent"
+NO_DATA = "no data"
+
+
+@dataclass(frozen=True)
+class ReadingResult:
+    """One reading of a claim, checked against the ledger."""
+
+    reading_id: int
+    description: str
+    ledger_value: Decimal | None
+    low: Decimal | None
+    high: Decimal | None
+    difference: Decimal | None
+    difference_pct: Decimal | None
+    verdict: str
+    shipment_ids: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class ClaimResult:
+    """A claim, each of its readings' results, and its overall verdict."""
+
+    claim: ClaimPublic
+    verdict: str
+    readings: tuple[ReadingResult, ...]
+
+    @property
+    def supported_by(self) -> tuple[int, ...]:
+        """Return the ids of the readings under which the claim is consistent."""
+        return tuple(r.reading_id for r in self.readings if r.verdict == CONSISTENT)
+
+    @property
+    def closest(self) -> ReadingResult | None:
+        """Return the reading whose ledger figure is nearest the claim, if any has data."""
+        with_data = [r for r in self.readings if r.difference is not None]
+        return min(with_data, key=lambda r: abs(r.difference or Decimal(0)), default=None)
+
+
+@dataclass(frozen=True)
+class Reconciliation:
+    """Every claim checked against the ledger, now or as it stood at ``as_of``."""
+
+    as_of: datetime | None
+    claims: tuple[ClaimResult, ...]
+
+    def count(self, verdict: str) -> int:
+        """Return how many claims have ``verdict``."""
+        return sum(1 for c in self.claims if c.verdict == verdict)
+
+    @property
+    def any_inconsistent(self) -> bool:
+        """Return True when the ledger contradicts at least one claim."""
+        return self.count(INCONSISTENT) > 0
+
+
+def add_claim(*, session: Session, claim_in: ClaimCreate, by: str) -> ClaimPublic:
+    """Record a reported figure with its source and readings; return it."""
+    return committed(session, lambda: insert_claim(session=session, claim_in=claim_in, by=by))
+
+
+def insert_claim(
+    *, session: Session, claim_in: ClaimCreate, by: str, recorded_at: datetime | None = None
+) -> ClaimPublic:
+    """Add a claim to the session's transaction without committing (for bulk loads)."""
+    actor = check_actor(by)
+    now = recorded_at or utcnow()
+    source = get_or_add_source(session, claim_in.source, actor, now)
+    assert source.id is not None
+    claim = Claim(
+        **claim_in.model_dump(exclude={"source", "readings"}),
+        source_id=source.id,
+        recorded_by=actor,
+        recorded_at=now,
+    )
+    session.add(claim)
+    session.flush()
+    assert claim.id is not None
+    readings = [
+        ClaimReading(**reading.model_dump(), claim_id=claim.id, position=position)
+        for position, reading in enumerate(claim_in.readings, start=1)
+    ]
+    session.add_all(readings)
+    session.flush()
+    return _claim_public(claim, source, readings)
+
+
+def list_claims(*, session: Session) -> list[ClaimPublic]:
+    """Return every claim with its source and readings, in the order they were recorded."""
+    claims = list(session.exec(select(Claim).order_by(col(Claim.id))))
+    if not claims:
+        return []
+    sources = {
+        s.id: s
+        for s in session.exec(
+            select(Source).where(col(Source.id).in_({c.source_id for c in claims}))
+        )
+    }
+    readings: dict[int, list[ClaimReading]] = {}
+    for reading in session.exec(
+        select(ClaimReading).order_by(col(ClaimReading.claim_id), col(ClaimReading.position))
+    ):
+        readings.setdefault(reading.claim_id, []).append(reading)
+    return [_claim_public(c, sources[c.source_id], readings.get(c.id or 0, [])) for c in claims]
+
+
+def reconcile(*, session: Session, as_of: datetime | None = None) -> Reconciliation:
+    """Check every claim against the ledger (now, or as it stood at ``as_of``)."""
+    results = []
+    for claim in list_claims(session=session):
+        readings = tuple(_check_reading(session, claim, r, as_of) for r in claim.readings)
+        results.append(ClaimResult(claim=claim, verdict=_overall(readings), readings=readings))
+    return Reconciliation(as_of=as_of, claims=tuple(results))
+
+
+def tolerance(
+    value: Decimal, qualifier: str, tolerance_pct: Decimal | None = None
+) -> tuple[Decimal | None, Decimal | None]:
+    """Return the (low, high) bounds a ledger figure must fall within; None is unbounded."""
+    if qualifier == "exact":
+        exponent = value.as_tuple().exponent
+        assert isinstance(exponent, int)
+        half = Decimal(1).scaleb(exponent) / 2
+        return value - half, value + half
+    if qualifier == "approximately":
+        delta = value * (tolerance_pct or DEFAULT_TOLERANCE_PCT) / 100
+        return value - delta, value + delta
+    if qualifier == "at_least":
+        return value, None
+    if qualifier == "at_most":
+        return None, value
+    raise ValueError(f"unknown qualifier {qualifier!r}")
+
+
+def verdict_for(ledger_value: Decimal, low: Decimal | None, high: Decimal | None) -> str:
+    """Return consistent when ``ledger_value`` lies within the bounds (inclusive)."""
+    if low is not None and ledger_value < low:
+        return INCONSISTENT
+    if high is not None and ledger_value > high:
+        return INCONSISTENT
+    return CONSISTENT
+
+
+def reconciliation_rows(result: Reconciliation) -> Iterator[dict[str, Any]]:
+    """Yield one flat row per claim reading, for CSV."""
+    for item in result.claims:
+        c = item.claim
+        for r in item.readings:
+            yield {
+                "claim_id": c.id,
+                "claimant": c.claimant,
+                "stated_on": c.stated_on.isoformat() if c.stated_on else "",
+                "metric": c.metric,
+                "value": c.value,
+                "qualifier": c.qualifier,
+                "claim_verdict": item.verdict,
+                "reading_id": r.reading_id,
+                "reading": r.description,
+                "ledger_value": _text(r.ledger_value),
+                "low": _text(r.low),
+                "high": _text(r.high),
+                "difference": _text(r.difference),
+                "difference_pct": _text(r.difference_pct),
+                "reading_verdict": r.verdict,
+                "shipment_ids": " ".join(str(i) for i in r.shipment_ids),
+                "quote": c.quote,
+                "source_url": c.source.url,
+            }
+
+
+RECONCILIATION_COLUMNS: tuple[str, ...] = (
+    "claim_id",
+    "claimant",
+    "stated_on",
+    "metric",
+    "value",
+    "qualifier",
+    "claim_verdict",
+    "reading_id",
+    "reading",
+    "ledger_value",
+    "low",
+    "high",
+    "difference",
+    "difference_pct",
+    "reading_verdict",
+    "shipment_ids",
+    "quote",
+    "source_url",
+)
+
+
+def _check_reading(
+    session: Session, claim: ClaimPublic, reading: ClaimReadingPublic, as_of: datetime | None
+) -> ReadingResult:
+    ids, mass_kg = _matching_shipments(session, reading, as_of)
+    description = reading.describe()
+    if not ids:
+        return ReadingResult(reading.id, description, None, None, None, None, None, NO_DATA, ())
+    ledger_value = (
+        (Decimal(mass_kg) / KG_PER_TONNE).quantize(Decimal("0.001"))
+        if claim.metric == "tonnes"
+        else Decimal(len(ids))
+    )
+    value = claim.amount
+    low, high = tolerance(value, claim.qualifier, claim.tolerance_pct)
+    difference = ledger_value - value
+    pct = (difference / value * 100).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+    return ReadingResult(
+        reading_id=reading.id,
+        description=description,
+        ledger_value=ledger_value,
+        low=low,
+        high=high,
+        difference=difference,
+        difference_pct=pct,
+        verdict=verdict_for(ledger_value, low, high),
+        shipment_ids=ids,
+    )
+
+
+def _matching_shipments(
+    session: Session, reading: ClaimReadingBase, as_of: datetime | None
+) -> tuple[tuple[int, ...], int]:
+    current = current_revisions_query(as_of).subquery()
+    conditions = []
+    if reading.start is not None:
+        conditions.append(current.c.event_date >= reading.start)
+    end: date = reading.end
+    conditions.append(
+        current.c.event_date <= end if reading.inclusive else current.c.event_date < end
+    )
+    for name in ("donor", "recipient", "cargo"):
+        wanted = getattr(reading, name)
+        if wanted:
+            conditions.append(func.lower(current.c[name]) == func.lower(wanted))
+    rows = session.exec(
+        select(current.c.shipment_id, current.c.mass_kg)
+        .where(*conditions)
+        .order_by(current.c.event_date, current.c.shipment_id)
+    ).all()
+    return tuple(int(r[0]) for r in rows), sum(int(r[1]) for r in rows)
+
+
+def _overall(readings: tuple[ReadingResult, ...]) -> str:
+    verdicts = {r.verdict for r in readings}
+    if CONSISTENT in verdicts:
+        return CONSISTENT
+    if INCONSISTENT in verdicts:
+        return INCONSISTENT
+    return NO_DATA
+
+
+def _claim_public(claim: Claim, source: Source, readings: list[ClaimReading]) -> ClaimPublic:
+    data = claim.model_dump()
+    data["source"] = source_public(source)
+    data["readings"] = [
+        ClaimReadingPublic.model_validate(r, from_attributes=True) for r in readings
+    ]
+    return ClaimPublic.model_validate(data)
+
+
+def _text(value: Decimal | None) -> str:
+    return "" if value is None else str(value)

@@ -1,0 +1,309 @@
+"""Claims and their reconciliation against the ledger."""
+
+from __future__ import annotations
+
+import time
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from factories import make_shipment, row_counts
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from shipments.errors import InvalidInput
+from shipments.ledger import append_shipment, correct_shipment
+from shipments.models import ClaimCreate, ShipmentCorrection, parse, parse_reading_spec, utcnow
+from shipments.reconcile import (
+    CONSISTENT,
+    INCONSISTENT,
+    NO_DATA,
+    add_claim,
+    list_claims,
+    reconcile,
+    tolerance,
+    verdict_for,
+)
+
+
+def claim_data(**overrides: Any) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "claimant": "Ministry",
+        "stated_on": "2019-06-10",
+        "quote": "Almost 70 tonnes arrived",
+        "metric": "tonnes",
+        "value": "68",
+        "qualifier": "exact",
+        "source": {"url": "https://example.org/claim", "title": "T", "publisher": "P"},
+        "readings": [parse_reading_spec("single:2019-06-10")],
+    }
+    data.update(overrides)
+    return data
+
+
+def make_claim(**overrides: Any) -> ClaimCreate:
+    return parse(ClaimCreate, claim_data(**overrides))
+
+
+def only_claim(session: Session, **kwargs: Any) -> Any:
+    [result] = [c for c in reconcile(session=session, **kwargs).claims]
+    return result
+
+
+def test_seeded_claims_are_all_consistent(seeded_session: Session):
+    result = reconcile(session=seeded_session)
+    assert [c.verdict for c in result.claims] == [CONSISTENT] * 7
+    assert not result.any_inconsistent
+    ministry = result.claims[0]
+    assert ministry.claim.value == "269"
+    assert [
+        (r.description, r.ledger_value, r.verdict, r.shipment_ids) for r in ministry.readings
+    ] == [
+        (
+            "cumulative to 2019-05-27 (inclusive), donor China, recipient Venezuela",
+            Decimal("269.000"),
+            CONSISTENT,
+            (1, 2, 3, 4),
+        ),
+        (
+            "delivery on 2019-05-27, donor China, recipient Venezuela",
+            Decimal("69.000"),
+            INCONSISTENT,
+            (4,),
+        ),
+    ]
+    assert ministry.supported_by == (ministry.readings[0].reading_id,)
+    approximately = result.claims[3]
+    assert (approximately.claim.qualifier, approximately.readings[0].ledger_value) == (
+        "approximately",
+        Decimal("200.000"),
+    )
+    fourth = result.claims[1]
+    assert (fourth.claim.metric, fourth.readings[0].ledger_value) == ("deliveries", Decimal(4))
+
+
+def test_correction_makes_the_269_claim_inconsistent_but_not_as_of_before(
+    seeded_session: Session,
+):
+    time.sleep(0.01)
+    before = utcnow()
+    time.sleep(0.01)
+    correct_shipment(
+        session=seeded_session,
+        shipment_id=3,
+        correction_in=parse(ShipmentCorrection, {"tonnes": "46", "reason": "test"}),
+        by="ana",
+    )
+    ministry = reconcile(session=seeded_session).claims[0]
+    cumulative = ministry.readings[0]
+    assert ministry.verdict == INCONSISTENT
+    assert (cumulative.ledger_value, cumulative.difference, cumulative.difference_pct) == (
+        Decimal("251.000"),
+        Decimal("-18.000"),
+        Decimal("-6.7"),
+    )
+    assert ministry.closest == cumulative
+    then = reconcile(session=seeded_session, as_of=before)
+    assert [c.verdict for c in then.claims] == [CONSISTENT] * 7
+
+
+@pytest.mark.parametrize(
+    ("value", "qualifier", "pct", "ledger", "verdict"),
+    [
+        ("269", "exact", None, "268.5", CONSISTENT),
+        ("269", "exact", None, "269.5", CONSISTENT),
+        ("269", "exact", None, "268.499", INCONSISTENT),
+        ("269", "exact", None, "269.501", INCONSISTENT),
+        ("64.5", "exact", None, "64.45", CONSISTENT),
+        ("64.5", "exact", None, "64.55", CONSISTENT),
+        ("64.5", "exact", None, "64.449", INCONSISTENT),
+        ("64.5", "exact", None, "64.551", INCONSISTENT),
+        ("200", "approximately", None, "190", CONSISTENT),
+        ("200", "approximately", None, "210", CONSISTENT),
+        ("200", "approximately", None, "189.999", INCONSISTENT),
+        ("200", "approximately", None, "210.001", INCONSISTENT),
+        ("200", "approximately", "10", "180", CONSISTENT),
+        ("200", "approximately", "10", "179.999", INCONSISTENT),
+        ("200", "at_least", None, "200", CONSISTENT),
+        ("200", "at_least", None, "90000", CONSISTENT),
+        ("200", "at_least", None, "199.999", INCONSISTENT),
+        ("200", "at_most", None, "200", CONSISTENT),
+        ("200", "at_most", None, "0.001", CONSISTENT),
+        ("200", "at_most", None, "200.001", INCONSISTENT),
+    ],
+)
+def test_tolerance_at_its_boundary(value, qualifier, pct, ledger, verdict):
+    low, high = tolerance(Decimal(value), qualifier, Decimal(pct) if pct else None)
+    assert verdict_for(Decimal(ledger), low, high) == verdict
+
+
+@pytest.mark.parametrize(
+    ("qualifier", "value", "ledger", "verdict"),
+    [
+        ("exact", "269", "269.5", CONSISTENT),
+        ("exact", "269", "269.501", INCONSISTENT),
+        ("approximately", "200", "190", CONSISTENT),
+        ("approximately", "200", "189.999", INCONSISTENT),
+        ("at_least", "200", "199.999", INCONSISTENT),
+        ("at_most", "200", "200", CONSISTENT),
+    ],
+)
+def test_tolerance_boundary_through_the_ledger(session: Session, qualifier, value, ledger, verdict):
+    append_shipment(session=session, shipment_in=make_shipment(tonnes=ledger), by="ana")
+    add_claim(session=session, claim_in=make_claim(value=value, qualifier=qualifier), by="ana")
+    result = only_claim(session)
+    assert (result.verdict, result.readings[0].ledger_value) == (verdict, Decimal(ledger))
+
+
+def test_claim_with_no_matching_shipments_has_no_data(session: Session):
+    append_shipment(session=session, shipment_in=make_shipment(), by="ana")
+    add_claim(
+        session=session,
+        claim_in=make_claim(readings=[parse_reading_spec("single:2019-06-11")]),
+        by="ana",
+    )
+    result = only_claim(session)
+    assert result.verdict == NO_DATA
+    assert result.readings[0].ledger_value is None
+    assert result.readings[0].shipment_ids == ()
+    assert result.closest is None
+
+
+def test_consistent_if_any_reading_is(session: Session):
+    append_shipment(session=session, shipment_in=make_shipment(), by="ana")
+    readings = [parse_reading_spec(s) for s in ("single:2019-06-11", "cumulative:2019-06-10")]
+    add_claim(session=session, claim_in=make_claim(readings=readings), by="ana")
+    result = only_claim(session)
+    assert [r.verdict for r in result.readings] == [NO_DATA, CONSISTENT]
+    assert result.verdict == CONSISTENT
+
+
+@pytest.fixture
+def two_donors(session: Session) -> Session:
+    for donor, recipient, cargo, tonnes in [
+        ("China", "Venezuela", "medicine", "69"),
+        ("Russia", "Venezuela", "medicine", "300"),
+        ("China", "Cuba", "medicine", "10"),
+        ("China", "Venezuela", "food", "5"),
+    ]:
+        append_shipment(
+            session=session,
+            shipment_in=make_shipment(
+                event_date="2019-05-27",
+                donor=donor,
+                recipient=recipient,
+                cargo=cargo,
+                tonnes=tonnes,
+            ),
+            by="ana",
+        )
+    return session
+
+
+@pytest.mark.parametrize(
+    ("spec", "ledger", "ids"),
+    [
+        ("single:2019-05-27", "384", (1, 2, 3, 4)),
+        ("single:2019-05-27,donor=China", "84", (1, 3, 4)),
+        ("single:2019-05-27,donor=china,recipient=VENEZUELA", "74", (1, 4)),
+        ("single:2019-05-27,donor=China,recipient=Venezuela,cargo=medicine", "69", (1,)),
+        ("single:2019-05-27,donor=Russia", "300", (2,)),
+        ("single:2019-05-27,recipient=Cuba", "10", (3,)),
+        ("period:2019-05-01:2019-05-31,donor=China,recipient=Venezuela", "74", (1, 4)),
+        ("cumulative-before:2019-05-27", None, ()),
+    ],
+)
+def test_filters_and_scopes(two_donors: Session, spec: str, ledger: str | None, ids: tuple):
+    claim_in = make_claim(readings=[parse_reading_spec(spec)], qualifier="at_least", value="1")
+    add_claim(session=two_donors, claim_in=claim_in, by="ana")
+    [reading] = only_claim(two_donors).readings
+    assert reading.ledger_value == (Decimal(ledger) if ledger else None)
+    assert reading.shipment_ids == ids
+
+
+def test_claim_keeps_its_source_and_readings_in_order(session: Session):
+    readings = [parse_reading_spec(s) for s in ("cumulative:2019-05-27", "single:2019-05-27")]
+    claim = add_claim(session=session, claim_in=make_claim(readings=readings), by="ana")
+    [listed] = list_claims(session=session)
+    assert listed == claim
+    assert [r.scope for r in listed.readings] == ["cumulative", "single"]
+    assert listed.source.url == "https://example.org/claim"
+    assert listed.recorded_by == "ana"
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field", "rule"),
+    [
+        ({"claimant": " "}, "claimant", "must not be empty"),
+        ({"quote": ""}, "quote", "verbatim quote is required"),
+        ({"metric": "pallets"}, "metric", "tonnes or deliveries"),
+        ({"value": "0"}, "value", "greater than 0"),
+        ({"value": "-3"}, "value", "plain positive number"),
+        ({"value": "nan"}, "value", "plain positive number"),
+        ({"value": "2.69e2"}, "value", "plain positive number"),
+        ({"value": "1.0005"}, "record", "at most 3 decimals"),
+        ({"metric": "deliveries", "value": "4.5"}, "record", "whole number"),
+        ({"qualifier": "roughly"}, "qualifier", "must be one of exact"),
+        ({"tolerance_pct": "5"}, "record", "applies only to 'approximately'"),
+        ({"qualifier": "approximately", "tolerance_pct": "0"}, "tolerance_pct", "more than 0"),
+        ({"stated_on": "2019-02-30"}, "stated_on", "real calendar date"),
+        ({"readings": []}, "readings", "at least one reading"),
+        ({"readings": [{"scope": "someday", "end": "2019-05-27"}]}, "readings.0.scope", "one of"),
+        ({"readings": [{"scope": "single", "end": "2099-01-01"}]}, "readings.0.end", "future"),
+        (
+            {"readings": [{"scope": "period", "start": "2019-06-01", "end": "2019-05-01"}]},
+            "readings.0",
+            "is after its end",
+        ),
+        (
+            {"readings": [{"scope": "single", "end": "2019-05-27", "donor": "a\x07"}]},
+            "readings.0.donor",
+            "control characters",
+        ),
+        ({"source": {"url": "ftp://x", "title": "T", "publisher": "P"}}, "source.url", "http"),
+    ],
+)
+def test_bad_claims_are_refused_and_nothing_is_written(
+    seeded_session: Session, seeded_engine: Engine, overrides, field, rule
+):
+    before = row_counts(seeded_engine)
+    with pytest.raises(InvalidInput) as refused:
+        add_claim(session=seeded_session, claim_in=make_claim(**overrides), by="ana")
+    assert refused.value.problems[0].field == field
+    assert rule in refused.value.problems[0].rule
+    assert row_counts(seeded_engine) == before
+
+
+def test_claim_needs_who_records_it(seeded_session: Session, seeded_engine: Engine):
+    before = row_counts(seeded_engine)
+    with pytest.raises(InvalidInput) as refused:
+        add_claim(session=seeded_session, claim_in=make_claim(), by=" ")
+    assert refused.value.fields() == {"by"}
+    assert row_counts(seeded_engine) == before
+
+
+@pytest.mark.parametrize(
+    ("spec", "fields"),
+    [
+        ("cumulative:2019-05-27", {"scope": "cumulative", "end": "2019-05-27"}),
+        (
+            "cumulative-before:2019-05-27",
+            {"scope": "cumulative", "inclusive": False, "end": "2019-05-27"},
+        ),
+        (
+            "single:2019-05-27,donor=China",
+            {"scope": "single", "end": "2019-05-27", "donor": "China"},
+        ),
+        (
+            "period:2019-05-01:2019-05-31",
+            {"scope": "period", "start": "2019-05-01", "end": "2019-05-31"},
+        ),
+    ],
+)
+def test_reading_specs(spec: str, fields: dict[str, Any]):
+    assert parse_reading_spec(spec) == fields
+
+
+def test_reading_spec_with_an_unknown_filter_is_refused():
+    with pytest.raises(InvalidInput, match="donor=, recipient= or cargo="):
+        parse_reading_spec("single:2019-05-27,country=Venezuela")
