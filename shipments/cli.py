@@ -14,7 +14,7 @@ import json
 import os
 import sys
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Any, TextIO
 
@@ -46,6 +46,7 @@ from shipments.models import (
     ShipmentPublic,
     format_tonnes,
     parse,
+    parse_moment,
     parse_reading_spec,
 )
 from shipments.reconcile import (
@@ -182,6 +183,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     export = commands.add_parser("export", help="write the current ledger as CSV (streamed)")
     export.add_argument("--output", "-o", help="file to write (default: standard output)")
+    export.add_argument("--hxl", action="store_true", help="add a row of HXL hashtags")
     _as_of_option(export)
     export.set_defaults(run=_export)
 
@@ -271,12 +273,9 @@ def _as_of_option(parser: argparse.ArgumentParser) -> None:
 
 def _timestamp(text: str) -> datetime:
     try:
-        moment = datetime.fromisoformat(text.strip())
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"must be an ISO 8601 timestamp such as 2026-01-31T12:00:00Z (got {text!r})"
-        ) from None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+        return parse_moment(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _actor(args: argparse.Namespace) -> str:
@@ -433,12 +432,14 @@ def _history(args: argparse.Namespace, engine: Any, out: TextIO, _seeded: Seeded
 def _export(args: argparse.Namespace, engine: Any, out: TextIO, _seeded: Seeded) -> int:
     with session_scope(engine) as session:
         rows = csvio.shipment_rows(iter_current_shipments(session=session, as_of=args.as_of))
+        columns = tuple(csvio.SHIPMENT_HXL) if args.hxl else csvio.SHIPMENT_COLUMNS
+        tags = csvio.SHIPMENT_HXL if args.hxl else None
         if args.output:
             with open(args.output, "w", newline="", encoding="utf-8") as handle:
-                count = csvio.write_csv(rows, handle)
+                count = csvio.write_csv(rows, handle, columns, hxl=tags)
             print(f"wrote {count} shipments to {args.output}", file=sys.stderr)
         else:
-            csvio.write_csv(rows, out)
+            csvio.write_csv(rows, out, columns, hxl=tags)
     return 0
 
 

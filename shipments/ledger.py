@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, TypeVar
 
@@ -39,16 +39,42 @@ from shipments.models import (
 
 P = TypeVar("P", bound=ShipmentPublic)
 R = TypeVar("R")
+FILTER_FIELDS = ("donor", "recipient", "cargo")
 FIELD_NAMES: tuple[str, ...] = tuple(ShipmentFields.model_fields)
 _BATCH = 500
 
 
 @dataclass(frozen=True)
+class ShipmentFilter:
+    """Which shipments a view shows: a date range and donors, recipients, cargo (any of each)."""
+
+    date_from: date | None = None
+    date_to: date | None = None
+    donors: tuple[str, ...] = ()
+    recipients: tuple[str, ...] = ()
+    cargos: tuple[str, ...] = ()
+
+    def is_empty(self) -> bool:
+        """Return True when the filter lets every shipment through."""
+        return self == ShipmentFilter()
+
+
+@dataclass(frozen=True)
+class DailyTotal:
+    """Shipments and mass on one event date."""
+
+    event_date: date
+    shipments: int
+    mass_kg: int
+
+
+@dataclass(frozen=True)
 class LedgerTotals:
-    """How many shipments the ledger holds and their total mass."""
+    """How many shipments the ledger holds, their total mass and the latest event date."""
 
     shipments: int
     mass_kg: int
+    latest_event: date | None = None
 
     @property
     def tonnes(self) -> Decimal:
@@ -199,17 +225,37 @@ def retract_shipment(*, session: Session, shipment_id: int, reason: str, by: str
     return committed(session, write)
 
 
-def current_shipments(*, session: Session, as_of: datetime | None = None) -> list[ShipmentPublic]:
+def current_shipments(
+    *,
+    session: Session,
+    as_of: datetime | None = None,
+    filters: ShipmentFilter | None = None,
+    limit: int | None = None,
+    offset: int = 0,
+) -> list[ShipmentPublic]:
     """Return the ledger as it stands now, or as it stood at ``as_of``, oldest event first."""
-    return list(iter_current_shipments(session=session, as_of=as_of))
+    return list(
+        iter_current_shipments(
+            session=session, as_of=as_of, filters=filters, limit=limit, offset=offset
+        )
+    )
 
 
 def iter_current_shipments(
-    *, session: Session, as_of: datetime | None = None, batch_size: int = _BATCH
+    *,
+    session: Session,
+    as_of: datetime | None = None,
+    filters: ShipmentFilter | None = None,
+    limit: int | None = None,
+    offset: int = 0,
+    batch_size: int = _BATCH,
 ) -> Iterator[ShipmentPublic]:
     """Stream the current shipments (or those at ``as_of``) in batches, oldest event first."""
-    statement = current_revisions_query(as_of).order_by(
-        col(ShipmentRevision.event_date), col(ShipmentRevision.shipment_id)
+    statement = (
+        _filtered(current_revisions_query(as_of), filters)
+        .order_by(col(ShipmentRevision.event_date), col(ShipmentRevision.shipment_id))
+        .offset(offset)
+        .limit(limit)
     )
     rows = session.exec(statement.execution_options(yield_per=batch_size))
     for batch in rows.partitions(batch_size):
@@ -232,13 +278,41 @@ def get_shipment(
     return _public(ShipmentPublic, revision, sources)
 
 
-def ledger_totals(*, session: Session, as_of: datetime | None = None) -> LedgerTotals:
-    """Count the current shipments and sum their mass in the database."""
-    current = current_revisions_query(as_of).subquery()
-    count, mass = session.exec(
-        select(func.count(), func.coalesce(func.sum(current.c.mass_kg), 0)).select_from(current)
+def ledger_totals(
+    *, session: Session, as_of: datetime | None = None, filters: ShipmentFilter | None = None
+) -> LedgerTotals:
+    """Count the current shipments, sum their mass and find the latest date, in the database."""
+    current = _filtered(current_revisions_query(as_of), filters).subquery()
+    count, mass, latest = session.exec(
+        select(
+            func.count(),
+            func.coalesce(func.sum(current.c.mass_kg), 0),
+            func.max(current.c.event_date),
+        ).select_from(current)
     ).one()
-    return LedgerTotals(shipments=int(count), mass_kg=int(mass))
+    return LedgerTotals(shipments=int(count), mass_kg=int(mass), latest_event=latest)
+
+
+def daily_totals(
+    *, session: Session, as_of: datetime | None = None, filters: ShipmentFilter | None = None
+) -> list[DailyTotal]:
+    """Return the shipment count and mass per event date, summed in the database."""
+    current = _filtered(current_revisions_query(as_of), filters).subquery()
+    rows = session.exec(
+        select(current.c.event_date, func.count(), func.sum(current.c.mass_kg))
+        .group_by(current.c.event_date)
+        .order_by(current.c.event_date)
+    )
+    return [DailyTotal(day, int(count), int(mass)) for day, count, mass in rows]
+
+
+def distinct_values(*, session: Session, field: str, as_of: datetime | None = None) -> list[str]:
+    """Return the distinct donors, recipients or cargo categories of the current ledger."""
+    if field not in FILTER_FIELDS:
+        raise ValueError(f"field must be one of {FILTER_FIELDS}")
+    current = current_revisions_query(as_of).subquery()
+    column = current.c[field]
+    return list(session.exec(select(column).distinct().order_by(column)))
 
 
 def shipment_history(*, session: Session, shipment_id: int) -> list[RevisionPublic]:
@@ -254,6 +328,11 @@ def shipment_history(*, session: Session, shipment_id: int) -> list[RevisionPubl
         raise NotFound(f"no shipment with id {shipment_id}")
     sources = _sources_by_revision(session, [_id(r) for r in revisions])
     return [_public(RevisionPublic, r, sources.get(_id(r), [])) for r in revisions]
+
+
+def list_sources(*, session: Session) -> list[SourcePublic]:
+    """Return every recorded source, in the order they were recorded."""
+    return [source_public(s) for s in session.exec(select(Source).order_by(col(Source.id)))]
 
 
 def find_source(*, session: Session, url: str) -> Source | None:
@@ -300,6 +379,26 @@ def current_revisions_query(as_of: datetime | None) -> SelectOfScalar[ShipmentRe
         )
         .where(col(ShipmentRevision.action) != "retract")
     )
+
+
+def _filtered(
+    statement: SelectOfScalar[ShipmentRevision], filters: ShipmentFilter | None
+) -> SelectOfScalar[ShipmentRevision]:
+    if filters is None:
+        return statement
+    conditions = []
+    if filters.date_from is not None:
+        conditions.append(col(ShipmentRevision.event_date) >= filters.date_from)
+    if filters.date_to is not None:
+        conditions.append(col(ShipmentRevision.event_date) <= filters.date_to)
+    for column, wanted in (
+        (ShipmentRevision.donor, filters.donors),
+        (ShipmentRevision.recipient, filters.recipients),
+        (ShipmentRevision.cargo, filters.cargos),
+    ):
+        if wanted:
+            conditions.append(col(column).in_(wanted))
+    return statement.where(*conditions)
 
 
 def _latest_or_refuse(session: Session, shipment_id: int) -> ShipmentRevision:

@@ -160,6 +160,17 @@ def parse_calendar_date(value: Any, *, allow_future: bool = False) -> date:
     return parsed
 
 
+def parse_moment(text: str) -> datetime:
+    """Parse an ISO 8601 moment to aware UTC; a moment without a zone is taken as UTC."""
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise ValueError(
+            f"must be an ISO 8601 timestamp such as 2026-01-31T12:00:00Z (got {text!r})"
+        ) from None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
 def _check_url(value: Any) -> str:
     text = _clean_name(value, limit=MAX_URL_LENGTH)
     assert text is not None

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -26,6 +26,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from shipments.ledger import (
+    ShipmentFilter,
     check_actor,
     committed,
     current_revisions_query,
@@ -161,6 +162,85 @@ def reconcile(*, session: Session, as_of: datetime | None = None) -> Reconciliat
     return Reconciliation(as_of=as_of, claims=tuple(results))
 
 
+@dataclass(frozen=True)
+class ClaimPoint:
+    """A tonnes claim placed on a chart: at the date of the reading that best represents it."""
+
+    claim_id: int
+    claimant: str
+    stated_on: date | None
+    quote: str
+    source_publisher: str
+    source_url: str
+    value: Decimal
+    qualifier: str
+    low: Decimal | None
+    high: Decimal | None
+    verdict: str
+    reading: str
+    scope: str
+    date: date
+    ledger_value: Decimal | None
+    difference_pct: Decimal | None
+
+
+def claim_points(result: Reconciliation, filters: ShipmentFilter | None = None) -> list[ClaimPoint]:
+    """Place each tonnes claim at its supporting reading (else its closest, else its first).
+
+    With ``filters``, keep the claims whose reading lies in the date range and, for each of
+    donor, recipient and cargo the filter names, is itself limited to one of those names.
+    """
+    points = []
+    for item in result.claims:
+        claim = item.claim
+        if claim.metric != "tonnes" or not claim.readings:
+            continue
+        chosen = next((r for r in item.readings if r.verdict == CONSISTENT), None)
+        chosen = chosen or item.closest or item.readings[0]
+        reading = next(r for r in claim.readings if r.id == chosen.reading_id)
+        if filters is not None and not reading_matches(reading, filters):
+            continue
+        day = reading.end if reading.inclusive else reading.end - timedelta(days=1)
+        low, high = tolerance(claim.amount, claim.qualifier, claim.tolerance_pct)
+        points.append(
+            ClaimPoint(
+                claim_id=claim.id,
+                claimant=claim.claimant,
+                stated_on=claim.stated_on,
+                quote=claim.quote,
+                source_publisher=claim.source.publisher,
+                source_url=claim.source.url,
+                value=claim.amount,
+                qualifier=claim.qualifier,
+                low=low,
+                high=high,
+                verdict=item.verdict,
+                reading=chosen.description,
+                scope=reading.scope,
+                date=day,
+                ledger_value=chosen.ledger_value,
+                difference_pct=chosen.difference_pct,
+            )
+        )
+    return points
+
+
+def reading_matches(reading: ClaimReadingBase, filters: ShipmentFilter) -> bool:
+    """Return True when a reading falls inside a view's filters (see ``claim_points``)."""
+    if filters.date_from is not None and reading.end < filters.date_from:
+        return False
+    if filters.date_to is not None and reading.end > filters.date_to:
+        return False
+    for wanted, value in (
+        (filters.donors, reading.donor),
+        (filters.recipients, reading.recipient),
+        (filters.cargos, reading.cargo),
+    ):
+        if wanted and (value is None or value.casefold() not in {w.casefold() for w in wanted}):
+            return False
+    return True
+
+
 def tolerance(
     value: Decimal, qualifier: str, tolerance_pct: Decimal | None = None
 ) -> tuple[Decimal | None, Decimal | None]:
@@ -199,7 +279,7 @@ def reconciliation_rows(result: Reconciliation) -> Iterator[dict[str, Any]]:
                 "claimant": c.claimant,
                 "stated_on": c.stated_on.isoformat() if c.stated_on else "",
                 "metric": c.metric,
-                "value": c.value,
+                "value": c.amount,
                 "qualifier": c.qualifier,
                 "claim_verdict": item.verdict,
                 "reading_id": r.reading_id,
@@ -215,6 +295,27 @@ def reconciliation_rows(result: Reconciliation) -> Iterator[dict[str, Any]]:
                 "source_url": c.source.url,
             }
 
+
+RECONCILIATION_HXL: dict[str, str] = {
+    "claim_id": "#meta+claim+id",
+    "claimant": "#org+claimant+name",
+    "stated_on": "#date+reported",
+    "metric": "#indicator+type",
+    "value": "#indicator+num+claimed",
+    "qualifier": "#indicator+qualifier",
+    "claim_verdict": "#status+claim",
+    "reading_id": "#meta+reading+id",
+    "reading": "#description+reading",
+    "ledger_value": "#indicator+num+ledger",
+    "low": "#indicator+num+low",
+    "high": "#indicator+num+high",
+    "difference": "#indicator+num+difference",
+    "difference_pct": "#indicator+pct+difference",
+    "reading_verdict": "#status+reading",
+    "shipment_ids": "#meta+shipments",
+    "quote": "#description+quote",
+    "source_url": "#meta+url",
+}
 
 RECONCILIATION_COLUMNS: tuple[str, ...] = (
     "claim_id",
@@ -308,5 +409,5 @@ def _claim_public(claim: Claim, source: Source, readings: list[ClaimReading]) ->
     return ClaimPublic.model_validate(data)
 
 
-def _text(value: Decimal | None) -> str:
-    return "" if value is None else str(value)
+def _text(value: Decimal | None) -> Decimal | str:
+    return "" if value is None else value

@@ -1,40 +1,190 @@
-"""Cached access to the ledger for the pages: the engine once per process, results per query."""
+"""Cached access to the ledger for the pages: the engine once per process, results per view.
+
+Every cached query takes plain arguments (the database URL and the view's key) and expires after
+``TTL_SECONDS``, so a server also sees what another server wrote. A write clears the caches.
+"""
 
 from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from typing import Any
 
 import pandas as pd
 import streamlit as st
 from sqlalchemy import Engine
 
 from shipments import csvio
+from shipments.charts import DAILY_COLUMNS, claims_frame
 from shipments.db import database_url, make_engine, session_scope
-from shipments.ledger import LedgerTotals, current_shipments, ledger_totals
-from shipments.seed import prepare_database
+from shipments.ledger import (
+    LedgerTotals,
+    daily_totals,
+    distinct_values,
+    iter_current_shipments,
+    ledger_totals,
+    list_sources,
+    shipment_history,
+)
+from shipments.models import parse_moment
+from shipments.reconcile import (
+    RECONCILIATION_COLUMNS,
+    RECONCILIATION_HXL,
+    Reconciliation,
+    claim_points,
+    list_claims,
+    reconcile,
+    reconciliation_rows,
+)
+
+TTL_SECONDS = 60
+ViewKey = tuple[str | None, ...]
 
 
 def configured_url() -> str:
-    """Return the database URL from the environment, the key every cached query takes."""
+    """Return the database URL from the environment."""
     return database_url()
 
 
 @st.cache_resource(show_spinner=False)
 def engine(url: str) -> Engine:
     """Open the ledger database, upgrading and seeding it on first start."""
+    from shipments.seed import prepare_database
+
     created = make_engine(url)
     prepare_database(created)
     return created
 
 
-@st.cache_data(show_spinner=False)
-def totals(url: str) -> LedgerTotals:
-    """Return the current shipment count and total mass."""
-    with session_scope(engine(url)) as session:
-        return ledger_totals(session=session)
+def _view(key: ViewKey) -> Any:
+    from shipments.ui.view import View
+
+    return View.from_key(key)
 
 
-@st.cache_data(show_spinner=False)
-def shipments_frame(url: str) -> pd.DataFrame:
-    """Return the current shipments as a table with one row per shipment."""
+@st.cache_data(show_spinner=False, ttl=TTL_SECONDS)
+def totals(url: str, key: ViewKey) -> LedgerTotals:
+    """Return the count, mass and latest date of the shipments in the view."""
+    view = _view(key)
     with session_scope(engine(url)) as session:
-        rows = list(csvio.shipment_rows(current_shipments(session=session)))
-    return pd.DataFrame(rows, columns=list(csvio.SHIPMENT_COLUMNS))
+        return ledger_totals(session=session, as_of=view.as_of, filters=view.filters)
+
+
+@st.cache_data(show_spinner=False, ttl=TTL_SECONDS)
+def daily(url: str, key: ViewKey) -> pd.DataFrame:
+    """Return tonnes and shipments per event date for the view."""
+    view = _view(key)
+    with session_scope(engine(url)) as session:
+        rows = daily_totals(session=session, as_of=view.as_of, filters=view.filters)
+    return pd.DataFrame(
+        [(r.event_date, float(csvio.tonnes(r.mass_kg)), r.shipments) for r in rows],
+        columns=list(DAILY_COLUMNS),
+    )
+
+
+@st.cache_data(show_spinner=False, ttl=TTL_SECONDS)
+def options(url: str, field: str) -> list[str]:
+    """Return the values a filter can take: the donors, recipients or cargo of the ledger."""
+    with session_scope(engine(url)) as session:
+        return distinct_values(session=session, field=field)
+
+
+@st.cache_data(show_spinner=False, ttl=TTL_SECONDS)
+def shipments_page(url: str, key: ViewKey, limit: int, offset: int) -> pd.DataFrame:
+    """Return one page of the view's shipments as a table."""
+    view = _view(key)
+    with session_scope(engine(url)) as session:
+        rows = list(
+            csvio.shipment_rows(
+                iter_current_shipments(
+                    session=session,
+                    as_of=view.as_of,
+                    filters=view.filters,
+                    limit=limit,
+                    offset=offset,
+                )
+            )
+        )
+    frame = pd.DataFrame(rows, columns=[*csvio.SHIPMENT_COLUMNS])
+    frame["tonnes"] = frame["tonnes"].astype(float)
+    frame["first_source"] = frame["source_urls"].str.split(" ").str[0]
+    return frame
+
+
+@st.cache_data(show_spinner=False, ttl=TTL_SECONDS)
+def history(url: str, shipment_id: int) -> pd.DataFrame:
+    """Return every revision of one shipment as a table."""
+    with session_scope(engine(url)) as session:
+        revisions = shipment_history(session=session, shipment_id=shipment_id)
+    return pd.DataFrame(
+        [
+            {
+                "revision": r.revision,
+                "action": r.action,
+                "reason": r.reason or "",
+                "recorded_at": r.recorded_at.strftime("%Y-%m-%d %H:%M:%S UTC"),
+                "recorded_by": r.recorded_by,
+                "event_date": r.event_date.isoformat(),
+                "date_means": r.date_means,
+                "donor": r.donor,
+                "recipient": r.recipient,
+                "cargo": r.cargo,
+                "tonnes": float(csvio.tonnes(r.mass_kg)),
+                "sources": " ".join(s.url for s in r.sources),
+            }
+            for r in revisions
+        ]
+    )
+
+
+@st.cache_data(show_spinner=False, ttl=TTL_SECONDS)
+def reconciliation(url: str, as_of: str | None) -> Reconciliation:
+    """Return every claim checked against the ledger (as it stood at ``as_of``, if given)."""
+    moment = parse_moment(as_of) if as_of else None
+    with session_scope(engine(url)) as session:
+        return reconcile(session=session, as_of=moment)
+
+
+@st.cache_data(show_spinner=False, ttl=TTL_SECONDS)
+def claim_markers(url: str, key: ViewKey) -> pd.DataFrame:
+    """Return the tonnes claims inside the view, placed for the charts."""
+    view = _view(key)
+    result = reconciliation(url, view.as_of.isoformat() if view.as_of else None)
+    return claims_frame(claim_points(result, view.filters))
+
+
+def csv_maker(url: str, key: ViewKey, what: str, *, hxl: bool) -> Callable[[], str]:
+    """Return a function that writes one download when the viewer asks for it."""
+
+    def make() -> str:
+        view = _view(key)
+        out = io.StringIO()
+        with session_scope(engine(url)) as session:
+            if what == "shipments":
+                rows = csvio.shipment_rows(
+                    iter_current_shipments(session=session, as_of=view.as_of, filters=view.filters)
+                )
+                columns, tags = csvio.SHIPMENT_COLUMNS, csvio.SHIPMENT_HXL
+            elif what == "reconciliation":
+                rows = reconciliation_rows(reconcile(session=session, as_of=view.as_of))
+                columns, tags = RECONCILIATION_COLUMNS, RECONCILIATION_HXL
+            elif what == "claims":
+                rows = csvio.claim_rows(list_claims(session=session))
+                columns, tags = csvio.CLAIM_COLUMNS, csvio.CLAIM_HXL
+            elif what == "sources":
+                rows = csvio.source_rows(list_sources(session=session))
+                columns, tags = csvio.SOURCE_COLUMNS, csvio.SOURCE_HXL
+            else:
+                raise ValueError(f"unknown download {what!r}")
+            if hxl:
+                csvio.write_csv(rows, out, tuple(tags), hxl=tags)
+            else:
+                csvio.write_csv(rows, out, columns)
+        return out.getvalue()
+
+    return make
+
+
+def clear() -> None:
+    """Forget every cached result, after a write."""
+    st.cache_data.clear()

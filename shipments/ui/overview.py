@@ -1,53 +1,44 @@
-"""Overview page: how much the ledger holds and its current shipments."""
+"""Overview: how much was delivered, when, and whether the published figures hold up."""
 
 from __future__ import annotations
 
 import streamlit as st
-from sqlalchemy.exc import SQLAlchemyError
 
-from shipments.models import format_tonnes
-from shipments.ui import data
+from shipments import charts
+from shipments.csvio import tonnes
+from shipments.reconcile import CONSISTENT, INCONSISTENT
+from shipments.ui import data, view
+from shipments.ui.common import page
+
+EMPTY_LEDGER = "The ledger holds no shipments yet."
+NO_MATCH = "No shipments match these filters. Widen the dates or clear a filter in the sidebar."
 
 
-def render() -> None:
+@page
+def render(url: str, current: view.View) -> None:
     """Draw the Overview page."""
     st.title("Aid shipment ledger")
-    try:
-        url = data.configured_url()
-        totals = data.totals(url)
-        frame = data.shipments_frame(url)
-    except SQLAlchemyError:
-        st.error(
-            "The ledger database cannot be opened. Check LEDGER_DATABASE_URL and that the "
-            "database server is running."
-        )
-        return
+    st.caption(view.describe(current))
+    key = current.key()
+    totals = data.totals(url, key)
     if totals.shipments == 0:
-        st.info("The ledger holds no shipments yet.")
+        st.info(NO_MATCH if not current.filters.is_empty() else EMPTY_LEDGER)
         return
-    total, count, latest = st.columns(3)
-    total.metric("Total delivered", f"{format_tonnes(totals.mass_kg)} t")
-    count.metric("Shipments", f"{totals.shipments}")
-    latest.metric("Latest event", str(frame["event_date"].max()))
-    st.dataframe(
-        frame[
-            [
-                "id",
-                "event_date",
-                "date_means",
-                "donor",
-                "recipient",
-                "cargo",
-                "tonnes",
-                "source_urls",
-                "note",
-            ]
-        ],
-        hide_index=True,
-        column_config={
-            "event_date": st.column_config.TextColumn("Date"),
-            "date_means": st.column_config.TextColumn("Date means"),
-            "tonnes": st.column_config.TextColumn("Tonnes (t)"),
-            "source_urls": st.column_config.TextColumn("Sources"),
-        },
+    result = data.reconciliation(url, current.as_of.isoformat() if current.as_of else None)
+    total, count, latest, claims = st.columns(4)
+    total.metric("Total delivered", f"{tonnes(totals.mass_kg):,.3f} t")
+    count.metric("Deliveries", f"{totals.shipments:,}")
+    latest.metric("Latest delivery", totals.latest_event.isoformat() if totals.latest_event else "")
+    claims.metric(
+        "Claims consistent / inconsistent",
+        f"{result.count(CONSISTENT)} / {result.count(INCONSISTENT)}",
+        help="Every recorded claim checked against the whole ledger; see the Claims page.",
     )
+    daily = data.daily(url, key)
+    markers = data.claim_markers(url, key)
+    st.plotly_chart(charts.cumulative_step(daily, markers), width="stretch", key="cumulative")
+    st.caption(
+        "Markers are reported figures, coloured by verdict, with their tolerance as error bars; "
+        "circles are running totals, diamonds single days. Hover for the quote and its source."
+    )
+    st.plotly_chart(charts.deliveries_bar(daily, markers), width="stretch", key="per_day")

@@ -1,0 +1,166 @@
+"""Figures for the dashboard: pure functions from DataFrames to plotly Figures.
+
+``daily`` frames have one row per event date: ``event_date`` (date), ``tonnes`` (float) and
+``shipments`` (int). ``claims`` frames have one row per claim to draw: ``date``, ``value``,
+``low``, ``high`` (None when unbounded), ``verdict``, ``scope`` and ``hover`` (escaped text).
+"""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Iterable
+from html import escape
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from shipments.reconcile import ClaimPoint
+
+VERDICT_COLOURS = {"consistent": "#2e7d32", "inconsistent": "#c62828", "no data": "#757575"}
+SCOPE_SYMBOLS = {"cumulative": "circle", "single": "diamond", "period": "square"}
+SCOPE_LABELS = {"cumulative": "running total", "single": "one day", "period": "period"}
+BAR_COLOUR = "#1f6f8b"
+DATE_FORMAT = "%Y-%m-%d"
+
+DAILY_COLUMNS = ("event_date", "tonnes", "shipments")
+CLAIM_COLUMNS = ("date", "value", "low", "high", "verdict", "scope", "hover")
+
+
+def cumulative_series(daily: pd.DataFrame) -> pd.DataFrame:
+    """Return ``daily`` with a ``cumulative_tonnes`` column, in date order."""
+    ordered = daily.sort_values("event_date").reset_index(drop=True)
+    ordered["cumulative_tonnes"] = ordered["tonnes"].cumsum().round(3)
+    return ordered
+
+
+def deliveries_bar(daily: pd.DataFrame, claims: pd.DataFrame | None = None) -> go.Figure:
+    """Bar chart of tonnes delivered per event date, with one-day claims as markers."""
+    figure = go.Figure(
+        go.Bar(
+            x=list(daily["event_date"]),
+            y=list(daily["tonnes"]),
+            name="ledger",
+            marker_color=BAR_COLOUR,
+            customdata=list(daily["shipments"]),
+            hovertemplate="%{x|" + DATE_FORMAT + "}: %{y:,.3f} t in %{customdata} shipment(s)"
+            "<extra></extra>",
+        )
+    )
+    if claims is not None:
+        one_day = claims[claims["scope"] != "cumulative"]
+        _add_claim_traces(figure, one_day)
+    _layout(figure, title="Tonnes per delivery date", y_title="Tonnes delivered (t)")
+    return figure
+
+
+def cumulative_step(daily: pd.DataFrame, claims: pd.DataFrame | None = None) -> go.Figure:
+    """Step chart of the running total, with every claim drawn as a marker and its tolerance."""
+    series = cumulative_series(daily)
+    figure = go.Figure(
+        go.Scatter(
+            x=list(series["event_date"]),
+            y=list(series["cumulative_tonnes"]),
+            mode="lines+markers",
+            line_shape="hv",
+            name="ledger, running total",
+            line={"color": BAR_COLOUR, "width": 2},
+            marker={"size": 5, "color": BAR_COLOUR},
+            hovertemplate="%{x|" + DATE_FORMAT + "}: %{y:,.3f} t in all<extra></extra>",
+        )
+    )
+    if claims is not None:
+        _add_claim_traces(figure, claims)
+    _layout(figure, title="Running total and reported figures", y_title="Cumulative tonnes (t)")
+    return figure
+
+
+def _add_claim_traces(figure: go.Figure, claims: pd.DataFrame) -> None:
+    for (verdict, scope), group in claims.groupby(["verdict", "scope"], sort=True):
+        value = group["value"].astype(float)
+        high = group["high"].astype(float)
+        low = group["low"].astype(float)
+        figure.add_trace(
+            go.Scatter(
+                x=list(group["date"]),
+                y=list(value),
+                mode="markers",
+                name=f"claim, {SCOPE_LABELS.get(str(scope), str(scope))}: {verdict}",
+                marker={
+                    "color": VERDICT_COLOURS.get(str(verdict), "#757575"),
+                    "symbol": SCOPE_SYMBOLS.get(str(scope), "circle"),
+                    "size": 12,
+                    "line": {"color": "white", "width": 1},
+                },
+                error_y={
+                    "type": "data",
+                    "symmetric": False,
+                    "array": list((high - value).fillna(0)),
+                    "arrayminus": list((value - low).fillna(0)),
+                    "color": VERDICT_COLOURS.get(str(verdict), "#757575"),
+                    "thickness": 2,
+                    "width": 6,
+                },
+                hovertext=list(group["hover"]),
+                hoverinfo="text",
+            )
+        )
+
+
+def _layout(figure: go.Figure, *, title: str, y_title: str) -> None:
+    figure.update_layout(
+        title={"text": title},
+        xaxis={"title": {"text": "Date"}, "tickformat": DATE_FORMAT, "type": "date"},
+        yaxis={"title": {"text": y_title}, "rangemode": "tozero", "tickformat": ",.0f"},
+        legend={"orientation": "h", "yanchor": "top", "y": -0.2, "x": 0},
+        margin={"l": 10, "r": 10, "t": 50, "b": 10},
+        hoverlabel={"align": "left"},
+        template="plotly_white",
+    )
+
+
+def claims_frame(points: Iterable[ClaimPoint]) -> pd.DataFrame:
+    """Turn claim points into the ``claims`` frame the charts take, with escaped hover text."""
+    rows = [
+        {
+            "date": p.date,
+            "value": float(p.value),
+            "low": None if p.low is None else float(p.low),
+            "high": None if p.high is None else float(p.high),
+            "verdict": p.verdict,
+            "scope": p.scope,
+            "hover": claim_hover(p),
+        }
+        for p in points
+    ]
+    return pd.DataFrame(rows, columns=list(CLAIM_COLUMNS))
+
+
+def claim_hover(point: ClaimPoint) -> str:
+    """Describe a claim for its hover label; every user-entered text is HTML-escaped."""
+    stated = point.stated_on.isoformat() if point.stated_on else "date not stated"
+    bounds = _bounds(point)
+    ledger = (
+        "no shipments match"
+        if point.ledger_value is None
+        else f"{point.ledger_value:,.3f} t ({point.difference_pct:+} %)"
+    )
+    quote = "<br>".join(escape(line) for line in textwrap.wrap(f'"{point.quote}"', 70)[:6])
+    lines = [
+        f"<b>{escape(point.claimant)}</b>, {stated}",
+        f"claimed {point.value} t ({point.qualifier.replace('_', ' ')}{bounds})",
+        f"reading: {escape(point.reading)}",
+        f"ledger: {ledger}: <b>{point.verdict}</b>",
+        quote,
+        f"source: {escape(point.source_publisher)}, {escape(point.source_url)}",
+    ]
+    return "<br>".join(lines)
+
+
+def _bounds(point: ClaimPoint) -> str:
+    if point.low is not None and point.high is not None:
+        return f", {point.low:g} to {point.high:g} t"
+    if point.low is not None:
+        return f", at least {point.low:g} t"
+    if point.high is not None:
+        return f", at most {point.high:g} t"
+    return ""

@@ -1,0 +1,82 @@
+"""Ledger: the current shipments, a page at a time, and the history of any one of them."""
+
+from __future__ import annotations
+
+import math
+
+import streamlit as st
+
+from shipments.ui import data, view
+from shipments.ui.common import page
+from shipments.ui.overview import EMPTY_LEDGER, NO_MATCH
+
+PAGE_SIZE = 100
+
+
+@page
+def render(url: str, current: view.View) -> None:
+    """Draw the Ledger page."""
+    st.title("Ledger")
+    st.caption(view.describe(current))
+    key = current.key()
+    totals = data.totals(url, key)
+    if totals.shipments == 0:
+        st.info(NO_MATCH if not current.filters.is_empty() else EMPTY_LEDGER)
+        return
+    pages = max(1, math.ceil(totals.shipments / PAGE_SIZE))
+    number = 1
+    if pages > 1:
+        number = int(
+            st.number_input(f"Page (of {pages:,})", min_value=1, max_value=pages, value=1, step=1)
+        )
+    frame = data.shipments_page(url, key, PAGE_SIZE, (number - 1) * PAGE_SIZE)
+    st.dataframe(
+        frame[
+            [
+                "id",
+                "event_date",
+                "date_means",
+                "donor",
+                "recipient",
+                "cargo",
+                "tonnes",
+                "revision",
+                "first_source",
+                "note",
+            ]
+        ],
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "id": st.column_config.NumberColumn("ID", format="%d"),
+            "event_date": st.column_config.TextColumn("Date"),
+            "date_means": st.column_config.TextColumn("Date means"),
+            "donor": st.column_config.TextColumn("Donor"),
+            "recipient": st.column_config.TextColumn("Recipient"),
+            "cargo": st.column_config.TextColumn("Cargo"),
+            "tonnes": st.column_config.NumberColumn("Tonnes (t)", format="%.3f"),
+            "revision": st.column_config.NumberColumn("Revisions", format="%d"),
+            "first_source": st.column_config.LinkColumn(
+                "Source", validate=r"^https?://", display_text=r"https?://([^/]+)"
+            ),
+            "note": st.column_config.TextColumn("Note"),
+        },
+    )
+    first = (number - 1) * PAGE_SIZE + 1
+    st.caption(f"Shipments {first:,} to {first + len(frame) - 1:,} of {totals.shipments:,}.")
+
+    st.subheader("History of a shipment")
+    chosen = st.selectbox(
+        "Shipment", list(frame["id"]), format_func=lambda i: f"#{i}", key="history_of"
+    )
+    if chosen is not None:
+        revisions = data.history(url, int(chosen))
+        st.dataframe(
+            revisions,
+            hide_index=True,
+            width="stretch",
+            column_config={
+                "tonnes": st.column_config.NumberColumn("Tonnes (t)", format="%.3f"),
+                "sources": st.column_config.TextColumn("Sources"),
+            },
+        )
