@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+import csv
+import io
+import json
+import time
 from collections.abc import Iterator
+from datetime import date
 
 import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from shipments.db import REPO_ROOT, make_engine, migrate, session_scope
-from shipments.ledger import retract_shipment
+from shipments.ledger import ShipmentFilter, correct_shipment, retract_shipment
+from shipments.models import ShipmentCorrection, parse, utcnow
 from shipments.seed import prepare_database
+from shipments.ui.common import DATABASE_ERROR
+from shipments.ui.overview import EMPTY_LEDGER, NO_MATCH
 
 DASHBOARD = str(REPO_ROOT / "dashboard.py")
 
@@ -30,16 +38,178 @@ def run_dashboard(monkeypatch: pytest.MonkeyPatch, url: str) -> AppTest:
     return app.run()
 
 
+PAGES = {
+    "overview": "shipments/ui/pages/overview.py",
+    "ledger": "shipments/ui/pages/ledger.py",
+    "claims": "shipments/ui/pages/claims.py",
+    "downloads": "shipments/ui/pages/downloads.py",
+}
+
+
+def open_page(app: AppTest, name: str) -> AppTest:
+    if name != "overview":
+        app.switch_page(PAGES[name])
+    return app.run()
+
+
+def metrics(app: AppTest) -> dict[str, str]:
+    return {m.label: m.value for m in app.metric}
+
+
 def test_first_start_creates_seeds_and_shows_the_total(database_url: str, monkeypatch):
     app = run_dashboard(monkeypatch, database_url)
     assert not app.exception
-    metrics = {m.label: m.value for m in app.metric}
-    assert metrics == {
+    assert metrics(app) == {
         "Total delivered": "269.000 t",
-        "Shipments": "4",
-        "Latest event": "2019-05-27",
+        "Deliveries": "4",
+        "Latest delivery": "2019-05-27",
+        "Claims consistent / inconsistent": "7 / 0",
     }
-    assert list(app.dataframe[0].value["tonnes"]) == ["65.000", "71.000", "64.000", "69.000"]
+
+
+def test_overview_draws_the_two_charts_with_269_on_the_running_total(
+    database_url: str, monkeypatch
+):
+    app = run_dashboard(monkeypatch, database_url)
+    charts = app.get("plotly_chart")
+    assert len(charts) >= 2
+    cumulative = json.loads(charts[0].proto.spec)
+    line = cumulative["data"][0]
+    assert line["line"]["shape"] == "hv"
+    assert line["y"] == [65.0, 136.0, 200.0, 269.0]
+    running_total_claims = [
+        trace for trace in cumulative["data"][1:] if "running total" in trace["name"]
+    ]
+    points = [
+        (x, y)
+        for trace in running_total_claims
+        for x, y in zip(trace["x"], trace["y"], strict=True)
+    ]
+    assert ("2019-05-27", 269.0) in points
+    assert "269" in metrics(app)["Total delivered"]
+
+
+@pytest.mark.parametrize("page", list(PAGES))
+def test_every_page_runs(database_url: str, monkeypatch, page: str):
+    monkeypatch.setenv("LEDGER_DATABASE_URL", database_url)
+    app = open_page(AppTest.from_file(DASHBOARD, default_timeout=60).run(), page)
+    assert not app.exception
+    assert not app.error
+    assert len(app.title) == 1
+
+
+def test_ledger_page_lists_shipments_and_their_history(database_url: str, monkeypatch):
+    engine = make_engine(database_url)
+    prepare_database(engine)
+    with session_scope(engine) as session:
+        correct_shipment(
+            session=session,
+            shipment_id=1,
+            correction_in=parse(ShipmentCorrection, {"tonnes": "66", "reason": "recount"}),
+            by="ana",
+        )
+    engine.dispose()
+    monkeypatch.setenv("LEDGER_DATABASE_URL", database_url)
+    app = open_page(AppTest.from_file(DASHBOARD, default_timeout=60).run(), "ledger")
+    table = app.dataframe[0].value
+    assert list(table["id"]) == [1, 2, 3, 4]
+    assert list(table["revision"]) == [2, 1, 1, 1]
+    assert list(table["tonnes"]) == [66.0, 71.0, 64.0, 69.0]
+    assert table["first_source"].str.startswith("https://").all()
+    history = app.dataframe[1].value
+    assert list(history["action"]) == ["append", "correct"]
+    assert list(history["reason"]) == ["", "recount"]
+    app.selectbox(key="history_of").set_value(4).run()
+    assert list(app.dataframe[1].value["tonnes"]) == [69.0]
+
+
+def test_claims_page_shows_every_reading_and_verdict(database_url: str, monkeypatch):
+    monkeypatch.setenv("LEDGER_DATABASE_URL", database_url)
+    app = open_page(AppTest.from_file(DASHBOARD, default_timeout=60).run(), "claims")
+    table = app.dataframe[0].value
+    assert len(table) == 8
+    first_two = table[table["claim"] == 1]
+    assert list(first_two["ledger"]) == [269.0, 69.0]
+    assert list(first_two["reading_verdict"]) == ["consistent", "inconsistent"]
+    assert set(table["claim_verdict"]) == {"consistent"}
+    assert len(app.expander) == 7
+
+
+def test_downloads_page_offers_csv_and_hxl_named_after_the_view(database_url: str, monkeypatch):
+    monkeypatch.setenv("LEDGER_DATABASE_URL", database_url)
+    app = AppTest.from_file(DASHBOARD, default_timeout=60)
+    app.query_params["donor"] = "China"
+    app.query_params["from"] = "2019-05-01"
+    app.run()
+    app = open_page(app, "downloads")
+    buttons = app.get("download_button")
+    assert len(buttons) == 8
+    today = utcnow().date().isoformat()
+    names = [b.proto.file_name if hasattr(b.proto, "file_name") else "" for b in buttons]
+    labels = [b.proto.label for b in buttons]
+    assert labels[:2] == ["Shipments (CSV)", "Shipments (HXL CSV)"]
+    assert all(today in name for name in names if name)
+
+
+def test_a_filter_that_matches_nothing_says_so(database_url: str, monkeypatch):
+    monkeypatch.setenv("LEDGER_DATABASE_URL", database_url)
+    app = AppTest.from_file(DASHBOARD, default_timeout=60)
+    app.query_params["from"] = "2020-01-01"
+    app.run()
+    assert not app.exception
+    assert [i.value for i in app.info] == [NO_MATCH]
+    assert len(app.get("plotly_chart")) == 0
+    app = open_page(app, "ledger")
+    assert [i.value for i in app.info] == [NO_MATCH]
+
+
+def test_filters_come_from_the_query_string(database_url: str, monkeypatch):
+    monkeypatch.setenv("LEDGER_DATABASE_URL", database_url)
+    app = AppTest.from_file(DASHBOARD, default_timeout=60)
+    app.query_params["from"] = "2019-05-10"
+    app.query_params["to"] = "2019-05-20"
+    app.query_params["donor"] = "China"
+    app.run()
+    assert metrics(app)["Total delivered"] == "135.000 t"
+    assert metrics(app)["Deliveries"] == "2"
+    assert app.date_input(key="from").value.isoformat() == "2019-05-10"
+    assert app.multiselect(key="donor").value == ["China"]
+
+
+def test_as_of_shows_the_ledger_before_a_correction(database_url: str, monkeypatch):
+    engine = make_engine(database_url)
+    prepare_database(engine)
+    time.sleep(0.01)
+    before = utcnow().isoformat()
+    time.sleep(0.01)
+    with session_scope(engine) as session:
+        correct_shipment(
+            session=session,
+            shipment_id=3,
+            correction_in=parse(ShipmentCorrection, {"tonnes": "46", "reason": "test"}),
+            by="ana",
+        )
+    engine.dispose()
+    monkeypatch.setenv("LEDGER_DATABASE_URL", database_url)
+    now = AppTest.from_file(DASHBOARD, default_timeout=60).run()
+    assert metrics(now)["Total delivered"] == "251.000 t"
+    assert metrics(now)["Claims consistent / inconsistent"] == "4 / 3"
+    then = AppTest.from_file(DASHBOARD, default_timeout=60)
+    then.query_params["as_of"] = before
+    then.run()
+    assert metrics(then)["Total delivered"] == "269.000 t"
+    assert metrics(then)["Claims consistent / inconsistent"] == "7 / 0"
+    assert "as it stood at" in then.caption[0].value
+
+
+def test_a_malformed_as_of_is_reported_not_raised(database_url: str, monkeypatch):
+    monkeypatch.setenv("LEDGER_DATABASE_URL", database_url)
+    app = AppTest.from_file(DASHBOARD, default_timeout=60)
+    app.query_params["as_of"] = "last tuesday"
+    app.run()
+    assert not app.exception
+    assert "As of: must be an ISO 8601 timestamp" in app.warning[0].value
+    assert metrics(app)["Total delivered"] == "269.000 t"
 
 
 def test_empty_ledger_says_so(database_url: str, monkeypatch):
@@ -51,16 +221,22 @@ def test_empty_ledger_says_so(database_url: str, monkeypatch):
     engine.dispose()
     app = run_dashboard(monkeypatch, database_url)
     assert not app.exception
-    assert [i.value for i in app.info] == ["The ledger holds no shipments yet."]
+    assert [i.value for i in app.info] == [EMPTY_LEDGER]
     assert len(app.metric) == 0
 
 
-def test_unreachable_database_shows_a_message_not_a_traceback(monkeypatch):
-    app = run_dashboard(
-        monkeypatch, "postgresql+psycopg://nobody@127.0.0.1:1/none?connect_timeout=2"
+@pytest.mark.parametrize("page", list(PAGES))
+def test_unreachable_database_shows_a_message_not_a_traceback(monkeypatch, page: str):
+    monkeypatch.setenv(
+        "LEDGER_DATABASE_URL", "postgresql+psycopg://nobody@127.0.0.1:1/none?connect_timeout=2"
     )
+    app = AppTest.from_file(DASHBOARD, default_timeout=60).run()
+    app = open_page(app, page)
     assert not app.exception
-    assert "The ledger database cannot be opened" in app.error[0].value
+    if page == "downloads":
+        assert len(app.get("download_button")) == 8
+    else:
+        assert app.error[0].value == DATABASE_ERROR
 
 
 def test_migrated_but_unseeded_database_is_seeded_on_start(database_url: str, monkeypatch):
@@ -68,7 +244,27 @@ def test_migrated_but_unseeded_database_is_seeded_on_start(database_url: str, mo
     migrate(engine)
     engine.dispose()
     app = run_dashboard(monkeypatch, database_url)
-    assert {m.label: m.value for m in app.metric}["Total delivered"] == "269.000 t"
+    assert metrics(app)["Total delivered"] == "269.000 t"
+
+
+def test_download_makers_write_the_filtered_rows(database_url: str, monkeypatch):
+    from shipments.ui import data
+    from shipments.ui.view import View
+
+    engine = make_engine(database_url)
+    prepare_database(engine)
+    engine.dispose()
+    key = View(filters=ShipmentFilter(date_from=date(2019, 5, 10)), as_of=None).key()
+    plain = list(
+        csv.DictReader(io.StringIO(data.csv_maker(database_url, key, "shipments", hxl=False)()))
+    )
+    assert [r["event_date"] for r in plain] == ["2019-05-13", "2019-05-16", "2019-05-27"]
+    hxl = list(csv.reader(io.StringIO(data.csv_maker(database_url, key, "shipments", hxl=True)())))
+    assert hxl[1][hxl[0].index("tonnes")] == "#item+num"
+    assert [row[hxl[0].index("tonnes")] for row in hxl[2:]] == ["71.000", "64.000", "69.000"]
+    for what in ("reconciliation", "claims", "sources"):
+        text = data.csv_maker(database_url, key, what, hxl=True)()
+        assert text.splitlines()[1].startswith("#meta+")
 
 
 def test_streamlit_run_starts_without_a_prompt(tmp_path):

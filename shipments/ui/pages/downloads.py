@@ -1,0 +1,5 @@
+"""The downloads page script that st.navigation runs."""
+
+from shipments.ui.downloads import render
+
+render()
