@@ -15,7 +15,6 @@ import os
 import sys
 from collections.abc import Sequence
 from datetime import datetime
-from decimal import Decimal
 from typing import Any, TextIO
 
 from sqlalchemy.engine import make_url
@@ -58,6 +57,7 @@ from shipments.reconcile import (
     add_claim,
     list_claims,
     reconcile,
+    reconciliation_json,
     reconciliation_rows,
 )
 from shipments.seed import Seeded, prepare_database
@@ -116,10 +116,10 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None) -> 
     except LedgerError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    except SQLAlchemyError as exc:
-        url = make_url(database_url(args.database_url)).render_as_string(hide_password=True)
+    except (SQLAlchemyError, OSError) as exc:
         print(
-            f"error: cannot use the database at {url}: {exc.__class__.__name__}: {exc}",
+            f"error: cannot use the database at {_redacted(args.database_url)}: "
+            f"{exc.__class__.__name__}: {exc}",
             file=sys.stderr,
         )
         return 1
@@ -159,11 +159,11 @@ def build_parser() -> argparse.ArgumentParser:
     listing.set_defaults(run=_list)
 
     history = commands.add_parser("history", help="show every revision of one shipment")
-    history.add_argument("id", type=int, help="shipment id")
+    history.add_argument("id", type=_shipment_id, help="shipment id")
     history.set_defaults(run=_history)
 
     correct = commands.add_parser("correct", help="record a correction as a new revision")
-    correct.add_argument("id", type=int, help="shipment id")
+    correct.add_argument("id", type=_shipment_id, help="shipment id")
     _fact_options(correct, required=False)
     _source_options(correct, required=False)
     correct.add_argument("--reason", required=True, help="why the correction is made")
@@ -176,7 +176,7 @@ def build_parser() -> argparse.ArgumentParser:
     correct.set_defaults(run=_correct)
 
     retract = commands.add_parser("retract", help="withdraw a shipment, keeping its history")
-    retract.add_argument("id", type=int, help="shipment id")
+    retract.add_argument("id", type=_shipment_id, help="shipment id")
     retract.add_argument("--reason", required=True, help="why the shipment is withdrawn")
     _by_option(retract)
     retract.set_defaults(run=_retract)
@@ -271,6 +271,19 @@ def _as_of_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _redacted(url: str | None) -> str:
+    try:
+        return make_url(database_url(url)).render_as_string(hide_password=True)
+    except (SQLAlchemyError, ValueError, OSError):
+        return repr(url)
+
+
+def _shipment_id(text: str) -> int:
+    if not text.strip().isascii() or not text.strip().isdigit() or not 0 < int(text) < 2**31:
+        raise argparse.ArgumentTypeError(f"must be a shipment id, a whole number (got {text!r})")
+    return int(text)
+
+
 def _timestamp(text: str) -> datetime:
     try:
         return parse_moment(text)
@@ -318,7 +331,7 @@ def _facts_from(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _init(args: argparse.Namespace, engine: Any, out: TextIO, seeded: Seeded) -> int:
-    url = make_url(database_url(args.database_url)).render_as_string(hide_password=True)
+    url = _redacted(args.database_url)
     with session_scope(engine) as session:
         totals = ledger_totals(session=session)
     print(f"database: {url} (schema revision {current_revision(engine)})", file=out)
@@ -447,7 +460,7 @@ def _reconcile(args: argparse.Namespace, engine: Any, out: TextIO, _seeded: Seed
     with session_scope(engine) as session:
         result = reconcile(session=session, as_of=args.as_of)
     if args.format == "json":
-        json.dump(_reconciliation_json(result), out, indent=2, ensure_ascii=False)
+        json.dump(reconciliation_json(result), out, indent=2, ensure_ascii=False)
         print(file=out)
     elif args.format == "csv":
         csvio.write_csv(reconciliation_rows(result), out, RECONCILIATION_COLUMNS)
@@ -503,62 +516,6 @@ def _claimed(claim: ClaimPublic) -> str:
     if claim.qualifier == "approximately":
         qualifier += f" +/-{claim.tolerance_pct or DEFAULT_TOLERANCE_PCT}%"
     return f"{claim.value} {unit} ({qualifier})"
-
-
-def _number(value: Decimal | None) -> float | int | None:
-    if value is None:
-        return None
-    return (
-        int(value)
-        if value == value.to_integral_value() and value.as_tuple().exponent == 0
-        else float(value)
-    )
-
-
-def _reconciliation_json(result: Reconciliation) -> dict[str, Any]:
-    return {
-        "as_of": result.as_of.isoformat() if result.as_of else None,
-        "summary": {
-            "claims": len(result.claims),
-            CONSISTENT: result.count(CONSISTENT),
-            INCONSISTENT: result.count(INCONSISTENT),
-            NO_DATA: result.count(NO_DATA),
-        },
-        "claims": [
-            {
-                "id": item.claim.id,
-                "claimant": item.claim.claimant,
-                "stated_on": item.claim.stated_on.isoformat() if item.claim.stated_on else None,
-                "quote": item.claim.quote,
-                "source": {
-                    "publisher": item.claim.source.publisher,
-                    "title": item.claim.source.title,
-                    "url": item.claim.source.url,
-                },
-                "metric": item.claim.metric,
-                "value": _number(item.claim.amount),
-                "qualifier": item.claim.qualifier,
-                "tolerance_pct": _number(item.claim.tolerance_pct),
-                "verdict": item.verdict,
-                "supported_by": list(item.supported_by),
-                "readings": [
-                    {
-                        "id": r.reading_id,
-                        "reading": r.description,
-                        "ledger_value": _number(r.ledger_value),
-                        "low": _number(r.low),
-                        "high": _number(r.high),
-                        "difference": _number(r.difference),
-                        "difference_pct": _number(r.difference_pct),
-                        "verdict": r.verdict,
-                        "shipment_ids": list(r.shipment_ids),
-                    }
-                    for r in item.readings
-                ],
-            }
-            for item in result.claims
-        ],
-    }
 
 
 def _reconciliation_table(result: Reconciliation, out: TextIO) -> None:

@@ -4,7 +4,8 @@
     ├── InvalidInput             one or more fields break a rule; nothing was written
     │   └── DuplicateShipment    matches a current shipment; confirm_duplicate appends anyway
     ├── NotFound                 no shipment (or source) with that id
-    └── AlreadyRetracted         the shipment was retracted; it takes no further change
+    ├── AlreadyRetracted         the shipment was retracted; it takes no further change
+    └── Conflict                 another writer changed the same record first; nothing written
 
 Each ``Problem`` names the field and the rule it breaks, so the CLI, the form and the importer can
 show the same words next to the same field.
@@ -71,3 +72,7 @@ class NotFound(LedgerError):
 
 class AlreadyRetracted(LedgerError):
     """The shipment was retracted and accepts no further changes."""
+
+
+class Conflict(LedgerError):
+    """Another writer changed the same record at the same moment; nothing was written."""

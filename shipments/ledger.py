@@ -15,13 +15,13 @@ from decimal import Decimal
 from typing import Any, TypeVar
 
 from sqlalchemy import and_, func
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
-from shipments.errors import AlreadyRetracted, DuplicateShipment, InvalidInput, NotFound
+from shipments.errors import AlreadyRetracted, Conflict, DuplicateShipment, InvalidInput, NotFound
 from shipments.models import (
     KG_PER_TONNE,
-    MAX_NAME_LENGTH,
     RevisionPublic,
     RevisionSourceLink,
     Shipment,
@@ -33,6 +33,8 @@ from shipments.models import (
     Source,
     SourceCreate,
     SourcePublic,
+    clean_actor,
+    clean_reason,
     parse,
     utcnow,
 )
@@ -84,14 +86,10 @@ class LedgerTotals:
 
 def check_actor(by: str | None) -> str:
     """Return the trimmed name of whoever writes, or refuse an empty or malformed one."""
-    name = (by or "").strip()
-    if not name:
-        raise InvalidInput.single("by", "who records the change is required")
-    if len(name) > MAX_NAME_LENGTH or any(ord(ch) < 32 or ord(ch) == 127 for ch in name):
-        raise InvalidInput.single(
-            "by", f"must be at most {MAX_NAME_LENGTH} characters without control characters"
-        )
-    return name
+    try:
+        return clean_actor(by)
+    except ValueError as exc:
+        raise InvalidInput.single("by", str(exc)) from None
 
 
 def append_shipment(
@@ -103,8 +101,8 @@ def append_shipment(
 ) -> ShipmentPublic:
     """Record a new shipment and return it as it now stands."""
     return committed(
-        session,
-        lambda: add_shipment(
+        session=session,
+        write=lambda: add_shipment(
             session=session, shipment_in=shipment_in, by=by, confirm_duplicate=confirm_duplicate
         ),
     )
@@ -128,7 +126,8 @@ def add_shipment(
     session.flush()
     assert shipment.id is not None
     sources = [
-        get_or_add_source(session, source_in, actor, now) for source_in in shipment_in.sources
+        get_or_add_source(session=session, source_in=source_in, by=actor, at=now)
+        for source_in in shipment_in.sources
     ]
     revision = _insert_revision(
         session,
@@ -177,7 +176,10 @@ def correct_shipment(
         if not confirm_duplicate:
             _refuse_duplicates(session, shipment_in, exclude_id=shipment_id)
         now = utcnow()
-        sources = [get_or_add_source(session, s, actor, now) for s in shipment_in.sources]
+        sources = [
+            get_or_add_source(session=session, source_in=s, by=actor, at=now)
+            for s in shipment_in.sources
+        ]
         revision = _insert_revision(
             session,
             shipment_id=shipment_id,
@@ -191,7 +193,7 @@ def correct_shipment(
         )
         return _public(ShipmentPublic, revision, [source_public(s) for s in sources])
 
-    return committed(session, write)
+    return committed(session=session, write=write)
 
 
 def retract_shipment(*, session: Session, shipment_id: int, reason: str, by: str) -> RevisionPublic:
@@ -199,9 +201,10 @@ def retract_shipment(*, session: Session, shipment_id: int, reason: str, by: str
 
     def write() -> RevisionPublic:
         actor = check_actor(by)
-        text = (reason or "").strip()
-        if not text:
-            raise InvalidInput.single("reason", "a reason is required")
+        try:
+            text = clean_reason(reason)
+        except ValueError as exc:
+            raise InvalidInput.single("reason", str(exc)) from None
         latest = _latest_or_refuse(session, shipment_id)
         old_sources = _sources_by_revision(session, [_id(latest)]).get(_id(latest), [])
         revision = ShipmentRevision(
@@ -222,7 +225,7 @@ def retract_shipment(*, session: Session, shipment_id: int, reason: str, by: str
         session.flush()
         return _public(RevisionPublic, revision, old_sources)
 
-    return committed(session, write)
+    return committed(session=session, write=write)
 
 
 def current_shipments(
@@ -340,11 +343,21 @@ def find_source(*, session: Session, url: str) -> Source | None:
     return session.exec(select(Source).where(col(Source.url) == url)).first()
 
 
-def committed(session: Session, write: Callable[[], R]) -> R:
-    """Run ``write`` and commit; on any error roll back, so nothing is half written."""
+def committed(*, session: Session, write: Callable[[], R]) -> R:
+    """Run ``write`` and commit; on any error roll back, so nothing is half written.
+
+    A unique constraint that fails means another writer changed the same record first; that is
+    reported as a Conflict, with nothing written.
+    """
     try:
         result = write()
         session.commit()
+    except IntegrityError as exc:
+        session.rollback()
+        raise Conflict(
+            "another write changed the same record at the same moment; nothing was written,"
+            " try again"
+        ) from exc
     except BaseException:
         session.rollback()
         raise
@@ -433,7 +446,9 @@ def _refuse_duplicates(
         raise DuplicateShipment(matches)
 
 
-def get_or_add_source(session: Session, source_in: SourceCreate, by: str, at: datetime) -> Source:
+def get_or_add_source(
+    *, session: Session, source_in: SourceCreate, by: str, at: datetime
+) -> Source:
     """Return the source recorded for this URL, adding it to the session if it is new."""
     existing = find_source(session=session, url=source_in.url)
     if existing is not None:

@@ -13,10 +13,10 @@ import re
 import unicodedata
 from collections.abc import Mapping
 from datetime import UTC, date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal, Inexact, localcontext
 from typing import Any, Literal, TypeVar
 
-from pydantic import ValidationError, field_validator, model_validator
+from pydantic import ValidationError, ValidationInfo, field_validator, model_validator
 from sqlalchemy import CheckConstraint, DateTime, Index, TypeDecorator, UniqueConstraint
 from sqlalchemy.engine import Dialect
 from sqlmodel import Field, SQLModel
@@ -39,7 +39,8 @@ SourceKind = Literal["press", "official_statement", "social_post", "report", "ot
 
 M = TypeVar("M", bound=SQLModel)
 
-_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_PLAIN_NUMBER = re.compile(r"[+-]?[0-9]+(?:\.[0-9]+)?")
 
 
 def utcnow() -> datetime:
@@ -66,33 +67,49 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC)
 
 
-def tonnes_to_kg(value: Any) -> int:
-    """Convert a tonnage (str, int, float or Decimal) to whole kilograms, enforcing the rules."""
+def parse_number(value: Any, *, what: str = "a number") -> Decimal:
+    """Read a number written plainly in ASCII (64, 64.5, -3), or an int, float or Decimal.
+
+    Exponents, digit separators, other scripts' digits, NaN and infinity are refused, so that
+    every input path reads the same text as the same number.
+    """
     if isinstance(value, bool):
-        raise ValueError("must be a number of tonnes")
+        raise ValueError(f"must be {what}")
     if isinstance(value, float):
         if math.isnan(value) or math.isinf(value):
             raise ValueError("must be a finite number (not NaN or infinity)")
-        value = repr(value)
-    if isinstance(value, str):
-        text = value.strip()
-        if not text:
-            raise ValueError("is required")
-        try:
-            number = Decimal(text)
-        except InvalidOperation:
-            raise ValueError(f"must be a number of tonnes (got {value!r})") from None
-    elif isinstance(value, int | Decimal):
-        number = Decimal(value)
-    else:
-        raise ValueError("must be a number of tonnes")
-    if not number.is_finite():
+        return Decimal(repr(value))
+    if isinstance(value, int):
+        return Decimal(value)
+    if isinstance(value, Decimal):
+        if not value.is_finite():
+            raise ValueError("must be a finite number (not NaN or infinity)")
+        return value
+    if not isinstance(value, str):
+        raise ValueError(f"must be {what}")
+    text = value.strip()
+    if not text:
+        raise ValueError("is required")
+    if text.lstrip("+-").lower() in ("nan", "snan", "inf", "infinity"):
         raise ValueError("must be a finite number (not NaN or infinity)")
+    if not _PLAIN_NUMBER.fullmatch(text):
+        raise ValueError(f"must be {what} written like 64 or 64.5 (got {value!r})")
+    return Decimal(text)
+
+
+def tonnes_to_kg(value: Any) -> int:
+    """Convert a tonnage (str, int, float or Decimal) to whole kilograms, enforcing the rules."""
+    number = parse_number(value, what="a number of tonnes")
     if number <= 0:
         raise ValueError(f"must be greater than 0 (got {value})")
     if number > MAX_TONNES:
         raise ValueError(f"must be at most {MAX_TONNES:,} t per shipment (got {value})")
-    kg = number * KG_PER_TONNE
+    try:
+        with localcontext() as exact:
+            exact.traps[Inexact] = True
+            kg = number * KG_PER_TONNE
+    except Inexact:
+        raise ValueError(f"must have at most 3 decimals in tonnes (got {value})") from None
     if kg != kg.to_integral_value():
         raise ValueError(f"must have at most 3 decimals in tonnes (got {value})")
     return int(kg)
@@ -119,7 +136,13 @@ def _clean_name(value: Any, *, required: bool = True, limit: int = MAX_NAME_LENG
         raise ValueError(f"must be at most {limit} characters (got {len(text)})")
     if any(unicodedata.category(ch) == "Cc" for ch in text):
         raise ValueError("must not contain control characters")
+    _refuse_undecodable(text)
     return text
+
+
+def _refuse_undecodable(text: str) -> None:
+    if any(unicodedata.category(ch) == "Cs" for ch in text):
+        raise ValueError("must be valid text (it holds bytes that are not UTF-8)")
 
 
 def _clean_note(value: Any) -> str | None:
@@ -134,6 +157,24 @@ def _clean_note(value: Any) -> str | None:
         raise ValueError(f"must be at most {MAX_NOTE_LENGTH} characters (got {len(text)})")
     if any(unicodedata.category(ch) == "Cc" and ch not in "\n\t" for ch in text):
         raise ValueError("must not contain control characters other than newline and tab")
+    _refuse_undecodable(text)
+    return text
+
+
+def clean_reason(value: Any) -> str:
+    """Return a required free-text reason, trimmed, or refuse it with the rule it breaks."""
+    text = _clean_note(value)
+    if text is None:
+        raise ValueError("a reason is required")
+    return text
+
+
+def clean_actor(value: Any) -> str:
+    """Return the trimmed name of whoever records a change, or refuse it."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        raise ValueError("who records the change is required")
+    text = _clean_name(value)
+    assert text is not None
     return text
 
 
@@ -164,11 +205,11 @@ def parse_moment(text: str) -> datetime:
     """Parse an ISO 8601 moment to aware UTC; a moment without a zone is taken as UTC."""
     try:
         moment = datetime.fromisoformat(text.strip())
-    except ValueError:
+        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    except (ValueError, OverflowError):
         raise ValueError(
             f"must be an ISO 8601 timestamp such as 2026-01-31T12:00:00Z (got {text!r})"
         ) from None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def _check_url(value: Any) -> str:
@@ -322,10 +363,7 @@ class ShipmentCorrection(SQLModel):
     @field_validator("reason", mode="before")
     @classmethod
     def _reason(cls, value: Any) -> str:
-        text = _clean_note(value)
-        if text is None:
-            raise ValueError("a reason is required")
-        return text
+        return clean_reason(value)
 
     @model_validator(mode="after")
     def _changes_something(self) -> ShipmentCorrection:
@@ -433,7 +471,6 @@ QUALIFIERS = ("exact", "approximately", "at_least", "at_most")
 SCOPES = ("cumulative", "single", "period")
 DEFAULT_TOLERANCE_PCT = Decimal(5)
 MAX_CLAIM_VALUE = Decimal(1_000_000_000)
-_PLAIN_DECIMAL = re.compile(r"\d+(?:\.\d+)?")
 
 
 class ClaimReadingBase(SQLModel):
@@ -494,6 +531,8 @@ class ClaimReadingCreate(ClaimReadingBase):
 
     @model_validator(mode="after")
     def _shape(self) -> ClaimReadingCreate:
+        if self.scope != "cumulative" and not self.inclusive:
+            raise ValueError("only a cumulative reading can exclude its end date")
         if self.scope == "period":
             if self.start is None:
                 raise ValueError("a period needs a start date")
@@ -506,8 +545,6 @@ class ClaimReadingCreate(ClaimReadingBase):
             self.inclusive = True
         else:
             self.start = None
-        if self.scope != "cumulative" and not self.inclusive:
-            raise ValueError("only a cumulative reading can exclude its end date")
         return self
 
 
@@ -531,12 +568,16 @@ def parse_reading_spec(spec: str) -> dict[str, Any]:
     else:
         fields.update(scope=scope, end=dates or None)
     for item in filters:
-        name, sep, value = item.partition("=")
-        if not sep or name.strip() not in ("donor", "recipient", "cargo"):
+        name, sep, value = (part.strip() for part in item.partition("="))
+        if not sep or name not in ("donor", "recipient", "cargo"):
             raise InvalidInput.single(
                 "readings", f"filter {item!r} must be donor=, recipient= or cargo="
             )
-        fields[name.strip()] = value
+        if not value:
+            raise InvalidInput.single("readings", f"filter {name}= needs a value")
+        if name in fields:
+            raise InvalidInput.single("readings", f"filter {name}= is given twice in {spec!r}")
+        fields[name] = value
     return fields
 
 
@@ -609,28 +650,32 @@ class ClaimCreate(ClaimBase):
 
     @field_validator("value", mode="before")
     @classmethod
-    def _value(cls, value: Any) -> str:
-        text = str(value).strip() if isinstance(value, str | int | Decimal) else None
-        if isinstance(value, bool) or text is None or not _PLAIN_DECIMAL.fullmatch(text):
-            raise ValueError(f"must be a plain positive number such as 269 or 64.5 (got {value!r})")
-        number = Decimal(text)
+    def _value(cls, value: Any, info: ValidationInfo) -> str:
+        number = parse_number(value, what="a plain positive number")
         if number <= 0:
-            raise ValueError(f"must be greater than 0 (got {text})")
+            raise ValueError(f"must be greater than 0 (got {value})")
         if number > MAX_CLAIM_VALUE:
-            raise ValueError(f"must be at most {MAX_CLAIM_VALUE:,} (got {text})")
-        return text
+            raise ValueError(f"must be at most {MAX_CLAIM_VALUE:,} (got {value})")
+        exponent = number.as_tuple().exponent
+        assert isinstance(exponent, int)
+        if exponent < -3:
+            raise ValueError(f"must have at most 3 decimals (got {value})")
+        if info.data.get("metric") == "deliveries" and number != number.to_integral_value():
+            raise ValueError(f"a number of deliveries must be a whole number (got {value})")
+        return str(number)
 
     @field_validator("tolerance_pct", mode="before")
     @classmethod
-    def _tolerance(cls, value: Any) -> Decimal | None:
+    def _tolerance(cls, value: Any, info: ValidationInfo) -> Decimal | None:
         if value is None or (isinstance(value, str) and not value.strip()):
             return None
-        try:
-            number = Decimal(str(value).strip())
-        except InvalidOperation:
-            raise ValueError(f"must be a percentage such as 5 (got {value!r})") from None
-        if not number.is_finite() or number <= 0 or number > 100:
+        number = parse_number(value, what="a percentage")
+        if number <= 0 or number > 100:
             raise ValueError(f"must be more than 0 and at most 100 (got {value})")
+        if number != number.quantize(Decimal("0.01")):
+            raise ValueError(f"must have at most 2 decimals (got {value})")
+        if info.data.get("qualifier") != "approximately":
+            raise ValueError("applies only to the qualifier 'approximately'")
         return number
 
     @field_validator("readings", mode="after")
@@ -639,17 +684,6 @@ class ClaimCreate(ClaimBase):
         if not value:
             raise ValueError("at least one reading of the claim's scope is required")
         return value
-
-    @model_validator(mode="after")
-    def _consistent(self) -> ClaimCreate:
-        amount = Decimal(self.value)
-        if self.metric == "deliveries" and amount != amount.to_integral_value():
-            raise ValueError("a number of deliveries must be a whole number")
-        if self.metric == "tonnes" and amount.as_tuple().exponent < -3:  # type: ignore[operator]
-            raise ValueError("tonnes take at most 3 decimals")
-        if self.tolerance_pct is not None and self.qualifier != "approximately":
-            raise ValueError("a tolerance percentage applies only to 'approximately'")
-        return self
 
 
 class Claim(ClaimBase, table=True):

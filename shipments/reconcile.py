@@ -22,7 +22,7 @@ from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from shipments.ledger import (
@@ -105,7 +105,9 @@ class Reconciliation:
 
 def add_claim(*, session: Session, claim_in: ClaimCreate, by: str) -> ClaimPublic:
     """Record a reported figure with its source and readings; return it."""
-    return committed(session, lambda: insert_claim(session=session, claim_in=claim_in, by=by))
+    return committed(
+        session=session, write=lambda: insert_claim(session=session, claim_in=claim_in, by=by)
+    )
 
 
 def insert_claim(
@@ -114,7 +116,7 @@ def insert_claim(
     """Add a claim to the session's transaction without committing (for bulk loads)."""
     actor = check_actor(by)
     now = recorded_at or utcnow()
-    source = get_or_add_source(session, claim_in.source, actor, now)
+    source = get_or_add_source(session=session, source_in=claim_in.source, by=actor, at=now)
     assert source.id is not None
     claim = Claim(
         **claim_in.model_dump(exclude={"source", "readings"}),
@@ -339,6 +341,63 @@ RECONCILIATION_COLUMNS: tuple[str, ...] = (
 )
 
 
+def _number(value: Decimal | None) -> float | int | None:
+    if value is None:
+        return None
+    return (
+        int(value)
+        if value == value.to_integral_value() and value.as_tuple().exponent == 0
+        else float(value)
+    )
+
+
+def reconciliation_json(result: Reconciliation) -> dict[str, Any]:
+    """Return the reconciliation as plain JSON-ready data (numbers as numbers)."""
+    return {
+        "as_of": result.as_of.isoformat() if result.as_of else None,
+        "summary": {
+            "claims": len(result.claims),
+            CONSISTENT: result.count(CONSISTENT),
+            INCONSISTENT: result.count(INCONSISTENT),
+            NO_DATA: result.count(NO_DATA),
+        },
+        "claims": [
+            {
+                "id": item.claim.id,
+                "claimant": item.claim.claimant,
+                "stated_on": item.claim.stated_on.isoformat() if item.claim.stated_on else None,
+                "quote": item.claim.quote,
+                "source": {
+                    "publisher": item.claim.source.publisher,
+                    "title": item.claim.source.title,
+                    "url": item.claim.source.url,
+                },
+                "metric": item.claim.metric,
+                "value": _number(item.claim.amount),
+                "qualifier": item.claim.qualifier,
+                "tolerance_pct": _number(item.claim.tolerance_pct),
+                "verdict": item.verdict,
+                "supported_by": list(item.supported_by),
+                "readings": [
+                    {
+                        "id": r.reading_id,
+                        "reading": r.description,
+                        "ledger_value": _number(r.ledger_value),
+                        "low": _number(r.low),
+                        "high": _number(r.high),
+                        "difference": _number(r.difference),
+                        "difference_pct": _number(r.difference_pct),
+                        "verdict": r.verdict,
+                        "shipment_ids": list(r.shipment_ids),
+                    }
+                    for r in item.readings
+                ],
+            }
+            for item in result.claims
+        ],
+    }
+
+
 def _check_reading(
     session: Session, claim: ClaimPublic, reading: ClaimReadingPublic, as_of: datetime | None
 ) -> ReadingResult:
@@ -379,16 +438,31 @@ def _matching_shipments(
     conditions.append(
         current.c.event_date <= end if reading.inclusive else current.c.event_date < end
     )
-    for name in ("donor", "recipient", "cargo"):
-        wanted = getattr(reading, name)
-        if wanted:
-            conditions.append(func.lower(current.c[name]) == func.lower(wanted))
-    rows = session.exec(
-        select(current.c.shipment_id, current.c.mass_kg)
+    # Names are compared case-insensitively in Python, so both backends agree on every script.
+    wanted = {
+        name: value.casefold()
+        for name in ("donor", "recipient", "cargo")
+        if (value := getattr(reading, name))
+    }
+    rows = session.execute(
+        sa_select(
+            current.c.shipment_id,
+            current.c.mass_kg,
+            current.c.donor,
+            current.c.recipient,
+            current.c.cargo,
+        )
         .where(*conditions)
         .order_by(current.c.event_date, current.c.shipment_id)
-    ).all()
-    return tuple(int(r[0]) for r in rows), sum(int(r[1]) for r in rows)
+    )
+    ids: list[int] = []
+    mass_kg = 0
+    for shipment_id, mass, donor, recipient, cargo in rows:
+        names = {"donor": donor, "recipient": recipient, "cargo": cargo}
+        if all(names[name].casefold() == value for name, value in wanted.items()):
+            ids.append(int(shipment_id))
+            mass_kg += int(mass)
+    return tuple(ids), mass_kg
 
 
 def _overall(readings: tuple[ReadingResult, ...]) -> str:

@@ -70,6 +70,17 @@ INVALID_INPUTS: list[tuple[str, dict[str, Any], str]] = [
     ("tonnes", {"tonnes": "inf"}, "finite number"),
     ("tonnes", {"tonnes": "-Infinity"}, "finite number"),
     ("tonnes", {"tonnes": "sixty"}, "must be a number of tonnes"),
+    ("tonnes", {"tonnes": "1e3"}, "written like 64 or 64.5"),
+    ("tonnes", {"tonnes": "1e-1000000000"}, "written like 64 or 64.5"),
+    ("tonnes", {"tonnes": "1_000"}, "written like 64 or 64.5"),
+    ("tonnes", {"tonnes": "٦٤"}, "written like 64 or 64.5"),
+    ("tonnes", {"tonnes": "1.0000000000000000000000000001"}, "at most 3 decimals"),
+    ("tonnes", {"tonnes": "99999.99999999999999999999999999999"}, "at most 3 decimals"),
+    (
+        "event_date",
+        {"event_date": "\u0662\u0660\u0661\u0669-\u0660\u0665-\u0662\u0667"},
+        "YYYY-MM-DD",
+    ),
     ("event_date", {"event_date": "2019-02-30"}, "real calendar date"),
     ("event_date", {"event_date": "27/05/2019"}, "YYYY-MM-DD"),
     ("event_date", {"event_date": "TOMORROW"}, "must not be in the future"),
@@ -85,15 +96,18 @@ INVALID_INPUTS: list[tuple[str, dict[str, Any], str]] = [
     ("sources.0.url", {"source_url": "  "}, "must not be empty"),
 ]
 
-# (overrides) at the edge of every rule, which must be accepted.
-BOUNDARY_INPUTS: list[dict[str, Any]] = [
-    {"tonnes": "0.001"},
-    {"tonnes": "100000"},
-    {"tonnes": "64.5"},
-    {"event_date": "TODAY"},
-    {"event_date": "1900-01-01"},
-    {"donor": "x" * 200},
-    {"donor": "  China  "},
+# (overrides, field, value it must have) at the edge of every rule, which must be accepted.
+BOUNDARY_INPUTS: list[tuple[dict[str, Any], str, Any]] = [
+    ({"tonnes": "0.001"}, "mass_kg", 1),
+    ({"tonnes": "100000"}, "mass_kg", 100_000_000),
+    ({"tonnes": "99999.999"}, "mass_kg", 99_999_999),
+    ({"tonnes": " 64.5 "}, "mass_kg", 64_500),
+    ({"tonnes": "+64.500"}, "mass_kg", 64_500),
+    ({"event_date": "TODAY"}, "event_date", "TODAY"),
+    ({"event_date": "1900-01-01"}, "event_date", "1900-01-01"),
+    ({"donor": "x" * 200}, "donor", "x" * 200),
+    ({"donor": "  China  "}, "donor", "China"),
+    ({"recipient": "Türkiye"}, "recipient", "Türkiye"),
 ]
 
 

@@ -425,7 +425,8 @@ def test_claims_add_and_reconcile(database_url: str, capsys):
 @pytest.mark.parametrize(
     ("extra", "message"),
     [
-        (["--value", "-1"], "error: value: must be a plain positive number"),
+        (["--value", "-1"], "error: value: must be greater than 0"),
+        (["--value", "1e3"], "error: value: must be a plain positive number written like 64"),
         (["--metric", "pallets"], "error: metric: must be tonnes or deliveries"),
         (["--qualifier", "roughly"], "error: qualifier: must be one of exact"),
         (["--tolerance-pct", "500"], "error: tolerance_pct (--tolerance-pct): must be more than 0"),
@@ -451,3 +452,44 @@ def test_claims_add_refuses_bad_input(database_url: str, capsys, extra, message)
     assert (code, out) == (2, "")
     assert message in err
     assert counts(database_url) == before
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["list", "--as-of", "0001-01-01T00:00+01:00"], "must be an ISO 8601 timestamp"),
+        (["history", "99999999999999999999"], "must be a shipment id"),
+        (["retract", "-1", "--reason", "x"], "must be a shipment id"),
+        (["correct", "x1", "--tonnes", "1", "--reason", "x"], "must be a shipment id"),
+    ],
+)
+def test_malformed_arguments_exit_2(database_url: str, capsys, args, message):
+    with pytest.raises(SystemExit) as exited:
+        main(["--database-url", database_url, *args])
+    assert exited.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["retract", "2", "--reason", "bad \udcff byte", "--by", "ana"],
+        ["retract", "2", "--reason", "x", "--by", "\udcff"],
+        ["correct", "2", "--tonnes", "5", "--reason", "\udcff", "--by", "ana"],
+        ["retract", "2", "--reason", "r" * 2001, "--by", "ana"],
+    ],
+)
+def test_undecodable_or_overlong_text_is_refused(database_url: str, capsys, args):
+    run(database_url, "init", capsys=capsys)
+    before = counts(database_url)
+    code, _, err = run(database_url, *args, capsys=capsys)
+    assert code == 2
+    assert "must be valid text" in err or "at most 2000 characters" in err
+    assert counts(database_url) == before
+
+
+@pytest.mark.parametrize("url", ["foo", "sqlite:////proc/nope/ledger.db"])
+def test_unusable_database_url_exits_1(url: str, capsys):
+    code, _, err = run(url, "list", capsys=capsys)
+    assert code == 1
+    assert err.startswith("error: cannot use the database at")

@@ -9,12 +9,9 @@ from typing import Any
 
 import pytest
 from factories import (
-    INVALID_INPUTS,
     SOUTH_FRONT,
     make_shipment,
     row_counts,
-    shipment_data,
-    with_source_url,
 )
 from sqlalchemy import Engine
 from sqlmodel import Session
@@ -29,7 +26,7 @@ from shipments.ledger import (
     retract_shipment,
     shipment_history,
 )
-from shipments.models import ShipmentCorrection, ShipmentCreate, parse, utcnow
+from shipments.models import ShipmentCorrection, parse, utcnow
 
 
 def correction(**fields: Any) -> ShipmentCorrection:
@@ -82,17 +79,37 @@ def test_a_known_source_is_reused_not_copied(session: Session, engine: Engine):
     assert row_counts(engine)["source"] == 1
 
 
-@pytest.mark.parametrize(("field", "overrides", "rule"), INVALID_INPUTS)
-def test_refused_input_writes_nothing(
-    seeded_session: Session, seeded_engine: Engine, field: str, overrides: dict[str, Any], rule: str
+@pytest.mark.parametrize("write", ["append", "correct", "retract"])
+def test_a_failure_after_the_first_insert_leaves_nothing_behind(
+    seeded_session: Session, seeded_engine: Engine, monkeypatch: pytest.MonkeyPatch, write: str
 ):
+    """Rows already flushed (shipment, revision, a new source) are rolled back with the rest."""
     before = row_counts(seeded_engine)
-    data = shipment_data(**with_source_url(overrides))
-    with pytest.raises(InvalidInput) as refused:
-        append_shipment(session=seeded_session, shipment_in=parse(ShipmentCreate, data), by="ana")
-    assert refused.value.problems[0].field == field
-    assert rule in refused.value.problems[0].rule
+
+    def broken(*_: Any) -> None:
+        raise RuntimeError("disk full")
+
+    # The links are the last rows each write adds, after the others were flushed.
+    monkeypatch.setattr(seeded_session, "add_all", broken)
+    new_source = [{"url": "https://example.org/new", "title": "New", "publisher": "P"}]
+    writes = {
+        "append": lambda: append_shipment(
+            session=seeded_session, shipment_in=make_shipment(sources=new_source), by="ana"
+        ),
+        "correct": lambda: correct_shipment(
+            session=seeded_session,
+            shipment_id=3,
+            by="ana",
+            correction_in=correction(tonnes="46", add_sources=new_source),
+        ),
+        "retract": lambda: retract_shipment(
+            session=seeded_session, shipment_id=3, reason="r", by="ana"
+        ),
+    }
+    with pytest.raises(RuntimeError, match="disk full"):
+        writes[write]()
     assert row_counts(seeded_engine) == before
+    assert ledger_totals(session=seeded_session).mass_kg == 269_000
 
 
 @pytest.mark.parametrize("by", ["", "   ", None, "a\x00b", "x" * 201])
