@@ -1,0 +1,158 @@
+"""Browser tests: a real `streamlit run` driven by headless Chromium through Playwright.
+
+They skip, saying why, where Chromium (Debian's package, /usr/bin/chromium) or Playwright is
+missing, and fail instead when LEDGER_REQUIRE_E2E=1, as in CI.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from factories import make_shipment
+
+from shipments.db import REPO_ROOT, make_engine, session_scope
+from shipments.ledger import append_shipment
+from shipments.seed import prepare_database
+
+pytestmark = pytest.mark.e2e
+
+CHROMIUM = Path(os.environ.get("LEDGER_CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def _unavailable(reason: str) -> None:
+    if os.environ.get("LEDGER_REQUIRE_E2E") == "1":
+        pytest.fail(f"LEDGER_REQUIRE_E2E=1 but {reason}")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """Start headless Chromium from the system package, driven by Playwright."""
+    if not CHROMIUM.exists():
+        _unavailable(f"Chromium not found at {CHROMIUM} (apt-get install -y chromium)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _unavailable("the playwright package is not installed (pip install -r requirements.txt)")
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture
+def dashboard(database_url: str, tmp_path: Path) -> Iterator[str]:
+    """Serve the dashboard on a free port over a seeded ledger plus one shipment from Russia."""
+    engine = make_engine(database_url)
+    prepare_database(engine)
+    with session_scope(engine) as session:
+        append_shipment(
+            session=session,
+            shipment_in=make_shipment(donor="Russia", event_date="2019-06-01", tonnes="68"),
+            by="e2e",
+        )
+    engine.dispose()
+    port = free_port()
+    env = {**os.environ, "LEDGER_DATABASE_URL": database_url, "HOME": str(tmp_path)}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "dashboard.py", "--server.port", str(port),
+         "--server.address", "127.0.0.1"],
+        cwd=REPO_ROOT, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT, text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if server.poll() is not None:
+                pytest.fail(f"streamlit exited with {server.returncode}: {server.stdout.read()}")
+            try:
+                with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as response:
+                    if response.read() == b"ok":
+                        break
+            except OSError:
+                time.sleep(0.25)
+        else:
+            pytest.fail("the dashboard did not become healthy within 60 s")
+        yield base
+    finally:
+        server.terminate()
+        server.communicate(timeout=30)
+
+
+def metric(page: Any, label: str) -> str:
+    box = page.locator('[data-testid="stMetric"]', has_text=label)
+    return str(box.locator('[data-testid="stMetricValue"]').inner_text())
+
+
+def choose(page: Any, label: str, option: str) -> None:
+    widget = page.locator('[data-testid="stMultiSelect"]', has_text=label)
+    widget.click()
+    page.get_by_role("option", name=option, exact=True).click()
+    page.keyboard.press("Escape")
+
+
+def test_filter_travels_in_the_url_and_the_download_matches_it(browser: Any, dashboard: str):
+    context = browser.new_context(accept_downloads=True)
+    page = context.new_page()
+    page.goto(dashboard)
+    page.get_by_text("Total delivered").wait_for(timeout=30_000)
+    assert metric(page, "Total delivered") == "337.000 t"
+
+    choose(page, "Donor", "China")
+    page.wait_for_url(re.compile(r"[?&]donor=China"), timeout=15_000)
+    page.wait_for_function(
+        "() => document.body.innerText.includes('269.000 t')", timeout=15_000
+    )
+    assert metric(page, "Total delivered") == "269.000 t"
+    shared = page.url
+
+    reopened = context.new_page()
+    reopened.goto(shared)
+    reopened.get_by_text("Total delivered").wait_for(timeout=30_000)
+    reopened.wait_for_function(
+        "() => document.body.innerText.includes('269.000 t')", timeout=15_000
+    )
+    donor = reopened.locator('[data-testid="stMultiSelect"]', has_text="Donor")
+    assert "China" in donor.inner_text()
+    assert "donor=China" in reopened.url
+
+    reopened.get_by_role("link", name="Downloads").click()
+    reopened.get_by_text("Shipments (CSV)").wait_for(timeout=30_000)
+    assert "donor=China" in reopened.url
+    with reopened.expect_download(timeout=30_000) as caught:
+        reopened.get_by_role("button", name="Shipments (CSV)").click()
+    download = caught.value
+    assert "donor-China" in download.suggested_filename
+    rows = list(csv.DictReader(io.StringIO(Path(download.path()).read_text(encoding="utf-8"))))
+    assert [r["donor"] for r in rows] == ["China"] * 4
+    assert [r["tonnes"] for r in rows] == ["65.000", "71.000", "64.000", "69.000"]
+    context.close()
