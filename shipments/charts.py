@@ -108,11 +108,11 @@ def _add_claim_traces(figure: go.Figure, claims: pd.DataFrame) -> None:
 
 def _layout(figure: go.Figure, *, title: str, y_title: str) -> None:
     figure.update_layout(
-        title={"text": title},
+        meta={"title": title},
         xaxis={"title": {"text": "Date"}, "tickformat": DATE_FORMAT, "type": "date"},
         yaxis={"title": {"text": y_title}, "rangemode": "tozero", "tickformat": ",.0f"},
-        legend={"orientation": "h", "yanchor": "top", "y": -0.2, "x": 0},
-        margin={"l": 10, "r": 10, "t": 50, "b": 10},
+        legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "x": 0},
+        margin={"l": 10, "r": 10, "t": 40, "b": 10},
         hoverlabel={"align": "left"},
         template="plotly_white",
     )

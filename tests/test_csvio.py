@@ -80,3 +80,91 @@ def test_iter_current_shipments_spans_batches(session):
     streamed = list(iter_current_shipments(session=session, batch_size=3))
     assert [s.event_date.day for s in streamed] == [1, 2, 3, 4, 5, 6, 7]
     assert all(len(s.sources) == 1 for s in streamed)
+
+
+def test_hxl_export_has_the_hashtag_row_and_one_row_per_shipment(seeded_session):
+    from shipments.csvio import SHIPMENT_HXL
+
+    out = io.StringIO()
+    rows = shipment_rows(iter_current_shipments(session=seeded_session))
+    count = write_csv(rows, out, tuple(SHIPMENT_HXL), hxl=SHIPMENT_HXL)
+    lines = list(csv.reader(io.StringIO(out.getvalue())))
+    assert count == 4
+    assert lines[0] == list(SHIPMENT_HXL)
+    assert lines[1] == [
+        "#meta+id",
+        "#meta+revision",
+        "#date+occurred",
+        "#meta+date_means",
+        "#org+funder+name",
+        "#country+dest",
+        "#item+type",
+        "#item+name",
+        "#item+num",
+        "#item+unit",
+        "#meta+source",
+        "#meta+url",
+        "#description+notes",
+        "#meta+recorded_by",
+        "#date+recorded",
+    ]
+    assert not any(tag.startswith("#value") for tag in lines[1])
+    body = [dict(zip(lines[0], line, strict=True)) for line in lines[2:]]
+    assert [(r["event_date"], r["tonnes"], r["unit"]) for r in body] == [
+        ("2019-03-29", "65.000", "t"),
+        ("2019-05-13", "71.000", "t"),
+        ("2019-05-16", "64.000", "t"),
+        ("2019-05-27", "69.000", "t"),
+    ]
+
+
+def test_negative_differences_are_written_as_numbers(seeded_session):
+    from shipments.ledger import correct_shipment
+    from shipments.models import ShipmentCorrection, parse
+    from shipments.reconcile import (
+        RECONCILIATION_COLUMNS,
+        reconcile,
+        reconciliation_rows,
+    )
+
+    correct_shipment(
+        session=seeded_session,
+        shipment_id=3,
+        by="ana",
+        correction_in=parse(ShipmentCorrection, {"tonnes": "46", "reason": "t"}),
+    )
+    out = io.StringIO()
+    write_csv(reconciliation_rows(reconcile(session=seeded_session)), out, RECONCILIATION_COLUMNS)
+    rows = list(csv.DictReader(io.StringIO(out.getvalue())))
+    assert (rows[0]["difference"], rows[0]["difference_pct"]) == ("-18.000", "-6.7")
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "expected"),
+    [
+        ({}, "shipments_2026-11-29.csv"),
+        ({"hxl": True}, "shipments_2026-11-29_hxl.csv"),
+        (
+            {"filters": {"date_from": "2019-05-01", "donors": ("China", "Côte d'Ivoire")}},
+            "shipments_2019-05-01-to-now_donor-China+C-te-d-Ivoire_2026-11-29.csv",
+        ),
+        (
+            {"as_of": "2026-01-31T12:00:00+00:00"},
+            "shipments_as-of-2026-01-31T120000Z_2026-11-29.csv",
+        ),
+    ],
+)
+def test_download_names_carry_the_filter_and_the_date(kwargs, expected):
+    from datetime import date, datetime
+
+    from shipments.csvio import download_name
+    from shipments.ledger import ShipmentFilter
+
+    if "filters" in kwargs:
+        f = kwargs["filters"]
+        kwargs["filters"] = ShipmentFilter(
+            date_from=date.fromisoformat(f["date_from"]), donors=f["donors"]
+        )
+    if "as_of" in kwargs:
+        kwargs["as_of"] = datetime.fromisoformat(kwargs["as_of"])
+    assert download_name("shipments", on=date(2026, 11, 29), **kwargs) == expected

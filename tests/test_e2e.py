@@ -83,10 +83,23 @@ def dashboard(database_url: str, tmp_path: Path) -> Iterator[str]:
     port = free_port()
     env = {**os.environ, "LEDGER_DATABASE_URL": database_url, "HOME": str(tmp_path)}
     server = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "dashboard.py", "--server.port", str(port),
-         "--server.address", "127.0.0.1"],
-        cwd=REPO_ROOT, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT, text=True,
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            "dashboard.py",
+            "--server.port",
+            str(port),
+            "--server.address",
+            "127.0.0.1",
+        ],
+        cwd=REPO_ROOT,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -129,9 +142,7 @@ def test_filter_travels_in_the_url_and_the_download_matches_it(browser: Any, das
 
     choose(page, "Donor", "China")
     page.wait_for_url(re.compile(r"[?&]donor=China"), timeout=15_000)
-    page.wait_for_function(
-        "() => document.body.innerText.includes('269.000 t')", timeout=15_000
-    )
+    page.wait_for_function("() => document.body.innerText.includes('269.000 t')", timeout=15_000)
     assert metric(page, "Total delivered") == "269.000 t"
     shared = page.url
 

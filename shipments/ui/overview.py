@@ -36,9 +36,11 @@ def render(url: str, current: view.View) -> None:
     )
     daily = data.daily(url, key)
     markers = data.claim_markers(url, key)
+    st.subheader("Running total and reported figures")
     st.plotly_chart(charts.cumulative_step(daily, markers), width="stretch", key="cumulative")
     st.caption(
         "Markers are reported figures, coloured by verdict, with their tolerance as error bars; "
         "circles are running totals, diamonds single days. Hover for the quote and its source."
     )
+    st.subheader("Tonnes per delivery date")
     st.plotly_chart(charts.deliveries_bar(daily, markers), width="stretch", key="per_day")
