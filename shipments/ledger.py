@@ -267,6 +267,14 @@ def iter_current_shipments(
             yield _public(ShipmentPublic, revision, sources.get(_id(revision), []))
 
 
+def retracted_shipments(*, session: Session, as_of: datetime | None = None) -> list[RevisionPublic]:
+    """Return the retraction of every shipment withdrawn (by ``as_of``), latest first."""
+    statement = latest_revisions_query(as_of).where(col(ShipmentRevision.action) == "retract")
+    rows = list(session.exec(statement.order_by(col(ShipmentRevision.recorded_at).desc())))
+    sources = _sources_by_revision(session, [_id(r) for r in rows])
+    return [_public(RevisionPublic, r, sources.get(_id(r), [])) for r in rows]
+
+
 def get_shipment(
     *, session: Session, shipment_id: int, as_of: datetime | None = None
 ) -> ShipmentPublic:
@@ -369,8 +377,8 @@ def _id(row: ShipmentRevision | Source) -> int:
     return row.id
 
 
-def current_revisions_query(as_of: datetime | None) -> SelectOfScalar[ShipmentRevision]:
-    """Select the revision that stands for each shipment now (or at ``as_of``), not retracted."""
+def latest_revisions_query(as_of: datetime | None) -> SelectOfScalar[ShipmentRevision]:
+    """Select each shipment's latest revision (recorded by ``as_of``), retractions included."""
     recorded = [] if as_of is None else [col(ShipmentRevision.recorded_at) <= as_of]
     newest = (
         select(
@@ -381,17 +389,18 @@ def current_revisions_query(as_of: datetime | None) -> SelectOfScalar[ShipmentRe
         .group_by(col(ShipmentRevision.shipment_id))
         .subquery()
     )
-    return (
-        select(ShipmentRevision)
-        .join(
-            newest,
-            and_(
-                col(ShipmentRevision.shipment_id) == newest.c.shipment_id,
-                col(ShipmentRevision.revision) == newest.c.revision,
-            ),
-        )
-        .where(col(ShipmentRevision.action) != "retract")
+    return select(ShipmentRevision).join(
+        newest,
+        and_(
+            col(ShipmentRevision.shipment_id) == newest.c.shipment_id,
+            col(ShipmentRevision.revision) == newest.c.revision,
+        ),
     )
+
+
+def current_revisions_query(as_of: datetime | None) -> SelectOfScalar[ShipmentRevision]:
+    """Select the revision that stands for each shipment now (or at ``as_of``), not retracted."""
+    return latest_revisions_query(as_of).where(col(ShipmentRevision.action) != "retract")
 
 
 def _filtered(

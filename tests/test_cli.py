@@ -488,7 +488,9 @@ def test_undecodable_or_overlong_text_is_refused(database_url: str, capsys, args
     assert counts(database_url) == before
 
 
-@pytest.mark.parametrize("url", ["foo", "sqlite:////proc/nope/ledger.db"])
+@pytest.mark.parametrize(
+    "url", ["foo", "sqlite:////proc/nope/ledger.db"], ids=["not-a-url", "unwritable"]
+)
 def test_unusable_database_url_exits_1(url: str, capsys):
     code, _, err = run(url, "list", capsys=capsys)
     assert code == 1

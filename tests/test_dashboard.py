@@ -119,8 +119,25 @@ def test_ledger_page_lists_shipments_and_their_history(database_url: str, monkey
     history = app.dataframe[1].value
     assert list(history["action"]) == ["append", "correct"]
     assert list(history["reason"]) == ["", "recount"]
-    app.selectbox(key="history_of").set_value(4).run()
+    app.number_input(key="history_of").set_value(4).run()
     assert list(app.dataframe[1].value["tonnes"]) == [69.0]
+    app.number_input(key="history_of").set_value(99).run()
+    assert [i.value for i in app.info] == ["There is no shipment with ID 99."]
+
+
+def test_ledger_page_lists_retractions_with_their_reasons(database_url: str, monkeypatch):
+    engine = make_engine(database_url)
+    prepare_database(engine)
+    with session_scope(engine) as session:
+        retract_shipment(session=session, shipment_id=2, reason="counted twice", by="ana")
+    engine.dispose()
+    monkeypatch.setenv("LEDGER_DATABASE_URL", database_url)
+    app = open_page(AppTest.from_file(DASHBOARD, default_timeout=60).run(), "ledger")
+    assert list(app.dataframe[0].value["id"]) == [1, 3, 4]
+    retracted = app.dataframe[2].value
+    assert list(zip(retracted["id"], retracted["reason"], strict=True)) == [(2, "counted twice")]
+    app.number_input(key="history_of").set_value(2).run()
+    assert list(app.dataframe[1].value["action"]) == ["append", "retract"]
 
 
 def test_claims_page_shows_every_reading_and_verdict(database_url: str, monkeypatch):

@@ -17,6 +17,7 @@ from sqlalchemy import Engine
 from shipments import csvio
 from shipments.charts import DAILY_COLUMNS, claims_frame
 from shipments.db import database_url, make_engine, session_scope
+from shipments.errors import NotFound
 from shipments.ledger import (
     LedgerTotals,
     daily_totals,
@@ -24,6 +25,7 @@ from shipments.ledger import (
     iter_current_shipments,
     ledger_totals,
     list_sources,
+    retracted_shipments,
     shipment_history,
 )
 from shipments.models import parse_moment
@@ -115,7 +117,10 @@ def shipments_page(url: str, key: ViewKey, limit: int, offset: int) -> pd.DataFr
 def history(url: str, shipment_id: int) -> pd.DataFrame:
     """Return every revision of one shipment as a table."""
     with session_scope(engine(url)) as session:
-        revisions = shipment_history(session=session, shipment_id=shipment_id)
+        try:
+            revisions = shipment_history(session=session, shipment_id=shipment_id)
+        except NotFound:
+            return pd.DataFrame()
     return pd.DataFrame(
         [
             {
@@ -133,6 +138,29 @@ def history(url: str, shipment_id: int) -> pd.DataFrame:
                 "sources": " ".join(s.url for s in r.sources),
             }
             for r in revisions
+        ]
+    )
+
+
+@st.cache_data(show_spinner=False, ttl=TTL_SECONDS)
+def retracted(url: str, as_of: str | None) -> pd.DataFrame:
+    """Return the shipments withdrawn from the ledger (by ``as_of``), with who and why."""
+    moment = parse_moment(as_of) if as_of else None
+    with session_scope(engine(url)) as session:
+        rows = retracted_shipments(session=session, as_of=moment)
+    return pd.DataFrame(
+        [
+            {
+                "id": r.id,
+                "event_date": r.event_date.isoformat(),
+                "donor": r.donor,
+                "recipient": r.recipient,
+                "tonnes": float(csvio.tonnes(r.mass_kg)),
+                "reason": r.reason or "",
+                "retracted_by": r.recorded_by,
+                "retracted_at": r.recorded_at.strftime("%Y-%m-%d %H:%M:%S UTC"),
+            }
+            for r in rows
         ]
     )
 

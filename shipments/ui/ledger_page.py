@@ -66,11 +66,18 @@ def render(url: str, current: view.View) -> None:
     st.caption(f"Shipments {first:,} to {first + len(frame) - 1:,} of {totals.shipments:,}.")
 
     st.subheader("History of a shipment")
-    chosen = st.selectbox(
-        "Shipment", list(frame["id"]), format_func=lambda i: f"#{i}", key="history_of"
+    chosen = st.number_input(
+        "Shipment ID (any, retracted ones included)",
+        min_value=1,
+        max_value=2**31 - 1,
+        value=int(frame["id"].iloc[0]),
+        step=1,
+        key="history_of",
     )
-    if chosen is not None:
-        revisions = data.history(url, int(chosen))
+    revisions = data.history(url, int(chosen))
+    if revisions.empty:
+        st.info(f"There is no shipment with ID {int(chosen)}.")
+    else:
         st.dataframe(
             revisions,
             hide_index=True,
@@ -80,3 +87,8 @@ def render(url: str, current: view.View) -> None:
                 "sources": st.column_config.TextColumn("Sources"),
             },
         )
+    retracted = data.retracted(url, current.as_of.isoformat() if current.as_of else None)
+    if not retracted.empty:
+        st.subheader("Retracted shipments")
+        st.caption("Withdrawn from the ledger with a reason; their history stays above.")
+        st.dataframe(retracted, hide_index=True, width="stretch")
