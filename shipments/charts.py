@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import textwrap
 from collections.abc import Iterable
+from datetime import date
 from html import escape
 
 import pandas as pd
@@ -21,15 +22,20 @@ SCOPE_SYMBOLS = {"cumulative": "circle", "single": "diamond", "period": "square"
 SCOPE_LABELS = {"cumulative": "running total", "single": "one day", "period": "period"}
 BAR_COLOUR = "#1f6f8b"
 DATE_FORMAT = "%Y-%m-%d"
+ONE_DAY_MS = 86_400_000
 
 DAILY_COLUMNS = ("event_date", "tonnes", "shipments")
 CLAIM_COLUMNS = ("date", "value", "low", "high", "verdict", "scope", "hover")
 
 
-def cumulative_series(daily: pd.DataFrame) -> pd.DataFrame:
-    """Return ``daily`` with a ``cumulative_tonnes`` column, in date order."""
+def cumulative_series(daily: pd.DataFrame, opening: float = 0.0) -> pd.DataFrame:
+    """Return ``daily`` with a ``cumulative_tonnes`` column, in date order.
+
+    ``opening`` is what the ledger held before the first date shown (when a view starts at a
+    date), so the line shows the true running total that claims are compared with.
+    """
     ordered = daily.sort_values("event_date").reset_index(drop=True)
-    ordered["cumulative_tonnes"] = ordered["tonnes"].cumsum().round(3)
+    ordered["cumulative_tonnes"] = (opening + ordered["tonnes"].cumsum()).round(3)
     return ordered
 
 
@@ -47,15 +53,21 @@ def deliveries_bar(daily: pd.DataFrame, claims: pd.DataFrame | None = None) -> g
         )
     )
     if claims is not None:
-        one_day = claims[claims["scope"] != "cumulative"]
-        _add_claim_traces(figure, one_day)
-    _layout(figure, title="Tonnes per delivery date", y_title="Tonnes delivered (t)")
+        _add_claim_traces(figure, claims[claims["scope"] == "single"])
+    _layout(
+        figure,
+        title="Tonnes per delivery date",
+        y_title="Tonnes delivered (t)",
+        dates=list(daily["event_date"]),
+    )
     return figure
 
 
-def cumulative_step(daily: pd.DataFrame, claims: pd.DataFrame | None = None) -> go.Figure:
+def cumulative_step(
+    daily: pd.DataFrame, claims: pd.DataFrame | None = None, *, opening: float = 0.0
+) -> go.Figure:
     """Step chart of the running total, with every claim drawn as a marker and its tolerance."""
-    series = cumulative_series(daily)
+    series = cumulative_series(daily, opening)
     figure = go.Figure(
         go.Scatter(
             x=list(series["event_date"]),
@@ -70,7 +82,12 @@ def cumulative_step(daily: pd.DataFrame, claims: pd.DataFrame | None = None) -> 
     )
     if claims is not None:
         _add_claim_traces(figure, claims)
-    _layout(figure, title="Running total and reported figures", y_title="Cumulative tonnes (t)")
+    _layout(
+        figure,
+        title="Running total and reported figures",
+        y_title="Cumulative tonnes (t)",
+        dates=list(series["event_date"]),
+    )
     return figure
 
 
@@ -106,7 +123,11 @@ def _add_claim_traces(figure: go.Figure, claims: pd.DataFrame) -> None:
         )
 
 
-def _layout(figure: go.Figure, *, title: str, y_title: str) -> None:
+def _layout(figure: go.Figure, *, title: str, y_title: str, dates: list[date]) -> None:
+    span = (max(dates) - min(dates)).days if dates else 0
+    if span < 7:
+        # Few days in view: one tick a day, or plotly repeats each date at sub-day ticks.
+        figure.update_xaxes(dtick=ONE_DAY_MS)
     figure.update_layout(
         meta={"title": title},
         xaxis={"title": {"text": "Date"}, "tickformat": DATE_FORMAT, "type": "date"},

@@ -102,6 +102,7 @@ SOURCE_HXL: dict[str, str] = {
 }
 
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+MAX_NAME_STEM = 150
 _THOUSANDTH = Decimal("0.001")
 
 
@@ -219,5 +220,10 @@ def download_name(
     parts.append(on.isoformat())
     if hxl:
         parts.append("hxl")
-    safe = [re.sub(r"[^A-Za-z0-9+.-]+", "-", part).strip("-") for part in parts]
-    return "_".join(p for p in safe if p) + ".csv"
+    safe = [re.sub(r"[^\w+.-]+", "-", part).strip("-") for part in parts]
+    stem = "_".join(p for p in safe if p)
+    if len(stem) > MAX_NAME_STEM:
+        # Keep the kind at the front and the day (and "hxl") at the end; shorten the middle.
+        tail = "_".join(safe[-2:] if hxl else safe[-1:])
+        stem = stem[: MAX_NAME_STEM - len(tail) - 5].rstrip("_-+") + "_etc_" + tail
+    return stem + ".csv"

@@ -36,8 +36,9 @@ def database_url(url: str | None = None) -> str:
     if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
         path = Path(parsed.database)
         if not path.is_absolute():
+            # Relative paths live in the repository, whose data/ folder may not exist yet.
             path = REPO_ROOT / path
-        path.parent.mkdir(parents=True, exist_ok=True)
+            path.parent.mkdir(parents=True, exist_ok=True)
         chosen = parsed.set(database=str(path)).render_as_string(hide_password=False)
     return chosen
 

@@ -68,6 +68,15 @@ def test_cumulative_series_is_a_running_total_in_date_order():
     assert list(series["cumulative_tonnes"]) == [65.0, 136.0, 200.0, 269.0]
 
 
+def test_cumulative_series_starts_from_what_came_before():
+    later = daily_frame()[daily_frame()["event_date"] >= date(2019, 5, 1)]
+    assert list(cumulative_series(later, opening=65.0)["cumulative_tonnes"]) == [
+        136.0,
+        200.0,
+        269.0,
+    ]
+
+
 def test_cumulative_step_draws_the_ledger_as_steps_and_claims_with_tolerance():
     claims = claims_frame(
         [

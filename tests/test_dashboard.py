@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import time
 from collections.abc import Iterator
 from datetime import date
@@ -146,7 +147,9 @@ def test_claims_page_shows_every_reading_and_verdict(database_url: str, monkeypa
     table = app.dataframe[0].value
     assert len(table) == 8
     first_two = table[table["claim"] == 1]
-    assert list(first_two["ledger"]) == [269.0, 69.0]
+    assert list(first_two["ledger"]) == ["269.000 t", "69.000 t"]
+    fourth = table[table["claim"] == 2]
+    assert list(fourth["ledger"]) == ["4 deliveries"]
     assert list(first_two["reading_verdict"]) == ["consistent", "inconsistent"]
     assert set(table["claim_verdict"]) == {"consistent"}
     assert len(app.expander) == 7
@@ -166,6 +169,16 @@ def test_downloads_page_offers_csv_and_hxl_named_after_the_view(database_url: st
     labels = [b.proto.label for b in buttons]
     assert labels[:2] == ["Shipments (CSV)", "Shipments (HXL CSV)"]
     assert all(today in name for name in names if name)
+
+
+def test_running_total_counts_what_came_before_the_from_date(database_url: str, monkeypatch):
+    monkeypatch.setenv("LEDGER_DATABASE_URL", database_url)
+    app = AppTest.from_file(DASHBOARD, default_timeout=60)
+    app.query_params["from"] = "2019-05-01"
+    app.run()
+    assert metrics(app)["Total delivered"] == "204.000 t"
+    cumulative = json.loads(app.get("plotly_chart")[0].proto.spec)
+    assert cumulative["data"][0]["y"] == [136.0, 200.0, 269.0]
 
 
 def test_a_filter_that_matches_nothing_says_so(database_url: str, monkeypatch):
@@ -225,8 +238,76 @@ def test_a_malformed_as_of_is_reported_not_raised(database_url: str, monkeypatch
     app.query_params["as_of"] = "last tuesday"
     app.run()
     assert not app.exception
-    assert "As of: must be an ISO 8601 timestamp" in app.warning[0].value
+    assert "must be an ISO 8601 timestamp" in app.warning[0].value
     assert metrics(app)["Total delivered"] == "269.000 t"
+
+
+HOSTILE = "![x](https://evil.example/x.png) <img src=x onerror=alert(1)> www.evil.example"
+
+
+def test_text_from_users_and_links_is_shown_inert(database_url: str, monkeypatch):
+    from shipments.ledger import append_shipment
+    from shipments.models import ClaimCreate, ShipmentCreate, parse_reading_spec
+    from shipments.reconcile import add_claim
+
+    engine = make_engine(database_url)
+    prepare_database(engine)
+    source = {"url": "https://example.org/s", "title": HOSTILE, "publisher": "P"}
+    with session_scope(engine) as session:
+        append_shipment(
+            session=session,
+            by="ana",
+            shipment_in=parse(
+                ShipmentCreate,
+                {
+                    "event_date": "2019-06-01",
+                    "date_means": "sent",
+                    "donor": HOSTILE,
+                    "recipient": "Venezuela",
+                    "cargo": "medicine",
+                    "tonnes": "5",
+                    "note": "<script>alert(1)</script>",
+                    "sources": [source],
+                },
+            ),
+        )
+        add_claim(
+            session=session,
+            by="ana",
+            claim_in=parse(
+                ClaimCreate,
+                {
+                    "claimant": HOSTILE,
+                    "quote": HOSTILE,
+                    "metric": "tonnes",
+                    "value": "5",
+                    "qualifier": "exact",
+                    "source": source,
+                    "note": "**bold**",
+                    "readings": [parse_reading_spec("single:2019-06-01")],
+                },
+            ),
+        )
+    engine.dispose()
+    monkeypatch.setenv("LEDGER_DATABASE_URL", database_url)
+    app = AppTest.from_file(DASHBOARD, default_timeout=60)
+    app.query_params["donor"] = HOSTILE
+    app.query_params["as_of"] = "![x](https://evil.example/as-of.png)"
+    app.run()
+    assert not app.exception
+    markdown_texts = [app.warning[0].value, app.caption[0].value]
+    assert "evil" in app.caption[0].value
+    app = open_page(AppTest.from_file(DASHBOARD, default_timeout=60).run(), "claims")
+    label = app.expander[-1].label
+    markdown_texts.append(label)
+    for text in markdown_texts:
+        assert "![" not in text
+        assert "](" not in text
+        assert not re.search(r"(?<!\\)<img", text), "an unescaped HTML tag"
+        assert "www." not in text
+    assert "evil" in label
+    assert HOSTILE in [t.value for t in app.text]
+    assert "**bold**" in [t.value for t in app.text]
 
 
 def test_empty_ledger_says_so(database_url: str, monkeypatch):
@@ -254,6 +335,14 @@ def test_unreachable_database_shows_a_message_not_a_traceback(monkeypatch, page:
         assert len(app.get("download_button")) == 8
     else:
         assert app.error[0].value == DATABASE_ERROR
+
+
+@pytest.mark.parametrize("url", ["not a url", "mysql://nobody@127.0.0.1:1/none"])
+def test_a_malformed_or_unsupported_url_shows_the_message(monkeypatch, url: str):
+    monkeypatch.setenv("LEDGER_DATABASE_URL", url)
+    app = AppTest.from_file(DASHBOARD, default_timeout=60).run()
+    assert not app.exception
+    assert app.error[0].value == DATABASE_ERROR
 
 
 def test_migrated_but_unseeded_database_is_seeded_on_start(database_url: str, monkeypatch):

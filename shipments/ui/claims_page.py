@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from shipments.reconcile import CONSISTENT, INCONSISTENT, NO_DATA
+from shipments.reconcile import CONSISTENT, INCONSISTENT, NO_DATA, reading_matches
 from shipments.ui import data, view
 from shipments.ui.common import page, plain
 
@@ -26,12 +26,25 @@ def render(url: str, current: view.View) -> None:
     if not result.claims:
         st.info(NO_CLAIMS)
         return
+    shown = [
+        item
+        for item in result.claims
+        if any(reading_matches(r, current.filters) for r in item.claim.readings)
+    ]
+    if not current.filters.is_empty():
+        st.caption(
+            f"{len(shown)} of {len(result.claims)} claims have a reading inside the filters "
+            "(dates, and each donor, recipient or cargo the filters name)."
+        )
+    if not shown:
+        st.info("No claim has a reading inside these filters.")
+        return
     c, i, n = st.columns(3)
-    c.metric("Consistent", result.count(CONSISTENT))
-    i.metric("Inconsistent", result.count(INCONSISTENT))
-    n.metric("No data", result.count(NO_DATA))
+    c.metric("Consistent", sum(1 for item in shown if item.verdict == CONSISTENT))
+    i.metric("Inconsistent", sum(1 for item in shown if item.verdict == INCONSISTENT))
+    n.metric("No data", sum(1 for item in shown if item.verdict == NO_DATA))
     rows = []
-    for item in result.claims:
+    for item in shown:
         claim = item.claim
         unit = "t" if claim.metric == "tonnes" else "deliveries"
         for r in item.readings:
@@ -42,8 +55,8 @@ def render(url: str, current: view.View) -> None:
                     "claimed": f"{claim.value} {unit} ({claim.qualifier.replace('_', ' ')})",
                     "reading_verdict": r.verdict,
                     "reading": r.description,
-                    "ledger": None if r.ledger_value is None else float(r.ledger_value),
-                    "difference": None if r.difference is None else float(r.difference),
+                    "ledger": "" if r.ledger_value is None else f"{r.ledger_value:,} {unit}",
+                    "difference": "" if r.difference is None else f"{r.difference:+,} {unit}",
                     "difference_pct": None if r.difference_pct is None else float(r.difference_pct),
                     "claim_verdict": item.verdict,
                     "quote": claim.quote,
@@ -60,8 +73,8 @@ def render(url: str, current: view.View) -> None:
             "claimed": st.column_config.TextColumn("Claimed"),
             "reading": st.column_config.TextColumn("Reading of its scope"),
             "quote": st.column_config.TextColumn("Quote"),
-            "ledger": st.column_config.NumberColumn("Ledger figure", format="%.3f"),
-            "difference": st.column_config.NumberColumn("Difference", format="%+.3f"),
+            "ledger": st.column_config.TextColumn("Ledger figure"),
+            "difference": st.column_config.TextColumn("Difference"),
             "difference_pct": st.column_config.NumberColumn("Difference (%)", format="%+.1f"),
             "reading_verdict": st.column_config.TextColumn("Reading verdict"),
             "claim_verdict": st.column_config.TextColumn("Claim verdict"),
@@ -71,12 +84,12 @@ def render(url: str, current: view.View) -> None:
         },
     )
     st.subheader("Quotes")
-    for item in result.claims:
+    for item in shown:
         claim = item.claim
         stated = claim.stated_on.isoformat() if claim.stated_on else "date not stated"
-        with st.expander(f"Claim {claim.id}: {claim.claimant}, {stated}: {item.verdict}"):
-            st.markdown(plain(claim.quote))
+        with st.expander(f"Claim {claim.id}: {plain(claim.claimant)}, {stated}: {item.verdict}"):
+            st.text(claim.quote)
             st.caption(plain(f"{claim.source.publisher}: {claim.source.title}"))
-            st.caption(plain(claim.source.url))
+            st.link_button("Open the source", claim.source.url)
             if claim.note:
-                st.caption(plain(claim.note))
+                st.text(claim.note)

@@ -1,4 +1,4 @@
-"""Helpers every page uses: safe text, the database guard, shared captions."""
+"""Helpers every page uses: safe text and the database guard."""
 
 from __future__ import annotations
 
@@ -15,10 +15,16 @@ DATABASE_ERROR = (
     "server is running, then reload the page."
 )
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$=:&])")
+_AUTOLINK = re.compile(r"(?i)www|:(?=//)|@")
 
 
 def plain(text: str) -> str:
-    """Escape text for st.markdown so that it shows as typed: no links, images, HTML or maths."""
+    """Escape text for markdown (st.caption, labels) so it shows as typed.
+
+    No HTML, images, links or maths: markdown characters are backslash-escaped, and a zero-width
+    space after "www" and "://" stops bare addresses from turning into links.
+    """
+    text = _AUTOLINK.sub(lambda m: m.group(0) + "\u200b", text)
     return _MARKDOWN_SPECIAL.sub(r"\\\1", text).replace("\n", "  \n")
 
 
@@ -28,10 +34,10 @@ def page(render: Callable[[str, view.View], None]) -> Callable[[], None]:
     def run() -> None:
         current = view.current()
         if current.as_of_error:
-            st.warning(current.as_of_error + " Showing the ledger as it stands now.")
+            st.warning(plain(current.as_of_error) + " Showing the ledger as it stands now.")
         try:
             render(data.configured_url(), current)
-        except SQLAlchemyError:
+        except (SQLAlchemyError, ImportError, OSError):
             st.error(DATABASE_ERROR)
 
     run.__name__ = render.__name__

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
+from dataclasses import replace
+from datetime import timedelta
 from typing import Any
 
 import pandas as pd
@@ -82,6 +84,19 @@ def daily(url: str, key: ViewKey) -> pd.DataFrame:
         [(r.event_date, float(csvio.tonnes(r.mass_kg)), r.shipments) for r in rows],
         columns=list(DAILY_COLUMNS),
     )
+
+
+@st.cache_data(show_spinner=False, ttl=TTL_SECONDS)
+def opening_tonnes(url: str, key: ViewKey) -> float:
+    """Return what the view's shipments added up to before its start date (0 without one)."""
+    view = _view(key)
+    start = view.filters.date_from
+    if start is None:
+        return 0.0
+    before = replace(view.filters, date_from=None, date_to=start - timedelta(days=1))
+    with session_scope(engine(url)) as session:
+        totals = ledger_totals(session=session, as_of=view.as_of, filters=before)
+    return float(csvio.tonnes(totals.mass_kg))
 
 
 @st.cache_data(show_spinner=False, ttl=TTL_SECONDS)

@@ -7,7 +7,7 @@ import streamlit as st
 from shipments.csvio import download_name
 from shipments.models import utcnow
 from shipments.ui import data, view
-from shipments.ui.common import page
+from shipments.ui.common import page, plain
 
 FILES = (
     ("shipments", "Shipments", "the shipments in the current view (filters and as-of applied)"),
@@ -21,7 +21,7 @@ FILES = (
 def render(url: str, current: view.View) -> None:
     """Draw the Downloads page."""
     st.title("Downloads")
-    st.caption(view.describe(current))
+    st.caption(plain(view.describe(current)))
     key = current.key()
     today = utcnow().date()
     for what, title, description in FILES:

@@ -7,8 +7,8 @@ import math
 import streamlit as st
 
 from shipments.ui import data, view
-from shipments.ui.common import page
-from shipments.ui.overview import EMPTY_LEDGER, NO_MATCH
+from shipments.ui.common import page, plain
+from shipments.ui.overview import empty_message
 
 PAGE_SIZE = 100
 
@@ -17,11 +17,11 @@ PAGE_SIZE = 100
 def render(url: str, current: view.View) -> None:
     """Draw the Ledger page."""
     st.title("Ledger")
-    st.caption(view.describe(current))
+    st.caption(plain(view.describe(current)))
     key = current.key()
     totals = data.totals(url, key)
     if totals.shipments == 0:
-        st.info(NO_MATCH if not current.filters.is_empty() else EMPTY_LEDGER)
+        st.info(empty_message(current))
         return
     pages = max(1, math.ceil(totals.shipments / PAGE_SIZE))
     number = 1

@@ -8,9 +8,20 @@ from shipments import charts
 from shipments.csvio import tonnes
 from shipments.reconcile import CONSISTENT, INCONSISTENT
 from shipments.ui import data, view
-from shipments.ui.common import page
+from shipments.ui.common import page, plain
 
 EMPTY_LEDGER = "The ledger holds no shipments yet."
+
+
+def empty_message(current: view.View) -> str:
+    """Say why a view holds no shipments: the filters, the moment, or an empty ledger."""
+    if not current.filters.is_empty():
+        return NO_MATCH
+    if current.as_of is not None:
+        return f"No shipments had been recorded by {current.as_of.isoformat()}."
+    return EMPTY_LEDGER
+
+
 NO_MATCH = "No shipments match these filters. Widen the dates or clear a filter in the sidebar."
 
 
@@ -18,11 +29,11 @@ NO_MATCH = "No shipments match these filters. Widen the dates or clear a filter 
 def render(url: str, current: view.View) -> None:
     """Draw the Overview page."""
     st.title("Aid shipment ledger")
-    st.caption(view.describe(current))
+    st.caption(plain(view.describe(current)))
     key = current.key()
     totals = data.totals(url, key)
     if totals.shipments == 0:
-        st.info(NO_MATCH if not current.filters.is_empty() else EMPTY_LEDGER)
+        st.info(empty_message(current))
         return
     result = data.reconciliation(url, current.as_of.isoformat() if current.as_of else None)
     total, count, latest, claims = st.columns(4)
@@ -37,7 +48,10 @@ def render(url: str, current: view.View) -> None:
     daily = data.daily(url, key)
     markers = data.claim_markers(url, key)
     st.subheader("Running total and reported figures")
-    st.plotly_chart(charts.cumulative_step(daily, markers), width="stretch", key="cumulative")
+    opening = data.opening_tonnes(url, key)
+    st.plotly_chart(
+        charts.cumulative_step(daily, markers, opening=opening), width="stretch", key="cumulative"
+    )
     st.caption(
         "Markers are reported figures, coloured by verdict, with their tolerance as error bars; "
         "circles are running totals, diamonds single days. Hover for the quote and its source."

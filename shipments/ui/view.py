@@ -54,15 +54,16 @@ class View:
         )
 
 
-def sidebar(url: str) -> None:
+def sidebar() -> None:
     """Draw the shared filters; their values travel in the URL."""
     with st.sidebar:
         st.header("Filters")
         st.date_input("From", value=None, key=DATE_FROM, bind="query-params", format="YYYY-MM-DD")
         st.date_input("To", value=None, key=DATE_TO, bind="query-params", format="YYYY-MM-DD")
         try:
+            url = data.configured_url()
             options = {field: data.options(url, field) for field in FILTER_FIELDS}
-        except SQLAlchemyError:
+        except (SQLAlchemyError, ImportError, OSError):
             options = {field: [] for field in FILTER_FIELDS}
         for field in FILTER_FIELDS:
             st.multiselect(
@@ -88,7 +89,7 @@ def current() -> View:
         cargos=tuple(state.get("cargo") or ()),
     )
     text = (state.get(AS_OF) or "").strip()
-    if not text:
+    if not text or text.lower() == "now":
         return View(filters=filters, as_of=None)
     try:
         return View(filters=filters, as_of=parse_moment(text))
