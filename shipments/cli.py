@@ -21,6 +21,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from shipments import csvio
+from shipments.auth import add_editor, disable_editor, list_editors
 from shipments.db import current_revision, database_url, make_engine, session_scope
 from shipments.errors import DuplicateShipment, InvalidInput, LedgerError
 from shipments.ledger import (
@@ -79,6 +80,7 @@ FLAGS = {
     "kind": "--source-kind",
     "published_date": "--source-date",
     "shipment": "--confirm-duplicate",
+    "password": "--password-stdin",
     "claimant": "--claimant",
     "stated_on": "--stated-on",
     "quote": "--quote",
@@ -222,6 +224,27 @@ def build_parser() -> argparse.ArgumentParser:
     claim_list = claim_commands.add_parser("list", help="show every recorded claim")
     claim_list.add_argument("--format", choices=("table", "json"), default="table")
     claim_list.set_defaults(run=_claims_list)
+
+    editors = commands.add_parser("editors", help="manage the accounts that may change the ledger")
+    editor_commands = editors.add_subparsers(
+        dest="editors_command", required=True, metavar="ACTION"
+    )
+    editor_add = editor_commands.add_parser(
+        "add", help="create an editor (asks for the password twice)"
+    )
+    editor_add.add_argument("name")
+    editor_add.add_argument("--email", help="for signing in with an identity provider")
+    editor_add.add_argument(
+        "--password-stdin", action="store_true", help="read the password from standard input"
+    )
+    editor_add.set_defaults(run=_editors_add)
+    editor_disable = editor_commands.add_parser(
+        "disable", help="stop an editor signing in or writing"
+    )
+    editor_disable.add_argument("name")
+    editor_disable.set_defaults(run=_editors_disable)
+    editor_list = editor_commands.add_parser("list", help="show every editor account")
+    editor_list.set_defaults(run=_editors_list)
     return parser
 
 
@@ -258,7 +281,9 @@ def _source_options(parser: argparse.ArgumentParser, *, required: bool) -> None:
 
 def _by_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--by", default=None, help="who records this (default: $LEDGER_EDITOR or the system user)"
+        "--by",
+        default=None,
+        help="the active editor account recording it (default: $LEDGER_EDITOR)",
     )
 
 
@@ -294,13 +319,14 @@ def _timestamp(text: str) -> datetime:
 def _actor(args: argparse.Namespace) -> str:
     if args.by is not None:
         return str(args.by)
-    from_env = os.environ.get("LEDGER_EDITOR")
-    if from_env:
-        return from_env
+    return os.environ.get("LEDGER_EDITOR", "")
+
+
+def _shell_user() -> str:
     try:
         return getpass.getuser()
     except (KeyError, OSError):
-        return ""
+        return "shell"
 
 
 def _source_from(args: argparse.Namespace) -> dict[str, Any] | None:
@@ -356,6 +382,7 @@ def _add(args: argparse.Namespace, engine: Any, out: TextIO, _seeded: Seeded) ->
             session=session,
             shipment_in=shipment_in,
             by=_actor(args),
+            via="cli",
             confirm_duplicate=args.confirm_duplicate,
         )
     print(f"added shipment {shipment.id}: {_describe(shipment)}", file=out)
@@ -374,6 +401,7 @@ def _correct(args: argparse.Namespace, engine: Any, out: TextIO, _seeded: Seeded
             shipment_id=args.id,
             correction_in=correction_in,
             by=_actor(args),
+            via="cli",
             confirm_duplicate=args.confirm_duplicate,
         )
     print(
@@ -386,7 +414,7 @@ def _correct(args: argparse.Namespace, engine: Any, out: TextIO, _seeded: Seeded
 def _retract(args: argparse.Namespace, engine: Any, out: TextIO, _seeded: Seeded) -> int:
     with session_scope(engine) as session:
         revision = retract_shipment(
-            session=session, shipment_id=args.id, reason=args.reason, by=_actor(args)
+            session=session, shipment_id=args.id, reason=args.reason, by=_actor(args), via="cli"
         )
     print(
         f"retracted shipment {revision.id} (revision {revision.revision}): {revision.reason}",
@@ -485,7 +513,7 @@ def _claims_add(args: argparse.Namespace, engine: Any, out: TextIO, _seeded: See
     }
     claim_in = parse(ClaimCreate, data)
     with session_scope(engine) as session:
-        claim = add_claim(session=session, claim_in=claim_in, by=_actor(args))
+        claim = add_claim(session=session, claim_in=claim_in, by=_actor(args), via="cli")
     readings_text = "; ".join(r.describe() for r in claim.readings)
     print(f"added claim {claim.id}: {_claimed(claim)} [{readings_text}]", file=out)
     return 0
@@ -551,6 +579,54 @@ def _reconciliation_table(result: Reconciliation, out: TextIO) -> None:
     )
 
 
+def _editors_add(args: argparse.Namespace, engine: Any, out: TextIO, _seeded: Seeded) -> int:
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    elif sys.stdin.isatty():
+        password = getpass.getpass("Password (at least 12 characters): ")
+        if getpass.getpass("The same password again: ") != password:
+            raise InvalidInput.single("password", "the two passwords differ")
+    else:
+        raise InvalidInput.single(
+            "password", "no terminal to ask on: pass --password-stdin and pipe it in"
+        )
+    with session_scope(engine) as session:
+        editor = add_editor(
+            session=session,
+            name=args.name,
+            password=password,
+            by=_shell_user(),
+            email=args.email,
+        )
+    print(f"added editor {editor.name}", file=out)
+    return 0
+
+
+def _editors_disable(args: argparse.Namespace, engine: Any, out: TextIO, _seeded: Seeded) -> int:
+    with session_scope(engine) as session:
+        editor = disable_editor(session=session, name=args.name, by=_shell_user())
+    print(f"disabled editor {editor.name}", file=out)
+    return 0
+
+
+def _editors_list(args: argparse.Namespace, engine: Any, out: TextIO, _seeded: Seeded) -> int:
+    with session_scope(engine) as session:
+        editors = list_editors(session=session)
+    rows = [
+        (
+            e.name,
+            "active" if e.active else "disabled",
+            e.email or "",
+            e.created_by,
+            e.created_at.strftime("%Y-%m-%d %H:%M UTC"),
+        )
+        for e in editors
+    ]
+    _table(("name", "state", "email", "created by", "created at"), rows, out, right=set())
+    print(f"{len(editors)} editors", file=out)
+    return 0
+
+
 def _describe(s: ShipmentPublic) -> str:
     return (
         f"{s.event_date.isoformat()} ({s.date_means}) {s.donor} -> {s.recipient}, "
@@ -583,3 +659,9 @@ def _report(exc: InvalidInput) -> None:
         flag = FLAGS.get(leaf)
         label = f"{field} ({flag})" if flag and flag.lstrip("-") != field else field
         print(f"error: {label}: {problem.rule}", file=sys.stderr)
+    if "by" in exc.fields():
+        print(
+            "Pass --by NAME or set LEDGER_EDITOR to an active editor account"
+            " (python -m shipments editors list).",
+            file=sys.stderr,
+        )

@@ -5,6 +5,7 @@
     │   └── DuplicateShipment    matches a current shipment; confirm_duplicate appends anyway
     ├── NotFound                 no shipment (or source) with that id
     ├── AlreadyRetracted         the shipment was retracted; it takes no further change
+    ├── AlreadySubmitted         this form (its idempotency key) was already recorded
     └── Conflict                 another writer changed the same record first; nothing written
 
 Each ``Problem`` names the field and the rule it breaks, so the CLI, the form and the importer can
@@ -76,3 +77,11 @@ class AlreadyRetracted(LedgerError):
 
 class Conflict(LedgerError):
     """Another writer changed the same record at the same moment; nothing was written."""
+
+
+class AlreadySubmitted(LedgerError):
+    """A form with this idempotency key was already recorded; nothing new was written."""
+
+    def __init__(self, subject: str) -> None:
+        self.subject = subject
+        super().__init__(f"this form was already submitted: it recorded {subject}")

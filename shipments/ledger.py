@@ -19,9 +19,19 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
-from shipments.errors import AlreadyRetracted, Conflict, DuplicateShipment, InvalidInput, NotFound
+from shipments.audit import record_event
+from shipments.auth import require_editor
+from shipments.errors import (
+    AlreadyRetracted,
+    AlreadySubmitted,
+    Conflict,
+    DuplicateShipment,
+    InvalidInput,
+    NotFound,
+)
 from shipments.models import (
     KG_PER_TONNE,
+    FormSubmission,
     RevisionPublic,
     RevisionSourceLink,
     Shipment,
@@ -33,7 +43,6 @@ from shipments.models import (
     Source,
     SourceCreate,
     SourcePublic,
-    clean_actor,
     clean_reason,
     parse,
     utcnow,
@@ -84,12 +93,14 @@ class LedgerTotals:
         return Decimal(self.mass_kg) / KG_PER_TONNE
 
 
-def check_actor(by: str | None) -> str:
-    """Return the trimmed name of whoever writes, or refuse an empty or malformed one."""
-    try:
-        return clean_actor(by)
-    except ValueError as exc:
-        raise InvalidInput.single("by", str(exc)) from None
+def claim_form_key(*, session: Session, form_key: str | None, subject: str) -> None:
+    """Record a form's idempotency key with what it wrote; refuse a key already used."""
+    if form_key is None:
+        return
+    earlier = session.get(FormSubmission, form_key)
+    if earlier is not None:
+        raise AlreadySubmitted(earlier.subject)
+    session.add(FormSubmission(key=form_key, subject=subject, at=utcnow()))
 
 
 def append_shipment(
@@ -97,15 +108,26 @@ def append_shipment(
     session: Session,
     shipment_in: ShipmentCreate,
     by: str,
+    via: str,
     confirm_duplicate: bool = False,
+    form_key: str | None = None,
 ) -> ShipmentPublic:
-    """Record a new shipment and return it as it now stands."""
-    return committed(
-        session=session,
-        write=lambda: add_shipment(
-            session=session, shipment_in=shipment_in, by=by, confirm_duplicate=confirm_duplicate
-        ),
-    )
+    """Record a new shipment as the active editor ``by``, from path ``via``; return it."""
+
+    def write() -> ShipmentPublic:
+        if form_key is not None and (earlier := session.get(FormSubmission, form_key)):
+            raise AlreadySubmitted(earlier.subject)
+        shipment = add_shipment(
+            session=session,
+            shipment_in=shipment_in,
+            by=by,
+            via=via,
+            confirm_duplicate=confirm_duplicate,
+        )
+        claim_form_key(session=session, form_key=form_key, subject=f"shipment {shipment.id}")
+        return shipment
+
+    return committed(session=session, write=write)
 
 
 def add_shipment(
@@ -113,11 +135,12 @@ def add_shipment(
     session: Session,
     shipment_in: ShipmentCreate,
     by: str,
+    via: str,
     confirm_duplicate: bool = False,
     recorded_at: datetime | None = None,
 ) -> ShipmentPublic:
     """Add a shipment to the session's transaction without committing (for bulk loads)."""
-    actor = check_actor(by)
+    actor = require_editor(session=session, by=by, via=via)
     if not confirm_duplicate:
         _refuse_duplicates(session, shipment_in, exclude_id=None)
     now = recorded_at or utcnow()
@@ -140,6 +163,15 @@ def add_shipment(
         at=now,
         source_ids=[s.id for s in sources if s.id is not None],
     )
+    record_event(
+        session=session,
+        actor=actor,
+        via=via,
+        action="shipment.append",
+        subject=f"shipment {shipment.id}",
+        detail=_summary(revision),
+        at=now,
+    )
     return _public(ShipmentPublic, revision, [source_public(s) for s in sources])
 
 
@@ -149,12 +181,15 @@ def correct_shipment(
     shipment_id: int,
     correction_in: ShipmentCorrection,
     by: str,
+    via: str,
     confirm_duplicate: bool = False,
+    form_key: str | None = None,
 ) -> ShipmentPublic:
     """Record a correction as a new revision that supersedes the latest one."""
 
     def write() -> ShipmentPublic:
-        actor = check_actor(by)
+        actor = require_editor(session=session, by=by, via=via)
+        claim_form_key(session=session, form_key=form_key, subject=f"shipment {shipment_id}")
         latest = _latest_or_refuse(session, shipment_id)
         old_sources = _sources_by_revision(session, [_id(latest)]).get(_id(latest), [])
         merged: dict[str, Any] = {name: getattr(latest, name) for name in FIELD_NAMES}
@@ -191,16 +226,34 @@ def correct_shipment(
             at=now,
             source_ids=[s.id for s in sources if s.id is not None],
         )
+        record_event(
+            session=session,
+            actor=actor,
+            via=via,
+            action="shipment.correct",
+            subject=f"shipment {shipment_id}",
+            detail=f"revision {revision.revision}: {_summary(revision)}; reason: {revision.reason}",
+            at=now,
+        )
         return _public(ShipmentPublic, revision, [source_public(s) for s in sources])
 
     return committed(session=session, write=write)
 
 
-def retract_shipment(*, session: Session, shipment_id: int, reason: str, by: str) -> RevisionPublic:
+def retract_shipment(
+    *,
+    session: Session,
+    shipment_id: int,
+    reason: str,
+    by: str,
+    via: str,
+    form_key: str | None = None,
+) -> RevisionPublic:
     """Record that a shipment is withdrawn from the ledger, with the reason; its history stays."""
 
     def write() -> RevisionPublic:
-        actor = check_actor(by)
+        actor = require_editor(session=session, by=by, via=via)
+        claim_form_key(session=session, form_key=form_key, subject=f"shipment {shipment_id}")
         try:
             text = clean_reason(reason)
         except ValueError as exc:
@@ -221,6 +274,15 @@ def retract_shipment(*, session: Session, shipment_id: int, reason: str, by: str
         session.flush()
         session.add_all(
             RevisionSourceLink(revision_id=_id(revision), source_id=s.id) for s in old_sources
+        )
+        record_event(
+            session=session,
+            actor=actor,
+            via=via,
+            action="shipment.retract",
+            subject=f"shipment {shipment_id}",
+            detail=f"reason: {text}",
+            at=revision.recorded_at,
         )
         session.flush()
         return _public(RevisionPublic, revision, old_sources)
@@ -520,6 +582,14 @@ def _sources_by_revision(
 def source_public(source: Source) -> SourcePublic:
     """Return a source as the public model."""
     return SourcePublic.model_validate(source, from_attributes=True)
+
+
+def _summary(revision: ShipmentRevision) -> str:
+    tonnes = Decimal(revision.mass_kg) / KG_PER_TONNE
+    return (
+        f"{revision.event_date.isoformat()} ({revision.date_means}) {revision.donor} -> "
+        f"{revision.recipient}, {revision.cargo}, {tonnes:.3f} t"
+    )
 
 
 def _public(kind: type[P], revision: ShipmentRevision, sources: list[SourcePublic]) -> P:

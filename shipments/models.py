@@ -728,3 +728,71 @@ class ClaimPublic(ClaimBase):
     readings: list[ClaimReadingPublic]
     recorded_by: str
     recorded_at: datetime
+
+
+VIAS = ("form", "cli", "import", "seed")
+Via = Literal["form", "cli", "import", "seed"]
+SIGN_IN_OUTCOMES = ("success", "wrong_password", "unknown_name", "disabled", "throttled")
+MIN_PASSWORD_LENGTH = 12
+
+
+class Editor(SQLModel, table=True):
+    """An account that may change the ledger; the password is stored as an argon2 hash."""
+
+    __table_args__ = (
+        UniqueConstraint("name", name="uq_editor_name"),
+        UniqueConstraint("email", name="uq_editor_email"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=MAX_NAME_LENGTH)
+    email: str | None = Field(default=None, max_length=MAX_NAME_LENGTH)
+    password_hash: str = Field(max_length=512)
+    active: bool = True
+    created_by: str = Field(max_length=MAX_NAME_LENGTH)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class EditorPublic(SQLModel):
+    id: int
+    name: str
+    email: str | None
+    active: bool
+    created_by: str
+    created_at: datetime
+
+
+class SignInEvent(SQLModel, table=True):
+    """One attempt to sign in, whatever its outcome."""
+
+    __tablename__ = "sign_in_event"
+    __table_args__ = (Index("ix_sign_in_event_name_at", "name", "at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(sa_type=UTCDateTime)
+    name: str = Field(max_length=MAX_NAME_LENGTH)
+    outcome: str = Field(max_length=32)
+
+
+class AuditEvent(SQLModel, table=True):
+    """One write to the ledger: who, when, from which path, what."""
+
+    __tablename__ = "audit_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(sa_type=UTCDateTime, index=True)
+    actor: str = Field(max_length=MAX_NAME_LENGTH)
+    via: str = Field(max_length=16)
+    action: str = Field(max_length=32)
+    subject: str = Field(max_length=MAX_NAME_LENGTH)
+    detail: str | None = Field(default=None, max_length=MAX_NOTE_LENGTH)
+
+
+class FormSubmission(SQLModel, table=True):
+    """The idempotency key of a submitted form and what it created, so a resubmit adds nothing."""
+
+    __tablename__ = "form_submission"
+
+    key: str = Field(primary_key=True, max_length=64)
+    subject: str = Field(max_length=MAX_NAME_LENGTH)
+    at: datetime = Field(sa_type=UTCDateTime)

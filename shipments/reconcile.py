@@ -25,9 +25,10 @@ from typing import Any
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
+from shipments.audit import record_event
+from shipments.auth import require_editor
 from shipments.ledger import (
     ShipmentFilter,
-    check_actor,
     committed,
     current_revisions_query,
     get_or_add_source,
@@ -103,18 +104,24 @@ class Reconciliation:
         return self.count(INCONSISTENT) > 0
 
 
-def add_claim(*, session: Session, claim_in: ClaimCreate, by: str) -> ClaimPublic:
-    """Record a reported figure with its source and readings; return it."""
+def add_claim(*, session: Session, claim_in: ClaimCreate, by: str, via: str) -> ClaimPublic:
+    """Record a reported figure with its source and readings, as editor ``by``; return it."""
     return committed(
-        session=session, write=lambda: insert_claim(session=session, claim_in=claim_in, by=by)
+        session=session,
+        write=lambda: insert_claim(session=session, claim_in=claim_in, by=by, via=via),
     )
 
 
 def insert_claim(
-    *, session: Session, claim_in: ClaimCreate, by: str, recorded_at: datetime | None = None
+    *,
+    session: Session,
+    claim_in: ClaimCreate,
+    by: str,
+    via: str,
+    recorded_at: datetime | None = None,
 ) -> ClaimPublic:
     """Add a claim to the session's transaction without committing (for bulk loads)."""
-    actor = check_actor(by)
+    actor = require_editor(session=session, by=by, via=via)
     now = recorded_at or utcnow()
     source = get_or_add_source(session=session, source_in=claim_in.source, by=actor, at=now)
     assert source.id is not None
@@ -132,6 +139,15 @@ def insert_claim(
         for position, reading in enumerate(claim_in.readings, start=1)
     ]
     session.add_all(readings)
+    record_event(
+        session=session,
+        actor=actor,
+        via=via,
+        action="claim.add",
+        subject=f"claim {claim.id}",
+        detail=f"{claim.claimant}: {claim.value} {claim.metric} ({claim.qualifier})",
+        at=now,
+    )
     session.flush()
     return _claim_public(claim, source, readings)
 

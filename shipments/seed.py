@@ -17,6 +17,7 @@ from sqlalchemy import Engine, func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, SQLModel, select
 
+from shipments.auth import SEED_ACTOR
 from shipments.db import REPO_ROOT, migrate, session_scope, startup_lock
 from shipments.errors import InvalidInput, Problem
 from shipments.ledger import add_shipment
@@ -36,7 +37,6 @@ from shipments.reconcile import insert_claim
 T = TypeVar("T", ShipmentCreate, SourceCreate, ClaimCreate)
 
 SEED_DIR = REPO_ROOT / "data" / "seed"
-SEED_ACTOR = "seed"
 SHIPMENTS_MARKER = "shipments"
 CLAIMS_MARKER = "claims"
 
@@ -63,14 +63,14 @@ def seed_ledger(*, session: Session, seed_dir: Path = SEED_DIR) -> Seeded:
     def shipments() -> int:
         added = 0
         for shipment_in in read_seed_shipments(seed_dir):
-            add_shipment(session=session, shipment_in=shipment_in, by=SEED_ACTOR)
+            add_shipment(session=session, shipment_in=shipment_in, by=SEED_ACTOR, via="seed")
             added += 1
         return added
 
     def claims() -> int:
         added = 0
         for claim_in in read_seed_claims(seed_dir):
-            insert_claim(session=session, claim_in=claim_in, by=SEED_ACTOR)
+            insert_claim(session=session, claim_in=claim_in, by=SEED_ACTOR, via="seed")
             added += 1
         return added
 

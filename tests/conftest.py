@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from factories import add_editors
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import OperationalError
@@ -69,18 +70,20 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[str]
 
 @pytest.fixture
 def engine(database_url: str) -> Iterator[Engine]:
-    """Return an engine on a migrated but empty ledger."""
+    """Return an engine on a migrated but empty ledger, with the editors ana, bo and carla."""
     created = make_engine(database_url)
     migrate(created)
+    add_editors(created)
     yield created
     created.dispose()
 
 
 @pytest.fixture
 def seeded_engine(database_url: str) -> Iterator[Engine]:
-    """Return an engine on a ledger holding the four seeded deliveries."""
+    """Return an engine on the seeded ledger, with the editors ana, bo and carla."""
     created = make_engine(database_url)
     prepare_database(created)
+    add_editors(created)
     yield created
     created.dispose()
 

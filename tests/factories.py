@@ -6,13 +6,36 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import Engine, inspect, text
+from sqlmodel import Session
 
-from shipments.models import ShipmentCreate, parse, utcnow
+from shipments.auth import hash_password
+from shipments.models import Editor, ShipmentCreate, parse, utcnow
 
 SOUTH_FRONT = (
     "https://southfront.press/"
     "msm-claims-that-russian-personnel-leaving-venezuela-appeared-to-be-fake-news"
 )
+
+
+EDITORS = ("ana", "bo", "carla")
+EDITOR_PASSWORD = "correct horse battery"
+_EDITOR_HASH = hash_password(EDITOR_PASSWORD)  # argon2 is slow on purpose: hash once per run
+
+
+def add_editors(engine: Engine, names: tuple[str, ...] = EDITORS) -> None:
+    """Create active editor accounts (password EDITOR_PASSWORD) in a migrated database."""
+    with Session(engine) as session:
+        for name in names:
+            session.add(
+                Editor(
+                    name=name,
+                    password_hash=_EDITOR_HASH,
+                    active=True,
+                    created_by="tests",
+                    created_at=utcnow(),
+                )
+            )
+        session.commit()
 
 
 def shipment_data(**overrides: Any) -> dict[str, Any]:

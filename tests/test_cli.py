@@ -13,10 +13,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from factories import INVALID_INPUTS, SOUTH_FRONT, resolve, row_counts
+from factories import INVALID_INPUTS, SOUTH_FRONT, add_editors, resolve, row_counts
 
 from shipments.cli import main
-from shipments.db import REPO_ROOT, make_engine
+from shipments.db import REPO_ROOT, make_engine, migrate
 
 FLAG_FOR = {
     "event_date": "--date",
@@ -27,6 +27,18 @@ FLAG_FOR = {
     "tonnes": "--tonnes",
     "source_url": "--source-url",
 }
+
+
+@pytest.fixture(autouse=True)
+def editors(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Give every database these tests use the editors ana, bo and carla; write as ana."""
+    monkeypatch.setenv("LEDGER_EDITOR", "ana")
+    if "database_url" not in request.fixturenames:
+        return
+    engine = make_engine(request.getfixturevalue("database_url"))
+    migrate(engine)
+    add_editors(engine)
+    engine.dispose()
 
 
 def add_args(**overrides: str) -> list[str]:
@@ -278,7 +290,7 @@ def test_export_to_a_file(database_url: str, capsys, tmp_path):
     assert target.read_text(encoding="utf-8").count("\n") == 5
 
 
-def test_writes_default_to_ledger_editor_then_system_user(database_url: str, capsys, monkeypatch):
+def test_writes_default_to_ledger_editor(database_url: str, capsys, monkeypatch):
     monkeypatch.setenv("LEDGER_EDITOR", "carla")
     args = [a for a in add_args() if a not in ("--by", "ana")]
     assert run(database_url, *args, capsys=capsys)[0] == 0
@@ -443,6 +455,7 @@ def test_claims_add_and_reconcile(database_url: str, capsys):
         (["--quote", " "], "error: quote: the verbatim quote is required"),
         (["--source-url", "mailto:x@example.org"], "error: source.url (--source-url): must be"),
         (["--by", ""], "error: by: who records the change is required"),
+        (["--by", "mallory"], "error: by: must name an active editor account ('mallory' is not"),
     ],
 )
 def test_claims_add_refuses_bad_input(database_url: str, capsys, extra, message):
@@ -495,3 +508,63 @@ def test_unusable_database_url_exits_1(url: str, capsys):
     code, _, err = run(url, "list", capsys=capsys)
     assert code == 1
     assert err.startswith("error: cannot use the database at")
+
+
+def test_a_write_without_an_editor_is_refused(database_url: str, capsys, monkeypatch):
+    monkeypatch.delenv("LEDGER_EDITOR", raising=False)
+    run(database_url, "init", capsys=capsys)
+    before = counts(database_url)
+    args = [a for a in add_args() if a not in ("--by", "ana")]
+    code, out, err = run(database_url, *args, capsys=capsys)
+    assert (code, out) == (2, "")
+    assert "error: by: who records the change is required" in err
+    assert "Pass --by NAME or set LEDGER_EDITOR" in err
+    code, _, err = run(database_url, "retract", "1", "--reason", "x", capsys=capsys)
+    assert code == 2
+    assert counts(database_url) == before
+
+
+def test_editors_add_list_disable(database_url: str, capsys, monkeypatch):
+    monkeypatch.setattr("sys.stdin", io.StringIO("a long enough passphrase\n"))
+    code, out, _ = run(database_url, "editors", "add", "dora", "--password-stdin", capsys=capsys)
+    assert (code, out) == (0, "added editor dora\n")
+    code, out, _ = run(database_url, "editors", "list", capsys=capsys)
+    assert out.splitlines()[-1] == "4 editors"
+    assert any(line.split()[:2] == ["dora", "active"] for line in out.splitlines())
+    assert run(database_url, *add_args(), "--by", "dora", capsys=capsys)[0] == 0
+    code, out, _ = run(database_url, "editors", "disable", "dora", capsys=capsys)
+    assert (code, out) == (0, "disabled editor dora\n")
+    before = counts(database_url)
+    code, _, err = run(database_url, "retract", "1", "--reason", "x", "--by", "dora", capsys=capsys)
+    assert code == 2
+    assert "'dora' is disabled" in err
+    assert counts(database_url) == before
+
+
+@pytest.mark.parametrize(
+    ("stdin", "name", "message"),
+    [
+        ("short\n", "eve", "error: password (--password-stdin): must be at least 12 characters"),
+        ("a long enough passphrase\n", "ana", "error: name: an editor named 'ana' already exists"),
+        ("a long enough passphrase\n", " ", "error: name: who records the change is required"),
+    ],
+)
+def test_editors_add_refuses_bad_input(
+    database_url: str, capsys, monkeypatch, stdin, name, message
+):
+    run(database_url, "init", capsys=capsys)
+    before = counts(database_url)
+    monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
+    code, _, err = run(database_url, "editors", "add", name, "--password-stdin", capsys=capsys)
+    assert code == 2
+    assert message in err
+    assert counts(database_url) == before
+
+
+def test_editors_add_without_a_terminal_needs_password_stdin(
+    database_url: str, capsys, monkeypatch
+):
+    monkeypatch.setattr("sys.stdin", io.StringIO(""))
+    code, _, err = run(database_url, "editors", "add", "eve", capsys=capsys)
+    assert code == 2
+    assert "pass --password-stdin" in err

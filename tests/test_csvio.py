@@ -39,6 +39,7 @@ def test_export_of_a_formula_looking_donor(session):
         session=session,
         shipment_in=make_shipment(donor='=HYPERLINK("http://evil.example","x")', tonnes="64"),
         by="ana",
+        via="cli",
     )
     out = io.StringIO()
     assert write_csv(shipment_rows(iter_current_shipments(session=session)), out) == 1
@@ -75,7 +76,10 @@ def test_writer_consumes_rows_one_at_a_time():
 def test_iter_current_shipments_spans_batches(session):
     for day in range(1, 8):
         append_shipment(
-            session=session, shipment_in=make_shipment(event_date=f"2019-06-0{day}"), by="ana"
+            session=session,
+            shipment_in=make_shipment(event_date=f"2019-06-0{day}"),
+            by="ana",
+            via="cli",
         )
     streamed = list(iter_current_shipments(session=session, batch_size=3))
     assert [s.event_date.day for s in streamed] == [1, 2, 3, 4, 5, 6, 7]
@@ -131,6 +135,7 @@ def test_negative_differences_are_written_as_numbers(seeded_session):
         session=seeded_session,
         shipment_id=3,
         by="ana",
+        via="cli",
         correction_in=parse(ShipmentCorrection, {"tonnes": "46", "reason": "t"}),
     )
     out = io.StringIO()

@@ -12,6 +12,7 @@ from datetime import date
 
 import pytest
 import streamlit as st
+from factories import add_editors
 from streamlit.testing.v1 import AppTest
 
 from shipments.db import REPO_ROOT, make_engine, migrate, session_scope
@@ -102,12 +103,14 @@ def test_every_page_runs(database_url: str, monkeypatch, page: str):
 def test_ledger_page_lists_shipments_and_their_history(database_url: str, monkeypatch):
     engine = make_engine(database_url)
     prepare_database(engine)
+    add_editors(engine)
     with session_scope(engine) as session:
         correct_shipment(
             session=session,
             shipment_id=1,
             correction_in=parse(ShipmentCorrection, {"tonnes": "66", "reason": "recount"}),
             by="ana",
+            via="cli",
         )
     engine.dispose()
     monkeypatch.setenv("LEDGER_DATABASE_URL", database_url)
@@ -129,8 +132,11 @@ def test_ledger_page_lists_shipments_and_their_history(database_url: str, monkey
 def test_ledger_page_lists_retractions_with_their_reasons(database_url: str, monkeypatch):
     engine = make_engine(database_url)
     prepare_database(engine)
+    add_editors(engine)
     with session_scope(engine) as session:
-        retract_shipment(session=session, shipment_id=2, reason="counted twice", by="ana")
+        retract_shipment(
+            session=session, shipment_id=2, reason="counted twice", by="ana", via="cli"
+        )
     engine.dispose()
     monkeypatch.setenv("LEDGER_DATABASE_URL", database_url)
     app = open_page(AppTest.from_file(DASHBOARD, default_timeout=60).run(), "ledger")
@@ -209,6 +215,7 @@ def test_filters_come_from_the_query_string(database_url: str, monkeypatch):
 def test_as_of_shows_the_ledger_before_a_correction(database_url: str, monkeypatch):
     engine = make_engine(database_url)
     prepare_database(engine)
+    add_editors(engine)
     time.sleep(0.01)
     before = utcnow().isoformat()
     time.sleep(0.01)
@@ -218,6 +225,7 @@ def test_as_of_shows_the_ledger_before_a_correction(database_url: str, monkeypat
             shipment_id=3,
             correction_in=parse(ShipmentCorrection, {"tonnes": "46", "reason": "test"}),
             by="ana",
+            via="cli",
         )
     engine.dispose()
     monkeypatch.setenv("LEDGER_DATABASE_URL", database_url)
@@ -252,11 +260,13 @@ def test_text_from_users_and_links_is_shown_inert(database_url: str, monkeypatch
 
     engine = make_engine(database_url)
     prepare_database(engine)
+    add_editors(engine)
     source = {"url": "https://example.org/s", "title": HOSTILE, "publisher": "P"}
     with session_scope(engine) as session:
         append_shipment(
             session=session,
             by="ana",
+            via="cli",
             shipment_in=parse(
                 ShipmentCreate,
                 {
@@ -274,6 +284,7 @@ def test_text_from_users_and_links_is_shown_inert(database_url: str, monkeypatch
         add_claim(
             session=session,
             by="ana",
+            via="cli",
             claim_in=parse(
                 ClaimCreate,
                 {
@@ -313,9 +324,12 @@ def test_text_from_users_and_links_is_shown_inert(database_url: str, monkeypatch
 def test_empty_ledger_says_so(database_url: str, monkeypatch):
     engine = make_engine(database_url)
     prepare_database(engine)
+    add_editors(engine)
     with session_scope(engine) as session:
         for shipment_id in (1, 2, 3, 4):
-            retract_shipment(session=session, shipment_id=shipment_id, reason="test", by="ana")
+            retract_shipment(
+                session=session, shipment_id=shipment_id, reason="test", by="ana", via="cli"
+            )
     engine.dispose()
     app = run_dashboard(monkeypatch, database_url)
     assert not app.exception
@@ -359,6 +373,7 @@ def test_download_makers_write_the_filtered_rows(database_url: str, monkeypatch)
 
     engine = make_engine(database_url)
     prepare_database(engine)
+    add_editors(engine)
     engine.dispose()
     key = View(filters=ShipmentFilter(date_from=date(2019, 5, 10)), as_of=None).key()
     plain = list(

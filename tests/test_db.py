@@ -71,7 +71,9 @@ def test_seed_does_not_return_after_every_shipment_is_retracted(seeded_session, 
     from shipments.ledger import retract_shipment
 
     for shipment_id in (1, 2, 3, 4):
-        retract_shipment(session=seeded_session, shipment_id=shipment_id, reason="x", by="ana")
+        retract_shipment(
+            session=seeded_session, shipment_id=shipment_id, reason="x", by="ana", via="cli"
+        )
     assert seed_ledger(session=seeded_session) == Seeded(shipments=0, claims=0)
     assert ledger_totals(session=seeded_session).shipments == 0
 

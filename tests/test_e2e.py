@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from factories import make_shipment
+from factories import add_editors, make_shipment
 
 from shipments.db import REPO_ROOT, make_engine, session_scope
 from shipments.ledger import append_shipment
@@ -73,11 +73,13 @@ def dashboard(database_url: str, tmp_path: Path) -> Iterator[str]:
     """Serve the dashboard on a free port over a seeded ledger plus one shipment from Russia."""
     engine = make_engine(database_url)
     prepare_database(engine)
+    add_editors(engine)
     with session_scope(engine) as session:
         append_shipment(
             session=session,
             shipment_in=make_shipment(donor="Russia", event_date="2019-06-01", tonnes="68"),
-            by="e2e",
+            by="ana",
+            via="cli",
         )
     engine.dispose()
     port = free_port()

@@ -65,7 +65,7 @@ def test_seed_holds_the_four_deliveries_of_the_report(seeded_session: Session):
 
 
 def test_append_returns_the_shipment_with_its_sources(session: Session):
-    shipment = append_shipment(session=session, shipment_in=make_shipment(), by="ana")
+    shipment = append_shipment(session=session, shipment_in=make_shipment(), by="ana", via="cli")
     assert (shipment.id, shipment.revision, shipment.mass_kg) == (1, 1, 68_000)
     assert shipment.recorded_by == "ana"
     assert shipment.recorded_at.tzinfo is not None
@@ -74,8 +74,10 @@ def test_append_returns_the_shipment_with_its_sources(session: Session):
 
 
 def test_a_known_source_is_reused_not_copied(session: Session, engine: Engine):
-    append_shipment(session=session, shipment_in=make_shipment(), by="ana")
-    append_shipment(session=session, shipment_in=make_shipment(event_date="2019-06-11"), by="ana")
+    append_shipment(session=session, shipment_in=make_shipment(), by="ana", via="cli")
+    append_shipment(
+        session=session, shipment_in=make_shipment(event_date="2019-06-11"), by="ana", via="cli"
+    )
     assert row_counts(engine)["source"] == 1
 
 
@@ -94,16 +96,20 @@ def test_a_failure_after_the_first_insert_leaves_nothing_behind(
     new_source = [{"url": "https://example.org/new", "title": "New", "publisher": "P"}]
     writes = {
         "append": lambda: append_shipment(
-            session=seeded_session, shipment_in=make_shipment(sources=new_source), by="ana"
+            session=seeded_session,
+            shipment_in=make_shipment(sources=new_source),
+            by="ana",
+            via="cli",
         ),
         "correct": lambda: correct_shipment(
             session=seeded_session,
             shipment_id=3,
             by="ana",
+            via="cli",
             correction_in=correction(tonnes="46", add_sources=new_source),
         ),
         "retract": lambda: retract_shipment(
-            session=seeded_session, shipment_id=3, reason="r", by="ana"
+            session=seeded_session, shipment_id=3, reason="r", by="ana", via="cli"
         ),
     }
     with pytest.raises(RuntimeError, match="disk full"):
@@ -112,20 +118,108 @@ def test_a_failure_after_the_first_insert_leaves_nothing_behind(
     assert ledger_totals(session=seeded_session).mass_kg == 269_000
 
 
-@pytest.mark.parametrize("by", ["", "   ", None, "a\x00b", "x" * 201])
-def test_every_write_needs_who_made_it(seeded_session: Session, seeded_engine: Engine, by: Any):
+@pytest.mark.parametrize(
+    ("by", "via", "field", "rule"),
+    [
+        ("", "cli", "by", "who records the change is required"),
+        ("   ", "form", "by", "who records the change is required"),
+        (None, "cli", "by", "who records the change is required"),
+        ("a\x00b", "cli", "by", "control characters"),
+        ("x" * 201, "cli", "by", "at most 200 characters"),
+        ("nobody", "cli", "by", "'nobody' is not an editor account"),
+        ("dora", "form", "by", "'dora' is disabled"),
+        ("seed", "cli", "by", "only the seed writes as 'seed'"),
+        ("ana", "seed", "by", "only the seed writes as 'seed'"),
+        ("ana", "web", "via", "must be one of form, cli, import"),
+    ],
+)
+def test_every_write_needs_an_active_editor(
+    seeded_session: Session, seeded_engine: Engine, by: Any, via: str, field: str, rule: str
+):
+    from test_reconcile import make_claim
+
+    from shipments.auth import add_editor, disable_editor
+    from shipments.reconcile import add_claim
+
+    add_editor(session=seeded_session, name="dora", password="x" * 12, by="tests")
+    disable_editor(session=seeded_session, name="dora", by="tests")
     before = row_counts(seeded_engine)
     writes = [
-        lambda: append_shipment(session=seeded_session, shipment_in=make_shipment(), by=by),
-        lambda: correct_shipment(
-            session=seeded_session, shipment_id=1, correction_in=correction(tonnes="1"), by=by
+        lambda: append_shipment(
+            session=seeded_session, shipment_in=make_shipment(), by=by, via=via
         ),
-        lambda: retract_shipment(session=seeded_session, shipment_id=1, reason="r", by=by),
+        lambda: correct_shipment(
+            session=seeded_session,
+            shipment_id=1,
+            correction_in=correction(tonnes="1"),
+            by=by,
+            via=via,
+        ),
+        lambda: retract_shipment(session=seeded_session, shipment_id=1, reason="r", by=by, via=via),
+        lambda: add_claim(session=seeded_session, claim_in=make_claim(), by=by, via=via),
     ]
     for write in writes:
         with pytest.raises(InvalidInput) as refused:
             write()
-        assert refused.value.fields() == {"by"}
+        assert refused.value.fields() == {field}
+        assert rule in str(refused.value)
+    assert row_counts(seeded_engine) == before
+
+
+@pytest.mark.parametrize("via", ["form", "cli", "import"])
+def test_the_audit_trail_records_every_write_with_editor_and_path(
+    seeded_session: Session, via: str
+):
+    from test_reconcile import make_claim
+
+    from shipments.audit import audit_events
+    from shipments.reconcile import add_claim
+
+    seeded = [(e.actor, e.via, e.action) for e in audit_events(session=seeded_session)]
+    assert seeded.count(("seed", "seed", "shipment.append")) == 4
+    assert seeded.count(("seed", "seed", "claim.add")) == 7
+    added = append_shipment(session=seeded_session, shipment_in=make_shipment(), by="ana", via=via)
+    correct_shipment(
+        session=seeded_session,
+        shipment_id=added.id,
+        correction_in=correction(tonnes="70"),
+        by="bo",
+        via=via,
+    )
+    retract_shipment(
+        session=seeded_session, shipment_id=added.id, reason="dup", by="carla", via=via
+    )
+    claim = add_claim(session=seeded_session, claim_in=make_claim(), by="ana", via=via)
+    newest = audit_events(session=seeded_session)[:4]
+    assert sorted((e.actor, e.via, e.action, e.subject) for e in newest) == sorted(
+        [
+            ("ana", via, "shipment.append", f"shipment {added.id}"),
+            ("bo", via, "shipment.correct", f"shipment {added.id}"),
+            ("carla", via, "shipment.retract", f"shipment {added.id}"),
+            ("ana", via, "claim.add", f"claim {claim.id}"),
+        ]
+    )
+    correct_event = next(e for e in newest if e.action == "shipment.correct")
+    assert "70.000 t" in (correct_event.detail or "")
+    assert "reason: test" in (correct_event.detail or "")
+
+
+def test_a_form_key_records_once(seeded_session: Session, seeded_engine: Engine):
+    from shipments.errors import AlreadySubmitted
+
+    first = append_shipment(
+        session=seeded_session, shipment_in=make_shipment(), by="ana", via="form", form_key="k1"
+    )
+    before = row_counts(seeded_engine)
+    with pytest.raises(AlreadySubmitted) as again:
+        append_shipment(
+            session=seeded_session,
+            shipment_in=make_shipment(),
+            by="ana",
+            via="form",
+            form_key="k1",
+        )
+    assert again.value.subject == f"shipment {first.id}"
     assert row_counts(seeded_engine) == before
 
 
@@ -139,22 +233,28 @@ def test_probable_duplicate_is_refused_unless_confirmed(seeded_session: Session,
     )
     before = row_counts(seeded_engine)
     with pytest.raises(DuplicateShipment) as refused:
-        append_shipment(session=seeded_session, shipment_in=same_as_16_may, by="ana")
+        append_shipment(session=seeded_session, shipment_in=same_as_16_may, by="ana", via="cli")
     assert refused.value.existing_ids == (3,)
     assert "probable duplicate of shipment 3" in str(refused.value)
     assert row_counts(seeded_engine) == before
 
     confirmed = append_shipment(
-        session=seeded_session, shipment_in=same_as_16_may, by="ana", confirm_duplicate=True
+        session=seeded_session,
+        shipment_in=same_as_16_may,
+        by="ana",
+        via="cli",
+        confirm_duplicate=True,
     )
     assert confirmed.id == 5
     assert ledger_totals(session=seeded_session).shipments == 5
 
 
 def test_a_retracted_shipment_is_no_duplicate(seeded_session: Session):
-    retract_shipment(session=seeded_session, shipment_id=3, reason="double entry", by="ana")
+    retract_shipment(
+        session=seeded_session, shipment_id=3, reason="double entry", by="ana", via="cli"
+    )
     again = make_shipment(event_date="2019-05-16", date_means="sent", tonnes="64")
-    assert append_shipment(session=seeded_session, shipment_in=again, by="ana").id == 5
+    assert append_shipment(session=seeded_session, shipment_in=again, by="ana", via="cli").id == 5
 
 
 def test_correction_is_a_new_revision_and_history_keeps_the_old(seeded_session: Session):
@@ -163,6 +263,7 @@ def test_correction_is_a_new_revision_and_history_keeps_the_old(seeded_session: 
         shipment_id=3,
         correction_in=correction(tonnes="46", reason="weighbill says 46 t"),
         by="ana",
+        via="cli",
     )
     assert (corrected.id, corrected.revision, corrected.mass_kg) == (3, 2, 46_000)
     history = shipment_history(session=seeded_session, shipment_id=3)
@@ -185,6 +286,7 @@ def test_correction_can_add_a_source_and_change_several_fields(seeded_session: S
             add_sources=[{"url": "https://example.org/b", "title": "B", "publisher": "P"}],
         ),
         by="ana",
+        via="cli",
     )
     assert (corrected.event_date, corrected.date_means, corrected.note) == (
         date(2019, 5, 26),
@@ -212,7 +314,11 @@ def test_correction_obeys_the_same_rules(
     before = row_counts(seeded_engine)
     with pytest.raises(InvalidInput) as refused:
         correct_shipment(
-            session=seeded_session, shipment_id=3, correction_in=correction(**fields), by="ana"
+            session=seeded_session,
+            shipment_id=3,
+            correction_in=correction(**fields),
+            by="ana",
+            via="cli",
         )
     assert (refused.value.problems[0].field, rule in refused.value.problems[0].rule) == (
         field,
@@ -228,12 +334,13 @@ def test_correction_into_a_duplicate_is_refused(seeded_session: Session):
             shipment_id=3,
             correction_in=correction(event_date="2019-05-13", tonnes="71"),
             by="ana",
+            via="cli",
         )
 
 
 def test_retraction_removes_the_shipment_and_keeps_its_history(seeded_session: Session):
     retracted = retract_shipment(
-        session=seeded_session, shipment_id=2, reason="counted twice", by="ana"
+        session=seeded_session, shipment_id=2, reason="counted twice", by="ana", via="cli"
     )
     assert (retracted.action, retracted.revision, retracted.reason) == (
         "retract",
@@ -248,17 +355,21 @@ def test_retraction_removes_the_shipment_and_keeps_its_history(seeded_session: S
     with pytest.raises(NotFound):
         get_shipment(session=seeded_session, shipment_id=2)
     with pytest.raises(AlreadyRetracted):
-        retract_shipment(session=seeded_session, shipment_id=2, reason="again", by="ana")
+        retract_shipment(session=seeded_session, shipment_id=2, reason="again", by="ana", via="cli")
     with pytest.raises(AlreadyRetracted):
         correct_shipment(
-            session=seeded_session, shipment_id=2, correction_in=correction(tonnes="1"), by="ana"
+            session=seeded_session,
+            shipment_id=2,
+            correction_in=correction(tonnes="1"),
+            by="ana",
+            via="cli",
         )
 
 
 def test_retraction_needs_a_reason(seeded_session: Session, seeded_engine: Engine):
     before = row_counts(seeded_engine)
     with pytest.raises(InvalidInput) as refused:
-        retract_shipment(session=seeded_session, shipment_id=2, reason="  ", by="ana")
+        retract_shipment(session=seeded_session, shipment_id=2, reason="  ", by="ana", via="cli")
     assert refused.value.fields() == {"reason"}
     assert row_counts(seeded_engine) == before
 
@@ -268,13 +379,16 @@ def test_unknown_shipment_is_not_found(seeded_session: Session, shipment_id: int
     with pytest.raises(NotFound):
         shipment_history(session=seeded_session, shipment_id=shipment_id)
     with pytest.raises(NotFound):
-        retract_shipment(session=seeded_session, shipment_id=shipment_id, reason="r", by="ana")
+        retract_shipment(
+            session=seeded_session, shipment_id=shipment_id, reason="r", by="ana", via="cli"
+        )
     with pytest.raises(NotFound):
         correct_shipment(
             session=seeded_session,
             shipment_id=shipment_id,
             correction_in=correction(tonnes="1"),
             by="ana",
+            via="cli",
         )
 
 
@@ -283,13 +397,19 @@ def test_ledger_as_it_stood_before_later_changes(seeded_session: Session):
     seeded_moment = utcnow()
     pause()
     correct_shipment(
-        session=seeded_session, shipment_id=3, correction_in=correction(tonnes="46"), by="ana"
+        session=seeded_session,
+        shipment_id=3,
+        correction_in=correction(tonnes="46"),
+        by="ana",
+        via="cli",
     )
     pause()
     after_correction = utcnow()
     pause()
-    retract_shipment(session=seeded_session, shipment_id=1, reason="not medicine", by="ana")
-    append_shipment(session=seeded_session, shipment_in=make_shipment(), by="ana")
+    retract_shipment(
+        session=seeded_session, shipment_id=1, reason="not medicine", by="ana", via="cli"
+    )
+    append_shipment(session=seeded_session, shipment_in=make_shipment(), by="ana", via="cli")
 
     assert by_date(seeded_session, as_of=seeded_moment) == {
         "2019-03-29": 65,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import io
 import re
 import shlex
 from pathlib import Path
@@ -52,15 +53,16 @@ def test_ci_runs_the_readme_test_command():
 def test_command_table_lists_every_command():
     documented = {row.split()[0] for row in table_after("| command | what it does |")}
     assert documented == subcommands()
-    claims = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
-    actions = claims.choices["claims"]._actions
-    claim_actions = next(a for a in actions if isinstance(a, argparse._SubParsersAction))
-    documented_claims = {
-        row.split()[1]
-        for row in table_after("| command | what it does |")
-        if row.startswith("claims ")
-    }
-    assert documented_claims == set(claim_actions.choices)
+    top = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    for group in ("claims", "editors"):
+        actions = top.choices[group]._actions
+        nested = next(a for a in actions if isinstance(a, argparse._SubParsersAction))
+        documented_actions = {
+            row.split()[1]
+            for row in table_after("| command | what it does |")
+            if row.startswith(f"{group} ")
+        }
+        assert documented_actions == set(nested.choices), group
 
 
 def test_reading_specs_in_the_readme_parse():
@@ -77,17 +79,23 @@ def test_export_columns_are_documented_in_order():
 
 
 def test_the_documented_session_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys):
+    monkeypatch.delenv("LEDGER_EDITOR", raising=False)
     monkeypatch.chdir(tmp_path)
     url = f"sqlite:///{tmp_path / 'readme.db'}"
-    lines = [
-        line
-        for line in code_block_after("## Command line").splitlines()
-        if line.startswith("python -m shipments ")
-    ]
-    assert {shlex.split(line)[3] for line in lines} == subcommands()
+    lines = [line for line in code_block_after("## Command line").splitlines() if line.strip()]
+    assert all("python -m shipments " in line for line in lines)
+    commands = set()
     for line in lines:
         command, _, comment = line.partition("#")
+        stdin = ""
+        if " | python -m shipments " in command:
+            piped, command = command.split(" | ", 1)
+            stdin = shlex.split(piped)[1] + "\n"
+        monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
+        words = shlex.split(command)
+        commands.add(words[3])
         expected = int(comment.split()[1].rstrip(":")) if comment.startswith(" exits") else 0
-        code = main(["--database-url", url, *shlex.split(command)[3:]])
+        code = main(["--database-url", url, *words[3:]])
         assert code == expected, f"{line!r} exited {code}: {capsys.readouterr().err}"
+    assert commands == subcommands()
     assert (tmp_path / "ledger.csv").read_text(encoding="utf-8").count("\n") == 5

@@ -93,6 +93,7 @@ def test_correction_makes_the_269_claim_inconsistent_but_not_as_of_before(
         shipment_id=3,
         correction_in=parse(ShipmentCorrection, {"tonnes": "46", "reason": "test"}),
         by="ana",
+        via="cli",
     )
     ministry = reconcile(session=seeded_session).claims[0]
     cumulative = ministry.readings[0]
@@ -149,18 +150,21 @@ def test_tolerance_at_its_boundary(value, qualifier, pct, ledger, verdict):
     ],
 )
 def test_tolerance_boundary_through_the_ledger(session: Session, qualifier, value, ledger, verdict):
-    append_shipment(session=session, shipment_in=make_shipment(tonnes=ledger), by="ana")
-    add_claim(session=session, claim_in=make_claim(value=value, qualifier=qualifier), by="ana")
+    append_shipment(session=session, shipment_in=make_shipment(tonnes=ledger), by="ana", via="cli")
+    add_claim(
+        session=session, claim_in=make_claim(value=value, qualifier=qualifier), by="ana", via="cli"
+    )
     result = only_claim(session)
     assert (result.verdict, result.readings[0].ledger_value) == (verdict, Decimal(ledger))
 
 
 def test_claim_with_no_matching_shipments_has_no_data(session: Session):
-    append_shipment(session=session, shipment_in=make_shipment(), by="ana")
+    append_shipment(session=session, shipment_in=make_shipment(), by="ana", via="cli")
     add_claim(
         session=session,
         claim_in=make_claim(readings=[parse_reading_spec("single:2019-06-11")]),
         by="ana",
+        via="cli",
     )
     result = only_claim(session)
     assert result.verdict == NO_DATA
@@ -170,9 +174,9 @@ def test_claim_with_no_matching_shipments_has_no_data(session: Session):
 
 
 def test_consistent_if_any_reading_is(session: Session):
-    append_shipment(session=session, shipment_in=make_shipment(), by="ana")
+    append_shipment(session=session, shipment_in=make_shipment(), by="ana", via="cli")
     readings = [parse_reading_spec(s) for s in ("single:2019-06-11", "cumulative:2019-06-10")]
-    add_claim(session=session, claim_in=make_claim(readings=readings), by="ana")
+    add_claim(session=session, claim_in=make_claim(readings=readings), by="ana", via="cli")
     result = only_claim(session)
     assert [r.verdict for r in result.readings] == [NO_DATA, CONSISTENT]
     assert result.verdict == CONSISTENT
@@ -196,6 +200,7 @@ def two_donors(session: Session) -> Session:
                 tonnes=tonnes,
             ),
             by="ana",
+            via="cli",
         )
     return session
 
@@ -215,7 +220,7 @@ def two_donors(session: Session) -> Session:
 )
 def test_filters_and_scopes(two_donors: Session, spec: str, ledger: str | None, ids: tuple):
     claim_in = make_claim(readings=[parse_reading_spec(spec)], qualifier="at_least", value="1")
-    add_claim(session=two_donors, claim_in=claim_in, by="ana")
+    add_claim(session=two_donors, claim_in=claim_in, by="ana", via="cli")
     [reading] = only_claim(two_donors).readings
     assert reading.ledger_value == (Decimal(ledger) if ledger else None)
     assert reading.shipment_ids == ids
@@ -223,7 +228,7 @@ def test_filters_and_scopes(two_donors: Session, spec: str, ledger: str | None, 
 
 def test_claim_keeps_its_source_and_readings_in_order(session: Session):
     readings = [parse_reading_spec(s) for s in ("cumulative:2019-05-27", "single:2019-05-27")]
-    claim = add_claim(session=session, claim_in=make_claim(readings=readings), by="ana")
+    claim = add_claim(session=session, claim_in=make_claim(readings=readings), by="ana", via="cli")
     [listed] = list_claims(session=session)
     assert listed == claim
     assert [r.scope for r in listed.readings] == ["cumulative", "single"]
@@ -291,7 +296,7 @@ def test_a_failure_after_the_first_insert_leaves_nothing_behind(
 
     monkeypatch.setattr(shipments.reconcile, "ClaimReading", broken)
     with pytest.raises(RuntimeError, match="disk full"):
-        add_claim(session=seeded_session, claim_in=make_claim(), by="ana")
+        add_claim(session=seeded_session, claim_in=make_claim(), by="ana", via="cli")
     assert row_counts(seeded_engine) == before
 
 
@@ -311,7 +316,7 @@ def test_bad_reading_specs_are_refused(spec: str, rule: str):
 def test_claim_needs_who_records_it(seeded_session: Session, seeded_engine: Engine):
     before = row_counts(seeded_engine)
     with pytest.raises(InvalidInput) as refused:
-        add_claim(session=seeded_session, claim_in=make_claim(), by=" ")
+        add_claim(session=seeded_session, claim_in=make_claim(), by=" ", via="cli")
     assert refused.value.fields() == {"by"}
     assert row_counts(seeded_engine) == before
 
@@ -340,9 +345,17 @@ def test_reading_specs(spec: str, fields: dict[str, Any]):
 
 def test_names_match_without_regard_to_case_in_any_script(session: Session):
     append_shipment(
-        session=session, shipment_in=make_shipment(donor="Türkiye", recipient="Straße"), by="ana"
+        session=session,
+        shipment_in=make_shipment(donor="Türkiye", recipient="Straße"),
+        by="ana",
+        via="cli",
     )
     spec = "single:2019-06-10,donor=TÜRKIYE,recipient=STRASSE"
-    add_claim(session=session, claim_in=make_claim(readings=[parse_reading_spec(spec)]), by="ana")
+    add_claim(
+        session=session,
+        claim_in=make_claim(readings=[parse_reading_spec(spec)]),
+        by="ana",
+        via="cli",
+    )
     [reading] = only_claim(session).readings
     assert (reading.ledger_value, reading.shipment_ids) == (Decimal("68.000"), (1,))

@@ -1,0 +1,66 @@
+"""The audit trail: every write, recorded in the same transaction as the write itself."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlmodel import Session, col, select
+
+from shipments.models import AuditEvent, SignInEvent, utcnow
+
+
+@dataclass(frozen=True)
+class AuditFilter:
+    """Which audit events to list: by actor, action prefix and time range."""
+
+    actor: str | None = None
+    action: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+def record_event(
+    *,
+    session: Session,
+    actor: str,
+    via: str,
+    action: str,
+    subject: str,
+    detail: str | None = None,
+    at: datetime | None = None,
+) -> AuditEvent:
+    """Add an audit event to the session's transaction (it commits with the write it records)."""
+    event = AuditEvent(
+        at=at or utcnow(), actor=actor, via=via, action=action, subject=subject, detail=detail
+    )
+    session.add(event)
+    return event
+
+
+def audit_events(*, session: Session, filters: AuditFilter | None = None) -> list[AuditEvent]:
+    """Return write events, newest first."""
+    f = filters or AuditFilter()
+    statement = select(AuditEvent)
+    if f.actor:
+        statement = statement.where(col(AuditEvent.actor) == f.actor)
+    if f.action:
+        statement = statement.where(col(AuditEvent.action).startswith(f.action))
+    if f.since:
+        statement = statement.where(col(AuditEvent.at) >= f.since)
+    if f.until:
+        statement = statement.where(col(AuditEvent.at) <= f.until)
+    return list(session.exec(statement.order_by(col(AuditEvent.at).desc(), col(AuditEvent.id))))
+
+
+def sign_in_events(*, session: Session, filters: AuditFilter | None = None) -> list[SignInEvent]:
+    """Return sign-in attempts, newest first."""
+    f = filters or AuditFilter()
+    statement = select(SignInEvent)
+    if f.actor:
+        statement = statement.where(col(SignInEvent.name) == f.actor)
+    if f.since:
+        statement = statement.where(col(SignInEvent.at) >= f.since)
+    if f.until:
+        statement = statement.where(col(SignInEvent.at) <= f.until)
+    return list(session.exec(statement.order_by(col(SignInEvent.at).desc(), col(SignInEvent.id))))
