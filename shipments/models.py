@@ -180,6 +180,8 @@ def clean_actor(value: Any) -> str:
 
 def parse_calendar_date(value: Any, *, allow_future: bool = False) -> date:
     """Parse an ISO date (YYYY-MM-DD) that is a real calendar date from 1900 to today."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        raise ValueError("is required")
     if isinstance(value, datetime):
         raise ValueError("must be a date without a time (YYYY-MM-DD)")
     if isinstance(value, date):

@@ -30,7 +30,7 @@ from shipments.ledger import (
     retracted_shipments,
     shipment_history,
 )
-from shipments.models import parse_moment
+from shipments.models import SourcePublic, parse_moment
 from shipments.reconcile import (
     RECONCILIATION_COLUMNS,
     RECONCILIATION_HXL,
@@ -178,6 +178,13 @@ def retracted(url: str, as_of: str | None) -> pd.DataFrame:
             for r in rows
         ]
     )
+
+
+@st.cache_data(show_spinner=False, ttl=TTL_SECONDS)
+def sources(url: str) -> list[SourcePublic]:
+    """Return every recorded source, for the editors' source pickers."""
+    with session_scope(engine(url)) as session:
+        return list_sources(session=session)
 
 
 @st.cache_data(show_spinner=False, ttl=TTL_SECONDS)

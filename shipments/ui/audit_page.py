@@ -1,0 +1,93 @@
+"""Audit: every write and every sign-in attempt, for editors only."""
+
+from __future__ import annotations
+
+import io
+from datetime import UTC, datetime, time
+
+import pandas as pd
+import streamlit as st
+
+from shipments import csvio
+from shipments.audit import AuditFilter, audit_events, sign_in_events
+from shipments.db import session_scope
+from shipments.ui import data, session, view
+from shipments.ui.common import page
+from shipments.ui.edit_page import SIGN_IN_FIRST
+
+ACTIONS = {
+    "Every write": None,
+    "Shipments": "shipment.",
+    "Claims": "claim.",
+    "Editor accounts": "editor.",
+}
+WRITE_COLUMNS = ("at", "actor", "via", "action", "subject", "detail")
+SIGN_IN_COLUMNS = ("at", "name", "outcome")
+
+
+@page
+def render(url: str, current: view.View) -> None:
+    """Draw the audit trail with its filters and downloads."""
+    st.title("Audit trail")
+    if session.editor() is None:
+        st.warning(SIGN_IN_FIRST)
+        return
+    who, what, since = st.columns(3)
+    actor = who.text_input("Who (exact name)", key="audit_actor").strip() or None
+    action = ACTIONS[what.selectbox("What", list(ACTIONS), key="audit_action")]
+    start = since.date_input("Since", value=None, key="audit_since", format="YYYY-MM-DD")
+    filters = AuditFilter(
+        actor=actor,
+        action=action,
+        since=datetime.combine(start, time.min, tzinfo=UTC) if start else None,
+    )
+    with session_scope(data.engine(url)) as db:
+        writes = [
+            {
+                "at": e.at.isoformat(),
+                "actor": e.actor,
+                "via": e.via,
+                "action": e.action,
+                "subject": e.subject,
+                "detail": e.detail or "",
+            }
+            for e in audit_events(session=db, filters=filters)
+        ]
+        sign_ins = [
+            {"at": e.at.isoformat(), "name": e.name, "outcome": e.outcome}
+            for e in sign_in_events(session=db, filters=filters)
+        ]
+    st.subheader(f"Writes ({len(writes)})")
+    st.dataframe(
+        pd.DataFrame(writes, columns=list(WRITE_COLUMNS)), hide_index=True, width="stretch"
+    )
+    st.download_button(
+        "Writes (CSV)",
+        _csv(writes, WRITE_COLUMNS),
+        file_name=_name("writes"),
+        mime="text/csv",
+        key="audit_writes_csv",
+        on_click="ignore",
+    )
+    st.subheader(f"Sign-in attempts ({len(sign_ins)})")
+    st.dataframe(
+        pd.DataFrame(sign_ins, columns=list(SIGN_IN_COLUMNS)), hide_index=True, width="stretch"
+    )
+    st.download_button(
+        "Sign-in attempts (CSV)",
+        _csv(sign_ins, SIGN_IN_COLUMNS),
+        file_name=_name("sign-ins"),
+        mime="text/csv",
+        key="audit_sign_ins_csv",
+        on_click="ignore",
+    )
+
+
+def _csv(rows: list[dict[str, str]], columns: tuple[str, ...]) -> str:
+    out = io.StringIO()
+    csvio.write_csv(rows, out, columns)
+    return out.getvalue()
+
+
+def _name(kind: str) -> str:
+    return f"audit-{kind}_{datetime.now(UTC).date().isoformat()}.csv"

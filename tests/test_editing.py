@@ -1,0 +1,264 @@
+"""Editors in the dashboard: sign-in, throttling, the add / correct / retract forms, audit."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from datetime import date
+
+import pytest
+import streamlit as st
+from factories import EDITOR_PASSWORD, add_editors, row_counts
+from sqlalchemy import Engine
+from streamlit.testing.v1 import AppTest
+
+from shipments.audit import audit_events, sign_in_events
+from shipments.auth import disable_editor
+from shipments.db import REPO_ROOT, make_engine, session_scope
+from shipments.seed import prepare_database
+from shipments.ui.edit_page import SIGN_IN_FIRST
+from shipments.ui.sign_in_page import REFUSED
+
+DASHBOARD = str(REPO_ROOT / "dashboard.py")
+EDIT = "shipments/ui/pages/edit.py"
+AUDIT = "shipments/ui/pages/audit.py"
+SIGN_IN = "shipments/ui/pages/sign_in.py"
+
+
+@pytest.fixture(autouse=True)
+def fresh_caches() -> Iterator[None]:
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    yield
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+
+@pytest.fixture
+def ledger(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Engine]:
+    """A seeded ledger with the editors ana, bo and carla, which the dashboard opens."""
+    engine = make_engine(database_url)
+    prepare_database(engine)
+    add_editors(engine)
+    monkeypatch.setenv("LEDGER_DATABASE_URL", database_url)
+    yield engine
+    engine.dispose()
+
+
+def app_as(editor: str | None = None) -> AppTest:
+    app = AppTest.from_file(DASHBOARD, default_timeout=60)
+    if editor:
+        app.session_state["editor"] = editor
+    return app.run()
+
+
+def page_titles(app: AppTest) -> list[str]:
+    return [t.value for t in app.title]
+
+
+def sign_in(app: AppTest, name: str, password: str) -> AppTest:
+    app.switch_page(SIGN_IN).run()
+    app.text_input(key="sign_in_name").input(name)
+    app.text_input(key="sign_in_password").input(password)
+    return app.get("form_submit_button")[0].click().run()
+
+
+def fill_add_form(app: AppTest, **overrides: object) -> AppTest:
+    values: dict[str, object] = {
+        "event_date": date(2019, 6, 10),
+        "donor": "China",
+        "recipient": "Venezuela",
+        "cargo": "medicine",
+        "tonnes": "68.5",
+        "source_url": "https://example.org/almost-70",
+        "source_title": "Almost 70 tonnes",
+        "source_publisher": "Example News",
+    }
+    values.update(overrides)
+    for field, value in values.items():
+        if field == "event_date":
+            app.date_input(key="add_event_date").set_value(value)
+        elif field == "note":
+            app.text_area(key="add_note").input(str(value))
+        else:
+            app.text_input(key=f"add_{field}").input(str(value))
+    return app
+
+
+def submit(app: AppTest, label: str) -> AppTest:
+    button = next(b for b in app.get("form_submit_button") if b.proto.label == label)
+    return button.click().run()
+
+
+def unescaped(markdown: str) -> str:
+    """Return markdown source as the reader sees it: without the backslash escapes."""
+    return re.sub(r"\\(.)", r"\1", markdown)
+
+
+def total(app: AppTest) -> str:
+    return {m.label: m.value for m in app.metric}["Total delivered"]
+
+
+def test_anonymous_viewers_have_no_edit_page_and_cannot_open_one(ledger):
+    app = app_as(None)
+    assert not app.exception
+    with pytest.raises(ValueError, match="Could not find a navigation page"):
+        app.switch_page(EDIT)
+    with pytest.raises(ValueError, match="Could not find a navigation page"):
+        app.switch_page(AUDIT)
+    app.switch_page(SIGN_IN).run()
+    assert page_titles(app) == ["Sign in"]
+
+
+@pytest.mark.parametrize("script", [EDIT, AUDIT])
+def test_edit_pages_refuse_a_session_without_an_editor(ledger, script: str):
+    """The pages check for themselves, should one ever be reachable without the navigation."""
+    app = AppTest.from_file(str(REPO_ROOT / script), default_timeout=60).run()
+    assert not app.exception
+    assert [w.value for w in app.warning] == [SIGN_IN_FIRST]
+    assert len(app.get("form_submit_button")) == 0
+
+
+def test_sign_in_opens_the_edit_pages_and_sign_out_closes_them(ledger):
+    app = sign_in(app_as(None), "ana", EDITOR_PASSWORD)
+    assert not app.exception
+    app.switch_page(EDIT).run()
+    assert page_titles(app) == ["Edit the ledger"]
+    app.button(key="sign_out").click().run()
+    with pytest.raises(ValueError, match="Could not find a navigation page"):
+        app.switch_page(EDIT)
+    with session_scope(ledger) as session:
+        outcomes = [e.outcome for e in sign_in_events(session=session)]
+    assert outcomes == ["success"]
+
+
+def test_the_sixth_wrong_password_within_15_minutes_is_refused_even_when_right(ledger):
+    app = app_as(None)
+    for _ in range(5):
+        app = sign_in(app, "ana", "not the password")
+        assert [e.value for e in app.error] == [REFUSED]
+    app = sign_in(app, "ana", EDITOR_PASSWORD)
+    assert "Too many failed sign-ins" in unescaped(app.error[0].value)
+    assert "editor" not in app.session_state
+    with session_scope(ledger) as session:
+        outcomes = [e.outcome for e in sign_in_events(session=session)]
+    assert outcomes == ["throttled"] + ["wrong_password"] * 5
+    app = sign_in(app, "bo", EDITOR_PASSWORD)
+    assert app.session_state["editor"] == "bo"
+
+
+def test_an_editor_adds_a_shipment_and_the_overview_total_grows_by_its_tonnage(ledger):
+    app = app_as("ana")
+    assert total(app) == "269.000 t"
+    app.switch_page(EDIT).run()
+    app = submit(fill_add_form(app), "Add shipment")
+    assert not app.exception
+    assert "Added shipment 5" in unescaped(app.success[0].value)
+    app.switch_page("shipments/ui/pages/overview.py").run()
+    assert total(app) == "337.500 t"
+    with session_scope(ledger) as session:
+        [event] = [e for e in audit_events(session=session) if e.subject == "shipment 5"]
+    assert (event.actor, event.via, event.action) == ("ana", "form", "shipment.append")
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field_error"),
+    [
+        ({"tonnes": "0"}, "must be greater than 0"),
+        ({"tonnes": "1.2345"}, "at most 3 decimals"),
+        ({"donor": "   "}, "must not be empty"),
+        ({"source_url": "ftp://example.org/x"}, "url: must be an http"),
+    ],
+)
+def test_a_refused_input_shows_the_fields_error_and_writes_nothing(
+    ledger, overrides: dict[str, object], field_error: str
+):
+    app = app_as("ana")
+    app.switch_page(EDIT).run()
+    before = row_counts(ledger)
+    app = submit(fill_add_form(app, **overrides), "Add shipment")
+    assert not app.exception
+    assert len(app.error) == 1
+    assert field_error in unescaped(app.error[0].value)
+    assert len(app.success) == 0
+    assert row_counts(ledger) == before
+
+
+def test_a_probable_duplicate_needs_an_explicit_confirmation(ledger):
+    app = app_as("ana")
+    app.switch_page(EDIT).run()
+    same_as_16_may = {"event_date": date(2019, 5, 16), "tonnes": "64"}
+    before = row_counts(ledger)
+    app = submit(fill_add_form(app, **same_as_16_may), "Add shipment")
+    assert "This looks like shipment 3" in unescaped(app.warning[0].value)
+    assert row_counts(ledger) == before
+    app.checkbox(key="add_confirm").check()
+    app = submit(app, "Add shipment")
+    assert "Added shipment 5" in unescaped(app.success[0].value)
+
+
+def test_the_idempotency_key_prevents_a_second_row_on_resubmit(ledger):
+    app = app_as("ana")
+    app.switch_page(EDIT).run()
+    key = app.session_state["add_form_key"]
+    app = submit(fill_add_form(app), "Add shipment")
+    assert "Added shipment 5" in unescaped(app.success[0].value)
+    after_first = row_counts(ledger)
+    app.session_state["add_form_key"] = key
+    app.run()
+    app = submit(fill_add_form(app), "Add shipment")
+    assert "already submitted (shipment 5)" in unescaped(app.success[0].value)
+    assert row_counts(ledger) == after_first
+
+
+def test_an_editor_corrects_and_retracts_with_a_required_reason(ledger):
+    app = app_as("bo")
+    app.switch_page(EDIT).run()
+    app.number_input(key="fix_id").set_value(3).run()
+    assert app.text_input(key="fix_tonnes").value == "64.000"
+    app.text_input(key="fix_tonnes").input("46")
+    app = submit(app, "Record correction")
+    assert "a reason is required" in unescaped(app.error[0].value)
+    app.text_area(key="fix_reason").input("weighbill shows 46 t")
+    app = submit(app, "Record correction")
+    assert "Corrected shipment 3: revision 2" in unescaped(app.success[0].value)
+    app.number_input(key="drop_id").set_value(1)
+    app = submit(app, "Retract shipment")
+    assert "a reason is required" in unescaped(app.error[0].value)
+    app.number_input(key="drop_id").set_value(1)
+    app.text_area(key="drop_reason").input("not medicine")
+    app = submit(app, "Retract shipment")
+    assert "Retracted shipment 1" in unescaped(app.success[0].value)
+    app.switch_page("shipments/ui/pages/overview.py").run()
+    assert total(app) == "186.000 t"
+    app.switch_page(AUDIT).run()
+    writes = app.dataframe[0].value
+    assert list(writes["action"][:2]) == ["shipment.retract", "shipment.correct"]
+    assert set(writes["actor"][:2]) == {"bo"}
+    assert set(writes["via"][:2]) == {"form"}
+
+
+def test_a_disabled_editor_is_signed_out_at_the_next_rerun(ledger):
+    app = app_as("carla")
+    app.switch_page(EDIT).run()
+    with session_scope(ledger) as session:
+        disable_editor(session=session, name="carla", by="tests")
+    app.run()
+    assert "editor" not in app.session_state
+    with pytest.raises(ValueError, match="Could not find a navigation page"):
+        app.switch_page(EDIT)
+
+
+NOTE = "<script>alert(1)</script> <img src=x onerror=alert(2)> ![x](https://evil.example/x.png)"
+
+
+def test_a_hostile_note_is_shown_as_inert_text(ledger):
+    app = app_as("ana")
+    app.switch_page(EDIT).run()
+    app = submit(fill_add_form(app, note=NOTE), "Add shipment")
+    assert "Added shipment 5" in unescaped(app.success[0].value)
+    app.switch_page("shipments/ui/pages/ledger.py").run()
+    table = app.dataframe[0].value
+    assert list(table["note"])[-1] == NOTE
+    markdown = [m.value for m in app.markdown] + [c.value for c in app.caption]
+    assert not any("<script>" in text or "<img" in text or "![" in text for text in markdown)
