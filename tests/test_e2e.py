@@ -169,3 +169,72 @@ def test_filter_travels_in_the_url_and_the_download_matches_it(browser: Any, das
     assert [r["donor"] for r in rows] == ["China"] * 4
     assert [r["tonnes"] for r in rows] == ["65.000", "71.000", "64.000", "69.000"]
     context.close()
+
+
+def test_an_editor_made_by_the_cli_adds_a_shipment_through_the_form(
+    browser: Any, dashboard: str, database_url: str
+):
+    made = subprocess.run(
+        [sys.executable, "-m", "shipments", "editors", "add", "dana", "--password-stdin"],
+        input="a long e2e passphrase\n",
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "LEDGER_DATABASE_URL": database_url},
+        timeout=120,
+        check=False,
+    )
+    assert (made.returncode, made.stdout) == (0, "added editor dana\n"), made.stderr
+    context = browser.new_context(accept_downloads=True)
+    page = context.new_page()
+    page.goto(dashboard)
+    page.get_by_role("link", name="Sign in").click()
+    page.get_by_role("textbox", name="Name").fill("dana")
+    page.get_by_role("textbox", name="Password").fill("a long e2e passphrase")
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("link", name="Edit").click(timeout=30_000)
+    page.get_by_role("button", name="Add shipment").wait_for(timeout=30_000)
+
+    page.get_by_role("spinbutton", name="year, Date", exact=True).click()
+    page.keyboard.type("20190612")
+    page.keyboard.press("Tab")
+    for label, value in (
+        ("Donor", "Cuba"),
+        ("Recipient", "Venezuela"),
+        ("Cargo category (e.g. medicine)", "medicine"),
+        ("Tonnes (t)", "12.345"),
+        ("or a new source: its web address", "https://example.org/cuba-aid"),
+        ("Title", "Cuban aid arrives"),
+        ("Publisher", "Example News"),
+    ):
+        page.get_by_role("textbox", name=label, exact=True).fill(value)
+    page.get_by_role("button", name="Add shipment").click()
+    page.get_by_text("Added shipment 6").wait_for(timeout=30_000)
+
+    page.get_by_role("link", name="Ledger").click()
+    page.get_by_text("Shipments 1 to 6 of 6").wait_for(timeout=30_000)
+    table = page.locator('[data-testid="stDataFrame"]').first
+    table.locator('[role="gridcell"]', has_text="Cuba").first.wait_for(
+        state="attached", timeout=30_000
+    )
+    assert table.locator('[role="gridcell"]', has_text="12.345").count() == 1
+
+    page.get_by_role("link", name="Downloads").click()
+    with page.expect_download(timeout=30_000) as caught:
+        page.get_by_role("button", name="Shipments (CSV)").click()
+    rows = list(csv.DictReader(io.StringIO(Path(caught.value.path()).read_text(encoding="utf-8"))))
+    [cuban] = [r for r in rows if r["donor"] == "Cuba"]
+    assert (cuban["tonnes"], cuban["event_date"], cuban["source_urls"]) == (
+        "12.345",
+        "2019-06-12",
+        "https://example.org/cuba-aid",
+    )
+
+    page.get_by_role("button", name="Sign out (dana)").click()
+    page.get_by_role("link", name="Sign in").wait_for(timeout=30_000)
+    assert page.get_by_role("link", name="Edit").count() == 0
+    assert page.get_by_role("link", name="Audit").count() == 0
+    page.goto(f"{dashboard}/edit")
+    page.get_by_text("Total delivered").wait_for(timeout=30_000)
+    assert page.get_by_role("button", name="Add shipment").count() == 0
+    context.close()
