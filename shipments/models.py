@@ -380,11 +380,16 @@ class ShipmentCorrection(SQLModel):
 
 
 class Shipment(SQLModel, table=True):
-    """The stable identity of a shipment; its facts live in its revisions."""
+    """The stable identity of a shipment; its facts live in its revisions.
+
+    An imported shipment also records the batch (file and its SHA-256) and the file line.
+    """
 
     id: int | None = Field(default=None, primary_key=True)
     created_by: str = Field(max_length=MAX_NAME_LENGTH)
     created_at: datetime = Field(sa_type=UTCDateTime)
+    import_batch_id: int | None = Field(default=None, foreign_key="import_batch.id")
+    import_line: int | None = None
 
 
 class ShipmentRevision(ShipmentFields, table=True):
@@ -798,3 +803,18 @@ class FormSubmission(SQLModel, table=True):
     key: str = Field(primary_key=True, max_length=64)
     subject: str = Field(max_length=MAX_NAME_LENGTH)
     at: datetime = Field(sa_type=UTCDateTime)
+
+
+class ImportBatch(SQLModel, table=True):
+    """One imported file: its name, its SHA-256 (a file is imported once) and what came of it."""
+
+    __tablename__ = "import_batch"
+    __table_args__ = (UniqueConstraint("sha256", name="uq_import_batch_sha256"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    file_name: str = Field(max_length=500)
+    sha256: str = Field(max_length=64)
+    rows_added: int
+    rows_refused: int
+    recorded_by: str = Field(max_length=MAX_NAME_LENGTH)
+    recorded_at: datetime = Field(sa_type=UTCDateTime)
