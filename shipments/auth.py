@@ -7,13 +7,18 @@ failures remain in the window. Every attempt is logged with its outcome.
 
 from __future__ import annotations
 
+import re
+import unicodedata
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import func
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from shipments.audit import record_event
@@ -33,6 +38,7 @@ THROTTLE_WINDOW = timedelta(minutes=15)
 FAILURES = ("wrong_password", "unknown_name", "disabled")
 SEED_ACTOR = "seed"
 
+_SEEDING: ContextVar[bool] = ContextVar("seeding", default=False)
 _hasher = PasswordHasher()
 # Verified against when the name is unknown, so that a wrong name costs as long as a wrong password.
 _DUMMY_HASH = _hasher.hash("not a password of anyone's")
@@ -53,10 +59,16 @@ class SignIn:
 
 
 def check_password(password: str) -> str:
-    """Return the password if it is long enough, else refuse it."""
+    """Return the password if it is long enough and not blank, else refuse it."""
     if not isinstance(password, str) or len(password) < MIN_PASSWORD_LENGTH:
         raise InvalidInput.single(
             "password", f"must be at least {MIN_PASSWORD_LENGTH} characters long"
+        )
+    if not password.strip():
+        raise InvalidInput.single("password", "must not be only spaces")
+    if any(unicodedata.category(ch) == "Cs" for ch in password):
+        raise InvalidInput.single(
+            "password", "must be valid text (it holds bytes that are not UTF-8)"
         )
     return password
 
@@ -75,18 +87,21 @@ def add_editor(
     email: str | None = None,
 ) -> EditorPublic:
     """Create an editor account; the shell user who runs it is recorded as its creator."""
-    try:
-        clean = clean_actor(name)
-        creator = clean_actor(by)
-    except ValueError as exc:
-        raise InvalidInput.single("name", str(exc)) from None
+    clean = _field("name", clean_actor, name)
+    creator = _field("by", clean_actor, by)
+    if clean.casefold() == SEED_ACTOR:
+        raise InvalidInput.single("name", f"{SEED_ACTOR!r} is reserved for the seed data")
+    address = (email or "").strip().lower() or None
+    if address is not None and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", address):
+        raise InvalidInput.single("email", f"must be an e-mail address (got {email!r})")
     password_hash = hash_password(password)
-    if find_editor(session=session, name=clean) is not None:
+    taken = {e.name.casefold() for e in session.exec(select(Editor))}
+    if clean.casefold() in taken:
         raise InvalidInput.single("name", f"an editor named {clean!r} already exists")
     now = utcnow()
     editor = Editor(
         name=clean,
-        email=(email or "").strip().lower() or None,
+        email=address,
         password_hash=password_hash,
         active=True,
         created_by=creator,
@@ -101,20 +116,26 @@ def add_editor(
         subject=f"editor {clean}",
         at=now,
     )
-    session.commit()
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        raise InvalidInput.single(
+            "email" if address else "name", "is already used by another editor account"
+        ) from None
     return _public(editor)
 
 
 def disable_editor(*, session: Session, name: str, by: str) -> EditorPublic:
     """Mark an editor inactive: they can no longer sign in or write."""
-    editor = find_editor(session=session, name=name.strip())
+    editor = find_editor(session=session, name=_field("name", clean_actor, name))
     if editor is None:
         raise NotFound(f"no editor named {name!r}")
     editor.active = False
     session.add(editor)
     record_event(
         session=session,
-        actor=clean_actor(by),
+        actor=_field("by", clean_actor, by),
         via="cli",
         action="editor.disable",
         subject=f"editor {editor.name}",
@@ -133,20 +154,28 @@ def find_editor(*, session: Session, name: str) -> Editor | None:
     return session.exec(select(Editor).where(col(Editor.name) == name)).first()
 
 
+@contextmanager
+def seeding() -> Iterator[None]:
+    """Let the seed loader write as "seed" while it runs; nothing else can."""
+    token = _SEEDING.set(True)
+    try:
+        yield
+    finally:
+        _SEEDING.reset(token)
+
+
 def require_editor(*, session: Session, by: Any, via: str) -> str:
     """Return the name of the active editor who writes, or refuse the write.
 
-    The seed is the one writer that is not an account: it writes as "seed", via "seed".
+    The seed is the one writer that is not an account: it writes as "seed", via "seed", and only
+    from inside ``seeding()``.
     """
     if via not in VIAS:
         raise InvalidInput.single("via", f"must be one of {', '.join(VIAS)} (got {via!r})")
-    try:
-        name = clean_actor(by)
-    except ValueError as exc:
-        raise InvalidInput.single("by", str(exc)) from None
-    if via == "seed" or name == SEED_ACTOR:
-        if (via, name) != ("seed", SEED_ACTOR):
-            raise InvalidInput.single("by", "only the seed writes as 'seed', via 'seed'")
+    name = _field("by", clean_actor, by)
+    if via == "seed" or name.casefold() == SEED_ACTOR:
+        if (via, name) != ("seed", SEED_ACTOR) or not _SEEDING.get():
+            raise InvalidInput.single("by", "only the seed loader writes as 'seed', via 'seed'")
         return name
     editor = find_editor(session=session, name=name)
     if editor is None or not editor.active:
@@ -158,27 +187,32 @@ def require_editor(*, session: Session, by: Any, via: str) -> str:
 def authenticate(
     *, session: Session, name: str, password: str, now: datetime | None = None
 ) -> SignIn:
-    """Check a name and password, throttling repeated failures; log the attempt either way."""
+    """Check a name and password, throttling repeated failures; log the attempt either way.
+
+    The attempt is logged as pending before the password is checked, so attempts made at the
+    same moment count against each other: no more than ``MAX_FAILURES`` guesses get through.
+    """
     moment = now or utcnow()
-    name = (name or "").strip()[:200]
-    failures = session.exec(
-        select(func.count())
-        .select_from(SignInEvent)
+    try:
+        name = clean_actor(name)
+    except ValueError:
+        name = "".join(ch if ch.isprintable() else "\ufffd" for ch in str(name or ""))[:200]
+    attempt = SignInEvent(at=moment, name=name, outcome="pending")
+    session.add(attempt)
+    session.commit()
+    recent = session.exec(
+        select(SignInEvent.at)
         .where(
             col(SignInEvent.name) == name,
-            col(SignInEvent.outcome).in_(FAILURES),
-            col(SignInEvent.at) > moment - THROTTLE_WINDOW,
+            col(SignInEvent.outcome).in_((*FAILURES, "pending")),
+            col(SignInEvent.at) > moment - 2 * THROTTLE_WINDOW,
+            col(SignInEvent.id) != attempt.id,
         )
-    ).one()
-    if failures >= MAX_FAILURES:
-        oldest = session.exec(
-            select(func.min(SignInEvent.at)).where(
-                col(SignInEvent.name) == name,
-                col(SignInEvent.outcome).in_(FAILURES),
-                col(SignInEvent.at) > moment - THROTTLE_WINDOW,
-            )
-        ).one()
-        result = SignIn("throttled", retry_after=(oldest or moment) + THROTTLE_WINDOW)
+        .order_by(col(SignInEvent.at))
+    ).all()
+    locked_until = _locked_until(list(recent), moment)
+    if locked_until is not None:
+        result = SignIn("throttled", retry_after=locked_until)
     else:
         editor = find_editor(session=session, name=name) if name else None
         verified = _verify(editor.password_hash if editor else _DUMMY_HASH, password)
@@ -190,9 +224,31 @@ def authenticate(
             result = SignIn("disabled")
         else:
             result = SignIn("success", editor=editor.name)
-    session.add(SignInEvent(at=moment, name=name, outcome=result.outcome))
+            if _hasher.check_needs_rehash(editor.password_hash):
+                editor.password_hash = _hasher.hash(password)
+                session.add(editor)
+    attempt.outcome = result.outcome
+    session.add(attempt)
     session.commit()
     return result
+
+
+def _locked_until(failures: list[datetime], moment: datetime) -> datetime | None:
+    """Return when a lock-out ends: 15 minutes after the failure that made 5 within 15 minutes."""
+    until = None
+    for index in range(MAX_FAILURES - 1, len(failures)):
+        if failures[index] - failures[index - MAX_FAILURES + 1] <= THROTTLE_WINDOW:
+            end = failures[index] + THROTTLE_WINDOW
+            if end > moment:
+                until = end if until is None else max(until, end)
+    return until
+
+
+def _field(field: str, check: Callable[[Any], str], value: Any) -> str:
+    try:
+        return check(value)
+    except ValueError as exc:
+        raise InvalidInput.single(field, str(exc)) from None
 
 
 def _verify(password_hash: str, password: str) -> bool:

@@ -57,10 +57,12 @@ def make_engine(url: str | None = None) -> Engine:
     resolved = database_url(url)
     backend = make_url(resolved).get_backend_name()
     if backend == "sqlite":
-        engine = create_engine(resolved, connect_args={"check_same_thread": False})
+        engine = create_engine(
+            resolved, connect_args={"check_same_thread": False}, hide_parameters=True
+        )
         event.listen(engine, "connect", _sqlite_pragmas)
     else:
-        engine = create_engine(resolved, pool_pre_ping=True)
+        engine = create_engine(resolved, pool_pre_ping=True, hide_parameters=True)
     return engine
 
 

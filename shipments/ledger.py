@@ -115,6 +115,7 @@ def append_shipment(
     """Record a new shipment as the active editor ``by``, from path ``via``; return it."""
 
     def write() -> ShipmentPublic:
+        require_editor(session=session, by=by, via=via)
         if form_key is not None and (earlier := session.get(FormSubmission, form_key)):
             raise AlreadySubmitted(earlier.subject)
         shipment = add_shipment(

@@ -17,7 +17,7 @@ from decimal import Decimal, Inexact, localcontext
 from typing import Any, Literal, TypeVar
 
 from pydantic import ValidationError, ValidationInfo, field_validator, model_validator
-from sqlalchemy import CheckConstraint, DateTime, Index, TypeDecorator, UniqueConstraint
+from sqlalchemy import CheckConstraint, DateTime, Index, Text, TypeDecorator, UniqueConstraint
 from sqlalchemy.engine import Dialect
 from sqlmodel import Field, SQLModel
 
@@ -170,11 +170,17 @@ def clean_reason(value: Any) -> str:
 
 
 def clean_actor(value: Any) -> str:
-    """Return the trimmed name of whoever records a change, or refuse it."""
+    """Return the name of whoever records a change, NFKC-normalised and trimmed, or refuse it.
+
+    Invisible formatting characters (zero-width, direction marks) are refused, so that two
+    accounts never look alike in the audit trail.
+    """
     if value is None or (isinstance(value, str) and not value.strip()):
         raise ValueError("who records the change is required")
-    text = _clean_name(value)
+    text = _clean_name(unicodedata.normalize("NFKC", value) if isinstance(value, str) else value)
     assert text is not None
+    if any(unicodedata.category(ch) == "Cf" for ch in text):
+        raise ValueError("must not contain invisible formatting characters")
     return text
 
 
@@ -791,8 +797,8 @@ class AuditEvent(SQLModel, table=True):
     actor: str = Field(max_length=MAX_NAME_LENGTH)
     via: str = Field(max_length=16)
     action: str = Field(max_length=32)
-    subject: str = Field(max_length=MAX_NAME_LENGTH)
-    detail: str | None = Field(default=None, max_length=MAX_NOTE_LENGTH)
+    subject: str = Field(max_length=300)
+    detail: str | None = Field(default=None, sa_type=Text)
 
 
 class FormSubmission(SQLModel, table=True):
@@ -801,7 +807,7 @@ class FormSubmission(SQLModel, table=True):
     __tablename__ = "form_submission"
 
     key: str = Field(primary_key=True, max_length=64)
-    subject: str = Field(max_length=MAX_NAME_LENGTH)
+    subject: str = Field(max_length=300)
     at: datetime = Field(sa_type=UTCDateTime)
 
 

@@ -17,7 +17,7 @@ from sqlalchemy import Engine, func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, SQLModel, select
 
-from shipments.auth import SEED_ACTOR
+from shipments.auth import SEED_ACTOR, seeding
 from shipments.db import REPO_ROOT, migrate, session_scope, startup_lock
 from shipments.errors import InvalidInput, Problem
 from shipments.ledger import add_shipment
@@ -74,10 +74,11 @@ def seed_ledger(*, session: Session, seed_dir: Path = SEED_DIR) -> Seeded:
             added += 1
         return added
 
-    return Seeded(
-        shipments=_seed_once(session, SHIPMENTS_MARKER, Shipment, shipments),
-        claims=_seed_once(session, CLAIMS_MARKER, Claim, claims),
-    )
+    with seeding():
+        return Seeded(
+            shipments=_seed_once(session, SHIPMENTS_MARKER, Shipment, shipments),
+            claims=_seed_once(session, CLAIMS_MARKER, Claim, claims),
+        )
 
 
 def _seed_once(

@@ -128,8 +128,8 @@ def test_a_failure_after_the_first_insert_leaves_nothing_behind(
         ("x" * 201, "cli", "by", "at most 200 characters"),
         ("nobody", "cli", "by", "'nobody' is not an editor account"),
         ("dora", "form", "by", "'dora' is disabled"),
-        ("seed", "cli", "by", "only the seed writes as 'seed'"),
-        ("ana", "seed", "by", "only the seed writes as 'seed'"),
+        ("seed", "cli", "by", "only the seed loader writes as 'seed'"),
+        ("ana", "seed", "by", "only the seed loader writes as 'seed'"),
         ("ana", "web", "via", "must be one of form, cli, import"),
     ],
 )

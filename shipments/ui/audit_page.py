@@ -21,6 +21,7 @@ ACTIONS = {
     "Claims": "claim.",
     "Editor accounts": "editor.",
 }
+SHOWN = 1000
 WRITE_COLUMNS = ("at", "actor", "via", "action", "subject", "detail")
 SIGN_IN_COLUMNS = ("at", "name", "outcome")
 
@@ -57,9 +58,13 @@ def render(url: str, current: view.View) -> None:
             {"at": e.at.isoformat(), "name": e.name, "outcome": e.outcome}
             for e in sign_in_events(session=db, filters=filters)
         ]
-    st.subheader(f"Writes ({len(writes)})")
+    st.subheader(f"Writes ({len(writes):,})")
+    if len(writes) > SHOWN:
+        st.caption(f"The newest {SHOWN:,} are shown; the download holds all of them.")
     st.dataframe(
-        pd.DataFrame(writes, columns=list(WRITE_COLUMNS)), hide_index=True, width="stretch"
+        pd.DataFrame(writes[:SHOWN], columns=list(WRITE_COLUMNS)),
+        hide_index=True,
+        width="stretch",
     )
     st.download_button(
         "Writes (CSV)",
@@ -69,9 +74,13 @@ def render(url: str, current: view.View) -> None:
         key="audit_writes_csv",
         on_click="ignore",
     )
-    st.subheader(f"Sign-in attempts ({len(sign_ins)})")
+    st.subheader(f"Sign-in attempts ({len(sign_ins):,})")
+    if len(sign_ins) > SHOWN:
+        st.caption(f"The newest {SHOWN:,} are shown; the download holds all of them.")
     st.dataframe(
-        pd.DataFrame(sign_ins, columns=list(SIGN_IN_COLUMNS)), hide_index=True, width="stretch"
+        pd.DataFrame(sign_ins[:SHOWN], columns=list(SIGN_IN_COLUMNS)),
+        hide_index=True,
+        width="stretch",
     )
     st.download_button(
         "Sign-in attempts (CSV)",

@@ -12,6 +12,7 @@ from shipments.db import session_scope
 from shipments.errors import (
     AlreadyRetracted,
     AlreadySubmitted,
+    Conflict,
     DuplicateShipment,
     InvalidInput,
     NotFound,
@@ -178,7 +179,7 @@ def _attempt(form: str, write: Callable[[], str]) -> None:
         st.rerun()
     except AlreadySubmitted as exc:
         _finish(form, f"This form was already submitted ({exc.subject}); nothing new was added.")
-    except (NotFound, AlreadyRetracted) as exc:
+    except (NotFound, AlreadyRetracted, Conflict) as exc:
         state[f"{form}_errors"] = {"form": str(exc)}
         st.rerun()
     else:

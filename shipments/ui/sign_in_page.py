@@ -32,7 +32,7 @@ def render(url: str, current: view.View) -> None:
     elif result.outcome == "throttled" and result.retry_after:
         st.error(
             "Too many failed sign-ins for this name. Try again after "
-            f"{result.retry_after.strftime('%H:%M')} UTC."
+            f"{result.retry_after.strftime('%H:%M:%S')} UTC."
         )
     elif result.outcome == "disabled":
         st.error("This editor account is disabled.")

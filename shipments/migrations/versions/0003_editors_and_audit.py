@@ -44,14 +44,14 @@ def upgrade() -> None:
         sa.Column("actor", sa.String(200), nullable=False),
         sa.Column("via", sa.String(16), nullable=False),
         sa.Column("action", sa.String(32), nullable=False),
-        sa.Column("subject", sa.String(200), nullable=False),
-        sa.Column("detail", sa.String(2000), nullable=True),
+        sa.Column("subject", sa.String(300), nullable=False),
+        sa.Column("detail", sa.Text(), nullable=True),
     )
     op.create_index("ix_audit_event_at", "audit_event", ["at"])
     op.create_table(
         "form_submission",
         sa.Column("key", sa.String(64), primary_key=True),
-        sa.Column("subject", sa.String(200), nullable=False),
+        sa.Column("subject", sa.String(300), nullable=False),
         sa.Column("at", sa.DateTime(), nullable=False),
     )
 

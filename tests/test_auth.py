@@ -1,0 +1,144 @@
+"""Editor accounts and sign-in: hashing, throttling, names, the seed's privilege."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+import pytest
+from factories import EDITOR_PASSWORD, make_shipment, row_counts
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from shipments.audit import audit_events, sign_in_events
+from shipments.auth import add_editor, authenticate, find_editor, list_editors
+from shipments.errors import InvalidInput
+from shipments.ledger import append_shipment, retract_shipment
+from shipments.models import utcnow
+
+
+def test_passwords_are_stored_as_argon2_hashes(session: Session):
+    editor = add_editor(session=session, name="dora", password="a long passphrase", by="root")
+    stored = find_editor(session=session, name="dora")
+    assert stored is not None
+    assert stored.password_hash.startswith("$argon2id$")
+    assert "a long passphrase" not in stored.password_hash
+    assert (editor.name, editor.active, editor.created_by) == ("dora", True, "root")
+    [event] = [e for e in audit_events(session=session) if e.action == "editor.add"]
+    assert (event.actor, event.via, event.subject) == ("root", "cli", "editor dora")
+
+
+@pytest.mark.parametrize(
+    ("name", "password", "email", "field", "rule"),
+    [
+        ("dora", "short", None, "password", "at least 12 characters"),
+        ("dora", " " * 12, None, "password", "not be only spaces"),
+        ("dora", "bad \udcff byte pass", None, "password", "valid text"),
+        ("ANA", "a long passphrase", None, "name", "an editor named 'ANA' already exists"),
+        ("seed", "a long passphrase", None, "name", "reserved for the seed"),
+        ("an\u200ba", "a long passphrase", None, "name", "invisible formatting characters"),
+        ("\u202eana", "a long passphrase", None, "name", "invisible formatting characters"),
+        ("dora", "a long passphrase", "not-an-address", "email", "must be an e-mail address"),
+    ],
+)
+def test_bad_accounts_are_refused(
+    session: Session, engine: Engine, name, password, email, field, rule
+):
+    before = row_counts(engine)
+    with pytest.raises(InvalidInput) as refused:
+        add_editor(session=session, name=name, password=password, by="root", email=email)
+    assert refused.value.fields() == {field}
+    assert rule in str(refused.value)
+    assert row_counts(engine) == before
+
+
+def test_an_email_used_twice_is_refused_cleanly(session: Session):
+    add_editor(
+        session=session,
+        name="dora",
+        password="a long passphrase",
+        by="root",
+        email="Dora@Example.org",
+    )
+    with pytest.raises(InvalidInput) as refused:
+        add_editor(
+            session=session,
+            name="eve",
+            password="a long passphrase",
+            by="root",
+            email="dora@example.org",
+        )
+    assert str(refused.value) == "email: is already used by another editor account"
+    assert [e.name for e in list_editors(session=session)] == ["ana", "bo", "carla", "dora"]
+
+
+def test_names_are_normalised_when_signing_in(session: Session):
+    assert authenticate(session=session, name=" ana ", password=EDITOR_PASSWORD).editor == "ana"
+    assert (
+        authenticate(session=session, name="\uff41\uff4e\uff41", password=EDITOR_PASSWORD).editor
+        == "ana"
+    )
+    assert authenticate(session=session, name="a\x00na", password=EDITOR_PASSWORD).outcome == (
+        "unknown_name"
+    )
+
+
+def test_a_lock_out_lasts_15_minutes_after_the_fifth_failure(session: Session):
+    start = utcnow()
+    for seconds in (0, 840, 850, 860, 870):
+        at = start + timedelta(seconds=seconds)
+        assert authenticate(session=session, name="ana", password="wrong!", now=at).outcome == (
+            "wrong_password"
+        )
+    refused = authenticate(
+        session=session, name="ana", password=EDITOR_PASSWORD, now=start + timedelta(seconds=901)
+    )
+    assert refused.outcome == "throttled"
+    assert refused.retry_after == start + timedelta(seconds=870 + 900)
+    later = authenticate(
+        session=session, name="ana", password=EDITOR_PASSWORD, now=start + timedelta(seconds=1771)
+    )
+    assert later.outcome == "success"
+
+
+def test_four_failures_do_not_lock(session: Session):
+    for _ in range(4):
+        authenticate(session=session, name="bo", password="wrong!")
+    assert authenticate(session=session, name="bo", password=EDITOR_PASSWORD).ok
+
+
+def test_attempts_at_the_same_moment_cannot_pass_the_throttle(engine: Engine):
+    outcomes: list[str] = []
+    lock = threading.Lock()
+
+    def guess(n: int) -> None:
+        with Session(engine) as own:
+            result = authenticate(session=own, name="ana", password=f"guess {n}")
+        with lock:
+            outcomes.append(result.outcome)
+
+    threads = [threading.Thread(target=guess, args=(n,)) for n in range(12)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert outcomes.count("wrong_password") <= 5
+    assert outcomes.count("throttled") >= 7
+    with Session(engine) as check:
+        logged = [e.outcome for e in sign_in_events(session=check)]
+    assert sorted(logged) == sorted(outcomes)
+    assert "pending" not in logged
+
+
+def test_only_the_seed_loader_writes_as_seed(seeded_session: Session, seeded_engine: Engine):
+    before = row_counts(seeded_engine)
+    for by, via in (("seed", "seed"), ("seed", "cli"), ("ana", "seed")):
+        with pytest.raises(InvalidInput, match="only the seed loader"):
+            append_shipment(session=seeded_session, shipment_in=make_shipment(), by=by, via=via)
+    assert row_counts(seeded_engine) == before
+
+
+def test_long_reasons_fit_the_audit_trail(seeded_session: Session):
+    retract_shipment(session=seeded_session, shipment_id=1, reason="r" * 2000, by="ana", via="cli")
+    [event] = [e for e in audit_events(session=seeded_session) if e.action == "shipment.retract"]
+    assert event.detail == "reason: " + "r" * 2000
