@@ -15,6 +15,7 @@ import os
 import sys
 from collections.abc import Sequence
 from datetime import datetime
+from pathlib import Path
 from typing import Any, TextIO
 
 from sqlalchemy.engine import make_url
@@ -24,6 +25,7 @@ from shipments import csvio
 from shipments.auth import add_editor, disable_editor, list_editors
 from shipments.db import current_revision, database_url, make_engine, session_scope
 from shipments.errors import DuplicateShipment, InvalidInput, LedgerError
+from shipments.imports import TARGETS, ImportOptions, ImportReport, import_file, preview_file
 from shipments.ledger import (
     append_shipment,
     correct_shipment,
@@ -89,6 +91,8 @@ FLAGS = {
     "qualifier": "--qualifier",
     "tolerance_pct": "--tolerance-pct",
     "readings": "--reading",
+    "mapping": "--map",
+    "file": "FILE",
     "scope": "--reading",
     "start": "--reading",
     "end": "--reading",
@@ -224,6 +228,44 @@ def build_parser() -> argparse.ArgumentParser:
     claim_list = claim_commands.add_parser("list", help="show every recorded claim")
     claim_list.add_argument("--format", choices=("table", "json"), default="table")
     claim_list.set_defaults(run=_claims_list)
+
+    importer = commands.add_parser(
+        "import", help="import shipments from a CSV file (all rows or none)"
+    )
+    importer.add_argument("file", help="CSV file: comma or semicolon, UTF-8 or Latin-1, HXL too")
+    importer.add_argument("--dry-run", action="store_true", help="check and report; write nothing")
+    importer.add_argument(
+        "--only-valid", action="store_true", help="import the valid rows even if others are refused"
+    )
+    importer.add_argument(
+        "--map",
+        action="append",
+        default=[],
+        metavar="HEADER=FIELD",
+        help=f"read column HEADER as FIELD ({', '.join(TARGETS)}); repeatable",
+    )
+    order = importer.add_mutually_exclusive_group()
+    order.add_argument(
+        "--dayfirst",
+        action="store_const",
+        const="dayfirst",
+        dest="date_order",
+        help="read 05/06/2019 as 5 June",
+    )
+    order.add_argument(
+        "--monthfirst",
+        action="store_const",
+        const="monthfirst",
+        dest="date_order",
+        help="read 05/06/2019 as 6 May",
+    )
+    importer.add_argument("--date-means", help="sent or received, for rows that do not say")
+    importer.add_argument("--source-url", help="a source for rows that name none")
+    importer.add_argument("--source-title")
+    importer.add_argument("--publisher")
+    importer.add_argument("--errors", metavar="FILE", help="write the refused rows as CSV")
+    _by_option(importer)
+    importer.set_defaults(run=_import)
 
     editors = commands.add_parser("editors", help="manage the accounts that may change the ledger")
     editor_commands = editors.add_subparsers(
@@ -577,6 +619,74 @@ def _reconciliation_table(result: Reconciliation, out: TextIO) -> None:
         f"{result.count(INCONSISTENT)} inconsistent, {result.count(NO_DATA)} no data",
         file=out,
     )
+
+
+def _import(args: argparse.Namespace, engine: Any, out: TextIO, _seeded: Seeded) -> int:
+    mapping = {}
+    for item in args.map:
+        header, sep, target = item.partition("=")
+        if not sep or not header.strip():
+            raise InvalidInput.single("mapping", f"--map {item!r} must be HEADER=FIELD")
+        mapping[header.strip()] = target.strip()
+    source = None
+    if args.source_url or args.source_title or args.publisher:
+        source = {"url": args.source_url, "title": args.source_title, "publisher": args.publisher}
+    options = ImportOptions(
+        mapping=mapping,
+        date_order=args.date_order,
+        source=source,
+        defaults={"date_means": args.date_means} if args.date_means else {},
+    )
+    path = Path(args.file)
+    if not path.is_file():
+        raise InvalidInput.single("file", f"no such file: {args.file}")
+    with session_scope(engine) as session:
+        if args.dry_run:
+            report = preview_file(session=session, path=path, options=options)
+        else:
+            report = import_file(
+                session=session,
+                path=path,
+                options=options,
+                by=_actor(args),
+                via="import",
+                only_valid=args.only_valid,
+                progress=lambda n: print(f"imported {n} rows so far", file=sys.stderr, flush=True),
+            )
+    _import_summary(report, out, dry_run=args.dry_run)
+    if args.errors:
+        with open(args.errors, "w", newline="", encoding="utf-8") as handle:
+            csvio.write_csv(
+                ({"line": p.line, "field": p.field, "rule": p.rule} for p in report.problems),
+                handle,
+                ("line", "field", "rule"),
+            )
+    if report.committed:
+        return 0
+    return 2 if report.problems else 0
+
+
+def _import_summary(report: ImportReport, out: TextIO, *, dry_run: bool) -> None:
+    print(
+        f"file: {report.file_name} (SHA-256 {report.sha256}, {report.encoding}, "
+        f"delimiter {report.delimiter!r})",
+        file=out,
+    )
+    for note in report.notes:
+        print(f"note: {note}", file=out)
+    print(f"rows read: {report.rows_read}", file=out)
+    print(f"rows refused: {len(report.refused_lines)}", file=out)
+    for problem in report.problems:
+        print(f"  line {problem.line}: {problem.field}: {problem.rule}", file=out)
+    would = (
+        "would add" if dry_run else ("added" if report.committed else "added nothing; would add")
+    )
+    tonnes = format_tonnes(report.kg_valid)
+    print(f"{would}: {report.rows_valid} shipments, {tonnes} t", file=out)
+    if report.committed:
+        print(f"imported as batch {report.batch_id}: {report.rows_added} shipments", file=out)
+    elif not dry_run and report.problems:
+        print("nothing was written: fix the refused rows, or pass --only-valid", file=out)
 
 
 def _editors_add(args: argparse.Namespace, engine: Any, out: TextIO, _seeded: Seeded) -> int:

@@ -139,13 +139,17 @@ def add_shipment(
     via: str,
     confirm_duplicate: bool = False,
     recorded_at: datetime | None = None,
+    import_batch_id: int | None = None,
+    import_line: int | None = None,
 ) -> ShipmentPublic:
     """Add a shipment to the session's transaction without committing (for bulk loads)."""
     actor = require_editor(session=session, by=by, via=via)
     if not confirm_duplicate:
         _refuse_duplicates(session, shipment_in, exclude_id=None)
     now = recorded_at or utcnow()
-    shipment = Shipment(created_by=actor, created_at=now)
+    shipment = Shipment(
+        created_by=actor, created_at=now, import_batch_id=import_batch_id, import_line=import_line
+    )
     session.add(shipment)
     session.flush()
     assert shipment.id is not None
@@ -502,6 +506,15 @@ def _latest_or_refuse(session: Session, shipment_id: int) -> ShipmentRevision:
 def _refuse_duplicates(
     session: Session, shipment_in: ShipmentCreate, *, exclude_id: int | None
 ) -> None:
+    matches = find_duplicates(session=session, shipment_in=shipment_in, exclude_id=exclude_id)
+    if matches:
+        raise DuplicateShipment(matches)
+
+
+def find_duplicates(
+    *, session: Session, shipment_in: ShipmentCreate, exclude_id: int | None = None
+) -> list[int]:
+    """Return the current shipments with the same donor, recipient, date and mass."""
     candidates = current_revisions_query(None).where(
         col(ShipmentRevision.event_date) == shipment_in.event_date,
         col(ShipmentRevision.mass_kg) == shipment_in.mass_kg,
@@ -509,13 +522,11 @@ def _refuse_duplicates(
     if exclude_id is not None:
         candidates = candidates.where(col(ShipmentRevision.shipment_id) != exclude_id)
     donor, recipient = shipment_in.donor.casefold(), shipment_in.recipient.casefold()
-    matches = [
+    return [
         r.shipment_id
         for r in session.exec(candidates)
         if r.donor.casefold() == donor and r.recipient.casefold() == recipient
     ]
-    if matches:
-        raise DuplicateShipment(matches)
 
 
 def get_or_add_source(

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -51,8 +52,24 @@ def postgres_database() -> Iterator[URL]:
 @pytest.fixture(params=BACKENDS)
 def database_url(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[str]:
     """Return the URL of an empty database of the parametrised backend, private to this test."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'ledger.db'}"
+    with _empty_database(request, request.param, tmp_path / "ledger.db") as url:
+        yield url
+
+
+@pytest.fixture
+def other_database_url(
+    request: pytest.FixtureRequest, database_url: str, tmp_path: Any
+) -> Iterator[str]:
+    """Return a second empty database on the same backend as ``database_url``."""
+    backend = "sqlite" if database_url.startswith("sqlite") else "postgresql"
+    with _empty_database(request, backend, tmp_path / "other.db") as url:
+        yield url
+
+
+@contextmanager
+def _empty_database(request: pytest.FixtureRequest, backend: str, path: Any) -> Iterator[str]:
+    if backend == "sqlite":
+        yield f"sqlite:///{path}"
         return
     base: URL = request.getfixturevalue("postgres_database")
     schema = f"t_{secrets.token_hex(6)}"

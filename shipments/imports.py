@@ -1,0 +1,623 @@
+"""Bulk import of shipment files: read, convert units and dates, validate, then commit or not.
+
+The file is read twice, streaming both times: a first pass hashes it (SHA-256, so a file is
+imported once), finds its encoding (UTF-8 with or without BOM, else Latin-1) and its delimiter
+(``,`` or ``;``); the second pass converts each row with the same rules as every other input.
+The commit is one transaction: with any refused row nothing is written, unless the editor asks
+for the valid rows only, which the audit trail records with the refused lines.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import hashlib
+import re
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from shipments.audit import record_event
+from shipments.auth import require_editor
+from shipments.errors import InvalidInput, Problem
+from shipments.ledger import add_shipment, find_duplicates
+from shipments.models import (
+    KG_PER_TONNE,
+    ImportBatch,
+    ShipmentCreate,
+    parse,
+    parse_number,
+    utcnow,
+)
+
+TARGETS = (
+    "event_date",
+    "date_means",
+    "donor",
+    "recipient",
+    "cargo",
+    "cargo_description",
+    "quantity",
+    "unit",
+    "note",
+    "source_url",
+    "source_title",
+    "publisher",
+    "sources",
+    "ignore",
+)
+
+# Kilograms per unit. "ton" alone is read as the metric tonne, and the preview says so.
+MASS_UNITS: dict[str, Decimal] = {
+    "t": Decimal(1000),
+    "tonne": Decimal(1000),
+    "tonnes": Decimal(1000),
+    "mt": Decimal(1000),
+    "metric ton": Decimal(1000),
+    "metric tons": Decimal(1000),
+    "metric tonne": Decimal(1000),
+    "metric tonnes": Decimal(1000),
+    "ton": Decimal(1000),
+    "tons": Decimal(1000),
+    "kg": Decimal(1),
+    "kgs": Decimal(1),
+    "kilogram": Decimal(1),
+    "kilograms": Decimal(1),
+    "lb": Decimal("0.45359237"),
+    "lbs": Decimal("0.45359237"),
+    "pound": Decimal("0.45359237"),
+    "pounds": Decimal("0.45359237"),
+    "short ton": Decimal("907.18474"),
+    "short tons": Decimal("907.18474"),
+    "long ton": Decimal("1016.0469088"),
+    "long tons": Decimal("1016.0469088"),
+}
+AMBIGUOUS_TON = ("ton", "tons")
+NOT_MASS = {
+    "pallet",
+    "pallets",
+    "carton",
+    "cartons",
+    "truck",
+    "trucks",
+    "piece",
+    "pieces",
+    "pcs",
+    "box",
+    "boxes",
+    "unit",
+    "units",
+    "container",
+    "containers",
+    "kit",
+    "kits",
+    "bag",
+    "bags",
+    "parcel",
+    "parcels",
+    "l",
+    "litre",
+    "litres",
+    "liter",
+    "liters",
+    "m3",
+    "doses",
+}
+
+HEADER_ALIASES: dict[str, str] = {
+    "event date": "event_date",
+    "date": "event_date",
+    "date means": "date_means",
+    "donor": "donor",
+    "recipient": "recipient",
+    "cargo": "cargo",
+    "cargo description": "cargo_description",
+    "description": "cargo_description",
+    "quantity": "quantity",
+    "weight": "quantity",
+    "mass": "quantity",
+    "amount": "quantity",
+    "unit": "unit",
+    "units": "unit",
+    "uom": "unit",
+    "note": "note",
+    "notes": "note",
+    "source urls": "source_url",
+    "source url": "source_url",
+    "url": "source_url",
+    "source title": "source_title",
+    "title": "source_title",
+    "publisher": "publisher",
+    "sources": "sources",
+}
+
+# HXL hashtags and the field each feeds; a file's tag matches when it has the pattern's parts.
+HXL_FIELDS: tuple[tuple[str, str], ...] = (
+    ("#date+occurred", "event_date"),
+    ("#meta+date_means", "date_means"),
+    ("#org+funder", "donor"),
+    ("#country+dest", "recipient"),
+    ("#item+type", "cargo"),
+    ("#item+name", "cargo_description"),
+    ("#item+num", "quantity"),
+    ("#item+unit", "unit"),
+    ("#meta+url", "source_url"),
+    ("#meta+source", "sources"),
+    ("#description+notes", "note"),
+)
+
+_CHUNK = 1 << 20
+_ISO = re.compile(r"([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})")
+_SLASHED = re.compile(r"([0-9]{1,2})[/.\-]([0-9]{1,2})[/.\-]([0-9]{4})")
+_UNIT_IN_HEADER = re.compile(r"^(?P<name>.*?)\s*[\(\[](?P<unit>[^)\]]+)[\)\]]\s*$")
+_FLUSH_EVERY = 1000
+
+
+@dataclass(frozen=True)
+class ImportOptions:
+    """How to read a file: column mapping, date order and defaults for every row."""
+
+    mapping: Mapping[str, str] = field(default_factory=dict)
+    date_order: str | None = None  # None (ISO only, or unambiguous), "dayfirst", "monthfirst"
+    source: Mapping[str, str] | None = None  # a source for rows that name none
+    defaults: Mapping[str, str] = field(default_factory=dict)  # e.g. {"date_means": "received"}
+
+
+@dataclass(frozen=True)
+class RowProblem:
+    """One refused row: its line in the file, the field and the rule."""
+
+    line: int
+    field: str
+    rule: str
+
+
+@dataclass
+class ImportReport:
+    """What an import read, would add or added, and every refused row."""
+
+    file_name: str
+    sha256: str
+    encoding: str
+    delimiter: str
+    rows_read: int = 0
+    rows_valid: int = 0
+    kg_valid: int = 0
+    problems: list[RowProblem] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    committed: bool = False
+    rows_added: int = 0
+    batch_id: int | None = None
+
+    @property
+    def refused_lines(self) -> list[int]:
+        """Return the file lines that were refused, in order, each once."""
+        return sorted({p.line for p in self.problems})
+
+    @property
+    def tonnes_valid(self) -> Decimal:
+        """Return the tonnage of the rows that pass, exact to the kilogram."""
+        return Decimal(self.kg_valid) / KG_PER_TONNE
+
+
+@dataclass(frozen=True)
+class FileScan:
+    """What the first pass learnt: hash, encoding and delimiter."""
+
+    sha256: str
+    encoding: str
+    delimiter: str
+
+
+def scan_file(path: Path) -> FileScan:
+    """Hash the file and find its encoding and delimiter, reading it in chunks."""
+    digest = hashlib.sha256()
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    utf8 = True
+    head = b""
+    with path.open("rb") as handle:
+        while chunk := handle.read(_CHUNK):
+            digest.update(chunk)
+            if len(head) < 65536:
+                head += chunk[: 65536 - len(head)]
+            if utf8:
+                try:
+                    decoder.decode(chunk)
+                except UnicodeDecodeError:
+                    utf8 = False
+        if utf8:
+            try:
+                decoder.decode(b"", final=True)
+            except UnicodeDecodeError:
+                utf8 = False
+    bom = head.startswith(codecs.BOM_UTF8)
+    encoding = ("utf-8-sig" if bom else "utf-8") if utf8 else "latin-1"
+    sample = head.decode(encoding, errors="ignore")
+    first_line = sample.splitlines()[0] if sample else ""
+    delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
+    return FileScan(sha256=digest.hexdigest(), encoding=encoding, delimiter=delimiter)
+
+
+def preview_file(
+    *, session: Session, path: Path, options: ImportOptions, file_name: str | None = None
+) -> ImportReport:
+    """Read and check a file without writing anything; report what an import would do."""
+    return _run(
+        session=session,
+        path=path,
+        options=options,
+        file_name=file_name,
+        by=None,
+        via="import",
+        commit=False,
+        only_valid=False,
+    )
+
+
+def import_file(
+    *,
+    session: Session,
+    path: Path,
+    options: ImportOptions,
+    by: str,
+    via: str = "import",
+    file_name: str | None = None,
+    only_valid: bool = False,
+    progress: Callable[[int], None] | None = None,
+) -> ImportReport:
+    """Import a file in one transaction: all rows or none (or, if asked, the valid rows only)."""
+    return _run(
+        session=session,
+        path=path,
+        options=options,
+        file_name=file_name,
+        by=by,
+        via=via,
+        commit=True,
+        only_valid=only_valid,
+        progress=progress,
+    )
+
+
+def _run(
+    *,
+    session: Session,
+    path: Path,
+    options: ImportOptions,
+    file_name: str | None,
+    by: str | None,
+    via: str,
+    commit: bool,
+    only_valid: bool,
+    progress: Callable[[int], None] | None = None,
+) -> ImportReport:
+    actor = require_editor(session=session, by=by, via=via) if commit else None
+    scan = scan_file(path)
+    name = file_name or path.name
+    report = ImportReport(
+        file_name=name, sha256=scan.sha256, encoding=scan.encoding, delimiter=scan.delimiter
+    )
+    if scan.encoding == "latin-1":
+        report.notes.append("The file is not UTF-8; it was read as Latin-1.")
+    earlier = session.exec(
+        select(ImportBatch).where(col(ImportBatch.sha256) == scan.sha256)
+    ).first()
+    if earlier is not None:
+        raise InvalidInput.single(
+            "file",
+            f"this file (SHA-256 {scan.sha256[:12]}...) was already imported as batch "
+            f"{earlier.id} on {earlier.recorded_at:%Y-%m-%d} by {earlier.recorded_by}",
+        )
+    batch: ImportBatch | None = None
+    try:
+        if commit:
+            assert actor is not None
+            batch = ImportBatch(
+                file_name=name[:500],
+                sha256=scan.sha256,
+                rows_added=0,
+                rows_refused=0,
+                recorded_by=actor,
+                recorded_at=utcnow(),
+            )
+            session.add(batch)
+            session.flush()
+        seen: dict[tuple[str, str, date, int], int] = {}
+        for line, shipment_in, problems in convert_rows(path, scan, options, report):
+            report.rows_read += 1
+            if shipment_in is not None:
+                key = (
+                    shipment_in.donor.casefold(),
+                    shipment_in.recipient.casefold(),
+                    shipment_in.event_date,
+                    shipment_in.mass_kg,
+                )
+                if key in seen:
+                    problems = [Problem("shipment", f"duplicate of line {seen[key]} in this file")]
+                else:
+                    seen[key] = line
+                    existing = find_duplicates(session=session, shipment_in=shipment_in)
+                    if existing:
+                        ids = ", ".join(str(i) for i in existing)
+                        problems = [
+                            Problem(
+                                "shipment",
+                                f"probable duplicate of shipment {ids} "
+                                "(same donor, recipient, date and mass)",
+                            )
+                        ]
+            if problems:
+                report.problems.extend(RowProblem(line, p.field, p.rule) for p in problems)
+                continue
+            assert shipment_in is not None
+            report.rows_valid += 1
+            report.kg_valid += shipment_in.mass_kg
+            if commit and (only_valid or not report.problems):
+                assert batch is not None
+                assert actor is not None
+                add_shipment(
+                    session=session,
+                    shipment_in=shipment_in,
+                    by=actor,
+                    via=via,
+                    confirm_duplicate=True,
+                    import_batch_id=batch.id,
+                    import_line=line,
+                )
+                report.rows_added += 1
+                if report.rows_added % _FLUSH_EVERY == 0:
+                    session.flush()
+                    session.expunge_all()
+                    if progress is not None:
+                        progress(report.rows_added)
+        if not commit or (report.problems and not only_valid):
+            session.rollback()
+            report.rows_added = 0
+            return report
+        assert batch is not None
+        assert actor is not None
+        batch = session.merge(batch)
+        batch.rows_added = report.rows_added
+        batch.rows_refused = len(report.refused_lines)
+        session.add(batch)
+        refused = ", ".join(str(n) for n in report.refused_lines[:200])
+        record_event(
+            session=session,
+            actor=actor,
+            via=via,
+            action="import.commit",
+            subject=f"import batch {batch.id}",
+            detail=f"{name} (SHA-256 {scan.sha256}): {report.rows_added} added"
+            + (f"; refused lines {refused}" if refused else ""),
+        )
+        session.commit()
+        report.committed = True
+        report.batch_id = batch.id
+        return report
+    except BaseException:
+        session.rollback()
+        raise
+
+
+def convert_rows(
+    path: Path, scan: FileScan, options: ImportOptions, report: ImportReport
+) -> Iterator[tuple[int, ShipmentCreate | None, list[Problem]]]:
+    """Yield each data row's line, its shipment (or None) and its problems, streaming."""
+    with path.open(newline="", encoding=scan.encoding) as handle:
+        reader = csv.reader(handle, delimiter=scan.delimiter)
+        header = next(reader, None)
+        if header is None:
+            raise InvalidInput.single("file", "is empty: no header row")
+        columns, header_unit = _map_columns(header, options, report)
+        hxl: list[str] | None = None
+        for cells in reader:
+            line = reader.line_num
+            if not any(cell.strip() for cell in cells):
+                continue
+            if hxl is None and _is_hxl_row(cells):
+                hxl = cells
+                columns, header_unit = _map_hxl(header, hxl, options, report)
+                continue
+            yield (line, *_convert(cells, columns, header_unit, options, report))
+
+
+def _normal(text: str) -> str:
+    return re.sub(r"[\s_]+", " ", text.strip().lower())
+
+
+def _map_columns(
+    header: list[str], options: ImportOptions, report: ImportReport
+) -> tuple[dict[str, int], str | None]:
+    header = [h.removeprefix("\ufeff").removeprefix("\u00ef\u00bb\u00bf") for h in header]
+    columns: dict[str, int] = {}
+    header_unit: str | None = None
+    ignored: list[str] = []
+    given = {_normal(k): v for k, v in options.mapping.items()}
+    for index, raw in enumerate(header):
+        name = _normal(raw)
+        target = given.get(name)
+        if target is None:
+            target = HEADER_ALIASES.get(name)
+            unit = None
+            if target is None and (match := _UNIT_IN_HEADER.match(name)):
+                if HEADER_ALIASES.get(_normal(match["name"])) == "quantity":
+                    target, unit = "quantity", _normal(match["unit"])
+            elif target is None and name in MASS_UNITS:
+                target, unit = "quantity", name
+            if target == "quantity" and "quantity" in columns:
+                continue  # a second quantity column (e.g. kilograms next to tonnes) is not read
+            if unit is not None:
+                header_unit = unit
+        if target is None:
+            ignored.append(raw)
+            continue
+        if target not in TARGETS:
+            fields = ", ".join(TARGETS)
+            raise InvalidInput.single(
+                "mapping", f"{raw!r} maps to unknown field {target!r} (fields: {fields})"
+            )
+        if target != "ignore" and target not in columns:
+            columns[target] = index
+    if "tonnes" in (_normal(h) for h in header) and header_unit is None:
+        header_unit = "t"
+    for wanted in options.mapping:
+        if _normal(wanted) not in (_normal(h) for h in header):
+            raise InvalidInput.single("mapping", f"the file has no column {wanted!r}")
+    note = f"Columns not read: {', '.join(ignored)}." if ignored else None
+    if note and note not in report.notes:
+        report.notes.append(note)
+    return columns, header_unit
+
+
+def _is_hxl_row(cells: list[str]) -> bool:
+    filled = [c.strip() for c in cells if c.strip()]
+    return bool(filled) and all(c.startswith("#") for c in filled)
+
+
+def _map_hxl(
+    header: list[str], tags: list[str], options: ImportOptions, report: ImportReport
+) -> tuple[dict[str, int], str | None]:
+    columns: dict[str, int] = {}
+    for index, tag in enumerate(tags):
+        parts = set(tag.strip().lower().replace(" ", "").split("+"))
+        for pattern, target in HXL_FIELDS:
+            if set(pattern.split("+")) <= parts and target not in columns:
+                columns[target] = index
+                break
+    report.notes.append("HXL hashtags were found and used to map the columns.")
+    mapped, _ = _map_columns(header, ImportOptions(mapping=options.mapping), report)
+    for target, index in mapped.items():
+        columns.setdefault(target, index)
+    return columns, None if "unit" in columns else "t"
+
+
+def _cell(cells: list[str], columns: Mapping[str, int], name: str) -> str | None:
+    index = columns.get(name)
+    if index is None or index >= len(cells):
+        return None
+    value = cells[index].strip()
+    if value.startswith("'") and value[1:2] in ("=", "+", "-", "@"):
+        value = value[1:]  # our own exports neutralise formulas this way
+    return value or None
+
+
+def _convert(
+    cells: list[str],
+    columns: Mapping[str, int],
+    header_unit: str | None,
+    options: ImportOptions,
+    report: ImportReport,
+) -> tuple[ShipmentCreate | None, list[Problem]]:
+    problems: list[Problem] = []
+
+    def value(name: str) -> str | None:
+        return _cell(cells, columns, name) or options.defaults.get(name)
+
+    kg = None
+    try:
+        kg = to_kilograms(value("quantity"), value("unit") or header_unit, report)
+    except ValueError as exc:
+        problems.append(Problem("quantity", str(exc)))
+    event_date: Any = value("event_date")
+    try:
+        event_date = read_date(event_date, options.date_order)
+    except ValueError as exc:
+        problems.append(Problem("event_date", str(exc)))
+    data: dict[str, Any] = {
+        "event_date": event_date,
+        "date_means": value("date_means"),
+        "donor": value("donor"),
+        "recipient": value("recipient"),
+        "cargo": value("cargo"),
+        "cargo_description": value("cargo_description"),
+        "note": value("note"),
+        "tonnes": Decimal(kg) / KG_PER_TONNE if kg is not None else "1",
+        "sources": _sources(value, options),
+    }
+    try:
+        shipment_in = parse(ShipmentCreate, data)
+    except InvalidInput as exc:
+        skip = {p.field for p in problems}
+        problems.extend(p for p in exc.problems if p.field.split(".")[0] not in skip)
+        return None, problems
+    return (None, problems) if problems else (shipment_in, [])
+
+
+def _sources(value: Callable[[str], str | None], options: ImportOptions) -> list[dict[str, Any]]:
+    urls = (value("source_url") or "").split()
+    described = [part.strip() for part in (value("sources") or "").split(";") if part.strip()]
+    found = []
+    for index, url in enumerate(urls):
+        publisher, _, title = (described[index] if index < len(described) else "").partition(": ")
+        found.append(
+            {
+                "url": url,
+                "title": value("source_title") or title or url,
+                "publisher": value("publisher") or publisher or _host(url),
+            }
+        )
+    if not found and options.source:
+        found.append(dict(options.source))
+    return found
+
+
+def _host(url: str) -> str:
+    match = re.match(r"https?://([^/]+)", url)
+    return match.group(1) if match else url
+
+
+def to_kilograms(quantity: str | None, unit: str | None, report: ImportReport | None = None) -> int:
+    """Convert a quantity in a mass unit to whole kilograms (tonnes keep the 3-decimal rule)."""
+    if quantity is None:
+        raise ValueError("is required (a weight with its unit)")
+    name = _normal(unit or "t").rstrip(".")
+    if name in NOT_MASS:
+        raise ValueError(f"is counted in {unit!r}, which is not a mass: give the weight instead")
+    if name not in MASS_UNITS:
+        raise ValueError(f"has an unknown unit {unit!r} (use t, kg, lb, short ton or long ton)")
+    number = parse_number(quantity, what="a quantity")
+    if number <= 0:
+        raise ValueError(f"must be greater than 0 (got {quantity})")
+    kg = number * MASS_UNITS[name]
+    if MASS_UNITS[name] == 1000 and kg != kg.to_integral_value():
+        raise ValueError(f"must have at most 3 decimals in tonnes (got {quantity})")
+    if report is not None and name in AMBIGUOUS_TON:
+        note = (
+            "'ton' was read as the metric tonne (1,000 kg); say 'short ton' or 'long ton' if not."
+        )
+        if note not in report.notes:
+            report.notes.append(note)
+    try:
+        return int(kg.quantize(Decimal(1), rounding=ROUND_HALF_EVEN))
+    except InvalidOperation:
+        raise ValueError(f"is too large (got {quantity})") from None
+
+
+def read_date(text: Any, order: str | None) -> str | date | None:
+    """Read ISO dates always; D/M/Y or M/D/Y only when ``order`` says which, or unambiguous."""
+    if text is None or isinstance(text, date):
+        return text
+    value = str(text).strip()
+    if match := _ISO.fullmatch(value):
+        year, month, day = (int(g) for g in match.groups())
+        return _real(year, month, day, value)
+    if match := _SLASHED.fullmatch(value):
+        first, second, year = (int(g) for g in match.groups())
+        if order == "dayfirst" or (order is None and first > 12 >= second):
+            return _real(year, second, first, value)
+        if order == "monthfirst" or (order is None and second > 12 >= first):
+            return _real(year, first, second, value)
+        raise ValueError(f"{value!r} is ambiguous: say whether dates are day-first or month-first")
+    return value  # the model's rule says what is wrong with it
+
+
+def _real(year: int, month: int, day: int, text: str) -> str:
+    try:
+        return date(year, month, day).isoformat()
+    except ValueError:
+        raise ValueError(f"must be a real calendar date (got {text!r})") from None

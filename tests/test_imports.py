@@ -1,0 +1,390 @@
+"""Bulk import: readers, units, dates, preview, all-or-nothing commit, provenance."""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from factories import add_editors, row_counts, tomorrow
+from sqlalchemy import Engine
+from sqlmodel import Session, select
+
+from shipments.audit import audit_events
+from shipments.csvio import SHIPMENT_COLUMNS, SHIPMENT_HXL, shipment_rows, write_csv
+from shipments.db import REPO_ROOT, make_engine, migrate
+from shipments.errors import InvalidInput
+from shipments.imports import (
+    ImportOptions,
+    ImportReport,
+    import_file,
+    preview_file,
+    read_date,
+    to_kilograms,
+)
+from shipments.ledger import iter_current_shipments, ledger_totals
+from shipments.models import ImportBatch, Shipment
+
+FACTS = (
+    "event_date",
+    "date_means",
+    "donor",
+    "recipient",
+    "cargo",
+    "cargo_description",
+    "tonnes",
+    "kilograms",
+    "sources",
+    "source_urls",
+    "note",
+)
+
+
+def export(session: Session, *, hxl: bool = False) -> str:
+    out = io.StringIO()
+    rows = shipment_rows(iter_current_shipments(session=session))
+    if hxl:
+        write_csv(rows, out, tuple(SHIPMENT_HXL), hxl=SHIPMENT_HXL)
+    else:
+        write_csv(rows, out, SHIPMENT_COLUMNS)
+    return out.getvalue()
+
+
+def facts(text: str) -> list[dict[str, str]]:
+    return [{k: r[k] for k in FACTS} for r in csv.DictReader(io.StringIO(text))]
+
+
+@pytest.mark.parametrize("hxl", [False, True], ids=["plain", "hxl"])
+def test_round_trip_through_an_empty_ledger(
+    seeded_session: Session, other_database_url: str, tmp_path: Path, hxl: bool
+):
+    original = export(seeded_session, hxl=hxl)
+    path = tmp_path / "ledger.csv"
+    path.write_text(original, encoding="utf-8")
+    empty = make_engine(other_database_url)
+    migrate(empty)
+    add_editors(empty)
+    session = Session(empty, expire_on_commit=False)
+    assert ledger_totals(session=session).shipments == 0
+    report = import_file(session=session, path=path, options=ImportOptions(), by="ana")
+    assert (report.committed, report.rows_added, report.problems) == (True, 4, [])
+    assert ledger_totals(session=session).tonnes == Decimal("269.000")
+    again = export(session, hxl=hxl)
+    if hxl:
+        again_rows = list(csv.reader(io.StringIO(again)))
+        original_rows = list(csv.reader(io.StringIO(original)))
+        assert again_rows[:2] == original_rows[:2]
+        keep = [i for i, c in enumerate(original_rows[0]) if c in FACTS or c == "unit"]
+        assert [[r[i] for i in keep] for r in again_rows[2:]] == [
+            [r[i] for i in keep] for r in original_rows[2:]
+        ]
+    else:
+        assert facts(again) == facts(original)
+    session.close()
+    empty.dispose()
+
+
+MESSY_ROWS = [
+    # line 2 onwards; semicolons, mixed units, Latin-1 name
+    "Fecha;Donante;Receptor;Carga;Cantidad;Unidad;Fuente",
+    "2019-06-01;Bogotá;Venezuela;medicine;12;t;https://example.org/a",  # 2 ok
+    "2019-06-02;China;Venezuela;medicine;5000;kg;https://example.org/a",  # 3 ok
+    "2019-06-03;China;Venezuela;medicine;10;pallets;https://example.org/a",  # 4 pallets
+    f"{tomorrow()};China;Venezuela;medicine;3;MT;https://example.org/a",  # 5 future
+    "05/06/2019;China;Venezuela;medicine;3;t;https://example.org/a",  # 6 ambiguous
+    "2019-06-02;China;Venezuela;medicine;5;t;https://example.org/a",  # 7 duplicate of 3
+    # line 8: a formula-looking donor, in pounds
+    '2019-06-04;=HYPERLINK("http://evil.example");Venezuela;medicine;1000;lb;https://example.org/a',
+    "2019-06-05;China;Venezuela;medicine;2;short ton;https://example.org/a",  # 9 ok
+    "2019-06-06;China;Venezuela;medicine;1;ton;https://example.org/a",  # 10 ok, note
+]
+MESSY_MAP = {
+    "Fecha": "event_date",
+    "Donante": "donor",
+    "Receptor": "recipient",
+    "Carga": "cargo",
+    "Cantidad": "quantity",
+    "Unidad": "unit",
+    "Fuente": "source_url",
+}
+
+
+@pytest.fixture
+def messy(tmp_path: Path) -> Path:
+    path = tmp_path / "messy.csv"
+    body = "\r\n".join(MESSY_ROWS) + "\r\n"
+    path.write_bytes(b"\xef\xbb\xbf" + body.encode("latin-1"))
+    return path
+
+
+def messy_options() -> ImportOptions:
+    return ImportOptions(mapping=MESSY_MAP, defaults={"date_means": "received"})
+
+
+def test_the_messy_file_preview_lists_every_problem_with_its_line(
+    seeded_session: Session, messy: Path
+):
+    report = preview_file(session=seeded_session, path=messy, options=messy_options())
+    assert (report.encoding, report.delimiter) == ("latin-1", ";")
+    assert "The file is not UTF-8; it was read as Latin-1." in report.notes
+    assert any("'ton' was read as the metric tonne" in n for n in report.notes)
+    assert [(p.line, p.field) for p in report.problems] == [
+        (4, "quantity"),
+        (5, "event_date"),
+        (6, "event_date"),
+        (7, "shipment"),
+    ]
+    rules = {p.line: p.rule for p in report.problems}
+    assert "'pallets', which is not a mass" in rules[4]
+    assert "must not be in the future" in rules[5]
+    assert "ambiguous" in rules[6]
+    assert rules[7] == "duplicate of line 3 in this file"
+    assert report.rows_read == 9
+    assert report.rows_valid == 5
+    expected_kg = 12_000 + 5_000 + 454 + 1_814 + 1_000  # 1000 lb and 2 short tons, to the kg
+    assert report.kg_valid == expected_kg
+
+
+def test_the_messy_file_commit_writes_nothing(
+    seeded_session: Session, seeded_engine: Engine, messy: Path
+):
+    before = row_counts(seeded_engine)
+    report = import_file(session=seeded_session, path=messy, options=messy_options(), by="ana")
+    assert (report.committed, report.rows_added) == (False, 0)
+    assert row_counts(seeded_engine) == before
+
+
+def test_only_the_valid_rows_when_asked_with_the_refused_lines_audited(
+    seeded_session: Session, messy: Path
+):
+    report = import_file(
+        session=seeded_session, path=messy, options=messy_options(), by="ana", only_valid=True
+    )
+    assert (report.committed, report.rows_added, report.refused_lines) == (True, 5, [4, 5, 6, 7])
+    assert ledger_totals(session=seeded_session).mass_kg == 269_000 + report.kg_valid
+    [event] = [e for e in audit_events(session=seeded_session) if e.action == "import.commit"]
+    assert (event.actor, event.via) == ("ana", "import")
+    assert "refused lines 4, 5, 6, 7" in (event.detail or "")
+    donors = {s.donor for s in iter_current_shipments(session=seeded_session)}
+    assert {"Bogotá", '=HYPERLINK("http://evil.example")'} <= donors
+    exported = export(seeded_session)
+    assert '\'=HYPERLINK(""http://evil.example"")' in exported
+
+
+def test_each_imported_shipment_records_its_file_and_line(seeded_session: Session, messy: Path):
+    report = import_file(
+        session=seeded_session, path=messy, options=messy_options(), by="ana", only_valid=True
+    )
+    batch = seeded_session.get(ImportBatch, report.batch_id)
+    assert batch is not None
+    assert (batch.file_name, batch.sha256, batch.rows_added, batch.rows_refused) == (
+        "messy.csv",
+        report.sha256,
+        5,
+        4,
+    )
+    lines = sorted(
+        s.import_line
+        for s in seeded_session.exec(
+            select(Shipment).where(Shipment.import_batch_id == report.batch_id)
+        )
+    )
+    assert lines == [2, 3, 8, 9, 10]
+
+
+def test_the_same_file_is_imported_once(seeded_session: Session, seeded_engine, messy: Path):
+    import_file(
+        session=seeded_session, path=messy, options=messy_options(), by="ana", only_valid=True
+    )
+    before = row_counts(seeded_engine)
+    with pytest.raises(InvalidInput, match="was already imported as batch 1"):
+        import_file(
+            session=seeded_session, path=messy, options=messy_options(), by="ana", only_valid=True
+        )
+    assert row_counts(seeded_engine) == before
+
+
+def test_an_import_needs_an_active_editor(seeded_session: Session, seeded_engine, messy: Path):
+    before = row_counts(seeded_engine)
+    with pytest.raises(InvalidInput, match="active editor account"):
+        import_file(session=seeded_session, path=messy, options=messy_options(), by="nobody")
+    assert row_counts(seeded_engine) == before
+
+
+@pytest.mark.parametrize(
+    ("quantity", "unit", "kg"),
+    [
+        ("65", "t", 65_000),
+        ("65.5", "tonnes", 65_500),
+        ("1", "MT", 1_000),
+        ("2", "metric tons", 2_000),
+        ("1", "ton", 1_000),
+        ("250", "kg", 250),
+        ("1", "lb", 0),
+        ("100", "lbs", 45),
+        ("1", "short ton", 907),
+        ("1", "long ton", 1_016),
+        ("10", "short tons", 9_072),
+        ("3", "Long Tons", 3_048),
+    ],
+)
+def test_mass_units_convert_to_kilograms(quantity: str, unit: str, kg: int):
+    assert to_kilograms(quantity, unit) == kg
+
+
+@pytest.mark.parametrize(
+    ("quantity", "unit", "rule"),
+    [
+        ("3", "pallets", "not a mass"),
+        ("3", "cartons", "not a mass"),
+        ("1", "trucks", "not a mass"),
+        ("1", "furlongs", "unknown unit"),
+        ("1.0005", "t", "at most 3 decimals"),
+        ("0", "kg", "greater than 0"),
+        (None, "t", "is required"),
+        ("1e3", "kg", "written like 64"),
+    ],
+)
+def test_units_and_quantities_that_are_refused(quantity, unit, rule):
+    with pytest.raises(ValueError, match=rule):
+        to_kilograms(quantity, unit)
+
+
+def test_a_bare_ton_is_noted_in_the_preview():
+    report = ImportReport(file_name="f", sha256="x", encoding="utf-8", delimiter=",")
+    to_kilograms("1", "tons", report)
+    assert report.notes == [
+        "'ton' was read as the metric tonne (1,000 kg); say 'short ton' or 'long ton' if not."
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "order", "expected"),
+    [
+        ("2019-05-27", None, "2019-05-27"),
+        ("2019-5-7", None, "2019-05-07"),
+        ("27/05/2019", None, "2019-05-27"),
+        ("05/27/2019", None, "2019-05-27"),
+        ("05/06/2019", "dayfirst", "2019-06-05"),
+        ("05/06/2019", "monthfirst", "2019-05-06"),
+        ("27.05.2019", "dayfirst", "2019-05-27"),
+    ],
+)
+def test_dates(text: str, order: str | None, expected: str):
+    assert read_date(text, order) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "order", "rule"),
+    [
+        ("05/06/2019", None, "ambiguous"),
+        ("31/02/2019", "dayfirst", "real calendar date"),
+        ("2019-02-30", None, "real calendar date"),
+    ],
+)
+def test_dates_that_are_refused(text: str, order: str | None, rule: str):
+    with pytest.raises(ValueError, match=rule):
+        read_date(text, order)
+
+
+def test_cli_import_dry_run_then_commit(
+    seeded_engine: Engine, database_url: str, messy: Path, capsys, tmp_path: Path
+):
+    from shipments.cli import main
+
+    base = [
+        "--database-url",
+        database_url,
+        "import",
+        str(messy),
+        "--by",
+        "ana",
+        "--date-means",
+        "received",
+    ]
+    maps = [arg for header, field in MESSY_MAP.items() for arg in ("--map", f"{header}={field}")]
+    before = row_counts(seeded_engine)
+    errors = tmp_path / "errors.csv"
+    assert main([*base, *maps, "--dry-run", "--errors", str(errors)]) == 2
+    out = capsys.readouterr().out
+    assert "  line 4: quantity: is counted in 'pallets', which is not a mass" in out
+    assert "would add: 5 shipments, 20.268 t" in out
+    assert errors.read_text(encoding="utf-8").splitlines()[0] == "line,field,rule"
+    assert main([*base, *maps]) == 2
+    assert "nothing was written" in capsys.readouterr().out
+    assert row_counts(seeded_engine) == before
+    assert main([*base, *maps, "--only-valid"]) == 0
+    # A rolled-back import still uses up a PostgreSQL sequence number, so the id may be 2.
+    assert re.search(r"imported as batch \d+: 5 shipments", capsys.readouterr().out)
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--map", "Nope=donor"], "the file has no column 'Nope'"),
+        (["--map", "Fecha=when"], "maps to unknown field 'when'"),
+        (["--map", "Fecha"], "must be HEADER=FIELD"),
+    ],
+)
+def test_cli_import_refuses_a_bad_mapping(
+    seeded_engine: Engine, database_url: str, messy: Path, capsys, extra, message
+):
+    from shipments.cli import main
+
+    before = row_counts(seeded_engine)
+    code = main(["--database-url", database_url, "import", str(messy), "--by", "ana", *extra])
+    assert code == 2
+    assert message in capsys.readouterr().err
+    assert row_counts(seeded_engine) == before
+
+
+def test_a_killed_import_leaves_the_ledger_as_it_was(
+    seeded_engine: Engine, database_url: str, tmp_path: Path
+):
+    path = tmp_path / "big.csv"
+    with path.open("w", encoding="utf-8") as handle:
+        handle.write("event_date,date_means,donor,recipient,cargo,tonnes,source_urls\n")
+        for n in range(30_000):
+            day = f"2018-{1 + n % 12:02d}-{1 + n % 28:02d}"
+            handle.write(
+                f"{day},sent,Donor {n},Venezuela,medicine,{1 + n % 997}.5,https://example.org/big\n"
+            )
+    before = row_counts(seeded_engine)
+    seeded_engine.dispose()
+    importing = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "shipments",
+            "--database-url",
+            database_url,
+            "import",
+            str(path),
+            "--by",
+            "ana",
+        ],
+        cwd=REPO_ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ},
+    )
+    assert importing.stderr is not None
+    deadline = time.monotonic() + 120
+    progress = ""
+    while time.monotonic() < deadline and "imported 3000 rows" not in progress:
+        progress = importing.stderr.readline()
+        assert progress or importing.poll() is None, "the import ended before it was killed"
+    assert "imported 3000 rows" in progress
+    os.kill(importing.pid, signal.SIGKILL)
+    importing.wait(timeout=30)
+    assert importing.returncode == -signal.SIGKILL
+    assert row_counts(seeded_engine) == before
