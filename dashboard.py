@@ -1,7 +1,7 @@
 """Streamlit entry point: page setup, the shared filters, and navigation.
 
-Viewers see the four read-only pages and "Sign in"; a signed-in editor also sees "Edit" and
-"Audit" and a sign-out button. Pages not in the navigation cannot be opened by URL.
+Viewers see the four read-only pages and "Sign in"; a signed-in editor also sees "Edit",
+"Import" and "Audit" and a sign-out button. Pages not in the navigation cannot be opened by URL.
 """
 
 import streamlit as st
@@ -23,6 +23,7 @@ if editor is None:
     pages.append(st.Page(f"{PAGES}/sign_in.py", title="Sign in", url_path="sign-in"))
 else:
     pages.append(st.Page(f"{PAGES}/edit.py", title="Edit", url_path="edit"))
+    pages.append(st.Page(f"{PAGES}/import_file.py", title="Import", url_path="import"))
     pages.append(st.Page(f"{PAGES}/audit.py", title="Audit", url_path="audit"))
 navigation = st.navigation(pages)
 if editor is not None and st.sidebar.button(f"Sign out ({plain(editor)})", key="sign_out"):

@@ -440,17 +440,18 @@ def _map_columns(
     given = {_normal(k): v for k, v in options.mapping.items()}
     for index, raw in enumerate(header):
         name = _normal(raw)
-        target = given.get(name)
-        if target is None:
-            target = HEADER_ALIASES.get(name)
-            unit = None
-            if target is None and (match := _UNIT_IN_HEADER.match(name)):
-                if HEADER_ALIASES.get(_normal(match["name"])) == "quantity":
-                    target, unit = "quantity", _normal(match["unit"])
-            elif target is None and name in MASS_UNITS:
-                target, unit = "quantity", name
-            if target == "quantity" and "quantity" in columns:
+        target = given.get(name) or HEADER_ALIASES.get(name)
+        unit = None
+        match = _UNIT_IN_HEADER.match(name)
+        if target is None and match and HEADER_ALIASES.get(_normal(match["name"])) == "quantity":
+            target = "quantity"
+        elif target is None and name in MASS_UNITS:
+            target, unit = "quantity", name
+        if target == "quantity":
+            if "quantity" in columns:
                 continue  # a second quantity column (e.g. kilograms next to tonnes) is not read
+            if match and unit is None:
+                unit = _normal(match["unit"])
             if unit is not None:
                 header_unit = unit
         if target is None:

@@ -262,3 +262,53 @@ def test_a_hostile_note_is_shown_as_inert_text(ledger):
     assert list(table["note"])[-1] == NOTE
     markdown = [m.value for m in app.markdown] + [c.value for c in app.caption]
     assert not any("<script>" in text or "<img" in text or "![" in text for text in markdown)
+
+
+IMPORT = "shipments/ui/pages/import_file.py"
+UPLOAD = (
+    "Fecha;Donante;Receptor;Carga;Peso (kg);Fuente\n"
+    "2019-06-01;Cuba;Venezuela;medicine;12000;https://example.org/cuba\n"
+    "2019-06-02;Cuba;Venezuela;medicine;3 pallets;https://example.org/cuba\n"
+    "2019-06-03;Cuba;Venezuela;medicine;500;https://example.org/cuba\n"
+)
+
+
+def upload(app: AppTest, content: str = UPLOAD) -> AppTest:
+    app.switch_page(IMPORT).run()
+    app.file_uploader(key="import_file").upload("cuba.csv", content.encode("utf-8")).run()
+    for index, target in enumerate(["event_date", "donor", "recipient", "cargo", "quantity"]):
+        app.selectbox(key=f"import_map_{index}").set_value(target)
+    app.selectbox(key="import_map_5").set_value("source_url")
+    app.selectbox(key="import_means").set_value("received")
+    return app.run()
+
+
+def test_import_page_previews_then_imports_only_when_told(ledger):
+    app = upload(app_as("ana"))
+    assert not app.exception
+    shown = {m.label: m.value for m in app.metric}
+    assert shown["Rows read"] == "3"
+    assert shown["Rows refused"] == "1"
+    assert shown["Tonnes it would add"] == "12.500 t"
+    assert list(app.dataframe[0].value["line"]) == [3]
+    assert app.button(key="import_commit").disabled
+    before = row_counts(ledger)
+    app.checkbox(key="import_only_valid").check().run()
+    app.button(key="import_commit").click().run()
+    assert "Imported 2 shipments (12.500 t) from cuba.csv" in unescaped(app.success[0].value)
+    assert row_counts(ledger)["shipment"] == before["shipment"] + 2
+    with session_scope(ledger) as session:
+        [event] = [e for e in audit_events(session=session) if e.action == "import.commit"]
+    assert (event.actor, event.via) == ("ana", "import")
+    assert "refused lines 3" in (event.detail or "")
+
+
+def test_import_page_refuses_a_file_imported_before(ledger):
+    clean = UPLOAD.replace("3 pallets", "3000")
+    app = upload(app_as("ana"), clean)
+    app.button(key="import_commit").click().run()
+    assert "Imported 3 shipments" in unescaped(app.success[0].value)
+    before = row_counts(ledger)
+    app = upload(app_as("ana"), clean)
+    assert "was already imported as batch" in unescaped(app.error[0].value)
+    assert row_counts(ledger) == before

@@ -388,3 +388,26 @@ def test_a_killed_import_leaves_the_ledger_as_it_was(
     importing.wait(timeout=30)
     assert importing.returncode == -signal.SIGKILL
     assert row_counts(seeded_engine) == before
+
+
+@pytest.mark.parametrize(
+    ("header", "mapping", "kg"),
+    [
+        ("Weight (kg)", {}, 1500),
+        ("weight_(lb)", {}, 680),
+        ("Peso (lb)", {"Peso (lb)": "quantity"}, 680),
+        ("tonnes", {}, 1_500_000),
+        ("MT", {}, 1_500_000),
+    ],
+)
+def test_a_unit_in_the_header_applies_to_every_row(
+    seeded_session: Session, tmp_path: Path, header: str, mapping: dict[str, str], kg: int
+):
+    path = tmp_path / "units.csv"
+    path.write_text(
+        f"date,date_means,donor,recipient,cargo,{header},source_url\n"
+        "2019-06-01,sent,Cuba,Venezuela,medicine,1500,https://example.org/u\n",
+        encoding="utf-8",
+    )
+    report = preview_file(session=seeded_session, path=path, options=ImportOptions(mapping=mapping))
+    assert (report.problems, report.kg_valid) == ([], kg)

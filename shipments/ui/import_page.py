@@ -1,0 +1,150 @@
+"""Import: preview a shipment file, then commit all of it (or its valid rows) in one go."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from shipments import csvio
+from shipments.db import session_scope
+from shipments.errors import InvalidInput
+from shipments.imports import TARGETS, ImportOptions, ImportReport, import_file, preview_file
+from shipments.models import DATE_MEANINGS, format_tonnes
+from shipments.ui import data, session, view
+from shipments.ui.common import page, plain
+from shipments.ui.edit_page import SIGN_IN_FIRST
+
+AUTO = "(read as named)"
+
+
+@page
+def render(url: str, current: view.View) -> None:
+    """Draw the import page: upload, mapping, preview, commit."""
+    st.title("Import shipments")
+    editor = session.editor()
+    if editor is None:
+        st.warning(SIGN_IN_FIRST)
+        return
+    flash = st.session_state.pop("import_flash", None)
+    if flash:
+        st.success(plain(flash))
+    upload = st.file_uploader(
+        "A CSV file (comma or semicolon; UTF-8 or Latin-1; HXL too)",
+        type=["csv", "txt"],
+        key="import_file",
+    )
+    if upload is None:
+        st.caption("Our own exports, HXL-tagged files and agencies' spreadsheets saved as CSV.")
+        return
+    content = upload.getvalue()
+    path = _stored(content)
+    header = _header(path)
+    st.subheader("Columns")
+    mapping = {}
+    for index, name in enumerate(header):
+        choice = st.selectbox(
+            name or f"column {index + 1}", [AUTO, *TARGETS], key=f"import_map_{index}"
+        )
+        if choice != AUTO and name:
+            mapping[name] = choice
+    left, right = st.columns(2)
+    order = left.radio(
+        "Dates like 05/06/2019 are",
+        ["not expected", "day-first", "month-first"],
+        key="import_order",
+        horizontal=True,
+    )
+    means = right.selectbox(
+        "Rows that do not say: the date is when the cargo was",
+        [None, *DATE_MEANINGS],
+        key="import_means",
+    )
+    options = ImportOptions(
+        mapping=mapping,
+        date_order={"day-first": "dayfirst", "month-first": "monthfirst"}.get(order),
+        defaults={"date_means": means} if means else {},
+    )
+    try:
+        with session_scope(data.engine(url)) as db:
+            report = preview_file(session=db, path=path, options=options, file_name=upload.name)
+    except InvalidInput as exc:
+        st.error(plain(str(exc)))
+        return
+    _show(report)
+    only_valid = False
+    if report.problems:
+        only_valid = st.checkbox(
+            f"Import only the {report.rows_valid} valid rows; the refused lines are recorded in "
+            "the audit trail",
+            key="import_only_valid",
+        )
+    ready = report.rows_valid > 0 and (not report.problems or only_valid)
+    if st.button("Import", type="primary", disabled=not ready, key="import_commit"):
+        try:
+            with session_scope(data.engine(url)) as db:
+                done = import_file(
+                    session=db,
+                    path=path,
+                    options=options,
+                    by=editor,
+                    via="import",
+                    file_name=upload.name,
+                    only_valid=only_valid,
+                )
+        except InvalidInput as exc:
+            st.error(plain(str(exc)))
+            return
+        data.clear()
+        st.session_state["import_flash"] = (
+            f"Imported {done.rows_added} shipments ({format_tonnes(done.kg_valid)} t) from "
+            f"{upload.name} as batch {done.batch_id}."
+        )
+        st.rerun()
+
+
+def _stored(content: bytes) -> Path:
+    """Keep the upload in a file named by its hash, so both passes read the same bytes."""
+    folder = Path(tempfile.gettempdir()) / "ledger-imports"
+    folder.mkdir(exist_ok=True)
+    path = folder / f"{hashlib.sha256(content).hexdigest()}.csv"
+    if not path.exists():
+        path.write_bytes(content)
+    return path
+
+
+def _header(path: Path) -> list[str]:
+    from shipments.imports import scan_file
+
+    scan = scan_file(path)
+    with path.open(newline="", encoding=scan.encoding) as handle:
+        return next(csv.reader(handle, delimiter=scan.delimiter), [])
+
+
+def _show(report: ImportReport) -> None:
+    read, refused, adds, tonnes = st.columns(4)
+    read.metric("Rows read", f"{report.rows_read:,}")
+    refused.metric("Rows refused", f"{len(report.refused_lines):,}")
+    adds.metric("Would add", f"{report.rows_valid:,}")
+    tonnes.metric("Tonnes it would add", f"{format_tonnes(report.kg_valid)} t")
+    st.caption(plain(f"{report.encoding}, delimiter {report.delimiter!r}, SHA-256 {report.sha256}"))
+    for note in report.notes:
+        st.info(plain(note))
+    if report.problems:
+        rows = [{"line": p.line, "field": p.field, "rule": p.rule} for p in report.problems]
+        st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+        out = io.StringIO()
+        csvio.write_csv(rows, out, ("line", "field", "rule"))
+        st.download_button(
+            "Refused rows (CSV)",
+            out.getvalue(),
+            file_name=f"refused_{report.file_name}",
+            mime="text/csv",
+            key="import_errors_csv",
+            on_click="ignore",
+        )
