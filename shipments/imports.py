@@ -25,7 +25,7 @@ from sqlmodel import Session, col, select
 from shipments.audit import record_event
 from shipments.auth import require_editor
 from shipments.errors import InvalidInput, Problem
-from shipments.ledger import add_shipment, find_duplicates
+from shipments.ledger import add_shipments_bulk, find_duplicates_bulk
 from shipments.models import (
     KG_PER_TONNE,
     ImportBatch,
@@ -155,7 +155,7 @@ _CHUNK = 1 << 20
 _ISO = re.compile(r"([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})")
 _SLASHED = re.compile(r"([0-9]{1,2})[/.\-]([0-9]{1,2})[/.\-]([0-9]{4})")
 _UNIT_IN_HEADER = re.compile(r"^(?P<name>.*?)\s*[\(\[](?P<unit>[^)\]]+)[\)\]]\s*$")
-_FLUSH_EVERY = 1000
+_BATCH = 1000
 
 
 @dataclass(frozen=True)
@@ -327,54 +327,65 @@ def _run(
             )
             session.add(batch)
             session.flush()
-        seen: dict[tuple[str, str, date, int], int] = {}
+        # Rows seen so far, by a 64-bit hash of (donor, recipient, date, mass): constant size
+        # per row, so a million-row file stays well inside memory.
+        seen: dict[int, int] = {}
+        pending: list[tuple[ShipmentCreate, int]] = []
+
+        def flush() -> None:
+            repeats = find_duplicates_bulk(session=session, items=[s for s, _ in pending])
+            keep = []
+            for index, (shipment_in, line) in enumerate(pending):
+                if index in repeats:
+                    ids = ", ".join(str(i) for i in repeats[index])
+                    report.problems.append(
+                        RowProblem(
+                            line,
+                            "shipment",
+                            f"probable duplicate of shipment {ids} "
+                            "(same donor, recipient, date and mass)",
+                        )
+                    )
+                    continue
+                report.rows_valid += 1
+                report.kg_valid += shipment_in.mass_kg
+                keep.append((shipment_in, line))
+            pending.clear()
+            if commit and keep and (only_valid or not report.problems):
+                assert batch is not None
+                assert actor is not None
+                add_shipments_bulk(
+                    session=session, items=keep, by=actor, via=via, import_batch_id=batch.id
+                )
+                report.rows_added += len(keep)
+                session.expunge_all()
+                if progress is not None:
+                    progress(report.rows_added)
+
         for line, shipment_in, problems in convert_rows(path, scan, options, report):
             report.rows_read += 1
             if shipment_in is not None:
-                key = (
-                    shipment_in.donor.casefold(),
-                    shipment_in.recipient.casefold(),
-                    shipment_in.event_date,
-                    shipment_in.mass_kg,
+                key = hash(
+                    (
+                        shipment_in.donor.casefold(),
+                        shipment_in.recipient.casefold(),
+                        shipment_in.event_date,
+                        shipment_in.mass_kg,
+                    )
                 )
                 if key in seen:
                     problems = [Problem("shipment", f"duplicate of line {seen[key]} in this file")]
                 else:
                     seen[key] = line
-                    existing = find_duplicates(session=session, shipment_in=shipment_in)
-                    if existing:
-                        ids = ", ".join(str(i) for i in existing)
-                        problems = [
-                            Problem(
-                                "shipment",
-                                f"probable duplicate of shipment {ids} "
-                                "(same donor, recipient, date and mass)",
-                            )
-                        ]
             if problems:
                 report.problems.extend(RowProblem(line, p.field, p.rule) for p in problems)
                 continue
             assert shipment_in is not None
-            report.rows_valid += 1
-            report.kg_valid += shipment_in.mass_kg
-            if commit and (only_valid or not report.problems):
-                assert batch is not None
-                assert actor is not None
-                add_shipment(
-                    session=session,
-                    shipment_in=shipment_in,
-                    by=actor,
-                    via=via,
-                    confirm_duplicate=True,
-                    import_batch_id=batch.id,
-                    import_line=line,
-                )
-                report.rows_added += 1
-                if report.rows_added % _FLUSH_EVERY == 0:
-                    session.flush()
-                    session.expunge_all()
-                    if progress is not None:
-                        progress(report.rows_added)
+            pending.append((shipment_in, line))
+            if len(pending) >= _BATCH:
+                flush()
+        flush()
+        report.problems.sort(key=lambda p: p.line)
         if not commit or (report.problems and not only_valid):
             session.rollback()
             report.rows_added = 0

@@ -14,7 +14,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, TypeVar
 
-from sqlalchemy import and_, func
+from sqlalchemy import and_, func, insert, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
@@ -31,6 +31,7 @@ from shipments.errors import (
 )
 from shipments.models import (
     KG_PER_TONNE,
+    AuditEvent,
     FormSubmission,
     RevisionPublic,
     RevisionSourceLink,
@@ -178,6 +179,139 @@ def add_shipment(
         at=now,
     )
     return _public(ShipmentPublic, revision, [source_public(s) for s in sources])
+
+
+def add_shipments_bulk(
+    *,
+    session: Session,
+    items: Sequence[tuple[ShipmentCreate, int | None]],
+    by: str,
+    via: str,
+    import_batch_id: int | None = None,
+) -> list[int]:
+    """Add many new shipments (with their file lines) in a few statements; no commit.
+
+    The same rows as ``add_shipment`` (shipment, revision 1, source links, audit event), written
+    with multi-row INSERTs for imports. The caller checks duplicates beforehand.
+    """
+    if not items:
+        return []
+    actor = require_editor(session=session, by=by, via=via)
+    now = utcnow()
+    connection = session.connection()
+    shipments_table = Shipment.__table__  # type: ignore[attr-defined]
+    revisions_table = ShipmentRevision.__table__  # type: ignore[attr-defined]
+    shipment_ids = list(
+        connection.execute(
+            insert(shipments_table).returning(shipments_table.c.id, sort_by_parameter_order=True),
+            [
+                {
+                    "created_by": actor,
+                    "created_at": now,
+                    "import_batch_id": import_batch_id,
+                    "import_line": line,
+                }
+                for _, line in items
+            ],
+        ).scalars()
+    )
+    revision_ids = list(
+        connection.execute(
+            insert(revisions_table).returning(revisions_table.c.id, sort_by_parameter_order=True),
+            [
+                {
+                    **facts.model_dump(include=set(FIELD_NAMES)),
+                    "mass_kg": facts.mass_kg,
+                    "shipment_id": shipment_id,
+                    "revision": 1,
+                    "action": "append",
+                    "reason": None,
+                    "recorded_by": actor,
+                    "recorded_at": now,
+                }
+                for (facts, _), shipment_id in zip(items, shipment_ids, strict=True)
+            ],
+        ).scalars()
+    )
+    source_ids = _source_ids(session, [s for facts, _ in items for s in facts.sources], actor, now)
+    links = {
+        (revision_id, source_ids[s.url])
+        for (facts, _), revision_id in zip(items, revision_ids, strict=True)
+        for s in facts.sources
+    }
+    connection.execute(
+        insert(RevisionSourceLink.__table__),  # type: ignore[attr-defined]
+        [{"revision_id": r, "source_id": s} for r, s in sorted(links)],
+    )
+    connection.execute(
+        insert(AuditEvent.__table__),  # type: ignore[attr-defined]
+        [
+            {
+                "at": now,
+                "actor": actor,
+                "via": via,
+                "action": "shipment.append",
+                "subject": f"shipment {shipment_id}",
+                "detail": _facts_summary(facts),
+            }
+            for (facts, _), shipment_id in zip(items, shipment_ids, strict=True)
+        ],
+    )
+    return shipment_ids
+
+
+def find_duplicates_bulk(
+    *, session: Session, items: Sequence[ShipmentCreate]
+) -> dict[int, list[int]]:
+    """Return, by position in ``items``, the current shipments each one repeats."""
+    pairs = {(s.event_date, s.mass_kg) for s in items}
+    if not pairs:
+        return {}
+    candidates = list(
+        session.exec(
+            select(ShipmentRevision).where(
+                tuple_(col(ShipmentRevision.event_date), col(ShipmentRevision.mass_kg)).in_(
+                    list(pairs)
+                )
+            )
+        )
+    )
+    if not candidates:
+        return {}
+    newest = dict(
+        session.exec(
+            select(col(ShipmentRevision.shipment_id), func.max(ShipmentRevision.revision))
+            .where(col(ShipmentRevision.shipment_id).in_({c.shipment_id for c in candidates}))
+            .group_by(col(ShipmentRevision.shipment_id))
+        ).all()
+    )
+    current: dict[tuple[Any, ...], list[int]] = {}
+    for c in candidates:
+        if c.revision == newest.get(c.shipment_id) and c.action != "retract":
+            key = (c.event_date, c.mass_kg, c.donor.casefold(), c.recipient.casefold())
+            current.setdefault(key, []).append(c.shipment_id)
+    found = {}
+    for index, s in enumerate(items):
+        key = (s.event_date, s.mass_kg, s.donor.casefold(), s.recipient.casefold())
+        if key in current:
+            found[index] = sorted(current[key])
+    return found
+
+
+def _source_ids(
+    session: Session, sources: Sequence[SourceCreate], actor: str, at: datetime
+) -> dict[str, int]:
+    wanted = {s.url: s for s in sources}
+    known = dict(
+        session.exec(
+            select(col(Source.url), col(Source.id)).where(col(Source.url).in_(list(wanted)))
+        ).all()
+    )
+    for url, source_in in wanted.items():
+        if url not in known:
+            source = get_or_add_source(session=session, source_in=source_in, by=actor, at=at)
+            known[url] = _id(source)
+    return {url: int(i) for url, i in known.items() if i is not None}
 
 
 def correct_shipment(
@@ -514,19 +648,30 @@ def _refuse_duplicates(
 def find_duplicates(
     *, session: Session, shipment_in: ShipmentCreate, exclude_id: int | None = None
 ) -> list[int]:
-    """Return the current shipments with the same donor, recipient, date and mass."""
-    candidates = current_revisions_query(None).where(
+    """Return the current shipments with the same donor, recipient, date and mass.
+
+    Looks only at revisions with that date and mass (an index lookup), then keeps those that
+    are their shipment's latest and not a retraction, so the cost does not grow with the ledger.
+    """
+    candidates = select(ShipmentRevision).where(
         col(ShipmentRevision.event_date) == shipment_in.event_date,
         col(ShipmentRevision.mass_kg) == shipment_in.mass_kg,
     )
     if exclude_id is not None:
         candidates = candidates.where(col(ShipmentRevision.shipment_id) != exclude_id)
     donor, recipient = shipment_in.donor.casefold(), shipment_in.recipient.casefold()
-    return [
-        r.shipment_id
-        for r in session.exec(candidates)
-        if r.donor.casefold() == donor and r.recipient.casefold() == recipient
-    ]
+    matches = []
+    for r in session.exec(candidates):
+        if r.donor.casefold() != donor or r.recipient.casefold() != recipient:
+            continue
+        newest = session.exec(
+            select(func.max(ShipmentRevision.revision)).where(
+                col(ShipmentRevision.shipment_id) == r.shipment_id
+            )
+        ).one()
+        if r.revision == newest and r.action != "retract" and r.shipment_id not in matches:
+            matches.append(r.shipment_id)
+    return matches
 
 
 def get_or_add_source(
@@ -597,10 +742,14 @@ def source_public(source: Source) -> SourcePublic:
 
 
 def _summary(revision: ShipmentRevision) -> str:
-    tonnes = Decimal(revision.mass_kg) / KG_PER_TONNE
+    return _facts_summary(revision)
+
+
+def _facts_summary(facts: ShipmentRevision | ShipmentCreate) -> str:
+    tonnes = Decimal(facts.mass_kg) / KG_PER_TONNE
     return (
-        f"{revision.event_date.isoformat()} ({revision.date_means}) {revision.donor} -> "
-        f"{revision.recipient}, {revision.cargo}, {tonnes:.3f} t"
+        f"{facts.event_date.isoformat()} ({facts.date_means}) {facts.donor} -> "
+        f"{facts.recipient}, {facts.cargo}, {tonnes:.3f} t"
     )
 
 
