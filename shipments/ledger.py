@@ -140,17 +140,13 @@ def add_shipment(
     via: str,
     confirm_duplicate: bool = False,
     recorded_at: datetime | None = None,
-    import_batch_id: int | None = None,
-    import_line: int | None = None,
 ) -> ShipmentPublic:
     """Add a shipment to the session's transaction without committing (for bulk loads)."""
     actor = require_editor(session=session, by=by, via=via)
     if not confirm_duplicate:
         _refuse_duplicates(session, shipment_in, exclude_id=None)
     now = recorded_at or utcnow()
-    shipment = Shipment(
-        created_by=actor, created_at=now, import_batch_id=import_batch_id, import_line=import_line
-    )
+    shipment = Shipment(created_by=actor, created_at=now)
     session.add(shipment)
     session.flush()
     assert shipment.id is not None

@@ -411,3 +411,21 @@ def test_a_unit_in_the_header_applies_to_every_row(
     )
     report = preview_file(session=seeded_session, path=path, options=ImportOptions(mapping=mapping))
     assert (report.problems, report.kg_valid) == ([], kg)
+
+
+def test_imported_shipments_are_whole_records_with_sources_and_audit(
+    seeded_session: Session, messy: Path
+):
+    report = import_file(
+        session=seeded_session, path=messy, options=messy_options(), by="ana", only_valid=True
+    )
+    imported = [s for s in iter_current_shipments(session=seeded_session) if s.id > 4]
+    assert len(imported) == report.rows_added == 5
+    assert all([src.url for src in s.sources] == ["https://example.org/a"] for s in imported)
+    assert all((s.revision, s.recorded_by) == (1, "ana") for s in imported)
+    appended = [
+        e
+        for e in audit_events(session=seeded_session)
+        if e.action == "shipment.append" and e.via == "import"
+    ]
+    assert sorted(e.subject for e in appended) == sorted(f"shipment {s.id}" for s in imported)
