@@ -29,17 +29,24 @@ def generate(path: Path, rows: int) -> None:
     """Write ``rows`` distinct shipments: 10 donors, 8 recipients, 6 cargo types, 11 years."""
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["event_date", "date_means", "donor", "recipient", "cargo", "tonnes",
-                         "source_urls"])
+        writer.writerow(
+            ["event_date", "date_means", "donor", "recipient", "cargo", "tonnes", "source_urls"]
+        )
         for n in range(rows):
             day = 1 + n % 28
             month = 1 + (n // 28) % 12
             year = 2014 + (n // 336) % 11
-            writer.writerow([
-                f"{year}-{month:02d}-{day:02d}", "sent" if n % 2 else "received",
-                DONORS[n % 10], RECIPIENTS[(n // 10) % 8], CARGO[(n // 80) % 6],
-                f"{1 + n // 2640}.{n % 1000:03d}", f"https://example.org/report/{n % 50}",
-            ])
+            writer.writerow(
+                [
+                    f"{year}-{month:02d}-{day:02d}",
+                    "sent" if n % 2 else "received",
+                    DONORS[n % 10],
+                    RECIPIENTS[(n // 10) % 8],
+                    CARGO[(n // 80) % 6],
+                    f"{1 + n // 2640}.{n % 1000:03d}",
+                    f"https://example.org/report/{n % 50}",
+                ]
+            )
 
 
 IMPORTER = """
@@ -98,16 +105,22 @@ def main() -> None:
         count, plain_s = plain_sqlite(source, work / "plain.db")
         url = args.database_url or f"sqlite:///{work / 'ledger.db'}"
         done = subprocess.run(
-            [sys.executable, "-c", IMPORTER, url, str(source)], cwd=REPO, capture_output=True,
-            text=True, check=True, env={**os.environ, "PYTHONPATH": str(REPO)},
+            [sys.executable, "-c", IMPORTER, url, str(source)],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            check=True,
+            env={**os.environ, "PYTHONPATH": str(REPO)},
         )
         added, refused, ours_s, peak_mb = done.stdout.split()
         print(f"rows: {args.rows:,} ({size_mb:.0f} MB of CSV); importer: {url.split(':')[0]}")
         print(f"{'':28}{'rows':>12}{'seconds':>10}{'rows/s':>12}")
         print(f"{'sqlite3 executemany':28}{count:>12,}{plain_s:>10.1f}{count / plain_s:>12,.0f}")
         ours = float(ours_s)
-        print(f"{'ledger import (one txn)':28}{int(added):>12,}{ours:>10.1f}"
-              f"{int(added) / ours:>12,.0f}")
+        print(
+            f"{'ledger import (one txn)':28}{int(added):>12,}{ours:>10.1f}"
+            f"{int(added) / ours:>12,.0f}"
+        )
         print(f"importer / executemany time: {ours / plain_s:.1f}x; refused rows: {refused}")
         print(f"importer peak memory (max RSS): {float(peak_mb):.0f} MB (target < 500 MB)")
         own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
