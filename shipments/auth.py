@@ -22,6 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from shipments.audit import record_event
+from shipments.db import write_connection
 from shipments.errors import InvalidInput, NotFound
 from shipments.models import (
     MIN_PASSWORD_LENGTH,
@@ -95,6 +96,7 @@ def add_editor(
     if address is not None and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", address):
         raise InvalidInput.single("email", f"must be an e-mail address (got {email!r})")
     password_hash = hash_password(password)
+    write_connection(session)
     taken = {e.name.casefold() for e in session.exec(select(Editor))}
     if clean.casefold() in taken:
         raise InvalidInput.single("name", f"an editor named {clean!r} already exists")
@@ -128,6 +130,7 @@ def add_editor(
 
 def disable_editor(*, session: Session, name: str, by: str) -> EditorPublic:
     """Mark an editor inactive: they can no longer sign in or write."""
+    write_connection(session)
     editor = find_editor(session=session, name=_field("name", clean_actor, name))
     if editor is None:
         raise NotFound(f"no editor named {name!r}")
@@ -197,9 +200,11 @@ def authenticate(
         name = clean_actor(name)
     except ValueError:
         name = "".join(ch if ch.isprintable() else "\ufffd" for ch in str(name or ""))[:200]
+    write_connection(session)
     attempt = SignInEvent(at=moment, name=name, outcome="pending")
     session.add(attempt)
     session.commit()
+    write_connection(session)
     recent = session.exec(
         select(SignInEvent.at)
         .where(

@@ -26,6 +26,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = "sqlite:///data/ledger.db"
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+WRITE_OPTION = "ledger_write"
 STARTUP_LOCK = 0x1ED6E4  # any constant; names the ledger's start-up lock on PostgreSQL
 
 
@@ -52,15 +53,35 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _sqlite_begin(connection: Any) -> None:
+    # The driver's own transaction handling is off (isolation_level=None), so we begin here. A
+    # write takes the write lock at once (BEGIN IMMEDIATE), waiting up to the busy timeout,
+    # instead of reading first and failing to upgrade when another writer got there before.
+    write = connection.get_execution_options().get(WRITE_OPTION)
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+
+def write_connection(session: Any) -> None:
+    """Start the session's transaction as a write (on SQLite: take the write lock now)."""
+    if session.in_transaction():
+        if session.new or session.dirty or session.deleted:
+            return
+        session.commit()  # ends a read-only transaction, so the write can begin afresh
+    session.connection(execution_options={WRITE_OPTION: True})
+
+
 def make_engine(url: str | None = None) -> Engine:
     """Create an engine for the ledger database (WAL and a busy timeout on SQLite)."""
     resolved = database_url(url)
     backend = make_url(resolved).get_backend_name()
     if backend == "sqlite":
         engine = create_engine(
-            resolved, connect_args={"check_same_thread": False}, hide_parameters=True
+            resolved,
+            connect_args={"check_same_thread": False, "isolation_level": None},
+            hide_parameters=True,
         )
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
     else:
         engine = create_engine(resolved, pool_pre_ping=True, hide_parameters=True)
     return engine

@@ -24,6 +24,7 @@ from sqlmodel import Session, col, select
 
 from shipments.audit import record_event
 from shipments.auth import require_editor
+from shipments.db import write_connection
 from shipments.errors import InvalidInput, Problem
 from shipments.ledger import add_shipments_bulk, find_duplicates_bulk
 from shipments.models import (
@@ -313,6 +314,8 @@ def _run(
             f"this file (SHA-256 {scan.sha256[:12]}...) was already imported as batch "
             f"{earlier.id} on {earlier.recorded_at:%Y-%m-%d} by {earlier.recorded_by}",
         )
+    if commit:
+        write_connection(session)
     batch: ImportBatch | None = None
     try:
         if commit:

@@ -21,6 +21,7 @@ from sqlmodel.sql.expression import SelectOfScalar
 
 from shipments.audit import record_event
 from shipments.auth import require_editor
+from shipments.db import write_connection
 from shipments.errors import (
     AlreadyRetracted,
     AlreadySubmitted,
@@ -52,6 +53,7 @@ from shipments.models import (
 P = TypeVar("P", bound=ShipmentPublic)
 R = TypeVar("R")
 FILTER_FIELDS = ("donor", "recipient", "cargo")
+WRITE_ATTEMPTS = 3
 FIELD_NAMES: tuple[str, ...] = tuple(ShipmentFields.model_fields)
 _BATCH = 500
 
@@ -551,22 +553,28 @@ def find_source(*, session: Session, url: str) -> Source | None:
 def committed(*, session: Session, write: Callable[[], R]) -> R:
     """Run ``write`` and commit; on any error roll back, so nothing is half written.
 
-    A unique constraint that fails means another writer changed the same record first; that is
-    reported as a Conflict, with nothing written.
+    A unique constraint that fails means another writer changed the same record first (a new
+    revision number, a new source's URL): the write is tried again from the start, up to
+    ``WRITE_ATTEMPTS`` times, then reported as a Conflict with nothing written.
     """
-    try:
-        result = write()
-        session.commit()
-    except IntegrityError as exc:
-        session.rollback()
-        raise Conflict(
-            "another write changed the same record at the same moment; nothing was written,"
-            " try again"
-        ) from exc
-    except BaseException:
-        session.rollback()
-        raise
-    return result
+    for attempt in range(1, WRITE_ATTEMPTS + 1):
+        write_connection(session)
+        try:
+            result = write()
+            session.commit()
+        except IntegrityError as exc:
+            session.rollback()
+            if attempt == WRITE_ATTEMPTS:
+                raise Conflict(
+                    "another write changed the same record at the same moment; nothing was"
+                    " written, try again"
+                ) from exc
+            continue
+        except BaseException:
+            session.rollback()
+            raise
+        return result
+    raise AssertionError("unreachable")
 
 
 def _id(row: ShipmentRevision | Source) -> int:

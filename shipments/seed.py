@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, SQLModel, select
 
 from shipments.auth import SEED_ACTOR, seeding
-from shipments.db import REPO_ROOT, migrate, session_scope, startup_lock
+from shipments.db import REPO_ROOT, migrate, session_scope, startup_lock, write_connection
 from shipments.errors import InvalidInput, Problem
 from shipments.ledger import add_shipment
 from shipments.models import (
@@ -85,7 +85,9 @@ def _seed_once(
     session: Session, marker: str, table: type[SQLModel], load: Callable[[], int]
 ) -> int:
     """Run ``load`` unless ``marker`` is set or ``table`` already has rows; set the marker."""
+    write_connection(session)
     if session.get(SeedMarker, marker) is not None:
+        session.rollback()
         return 0
     already_used = session.exec(select(func.count()).select_from(table)).one() > 0
     try:
