@@ -663,7 +663,7 @@ def _import(args: argparse.Namespace, engine: Any, out: TextIO, _seeded: Seeded)
             )
     if report.committed:
         return 0
-    return 2 if report.problems else 0
+    return 2 if report.rows_refused else 0
 
 
 def _import_summary(report: ImportReport, out: TextIO, *, dry_run: bool) -> None:
@@ -675,7 +675,7 @@ def _import_summary(report: ImportReport, out: TextIO, *, dry_run: bool) -> None
     for note in report.notes:
         print(f"note: {note}", file=out)
     print(f"rows read: {report.rows_read}", file=out)
-    print(f"rows refused: {len(report.refused_lines)}", file=out)
+    print(f"rows refused: {report.rows_refused}", file=out)
     for problem in report.problems:
         print(f"  line {problem.line}: {problem.field}: {problem.rule}", file=out)
     would = (

@@ -13,7 +13,7 @@ import codecs
 import csv
 import hashlib
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
@@ -157,6 +157,7 @@ _ISO = re.compile(r"([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})")
 _SLASHED = re.compile(r"([0-9]{1,2})[/.\-]([0-9]{1,2})[/.\-]([0-9]{4})")
 _UNIT_IN_HEADER = re.compile(r"^(?P<name>.*?)\s*[\(\[](?P<unit>[^)\]]+)[\)\]]\s*$")
 _BATCH = 1000
+MAX_PROBLEMS = 10_000
 
 
 @dataclass(frozen=True)
@@ -188,12 +189,24 @@ class ImportReport:
     delimiter: str
     rows_read: int = 0
     rows_valid: int = 0
+    rows_refused: int = 0
     kg_valid: int = 0
     problems: list[RowProblem] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     committed: bool = False
     rows_added: int = 0
     batch_id: int | None = None
+
+    def refuse(self, line: int, problems: Iterable[Problem]) -> None:
+        """Count a refused row and keep its problems (the first MAX_PROBLEMS of the file)."""
+        self.rows_refused += 1
+        for problem in problems:
+            if len(self.problems) >= MAX_PROBLEMS:
+                note = f"Only the first {MAX_PROBLEMS:,} problems are listed."
+                if note not in self.notes:
+                    self.notes.append(note)
+                return
+            self.problems.append(RowProblem(line, problem.field, problem.rule))
 
     @property
     def refused_lines(self) -> list[int]:
@@ -236,6 +249,8 @@ def scan_file(path: Path) -> FileScan:
                 decoder.decode(b"", final=True)
             except UnicodeDecodeError:
                 utf8 = False
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        raise InvalidInput.single("file", "is UTF-16: save it as CSV in UTF-8 and try again")
     bom = head.startswith(codecs.BOM_UTF8)
     encoding = ("utf-8-sig" if bom else "utf-8") if utf8 else "latin-1"
     sample = head.decode(encoding, errors="ignore")
@@ -341,13 +356,15 @@ def _run(
             for index, (shipment_in, line) in enumerate(pending):
                 if index in repeats:
                     ids = ", ".join(str(i) for i in repeats[index])
-                    report.problems.append(
-                        RowProblem(
-                            line,
-                            "shipment",
-                            f"probable duplicate of shipment {ids} "
-                            "(same donor, recipient, date and mass)",
-                        )
+                    report.refuse(
+                        line,
+                        [
+                            Problem(
+                                "shipment",
+                                f"probable duplicate of shipment {ids} "
+                                "(same donor, recipient, date and mass)",
+                            )
+                        ],
                     )
                     continue
                 report.rows_valid += 1
@@ -381,7 +398,7 @@ def _run(
                 else:
                     seen[key] = line
             if problems:
-                report.problems.extend(RowProblem(line, p.field, p.rule) for p in problems)
+                report.refuse(line, problems)
                 continue
             assert shipment_in is not None
             pending.append((shipment_in, line))
@@ -389,7 +406,9 @@ def _run(
                 flush()
         flush()
         report.problems.sort(key=lambda p: p.line)
-        if not commit or (report.problems and not only_valid):
+        if report.rows_read == 0:
+            raise InvalidInput.single("file", "has a header but no rows to import")
+        if not commit or (report.rows_refused and not only_valid) or report.rows_added == 0:
             session.rollback()
             report.rows_added = 0
             return report
@@ -397,9 +416,9 @@ def _run(
         assert actor is not None
         batch = session.merge(batch)
         batch.rows_added = report.rows_added
-        batch.rows_refused = len(report.refused_lines)
+        batch.rows_refused = report.rows_refused
         session.add(batch)
-        refused = ", ".join(str(n) for n in report.refused_lines[:200])
+        refused = ", ".join(str(n) for n in report.refused_lines)
         record_event(
             session=session,
             actor=actor,
@@ -424,20 +443,28 @@ def convert_rows(
     """Yield each data row's line, its shipment (or None) and its problems, streaming."""
     with path.open(newline="", encoding=scan.encoding) as handle:
         reader = csv.reader(handle, delimiter=scan.delimiter)
-        header = next(reader, None)
-        if header is None:
-            raise InvalidInput.single("file", "is empty: no header row")
-        columns, header_unit = _map_columns(header, options, report)
-        hxl: list[str] | None = None
-        for cells in reader:
-            line = reader.line_num
-            if not any(cell.strip() for cell in cells):
-                continue
-            if hxl is None and _is_hxl_row(cells):
-                hxl = cells
-                columns, header_unit = _map_hxl(header, hxl, options, report)
-                continue
-            yield (line, *_convert(cells, columns, header_unit, options, report))
+        try:
+            header = next(reader, None)
+            if header is None:
+                raise InvalidInput.single("file", "is empty: no header row")
+            columns, header_unit = _map_columns(header, options, report)
+            order = DateOrder(options.date_order)
+            ended = reader.line_num
+            first = True
+            for cells in reader:
+                line, ended = ended + 1, reader.line_num  # a quoted record may span lines
+                if not any(cell.strip() for cell in cells):
+                    continue
+                if first and _is_hxl_row(cells):
+                    columns, header_unit = _map_hxl(header, cells, options, report, header_unit)
+                    first = False
+                    continue
+                first = False
+                yield (line, *_convert(cells, columns, header_unit, order, options, report))
+        except csv.Error as exc:
+            raise InvalidInput.single(
+                "file", f"line {reader.line_num + 1} cannot be read as CSV: {exc}"
+            ) from None
 
 
 def _normal(text: str) -> str:
@@ -452,8 +479,14 @@ def _map_columns(
     header_unit: str | None = None
     ignored: list[str] = []
     given = {_normal(k): v for k, v in options.mapping.items()}
+    chosen = [v for v in given.values() if v != "ignore"]
+    if len(chosen) != len(set(chosen)):
+        raise InvalidInput.single("mapping", "two columns are mapped to the same field")
     for index, raw in enumerate(header):
         name = _normal(raw)
+        if name not in given and HEADER_ALIASES.get(name) in chosen:
+            ignored.append(raw)
+            continue  # the editor mapped another column to this field
         target = given.get(name) or HEADER_ALIASES.get(name)
         unit = None
         match = _UNIT_IN_HEADER.match(name)
@@ -483,6 +516,13 @@ def _map_columns(
     for wanted in options.mapping:
         if _normal(wanted) not in (_normal(h) for h in header):
             raise InvalidInput.single("mapping", f"the file has no column {wanted!r}")
+    missing = [f for f in ("event_date", "quantity") if f not in columns]
+    if missing and not any(h.startswith("#") for h in header):
+        raise InvalidInput.single(
+            "mapping",
+            f"no column is read as {' or '.join(missing)}; map one with --map "
+            f"(the file's columns: {', '.join(header)[:300]})",
+        )
     note = f"Columns not read: {', '.join(ignored)}." if ignored else None
     if note and note not in report.notes:
         report.notes.append(note)
@@ -495,7 +535,11 @@ def _is_hxl_row(cells: list[str]) -> bool:
 
 
 def _map_hxl(
-    header: list[str], tags: list[str], options: ImportOptions, report: ImportReport
+    header: list[str],
+    tags: list[str],
+    options: ImportOptions,
+    report: ImportReport,
+    header_unit: str | None,
 ) -> tuple[dict[str, int], str | None]:
     columns: dict[str, int] = {}
     for index, tag in enumerate(tags):
@@ -505,10 +549,11 @@ def _map_hxl(
                 columns[target] = index
                 break
     report.notes.append("HXL hashtags were found and used to map the columns.")
+    report.notes[:] = [n for n in report.notes if not n.startswith("Columns not read")]
     mapped, _ = _map_columns(header, ImportOptions(mapping=options.mapping), report)
     for target, index in mapped.items():
         columns.setdefault(target, index)
-    return columns, None if "unit" in columns else "t"
+    return columns, header_unit
 
 
 def _cell(cells: list[str], columns: Mapping[str, int], name: str) -> str | None:
@@ -525,6 +570,7 @@ def _convert(
     cells: list[str],
     columns: Mapping[str, int],
     header_unit: str | None,
+    order: DateOrder,
     options: ImportOptions,
     report: ImportReport,
 ) -> tuple[ShipmentCreate | None, list[Problem]]:
@@ -540,7 +586,7 @@ def _convert(
         problems.append(Problem("quantity", str(exc)))
     event_date: Any = value("event_date")
     try:
-        event_date = read_date(event_date, options.date_order)
+        event_date = order.read(event_date)
     except ValueError as exc:
         problems.append(Problem("event_date", str(exc)))
     data: dict[str, Any] = {
@@ -590,7 +636,9 @@ def to_kilograms(quantity: str | None, unit: str | None, report: ImportReport | 
     """Convert a quantity in a mass unit to whole kilograms (tonnes keep the 3-decimal rule)."""
     if quantity is None:
         raise ValueError("is required (a weight with its unit)")
-    name = _normal(unit or "t").rstrip(".")
+    if not unit or not unit.strip():
+        raise ValueError("has no unit: add a unit column or put the unit in the header")
+    name = _normal(unit).rstrip(".")
     if name in NOT_MASS:
         raise ValueError(f"is counted in {unit!r}, which is not a mass: give the weight instead")
     if name not in MASS_UNITS:
@@ -611,6 +659,35 @@ def to_kilograms(quantity: str | None, unit: str | None, report: ImportReport | 
         return int(kg.quantize(Decimal(1), rounding=ROUND_HALF_EVEN))
     except InvalidOperation:
         raise ValueError(f"is too large (got {quantity})") from None
+
+
+class DateOrder:
+    """The day/month order of one file: as the editor said, else as its unambiguous dates show.
+
+    Without the editor's word, an ambiguous date is refused, and an unambiguous date in the other
+    order from an earlier one is refused too: one file does not mix orders.
+    """
+
+    def __init__(self, given: str | None) -> None:
+        self.given = given
+        self.seen: tuple[str, str] | None = None  # (order, the date that showed it)
+
+    def read(self, text: Any) -> str | date | None:
+        """Read one date under the file's order."""
+        value = read_date(text, self.given)
+        match = _SLASHED.fullmatch(str(text).strip()) if isinstance(text, str) else None
+        if self.given is None and match:
+            first, second = int(match.group(1)), int(match.group(2))
+            found = "day-first" if first > 12 else "month-first" if second > 12 else None
+            if found is not None:
+                if self.seen is None:
+                    self.seen = (found, str(text).strip())
+                elif self.seen[0] != found:
+                    raise ValueError(
+                        f"{str(text).strip()!r} is {found}, but {self.seen[1]!r} earlier in this "
+                        f"file is {self.seen[0]}: say which order the file uses"
+                    )
+        return value
 
 
 def read_date(text: Any, order: str | None) -> str | date | None:

@@ -429,3 +429,139 @@ def test_imported_shipments_are_whole_records_with_sources_and_audit(
         if e.action == "shipment.append" and e.via == "import"
     ]
     assert sorted(e.subject for e in appended) == sorted(f"shipment {s.id}" for s in imported)
+
+
+def write(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+HEAD = "date,date_means,donor,recipient,cargo,{quantity},source_url\n"
+ROW = "2019-06-{day:02d},sent,Cuba,Venezuela,medicine,{amount},https://example.org/r\n"
+
+
+def test_hxl_keeps_the_unit_in_the_header(seeded_session: Session, tmp_path: Path):
+    path = write(
+        tmp_path,
+        "h.csv",
+        HEAD.format(quantity="Weight (kg)")
+        + "#date+occurred,#meta+date_means,#org+funder,#country+dest,#item+type,"
+        "#item+num,#meta+url\n" + ROW.format(day=1, amount=500),
+    )
+    report = preview_file(session=seeded_session, path=path, options=ImportOptions())
+    assert (report.problems, report.kg_valid) == ([], 500)
+
+
+def test_a_hashtag_looking_row_later_in_the_file_is_data(seeded_session: Session, tmp_path: Path):
+    path = write(
+        tmp_path,
+        "d.csv",
+        HEAD.format(quantity="Weight (kg)")
+        + ROW.format(day=1, amount=500)
+        + "#N/A,#N/A,#N/A,#N/A,#N/A,#N/A,#N/A\n"
+        + ROW.format(day=2, amount=500),
+    )
+    report = preview_file(session=seeded_session, path=path, options=ImportOptions())
+    assert report.kg_valid == 1000
+    assert report.refused_lines == [3]
+
+
+def test_a_quantity_without_a_unit_is_refused(seeded_session: Session, tmp_path: Path):
+    path = write(tmp_path, "b.csv", HEAD.format(quantity="quantity") + ROW.format(day=1, amount=5))
+    report = preview_file(session=seeded_session, path=path, options=ImportOptions())
+    assert [(p.line, p.field) for p in report.problems] == [(2, "quantity")]
+    assert "has no unit" in report.problems[0].rule
+
+
+def test_an_explicit_mapping_beats_a_standard_header(seeded_session: Session, tmp_path: Path):
+    path = write(
+        tmp_path,
+        "m.csv",
+        "date,date_means,donor,Giver,recipient,cargo,tonnes,source_url\n"
+        "2019-06-01,sent,WRONG,Cuba,Venezuela,medicine,5,https://example.org/m\n",
+    )
+    report = import_file(
+        session=seeded_session,
+        path=path,
+        options=ImportOptions(mapping={"Giver": "donor"}),
+        by="ana",
+    )
+    assert report.committed
+    assert {s.donor for s in iter_current_shipments(session=seeded_session)} == {"China", "Cuba"}
+
+
+def test_an_import_that_adds_nothing_does_not_use_up_the_file(
+    seeded_session: Session, seeded_engine: Engine, tmp_path: Path
+):
+    path = write(
+        tmp_path,
+        "e.csv",
+        HEAD.format(quantity="tonnes")
+        + "05/06/2019,sent,Cuba,Venezuela,medicine,5,https://example.org/e\n",
+    )
+    before = row_counts(seeded_engine)
+    report = import_file(
+        session=seeded_session, path=path, options=ImportOptions(), by="ana", only_valid=True
+    )
+    assert (report.committed, report.rows_refused) == (False, 1)
+    assert row_counts(seeded_engine) == before
+    again = import_file(
+        session=seeded_session, path=path, options=ImportOptions(date_order="dayfirst"), by="ana"
+    )
+    assert again.committed
+
+
+@pytest.mark.parametrize(
+    ("content", "rule"),
+    [
+        (HEAD.format(quantity="tonnes"), "has a header but no rows to import"),
+        ("\ufeff".encode("utf-16-le").decode("latin-1") + "x", "is UTF-16"),
+        ("a\tb\tc\n1\t2\t3\n", "no column is read as event_date or quantity"),
+        (
+            HEAD.format(quantity="tonnes") + '2019-06-01,"' + "x" * 140_000 + '"\n',
+            "cannot be read as CSV",
+        ),
+    ],
+    ids=["header-only", "utf-16", "tabs", "huge-cell"],
+)
+def test_unreadable_files_are_refused_whole(
+    seeded_session: Session, seeded_engine: Engine, tmp_path: Path, content: str, rule: str
+):
+    path = tmp_path / "bad.csv"
+    path.write_bytes(
+        content.encode("latin-1")
+        if "utf-16" in rule.lower() or "UTF-16" in rule
+        else content.encode("utf-8")
+    )
+    before = row_counts(seeded_engine)
+    with pytest.raises(InvalidInput, match=rule):
+        import_file(session=seeded_session, path=path, options=ImportOptions(), by="ana")
+    assert row_counts(seeded_engine) == before
+
+
+def test_one_file_does_not_mix_day_and_month_order(seeded_session: Session, tmp_path: Path):
+    path = write(
+        tmp_path,
+        "mix.csv",
+        HEAD.format(quantity="tonnes")
+        + "13/05/2019,sent,Cuba,Venezuela,medicine,5,https://example.org/x\n"
+        + "05/14/2019,sent,Cuba,Venezuela,medicine,6,https://example.org/x\n",
+    )
+    report = preview_file(session=seeded_session, path=path, options=ImportOptions())
+    assert [(p.line, p.field) for p in report.problems] == [(3, "event_date")]
+    assert "earlier in this file is day-first" in report.problems[0].rule
+
+
+def test_a_quoted_record_over_two_lines_reports_where_it_starts(
+    seeded_session: Session, tmp_path: Path
+):
+    path = write(
+        tmp_path,
+        "q.csv",
+        "date,date_means,donor,recipient,cargo,tonnes,source_url,note\n"
+        '2019-06-01,sent,Cuba,Venezuela,medicine,5,https://example.org/q,"two\nlines"\n'
+        "2019-06-02,sent,Cuba,Venezuela,medicine,0,https://example.org/q,\n",
+    )
+    report = preview_file(session=seeded_session, path=path, options=ImportOptions())
+    assert report.refused_lines == [4]

@@ -129,7 +129,7 @@ def _header(path: Path) -> list[str]:
 def _show(report: ImportReport) -> None:
     read, refused, adds, tonnes = st.columns(4)
     read.metric("Rows read", f"{report.rows_read:,}")
-    refused.metric("Rows refused", f"{len(report.refused_lines):,}")
+    refused.metric("Rows refused", f"{report.rows_refused:,}")
     adds.metric("Would add", f"{report.rows_valid:,}")
     tonnes.metric("Tonnes it would add", f"{format_tonnes(report.kg_valid)} t")
     st.caption(plain(f"{report.encoding}, delimiter {report.delimiter!r}, SHA-256 {report.sha256}"))
