@@ -441,3 +441,23 @@ def test_streamlit_run_starts_without_a_prompt(tmp_path):
         server.terminate()
         output, _ = server.communicate(timeout=30)
     assert "Email" not in output
+
+
+def test_a_write_from_elsewhere_shows_at_the_next_rerun(database_url: str, monkeypatch):
+    """Another server or the CLI writes: this server's caches notice without waiting for a TTL."""
+    from factories import make_shipment
+
+    from shipments.ledger import append_shipment
+
+    engine = make_engine(database_url)
+    prepare_database(engine)
+    add_editors(engine)
+    app = run_dashboard(monkeypatch, database_url)
+    assert metrics(app)["Total delivered"] == "269.000 t"
+    with session_scope(engine) as session:
+        append_shipment(
+            session=session, shipment_in=make_shipment(tonnes="31"), by="ana", via="cli"
+        )
+    engine.dispose()
+    app.run()
+    assert metrics(app)["Total delivered"] == "300.000 t"

@@ -14,7 +14,8 @@ from typing import Any
 
 import pandas as pd
 import streamlit as st
-from sqlalchemy import Engine
+from sqlalchemy import Engine, func
+from sqlmodel import select
 
 from shipments import csvio
 from shipments.charts import DAILY_COLUMNS, claims_frame
@@ -30,7 +31,7 @@ from shipments.ledger import (
     retracted_shipments,
     shipment_history,
 )
-from shipments.models import SourcePublic, parse_moment
+from shipments.models import AuditEvent, SourcePublic, parse_moment
 from shipments.reconcile import (
     RECONCILIATION_COLUMNS,
     RECONCILIATION_HXL,
@@ -238,3 +239,26 @@ def csv_maker(url: str, key: ViewKey, what: str, *, hxl: bool) -> Callable[[], s
 def clear() -> None:
     """Forget every cached result, after a write."""
     st.cache_data.clear()
+
+
+_seen_versions: dict[str, int] = {}
+
+
+def ledger_version(url: str) -> int:
+    """Return a number that grows with every write: the newest audit event's id."""
+    with session_scope(engine(url)) as session:
+        newest = session.exec(select(func.max(AuditEvent.id))).one()
+    return int(newest or 0)
+
+
+def refresh_if_changed(url: str) -> None:
+    """Clear this server's caches when any server (or the CLI) has written since it last looked.
+
+    One indexed query per rerun keeps several dashboard servers on one database in step; the
+    cache TTL remains as a second line.
+    """
+    version = ledger_version(url)
+    if _seen_versions.get(url) != version:
+        if url in _seen_versions:
+            st.cache_data.clear()
+        _seen_versions[url] = version

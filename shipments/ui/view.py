@@ -62,6 +62,7 @@ def sidebar() -> None:
         st.date_input("To", value=None, key=DATE_TO, bind="query-params", format="YYYY-MM-DD")
         try:
             url = data.configured_url()
+            data.refresh_if_changed(url)
             options = {field: data.options(url, field) for field in FILTER_FIELDS}
         except (SQLAlchemyError, ImportError, OSError):
             options = {field: [] for field in FILTER_FIELDS}
