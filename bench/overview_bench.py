@@ -1,0 +1,86 @@
+"""Benchmark: the Overview's first render and warm rerun at N shipments, against the 4-row seed
+and against a naive page that reads the whole table with pandas.read_sql.
+
+Run: .venv/bin/python bench/overview_bench.py --large sqlite:////tmp/b1m.db
+(fill the large ledger first with bench/generate.py). Each measurement runs in a fresh process,
+so caches start cold.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+
+RENDER = """
+import sys, time
+from streamlit.testing.v1 import AppTest
+start = time.perf_counter()
+app = AppTest.from_file("dashboard.py", default_timeout=600).run()
+cold = time.perf_counter() - start
+assert not app.exception, app.exception
+start = time.perf_counter()
+app.run()
+warm = time.perf_counter() - start
+total = {m.label: m.value for m in app.metric}["Total delivered"]
+print(cold, warm, total)
+"""
+
+NAIVE = """
+import sys, time
+import pandas as pd
+from streamlit.testing.v1 import AppTest
+script = '''
+import pandas as pd, streamlit as st
+from shipments.db import make_engine
+frame = pd.read_sql("SELECT * FROM shipment_revision", make_engine())
+st.metric("Total delivered", f"{frame['mass_kg'].sum() / 1000:,.3f} t")
+st.bar_chart(frame.groupby("event_date")["mass_kg"].sum())
+'''
+start = time.perf_counter()
+app = AppTest.from_string(script, default_timeout=600).run()
+print(time.perf_counter() - start)
+"""
+
+
+def measure(code: str, url: str) -> list[str]:
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "LEDGER_DATABASE_URL": url, "PYTHONPATH": str(REPO)},
+    )
+    return done.stdout.split()
+
+
+def main() -> None:
+    """Measure and print the comparison."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--large", required=True, help="URL of a ledger filled by generate.py")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as folder:
+        seed_url = f"sqlite:///{Path(folder) / 'seed.db'}"
+        seed_cold, seed_warm = measure(RENDER, seed_url)[:2]
+    large = measure(RENDER, args.large)
+    large_cold, large_warm = float(large[0]), float(large[1])
+    naive = float(measure(NAIVE, args.large)[0])
+    print(f"{'':34}{'seconds':>10}")
+    print(f"{'Overview cold, seed (4 rows)':34}{float(seed_cold):>10.2f}")
+    print(f"{'Overview cold, large':34}{large_cold:>10.2f}   total {' '.join(large[2:])}")
+    print(f"{'naive read_sql page, large':34}{naive:>10.2f}")
+    print(f"{'Overview warm rerun, seed':34}{float(seed_warm):>10.3f}")
+    print(f"{'Overview warm rerun, large':34}{large_warm:>10.3f}")
+    print(f"cold large / seed: {large_cold / float(seed_cold):.1f}x (target < 5x)")
+    print(f"naive / cold large: {naive / large_cold:.1f}x (target >= 10x)")
+    print(f"warm large / seed: {large_warm / float(seed_warm):.1f}x (target < 2x)")
+
+
+if __name__ == "__main__":
+    main()
