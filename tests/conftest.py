@@ -117,3 +117,15 @@ def seeded_session(seeded_engine: Engine) -> Iterator[Session]:
     """Return a session on the seeded ledger."""
     with Session(seeded_engine, expire_on_commit=False) as opened:
         yield opened
+
+
+@pytest.fixture
+def fresh_caches() -> Iterator[None]:
+    """Start and end with empty Streamlit caches (they live for the whole test process)."""
+    import streamlit as st
+
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    yield
+    st.cache_data.clear()
+    st.cache_resource.clear()

@@ -7,12 +7,10 @@ import io
 import json
 import re
 import time
-from collections.abc import Iterator
 from datetime import date
 
 import pytest
-import streamlit as st
-from factories import add_editors
+from factories import add_editors, serve_dashboard
 from streamlit.testing.v1 import AppTest
 
 from shipments.db import REPO_ROOT, make_engine, migrate, session_scope
@@ -25,13 +23,7 @@ from shipments.ui.overview import EMPTY_LEDGER, NO_MATCH
 DASHBOARD = str(REPO_ROOT / "dashboard.py")
 
 
-@pytest.fixture(autouse=True)
-def fresh_caches() -> Iterator[None]:
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    yield
-    st.cache_data.clear()
-    st.cache_resource.clear()
+pytestmark = pytest.mark.usefixtures("fresh_caches")
 
 
 def run_dashboard(monkeypatch: pytest.MonkeyPatch, url: str) -> AppTest:
@@ -390,57 +382,10 @@ def test_download_makers_write_the_filtered_rows(database_url: str, monkeypatch)
 
 def test_streamlit_run_starts_without_a_prompt(tmp_path):
     """`streamlit run dashboard.py` serves a healthy app with no terminal to answer prompts."""
-    import os
-    import socket
-    import subprocess
-    import sys
-    import time
-    import urllib.request
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    env = {
-        **os.environ,
-        "LEDGER_DATABASE_URL": f"sqlite:///{tmp_path / 'ledger.db'}",
-        "HOME": str(tmp_path),
-    }
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            DASHBOARD,
-            "--server.port",
-            str(port),
-            "--server.address",
-            "127.0.0.1",
-        ],
-        cwd=REPO_ROOT,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    try:
-        deadline = time.monotonic() + 60
-        healthy = False
-        while time.monotonic() < deadline and server.poll() is None:
-            try:
-                with urllib.request.urlopen(
-                    f"http://127.0.0.1:{port}/_stcore/health", timeout=2
-                ) as r:
-                    healthy = r.read() == b"ok"
-                    break
-            except OSError:
-                time.sleep(0.25)
-        assert healthy, f"no healthy server; exit code {server.poll()}"
-    finally:
-        server.terminate()
-        output, _ = server.communicate(timeout=30)
-    assert "Email" not in output
+    with serve_dashboard(f"sqlite:///{tmp_path / 'ledger.db'}", tmp_path) as served:
+        assert served.base.startswith("http://127.0.0.1:")
+    assert "You can now view your Streamlit app" in served.output
+    assert "Email" not in served.output
 
 
 def test_a_write_from_elsewhere_shows_at_the_next_rerun(database_url: str, monkeypatch):

@@ -10,17 +10,14 @@ import csv
 import io
 import os
 import re
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from factories import add_editors, make_shipment
+from factories import add_editors, make_shipment, serve_dashboard
 
 from shipments.db import REPO_ROOT, make_engine, session_scope
 from shipments.ledger import append_shipment
@@ -62,12 +59,6 @@ def browser() -> Iterator[Any]:
         launched.close()
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture
 def dashboard(database_url: str, tmp_path: Path) -> Iterator[str]:
     """Serve the dashboard on a free port over a seeded ledger plus one shipment from Russia."""
@@ -82,45 +73,8 @@ def dashboard(database_url: str, tmp_path: Path) -> Iterator[str]:
             via="cli",
         )
     engine.dispose()
-    port = free_port()
-    env = {**os.environ, "LEDGER_DATABASE_URL": database_url, "HOME": str(tmp_path)}
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            "dashboard.py",
-            "--server.port",
-            str(port),
-            "--server.address",
-            "127.0.0.1",
-        ],
-        cwd=REPO_ROOT,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if server.poll() is not None:
-                pytest.fail(f"streamlit exited with {server.returncode}: {server.stdout.read()}")
-            try:
-                with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as response:
-                    if response.read() == b"ok":
-                        break
-            except OSError:
-                time.sleep(0.25)
-        else:
-            pytest.fail("the dashboard did not become healthy within 60 s")
-        yield base
-    finally:
-        server.terminate()
-        server.communicate(timeout=30)
+    with serve_dashboard(database_url, tmp_path) as served:
+        yield served.base
 
 
 def metric(page: Any, label: str) -> str:

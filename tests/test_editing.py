@@ -7,7 +7,6 @@ from collections.abc import Iterator
 from datetime import date
 
 import pytest
-import streamlit as st
 from factories import EDITOR_PASSWORD, add_editors, row_counts
 from sqlalchemy import Engine
 from streamlit.testing.v1 import AppTest
@@ -25,13 +24,7 @@ AUDIT = "shipments/ui/pages/audit.py"
 SIGN_IN = "shipments/ui/pages/sign_in.py"
 
 
-@pytest.fixture(autouse=True)
-def fresh_caches() -> Iterator[None]:
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    yield
-    st.cache_data.clear()
-    st.cache_resource.clear()
+pytestmark = pytest.mark.usefixtures("fresh_caches")
 
 
 @pytest.fixture

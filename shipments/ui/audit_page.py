@@ -58,36 +58,23 @@ def render(url: str, current: view.View) -> None:
             {"at": e.at.isoformat(), "name": e.name, "outcome": e.outcome}
             for e in sign_in_events(session=db, filters=filters)
         ]
-    st.subheader(f"Writes ({len(writes):,})")
-    if len(writes) > SHOWN:
+    _section("Writes", writes, WRITE_COLUMNS, "writes")
+    _section("Sign-in attempts", sign_ins, SIGN_IN_COLUMNS, "sign-ins")
+
+
+def _section(title: str, rows: list[dict[str, str]], columns: tuple[str, ...], kind: str) -> None:
+    st.subheader(f"{title} ({len(rows):,})")
+    if len(rows) > SHOWN:
         st.caption(f"The newest {SHOWN:,} are shown; the download holds all of them.")
     st.dataframe(
-        pd.DataFrame(writes[:SHOWN], columns=list(WRITE_COLUMNS)),
-        hide_index=True,
-        width="stretch",
+        pd.DataFrame(rows[:SHOWN], columns=list(columns)), hide_index=True, width="stretch"
     )
     st.download_button(
-        "Writes (CSV)",
-        _csv(writes, WRITE_COLUMNS),
-        file_name=_name("writes"),
+        f"{title} (CSV)",
+        _csv(rows, columns),
+        file_name=_name(kind),
         mime="text/csv",
-        key="audit_writes_csv",
-        on_click="ignore",
-    )
-    st.subheader(f"Sign-in attempts ({len(sign_ins):,})")
-    if len(sign_ins) > SHOWN:
-        st.caption(f"The newest {SHOWN:,} are shown; the download holds all of them.")
-    st.dataframe(
-        pd.DataFrame(sign_ins[:SHOWN], columns=list(SIGN_IN_COLUMNS)),
-        hide_index=True,
-        width="stretch",
-    )
-    st.download_button(
-        "Sign-in attempts (CSV)",
-        _csv(sign_ins, SIGN_IN_COLUMNS),
-        file_name=_name("sign-ins"),
-        mime="text/csv",
-        key="audit_sign_ins_csv",
+        key=f"audit_{kind}_csv",
         on_click="ignore",
     )
 
