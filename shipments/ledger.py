@@ -15,6 +15,7 @@ from decimal import Decimal
 from typing import Any, TypeVar
 
 from sqlalchemy import and_, func, insert, tuple_
+from sqlalchemy import select as sa_select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
@@ -33,6 +34,7 @@ from shipments.errors import (
 from shipments.models import (
     KG_PER_TONNE,
     AuditEvent,
+    CurrentShipment,
     FormSubmission,
     RevisionPublic,
     RevisionSourceLink,
@@ -231,6 +233,15 @@ def add_shipments_bulk(
             ],
         ).scalars()
     )
+    connection.execute(
+        insert(CurrentShipment.__table__),  # type: ignore[attr-defined]
+        [
+            CurrentShipment.of(_Facts(revision_id, shipment_id, facts))
+            for (facts, _), shipment_id, revision_id in zip(
+                items, shipment_ids, revision_ids, strict=True
+            )
+        ],
+    )
     source_ids = _source_ids(session, [s for facts, _ in items for s in facts.sources], actor, now)
     links = {
         (revision_id, source_ids[s.url])
@@ -256,6 +267,18 @@ def add_shipments_bulk(
         ],
     )
     return shipment_ids
+
+
+@dataclass(frozen=True)
+class _Facts:
+    """A new revision's ids and facts, shaped for ``CurrentShipment.of``."""
+
+    id: int
+    shipment_id: int
+    facts: ShipmentCreate
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.facts, name)
 
 
 def find_duplicates_bulk(
@@ -409,6 +432,9 @@ def retract_shipment(
         )
         session.add(revision)
         session.flush()
+        projected = session.get(CurrentShipment, shipment_id)
+        if projected is not None:
+            session.delete(projected)
         session.add_all(
             RevisionSourceLink(revision_id=_id(revision), source_id=s.id) for s in old_sources
         )
@@ -492,7 +518,7 @@ def ledger_totals(
     *, session: Session, as_of: datetime | None = None, filters: ShipmentFilter | None = None
 ) -> LedgerTotals:
     """Count the current shipments, sum their mass and find the latest date, in the database."""
-    current = _filtered(current_revisions_query(as_of), filters).subquery()
+    current = _current_facts(as_of, filters)
     count, mass, latest = session.exec(
         select(
             func.count(),
@@ -507,7 +533,7 @@ def daily_totals(
     *, session: Session, as_of: datetime | None = None, filters: ShipmentFilter | None = None
 ) -> list[DailyTotal]:
     """Return the shipment count and mass per event date, summed in the database."""
-    current = _filtered(current_revisions_query(as_of), filters).subquery()
+    current = _current_facts(as_of, filters)
     rows = session.exec(
         select(current.c.event_date, func.count(), func.sum(current.c.mass_kg))
         .group_by(current.c.event_date)
@@ -520,9 +546,35 @@ def distinct_values(*, session: Session, field: str, as_of: datetime | None = No
     """Return the distinct donors, recipients or cargo categories of the current ledger."""
     if field not in FILTER_FIELDS:
         raise ValueError(f"field must be one of {FILTER_FIELDS}")
-    current = current_revisions_query(as_of).subquery()
+    current = _current_facts(as_of, None)
     column = current.c[field]
     return list(session.exec(select(column).distinct().order_by(column)))
+
+
+def _current_facts(as_of: datetime | None, filters: ShipmentFilter | None) -> Any:
+    """Subquery of the shipments in view: read from current_shipment now, from history as of."""
+    if as_of is not None:
+        return _filtered(current_revisions_query(as_of), filters).subquery()
+    table = CurrentShipment
+    statement = sa_select(
+        col(table.shipment_id),
+        col(table.event_date),
+        col(table.donor),
+        col(table.recipient),
+        col(table.cargo),
+        col(table.mass_kg),
+    )
+    if filters is not None:
+        statement = statement.where(
+            *_filter_conditions(
+                filters,
+                col(table.event_date),
+                col(table.donor),
+                col(table.recipient),
+                col(table.cargo),
+            )
+        )
+    return statement.subquery()
 
 
 def shipment_history(*, session: Session, shipment_id: int) -> list[RevisionPublic]:
@@ -604,7 +656,14 @@ def latest_revisions_query(as_of: datetime | None) -> SelectOfScalar[ShipmentRev
 
 
 def current_revisions_query(as_of: datetime | None) -> SelectOfScalar[ShipmentRevision]:
-    """Select the revision that stands for each shipment now (or at ``as_of``), not retracted."""
+    """Select the revision that stands for each shipment now (or at ``as_of``), not retracted.
+
+    Now: through current_shipment, one row per shipment. As of a moment: from the history.
+    """
+    if as_of is None:
+        return select(ShipmentRevision).join(
+            CurrentShipment, col(CurrentShipment.revision_id) == col(ShipmentRevision.id)
+        )
     return latest_revisions_query(as_of).where(col(ShipmentRevision.action) != "retract")
 
 
@@ -613,19 +672,33 @@ def _filtered(
 ) -> SelectOfScalar[ShipmentRevision]:
     if filters is None:
         return statement
+    return statement.where(
+        *_filter_conditions(
+            filters,
+            col(ShipmentRevision.event_date),
+            col(ShipmentRevision.donor),
+            col(ShipmentRevision.recipient),
+            col(ShipmentRevision.cargo),
+        )
+    )
+
+
+def _filter_conditions(
+    filters: ShipmentFilter, event_date: Any, donor: Any, recipient: Any, cargo: Any
+) -> list[Any]:
     conditions = []
     if filters.date_from is not None:
-        conditions.append(col(ShipmentRevision.event_date) >= filters.date_from)
+        conditions.append(event_date >= filters.date_from)
     if filters.date_to is not None:
-        conditions.append(col(ShipmentRevision.event_date) <= filters.date_to)
+        conditions.append(event_date <= filters.date_to)
     for column, wanted in (
-        (ShipmentRevision.donor, filters.donors),
-        (ShipmentRevision.recipient, filters.recipients),
-        (ShipmentRevision.cargo, filters.cargos),
+        (donor, filters.donors),
+        (recipient, filters.recipients),
+        (cargo, filters.cargos),
     ):
         if wanted:
-            conditions.append(col(column).in_(wanted))
-    return statement.where(*conditions)
+            conditions.append(column.in_(wanted))
+    return conditions
 
 
 def _latest_or_refuse(session: Session, shipment_id: int) -> ShipmentRevision:
@@ -715,12 +788,25 @@ def _insert_revision(
     )
     session.add(revision)
     session.flush()
+    _project(session, revision)
     session.add_all(
         RevisionSourceLink(revision_id=_id(revision), source_id=source_id)
         for source_id in dict.fromkeys(source_ids)
     )
     session.flush()
     return revision
+
+
+def _project(session: Session, revision: ShipmentRevision) -> None:
+    """Make current_shipment show this revision (added or corrected) for its shipment."""
+    row = CurrentShipment.of(revision)
+    existing = session.get(CurrentShipment, revision.shipment_id)
+    if existing is None:
+        session.add(CurrentShipment(**row))
+    else:
+        for name, value in row.items():
+            setattr(existing, name, value)
+        session.add(existing)
 
 
 def _sources_by_revision(

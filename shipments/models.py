@@ -824,3 +824,49 @@ class ImportBatch(SQLModel, table=True):
     rows_refused: int
     recorded_by: str = Field(max_length=MAX_NAME_LENGTH)
     recorded_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class CurrentShipment(SQLModel, table=True):
+    """Where each current shipment stands now: a projection kept in step with every write.
+
+    Not a record of its own: it repeats facts of the shipment's latest revision (and is removed
+    when the shipment is retracted), so that questions about the ledger as it stands now read one
+    row per shipment instead of finding the latest of every revision. The ``*_key`` columns hold
+    the names casefolded, for matching without regard to case on every backend.
+    """
+
+    __tablename__ = "current_shipment"
+    __table_args__ = (
+        Index("ix_current_shipment_event_date", "event_date"),
+        Index("ix_current_shipment_donor", "donor", "event_date"),
+        Index("ix_current_shipment_recipient", "recipient", "event_date"),
+        Index("ix_current_shipment_cargo", "cargo", "event_date"),
+        Index("ix_current_shipment_keys", "donor_key", "recipient_key", "event_date"),
+    )
+
+    shipment_id: int = Field(primary_key=True, foreign_key="shipment.id")
+    revision_id: int = Field(foreign_key="shipment_revision.id")
+    event_date: date
+    donor: str = Field(max_length=MAX_NAME_LENGTH)
+    recipient: str = Field(max_length=MAX_NAME_LENGTH)
+    cargo: str = Field(max_length=MAX_NAME_LENGTH)
+    mass_kg: int
+    donor_key: str = Field(max_length=MAX_NAME_LENGTH)
+    recipient_key: str = Field(max_length=MAX_NAME_LENGTH)
+    cargo_key: str = Field(max_length=MAX_NAME_LENGTH)
+
+    @classmethod
+    def of(cls, revision: Any) -> dict[str, Any]:
+        """Return the projection's row for a revision (or any object with its facts and ids)."""
+        return {
+            "shipment_id": revision.shipment_id,
+            "revision_id": revision.id,
+            "event_date": revision.event_date,
+            "donor": revision.donor,
+            "recipient": revision.recipient,
+            "cargo": revision.cargo,
+            "mass_kg": revision.mass_kg,
+            "donor_key": revision.donor.casefold(),
+            "recipient_key": revision.recipient.casefold(),
+            "cargo_key": revision.cargo.casefold(),
+        }

@@ -22,6 +22,7 @@ from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from sqlalchemy import func
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
@@ -43,10 +44,12 @@ from shipments.models import (
     ClaimReading,
     ClaimReadingBase,
     ClaimReadingPublic,
+    CurrentShipment,
     Source,
     utcnow,
 )
 
+LISTED = 1000  # shipment ids listed per reading; the count and the sum cover them all
 CONSISTENT = "consistent"
 INCONSISTENT = "inconsistent"
 NO_DATA = "no data"
@@ -65,6 +68,7 @@ class ReadingResult:
     difference_pct: Decimal | None
     verdict: str
     shipment_ids: tuple[int, ...]
+    shipment_count: int = 0
 
 
 @dataclass(frozen=True)
@@ -308,6 +312,7 @@ def reconciliation_rows(result: Reconciliation) -> Iterator[dict[str, Any]]:
                 "difference": _text(r.difference),
                 "difference_pct": _text(r.difference_pct),
                 "reading_verdict": r.verdict,
+                "shipment_count": r.shipment_count,
                 "shipment_ids": " ".join(str(i) for i in r.shipment_ids),
                 "quote": c.quote,
                 "source_url": c.source.url,
@@ -330,6 +335,7 @@ RECONCILIATION_HXL: dict[str, str] = {
     "difference": "#indicator+num+difference",
     "difference_pct": "#indicator+pct+difference",
     "reading_verdict": "#status+reading",
+    "shipment_count": "#indicator+num+shipments",
     "shipment_ids": "#meta+shipments",
     "quote": "#description+quote",
     "source_url": "#meta+url",
@@ -404,6 +410,7 @@ def reconciliation_json(result: Reconciliation) -> dict[str, Any]:
                         "difference": _number(r.difference),
                         "difference_pct": _number(r.difference_pct),
                         "verdict": r.verdict,
+                        "shipment_count": r.shipment_count,
                         "shipment_ids": list(r.shipment_ids),
                     }
                     for r in item.readings
@@ -417,14 +424,14 @@ def reconciliation_json(result: Reconciliation) -> dict[str, Any]:
 def _check_reading(
     session: Session, claim: ClaimPublic, reading: ClaimReadingPublic, as_of: datetime | None
 ) -> ReadingResult:
-    ids, mass_kg = _matching_shipments(session, reading, as_of)
+    ids, count, mass_kg = _matching_shipments(session, reading, as_of)
     description = reading.describe()
-    if not ids:
+    if not count:
         return ReadingResult(reading.id, description, None, None, None, None, None, NO_DATA, ())
     ledger_value = (
         (Decimal(mass_kg) / KG_PER_TONNE).quantize(Decimal("0.001"))
         if claim.metric == "tonnes"
-        else Decimal(len(ids))
+        else Decimal(count)
     )
     value = claim.amount
     low, high = tolerance(value, claim.qualifier, claim.tolerance_pct)
@@ -440,20 +447,18 @@ def _check_reading(
         difference_pct=pct,
         verdict=verdict_for(ledger_value, low, high),
         shipment_ids=ids,
+        shipment_count=count,
     )
 
 
 def _matching_shipments(
     session: Session, reading: ClaimReadingBase, as_of: datetime | None
-) -> tuple[tuple[int, ...], int]:
+) -> tuple[tuple[int, ...], int, int]:
+    """Return the first ``LISTED`` matching shipment ids, how many match, and their mass."""
+    if as_of is None:
+        return _matching_now(session, reading)
     current = current_revisions_query(as_of).subquery()
-    conditions = []
-    if reading.start is not None:
-        conditions.append(current.c.event_date >= reading.start)
-    end: date = reading.end
-    conditions.append(
-        current.c.event_date <= end if reading.inclusive else current.c.event_date < end
-    )
+    conditions = _date_conditions(current.c.event_date, reading)
     # Names are compared case-insensitively in Python, so both backends agree on every script.
     wanted = {
         name: value.casefold()
@@ -472,13 +477,46 @@ def _matching_shipments(
         .order_by(current.c.event_date, current.c.shipment_id)
     )
     ids: list[int] = []
-    mass_kg = 0
+    count = mass_kg = 0
     for shipment_id, mass, donor, recipient, cargo in rows:
         names = {"donor": donor, "recipient": recipient, "cargo": cargo}
         if all(names[name].casefold() == value for name, value in wanted.items()):
-            ids.append(int(shipment_id))
+            count += 1
             mass_kg += int(mass)
-    return tuple(ids), mass_kg
+            if len(ids) < LISTED:
+                ids.append(int(shipment_id))
+    return tuple(ids), count, mass_kg
+
+
+def _matching_now(session: Session, reading: ClaimReadingBase) -> tuple[tuple[int, ...], int, int]:
+    """The same from current_shipment, counted and summed in the database (keys casefolded)."""
+    table = CurrentShipment
+    conditions = _date_conditions(col(table.event_date), reading)
+    for name, key in (
+        ("donor", table.donor_key),
+        ("recipient", table.recipient_key),
+        ("cargo", table.cargo_key),
+    ):
+        if value := getattr(reading, name):
+            conditions.append(col(key) == value.casefold())
+    count, mass = session.execute(
+        sa_select(func.count(), func.coalesce(func.sum(col(table.mass_kg)), 0)).where(*conditions)
+    ).one()
+    ids = session.execute(
+        sa_select(col(table.shipment_id))
+        .where(*conditions)
+        .order_by(col(table.event_date), col(table.shipment_id))
+        .limit(LISTED)
+    ).scalars()
+    return tuple(int(i) for i in ids), int(count), int(mass)
+
+
+def _date_conditions(event_date: Any, reading: ClaimReadingBase) -> list[Any]:
+    conditions = []
+    if reading.start is not None:
+        conditions.append(event_date >= reading.start)
+    conditions.append(event_date <= reading.end if reading.inclusive else event_date < reading.end)
+    return conditions
 
 
 def _overall(readings: tuple[ReadingResult, ...]) -> str:

@@ -442,3 +442,55 @@ def test_empty_ledger_totals_are_zero(session: Session):
     totals = ledger_totals(session=session)
     assert (totals.shipments, totals.mass_kg, totals.tonnes) == (0, 0, Decimal(0))
     assert current_shipments(session=session) == []
+
+
+def test_current_shipment_agrees_with_the_history_after_every_kind_of_write(
+    seeded_session: Session, tmp_path
+):
+    """current_shipment is derived state: after appends, corrections, retractions and an
+    import it must hold exactly the latest non-retracted revision of every shipment."""
+    from sqlmodel import select
+
+    from shipments.imports import ImportOptions, import_file
+    from shipments.models import CurrentShipment, ShipmentRevision
+
+    added = append_shipment(
+        session=seeded_session, shipment_in=make_shipment(), by="ana", via="cli"
+    )
+    correct_shipment(
+        session=seeded_session,
+        shipment_id=added.id,
+        by="bo",
+        via="cli",
+        correction_in=correction(donor="CHINA", tonnes="70"),
+    )
+    correct_shipment(
+        session=seeded_session,
+        shipment_id=2,
+        by="bo",
+        via="cli",
+        correction_in=correction(event_date="2019-05-12"),
+    )
+    retract_shipment(session=seeded_session, shipment_id=3, reason="dup", by="ana", via="cli")
+    path = tmp_path / "more.csv"
+    path.write_text(
+        "date,date_means,donor,recipient,cargo,tonnes,source_url\n"
+        "2019-07-01,sent,Cuba,Venezuela,food,9,https://example.org/c\n",
+        encoding="utf-8",
+    )
+    assert import_file(
+        session=seeded_session, path=path, options=ImportOptions(), by="ana"
+    ).committed
+
+    projected = sorted(
+        (c.shipment_id, revision.revision, c.event_date, c.donor, c.mass_kg, c.donor_key)
+        for c in seeded_session.exec(select(CurrentShipment))
+        for revision in [seeded_session.get(ShipmentRevision, c.revision_id)]
+        if revision is not None
+    )
+    from_history = sorted(
+        (s.id, s.revision, s.event_date, s.donor, s.mass_kg, s.donor.casefold())
+        for s in current_shipments(session=seeded_session, as_of=utcnow())
+    )
+    assert projected == from_history
+    assert [row[0] for row in projected] == [1, 2, 4, 5, 6]
