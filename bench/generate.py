@@ -8,11 +8,18 @@ from __future__ import annotations
 
 import argparse
 from datetime import UTC, date, datetime, timedelta
+from types import SimpleNamespace
 
 from sqlalchemy import Engine, insert, text
 
 from shipments.db import make_engine
-from shipments.models import RevisionSourceLink, Shipment, ShipmentRevision, Source
+from shipments.models import (
+    CurrentShipment,
+    RevisionSourceLink,
+    Shipment,
+    ShipmentRevision,
+    Source,
+)
 from shipments.seed import prepare_database
 
 DONORS = [f"Donor {n}" for n in range(10)]
@@ -52,25 +59,27 @@ def fill(engine: Engine, rows: int) -> None:
                 insert(Shipment.__table__),  # type: ignore[attr-defined]
                 [{"id": base + 1 + n, "created_by": "bench", "created_at": now} for n in numbers],
             )
+            revisions = [
+                {
+                    "id": base_rev + 1 + n,
+                    "shipment_id": base + 1 + n,
+                    "revision": 1,
+                    "action": "append",
+                    "event_date": START + timedelta(days=(n * 7919) % DAYS),
+                    "date_means": "sent" if n % 2 else "received",
+                    "donor": DONORS[n % 10],
+                    "recipient": RECIPIENTS[(n // 10) % 8],
+                    "cargo": CARGO[(n // 80) % 6],
+                    "mass_kg": 1_000 + (n * 37) % 99_000,
+                    "recorded_by": "bench",
+                    "recorded_at": now,
+                }
+                for n in numbers
+            ]
+            db.execute(insert(ShipmentRevision.__table__), revisions)  # type: ignore[attr-defined]
             db.execute(
-                insert(ShipmentRevision.__table__),  # type: ignore[attr-defined]
-                [
-                    {
-                        "id": base_rev + 1 + n,
-                        "shipment_id": base + 1 + n,
-                        "revision": 1,
-                        "action": "append",
-                        "event_date": START + timedelta(days=(n * 7919) % DAYS),
-                        "date_means": "sent" if n % 2 else "received",
-                        "donor": DONORS[n % 10],
-                        "recipient": RECIPIENTS[(n // 10) % 8],
-                        "cargo": CARGO[(n // 80) % 6],
-                        "mass_kg": 1_000 + (n * 37) % 99_000,
-                        "recorded_by": "bench",
-                        "recorded_at": now,
-                    }
-                    for n in numbers
-                ],
+                insert(CurrentShipment.__table__),  # type: ignore[attr-defined]
+                [CurrentShipment.of(SimpleNamespace(**r)) for r in revisions],
             )
             db.execute(
                 insert(RevisionSourceLink.__table__),  # type: ignore[attr-defined]
