@@ -837,11 +837,12 @@ class CurrentShipment(SQLModel, table=True):
 
     __tablename__ = "current_shipment"
     __table_args__ = (
-        Index("ix_current_shipment_event_date", "event_date"),
-        Index("ix_current_shipment_donor", "donor", "event_date"),
-        Index("ix_current_shipment_recipient", "recipient", "event_date"),
-        Index("ix_current_shipment_cargo", "cargo", "event_date"),
-        Index("ix_current_shipment_keys", "donor_key", "recipient_key", "event_date"),
+        # Covering indexes (mass_kg included): totals and daily series read the index alone.
+        Index("ix_current_shipment_event_date", "event_date", "mass_kg"),
+        Index("ix_current_shipment_donor", "donor", "event_date", "mass_kg"),
+        Index("ix_current_shipment_recipient", "recipient", "event_date", "mass_kg"),
+        Index("ix_current_shipment_cargo", "cargo", "event_date", "mass_kg"),
+        Index("ix_current_shipment_keys", "donor_key", "recipient_key", "event_date", "mass_kg"),
     )
 
     shipment_id: int = Field(primary_key=True, foreign_key="shipment.id")

@@ -13,12 +13,13 @@ from datetime import timedelta
 from typing import Any
 
 import pandas as pd
+import plotly.graph_objects as go
 import streamlit as st
 from sqlalchemy import Engine, func
 from sqlmodel import select
 
 from shipments import csvio
-from shipments.charts import DAILY_COLUMNS, claims_frame
+from shipments.charts import DAILY_COLUMNS, claims_frame, cumulative_step, deliveries_bar
 from shipments.db import database_url, make_engine, session_scope
 from shipments.errors import NotFound
 from shipments.ledger import (
@@ -202,6 +203,17 @@ def claim_markers(url: str, key: ViewKey) -> pd.DataFrame:
     view = _view(key)
     result = reconciliation(url, view.as_of.isoformat() if view.as_of else None)
     return claims_frame(claim_points(result, view.filters))
+
+
+@st.cache_data(show_spinner=False, ttl=TTL_SECONDS)
+def overview_figures(url: str, key: ViewKey) -> tuple[go.Figure, go.Figure]:
+    """Return the Overview's running-total and per-date figures, built once per view."""
+    frame = daily(url, key)
+    markers = claim_markers(url, key)
+    return (
+        cumulative_step(frame, markers, opening=opening_tonnes(url, key)),
+        deliveries_bar(frame, markers),
+    )
 
 
 def csv_maker(url: str, key: ViewKey, what: str, *, hxl: bool) -> Callable[[], str]:

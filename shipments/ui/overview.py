@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import streamlit as st
 
-from shipments import charts
 from shipments.csvio import tonnes
 from shipments.reconcile import CONSISTENT, INCONSISTENT
 from shipments.ui import data, view
@@ -45,16 +44,12 @@ def render(url: str, current: view.View) -> None:
         f"{result.count(CONSISTENT)} / {result.count(INCONSISTENT)}",
         help="Every recorded claim checked against the whole ledger; see the Claims page.",
     )
-    daily = data.daily(url, key)
-    markers = data.claim_markers(url, key)
+    running, per_day = data.overview_figures(url, key)
     st.subheader("Running total and reported figures")
-    opening = data.opening_tonnes(url, key)
-    st.plotly_chart(
-        charts.cumulative_step(daily, markers, opening=opening), width="stretch", key="cumulative"
-    )
+    st.plotly_chart(running, width="stretch", key="cumulative")
     st.caption(
         "Markers are reported figures, coloured by verdict, with their tolerance as error bars; "
         "circles are running totals, diamonds single days. Hover for the quote and its source."
     )
     st.subheader("Tonnes per delivery date")
-    st.plotly_chart(charts.deliveries_bar(daily, markers), width="stretch", key="per_day")
+    st.plotly_chart(per_day, width="stretch", key="per_day")

@@ -33,16 +33,16 @@ def upgrade() -> None:
         sa.Column("recipient_key", sa.String(200), nullable=False),
         sa.Column("cargo_key", sa.String(200), nullable=False),
     )
-    op.create_index("ix_current_shipment_event_date", "current_shipment", ["event_date"])
-    op.create_index("ix_current_shipment_donor", "current_shipment", ["donor", "event_date"])
-    op.create_index(
-        "ix_current_shipment_recipient", "current_shipment", ["recipient", "event_date"]
-    )
-    op.create_index("ix_current_shipment_cargo", "current_shipment", ["cargo", "event_date"])
+    # Covering indexes (mass_kg included): totals and daily series read the index alone.
+    op.create_index("ix_current_shipment_event_date", "current_shipment", ["event_date", "mass_kg"])
+    for name in ("donor", "recipient", "cargo"):
+        op.create_index(
+            f"ix_current_shipment_{name}", "current_shipment", [name, "event_date", "mass_kg"]
+        )
     op.create_index(
         "ix_current_shipment_keys",
         "current_shipment",
-        ["donor_key", "recipient_key", "event_date"],
+        ["donor_key", "recipient_key", "event_date", "mass_kg"],
     )
     # Fill it from the history: each shipment's latest revision, unless it is a retraction.
     # Names are casefolded in Python, the same way the application does it.
