@@ -25,7 +25,9 @@ import shipments.ui.overview, shipments.ui.claims_page, shipments.ui.ledger_page
 import shipments.ui.downloads, shipments.ui.view
 """
 
-RENDER = WARM_IMPORTS + """
+RENDER = (
+    WARM_IMPORTS
+    + """
 import sys, time
 from streamlit.testing.v1 import AppTest
 start = time.perf_counter()
@@ -38,8 +40,11 @@ warm = time.perf_counter() - start
 total = {m.label: m.value for m in app.metric}["Total delivered"]
 print(cold, warm, total)
 """
+)
 
-NAIVE = WARM_IMPORTS + """
+NAIVE = (
+    WARM_IMPORTS
+    + """
 import sys, time
 import pandas as pd
 from streamlit.testing.v1 import AppTest
@@ -54,6 +59,7 @@ start = time.perf_counter()
 app = AppTest.from_string(script, default_timeout=600).run()
 print(time.perf_counter() - start)
 """
+)
 
 
 def measure(code: str, url: str) -> list[str]:
