@@ -30,7 +30,7 @@ from shipments.ledger import (
     append_shipment,
     correct_shipment,
     current_shipments,
-    iter_current_shipments,
+    iter_export_rows,
     ledger_totals,
     retract_shipment,
     shipment_history,
@@ -514,7 +514,7 @@ def _history(args: argparse.Namespace, engine: Any, out: TextIO, _seeded: Seeded
 
 def _export(args: argparse.Namespace, engine: Any, out: TextIO, _seeded: Seeded) -> int:
     with session_scope(engine) as session:
-        rows = csvio.shipment_rows(iter_current_shipments(session=session, as_of=args.as_of))
+        rows = csvio.shipment_rows(iter_export_rows(session=session, as_of=args.as_of))
         columns = tuple(csvio.SHIPMENT_HXL) if args.hxl else csvio.SHIPMENT_COLUMNS
         tags = csvio.SHIPMENT_HXL if args.hxl else None
         if args.output:

@@ -15,7 +15,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, TextIO
 
-from shipments.ledger import ShipmentFilter
+from shipments.ledger import ShipmentFilter, ShipmentRow
 from shipments.models import KG_PER_TONNE, ClaimPublic, ShipmentPublic, SourcePublic
 
 SHIPMENT_COLUMNS: tuple[str, ...] = (
@@ -118,7 +118,7 @@ def tonnes(mass_kg: int) -> Decimal:
     return (Decimal(mass_kg) / KG_PER_TONNE).quantize(_THOUSANDTH)
 
 
-def shipment_rows(shipments: Iterable[ShipmentPublic]) -> Iterator[dict[str, Any]]:
+def shipment_rows(shipments: Iterable[ShipmentPublic | ShipmentRow]) -> Iterator[dict[str, Any]]:
     """Turn shipments into export rows: one per shipment, tonnes and kilograms, its sources."""
     for s in shipments:
         yield {

@@ -500,6 +500,109 @@ def retracted_shipments(*, session: Session, as_of: datetime | None = None) -> l
     return [_public(RevisionPublic, r, sources.get(_id(r), [])) for r in rows]
 
 
+@dataclass(frozen=True, slots=True)
+class SourceRef:
+    """A source as an export lists it."""
+
+    url: str
+    publisher: str
+    title: str
+
+
+@dataclass(frozen=True, slots=True)
+class ShipmentRow:
+    """A current shipment as an export writes it: plain values, no validation on the way out."""
+
+    id: int
+    revision: int
+    event_date: date
+    date_means: str
+    donor: str
+    recipient: str
+    cargo: str
+    cargo_description: str | None
+    mass_kg: int
+    note: str | None
+    recorded_by: str
+    recorded_at: datetime
+    sources: tuple[SourceRef, ...]
+
+
+def iter_export_rows(
+    *,
+    session: Session,
+    as_of: datetime | None = None,
+    filters: ShipmentFilter | None = None,
+    batch_size: int = 5000,
+) -> Iterator[ShipmentRow]:
+    """Stream the current shipments for export: plain rows, a sources query per batch."""
+    r = ShipmentRevision
+    statement = (
+        _filtered(current_revisions_query(as_of), filters)
+        .with_only_columns(
+            col(r.id),
+            col(r.shipment_id),
+            col(r.revision),
+            col(r.event_date),
+            col(r.date_means),
+            col(r.donor),
+            col(r.recipient),
+            col(r.cargo),
+            col(r.cargo_description),
+            col(r.mass_kg),
+            col(r.note),
+            col(r.recorded_by),
+            col(r.recorded_at),
+        )
+        .order_by(col(r.event_date), col(r.shipment_id))
+    )
+    rows = session.execute(statement.execution_options(yield_per=batch_size))
+    for batch in rows.partitions(batch_size):
+        links: dict[int, list[SourceRef]] = {}
+        for revision_id, url, publisher, title in session.execute(
+            sa_select(
+                col(RevisionSourceLink.revision_id),
+                col(Source.url),
+                col(Source.publisher),
+                col(Source.title),
+            )
+            .join(Source, col(Source.id) == col(RevisionSourceLink.source_id))
+            .where(col(RevisionSourceLink.revision_id).in_([row[0] for row in batch]))
+            .order_by(col(RevisionSourceLink.revision_id), col(Source.id))
+        ):
+            links.setdefault(revision_id, []).append(SourceRef(url, publisher, title))
+        for (
+            revision_id,
+            shipment_id,
+            number,
+            event_date,
+            date_means,
+            donor,
+            recipient,
+            cargo,
+            description,
+            mass_kg,
+            note,
+            recorded_by,
+            recorded_at,
+        ) in batch:
+            yield ShipmentRow(
+                id=shipment_id,
+                revision=number,
+                event_date=event_date,
+                date_means=date_means,
+                donor=donor,
+                recipient=recipient,
+                cargo=cargo,
+                cargo_description=description,
+                mass_kg=mass_kg,
+                note=note,
+                recorded_by=recorded_by,
+                recorded_at=recorded_at,
+                sources=tuple(links.get(revision_id, ())),
+            )
+
+
 def get_shipment(
     *, session: Session, shipment_id: int, as_of: datetime | None = None
 ) -> ShipmentPublic:

@@ -199,6 +199,12 @@ def test_correction_and_retraction_show_in_history_totals_and_as_of(database_url
     assert listing.splitlines()[-1] == "3 shipments, 186.000 t"
     _, listing, _ = run(database_url, "list", "--as-of", before_changes, capsys=capsys)
     assert listing.splitlines()[-1].startswith("4 shipments, 269.000 t as of")
+    now = export_rows(database_url, capsys)
+    assert [(r["id"], r["revision"], r["tonnes"]) for r in now] == [
+        ("2", "1", "71.000"),
+        ("3", "2", "46.000"),
+        ("4", "1", "69.000"),
+    ]
     old = export_rows(database_url, capsys, "--as-of", before_changes)
     assert [r["tonnes"] for r in old] == ["65.000", "71.000", "64.000", "69.000"]
 

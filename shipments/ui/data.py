@@ -27,6 +27,7 @@ from shipments.ledger import (
     daily_totals,
     distinct_values,
     iter_current_shipments,
+    iter_export_rows,
     ledger_totals,
     list_sources,
     retracted_shipments,
@@ -225,7 +226,7 @@ def csv_maker(url: str, key: ViewKey, what: str, *, hxl: bool) -> Callable[[], s
         with session_scope(engine(url)) as session:
             if what == "shipments":
                 rows = csvio.shipment_rows(
-                    iter_current_shipments(session=session, as_of=view.as_of, filters=view.filters)
+                    iter_export_rows(session=session, as_of=view.as_of, filters=view.filters)
                 )
                 columns, tags = csvio.SHIPMENT_COLUMNS, csvio.SHIPMENT_HXL
             elif what == "reconciliation":
