@@ -432,7 +432,7 @@ def retract_shipment(
         )
         session.add(revision)
         session.flush()
-        projected = session.get(CurrentShipment, shipment_id)
+        projected = session.get(CurrentShipment, shipment_id, populate_existing=True)
         if projected is not None:
             session.delete(projected)
         session.add_all(
@@ -903,7 +903,8 @@ def _insert_revision(
 def _project(session: Session, revision: ShipmentRevision) -> None:
     """Make current_shipment show this revision (added or corrected) for its shipment."""
     row = CurrentShipment.of(revision)
-    existing = session.get(CurrentShipment, revision.shipment_id)
+    # populate_existing: a copy held in this session may be older than another session's write.
+    existing = session.get(CurrentShipment, revision.shipment_id, populate_existing=True)
     if existing is None:
         session.add(CurrentShipment(**row))
     else:

@@ -852,9 +852,10 @@ class CurrentShipment(SQLModel, table=True):
     recipient: str = Field(max_length=MAX_NAME_LENGTH)
     cargo: str = Field(max_length=MAX_NAME_LENGTH)
     mass_kg: int
-    donor_key: str = Field(max_length=MAX_NAME_LENGTH)
-    recipient_key: str = Field(max_length=MAX_NAME_LENGTH)
-    cargo_key: str = Field(max_length=MAX_NAME_LENGTH)
+    # Casefolding can lengthen a name ("ß" -> "ss", "ﬃ" -> "ffi"): room for three times as long.
+    donor_key: str = Field(max_length=3 * MAX_NAME_LENGTH)
+    recipient_key: str = Field(max_length=3 * MAX_NAME_LENGTH)
+    cargo_key: str = Field(max_length=3 * MAX_NAME_LENGTH)
 
     @classmethod
     def of(cls, revision: Any) -> dict[str, Any]:

@@ -494,3 +494,52 @@ def test_current_shipment_agrees_with_the_history_after_every_kind_of_write(
     )
     assert projected == from_history
     assert [row[0] for row in projected] == [1, 2, 4, 5, 6]
+
+
+def test_current_shipment_is_right_even_when_a_session_holds_an_old_copy(seeded_engine: Engine):
+    """Session one keeps its copy of a row while session two corrects it; session one's own
+    correction must still leave current_shipment equal to the history."""
+    from sqlmodel import select
+
+    from shipments.models import CurrentShipment
+
+    with (
+        Session(seeded_engine, expire_on_commit=False) as one,
+        Session(seeded_engine, expire_on_commit=False) as two,
+    ):
+        added = append_shipment(
+            session=one, shipment_in=make_shipment(donor="Alpha"), by="ana", via="cli"
+        )
+        held = one.get(CurrentShipment, added.id)
+        assert held is not None
+        correct_shipment(
+            session=two,
+            shipment_id=added.id,
+            by="bo",
+            via="cli",
+            correction_in=correction(donor="Beta"),
+        )
+        correct_shipment(
+            session=one,
+            shipment_id=added.id,
+            by="ana",
+            via="cli",
+            correction_in=correction(donor="Alpha"),
+        )
+    with Session(seeded_engine) as fresh:
+        row = fresh.exec(
+            select(CurrentShipment).where(CurrentShipment.shipment_id == added.id)
+        ).one()
+        assert (row.donor, row.donor_key) == ("Alpha", "alpha")
+
+
+def test_a_name_that_casefolds_longer_fits(session: Session):
+    from sqlmodel import select
+
+    from shipments.models import CurrentShipment
+
+    donor = "Gesellschaft für Straßenbau " + "ß" * 150
+    append_shipment(session=session, shipment_in=make_shipment(donor=donor), by="ana", via="cli")
+    [row] = session.exec(select(CurrentShipment)).all()
+    assert row.donor_key == donor.casefold()
+    assert len(row.donor_key) > 200

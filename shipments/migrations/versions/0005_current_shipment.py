@@ -29,9 +29,10 @@ def upgrade() -> None:
         sa.Column("recipient", sa.String(200), nullable=False),
         sa.Column("cargo", sa.String(200), nullable=False),
         sa.Column("mass_kg", sa.Integer(), nullable=False),
-        sa.Column("donor_key", sa.String(200), nullable=False),
-        sa.Column("recipient_key", sa.String(200), nullable=False),
-        sa.Column("cargo_key", sa.String(200), nullable=False),
+        # Casefolding can lengthen a name ("ß" -> "ss"): room for three times as long.
+        sa.Column("donor_key", sa.String(600), nullable=False),
+        sa.Column("recipient_key", sa.String(600), nullable=False),
+        sa.Column("cargo_key", sa.String(600), nullable=False),
     )
     # Covering indexes (mass_kg included): totals and daily series read the index alone.
     op.create_index("ix_current_shipment_event_date", "current_shipment", ["event_date", "mass_kg"])
@@ -54,7 +55,7 @@ def upgrade() -> None:
             " FROM shipment_revision GROUP BY shipment_id) latest"
             " ON latest.shipment_id = r.shipment_id AND latest.revision = r.revision"
             " WHERE r.action != 'retract'"
-        )
+        ).execution_options(stream_results=True)  # a server-side cursor on PostgreSQL
     )
     while batch := rows.fetchmany(10_000):
         op.bulk_insert(
