@@ -213,11 +213,6 @@ class ImportReport:
         """Return the file lines that were refused, in order, each once."""
         return sorted({p.line for p in self.problems})
 
-    @property
-    def tonnes_valid(self) -> Decimal:
-        """Return the tonnage of the rows that pass, exact to the kilogram."""
-        return Decimal(self.kg_valid) / KG_PER_TONNE
-
 
 @dataclass(frozen=True)
 class FileScan:

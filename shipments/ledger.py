@@ -175,7 +175,7 @@ def add_shipment(
         via=via,
         action="shipment.append",
         subject=f"shipment {shipment.id}",
-        detail=_summary(revision),
+        detail=_facts_summary(revision),
         at=now,
     )
     return _public(ShipmentPublic, revision, [source_public(s) for s in sources])
@@ -392,7 +392,10 @@ def correct_shipment(
             via=via,
             action="shipment.correct",
             subject=f"shipment {shipment_id}",
-            detail=f"revision {revision.revision}: {_summary(revision)}; reason: {revision.reason}",
+            detail=(
+                f"revision {revision.revision}: {_facts_summary(revision)};"
+                f" reason: {revision.reason}"
+            ),
             at=now,
         )
         return _public(ShipmentPublic, revision, [source_public(s) for s in sources])
@@ -933,10 +936,6 @@ def _sources_by_revision(
 def source_public(source: Source) -> SourcePublic:
     """Return a source as the public model."""
     return SourcePublic.model_validate(source, from_attributes=True)
-
-
-def _summary(revision: ShipmentRevision) -> str:
-    return _facts_summary(revision)
 
 
 def _facts_summary(facts: ShipmentRevision | ShipmentCreate) -> str:

@@ -17,8 +17,7 @@ from shipments.db import REPO_ROOT, make_engine, migrate, session_scope
 from shipments.ledger import ShipmentFilter, correct_shipment, retract_shipment
 from shipments.models import ShipmentCorrection, parse, utcnow
 from shipments.seed import prepare_database
-from shipments.ui.common import DATABASE_ERROR
-from shipments.ui.overview import EMPTY_LEDGER, NO_MATCH
+from shipments.ui.common import DATABASE_ERROR, EMPTY_LEDGER, NO_MATCH
 
 DASHBOARD = str(REPO_ROOT / "dashboard.py")
 

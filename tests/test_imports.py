@@ -33,18 +33,10 @@ from shipments.imports import (
 from shipments.ledger import iter_current_shipments, ledger_totals
 from shipments.models import ImportBatch, Shipment
 
-FACTS = (
-    "event_date",
-    "date_means",
-    "donor",
-    "recipient",
-    "cargo",
-    "cargo_description",
-    "tonnes",
-    "kilograms",
-    "sources",
-    "source_urls",
-    "note",
+# The export's columns that describe the shipment (not its id or who recorded it, which an
+# import into another ledger does not keep).
+FACTS = tuple(
+    c for c in SHIPMENT_COLUMNS if c not in ("id", "revision", "recorded_by", "recorded_at")
 )
 
 

@@ -8,8 +8,11 @@ from collections.abc import Callable
 import streamlit as st
 from sqlalchemy.exc import SQLAlchemyError
 
+from shipments.ledger import LedgerTotals
 from shipments.ui import data, view
 
+EMPTY_LEDGER = "The ledger holds no shipments yet."
+NO_MATCH = "No shipments match these filters. Widen the dates or clear a filter in the sidebar."
 DATABASE_ERROR = (
     "The ledger database cannot be opened. Check LEDGER_DATABASE_URL and that the database "
     "server is running, then reload the page."
@@ -26,6 +29,26 @@ def plain(text: str) -> str:
     """
     text = _AUTOLINK.sub(lambda m: m.group(0) + "\u200b", text)
     return _MARKDOWN_SPECIAL.sub(r"\\\1", text).replace("\n", "  \n")
+
+
+def heading(url: str, current: view.View, title: str) -> LedgerTotals | None:
+    """Draw a ledger page's title and what it shows; return its totals, or None when empty."""
+    st.title(title)
+    st.caption(plain(view.describe(current)))
+    totals = data.totals(url, current.key())
+    if totals.shipments == 0:
+        st.info(empty_message(current))
+        return None
+    return totals
+
+
+def empty_message(current: view.View) -> str:
+    """Say why a view holds no shipments: the filters, the moment, or an empty ledger."""
+    if not current.filters.is_empty():
+        return NO_MATCH
+    if current.as_of is not None:
+        return f"No shipments had been recorded by {current.as_of.isoformat()}."
+    return EMPTY_LEDGER
 
 
 def page(render: Callable[[str, view.View], None]) -> Callable[[], None]:

@@ -7,8 +7,7 @@ import math
 import streamlit as st
 
 from shipments.ui import data, view
-from shipments.ui.common import page, plain
-from shipments.ui.overview import empty_message
+from shipments.ui.common import heading, page
 
 PAGE_SIZE = 100
 
@@ -16,13 +15,10 @@ PAGE_SIZE = 100
 @page
 def render(url: str, current: view.View) -> None:
     """Draw the Ledger page."""
-    st.title("Ledger")
-    st.caption(plain(view.describe(current)))
-    key = current.key()
-    totals = data.totals(url, key)
-    if totals.shipments == 0:
-        st.info(empty_message(current))
+    totals = heading(url, current, "Ledger")
+    if totals is None:
         return
+    key = current.key()
     pages = max(1, math.ceil(totals.shipments / PAGE_SIZE))
     number = 1
     if pages > 1:

@@ -7,33 +7,16 @@ import streamlit as st
 from shipments.csvio import tonnes
 from shipments.reconcile import CONSISTENT, INCONSISTENT
 from shipments.ui import data, view
-from shipments.ui.common import page, plain
-
-EMPTY_LEDGER = "The ledger holds no shipments yet."
-
-
-def empty_message(current: view.View) -> str:
-    """Say why a view holds no shipments: the filters, the moment, or an empty ledger."""
-    if not current.filters.is_empty():
-        return NO_MATCH
-    if current.as_of is not None:
-        return f"No shipments had been recorded by {current.as_of.isoformat()}."
-    return EMPTY_LEDGER
-
-
-NO_MATCH = "No shipments match these filters. Widen the dates or clear a filter in the sidebar."
+from shipments.ui.common import heading, page
 
 
 @page
 def render(url: str, current: view.View) -> None:
     """Draw the Overview page."""
-    st.title("Aid shipment ledger")
-    st.caption(plain(view.describe(current)))
-    key = current.key()
-    totals = data.totals(url, key)
-    if totals.shipments == 0:
-        st.info(empty_message(current))
+    totals = heading(url, current, "Aid shipment ledger")
+    if totals is None:
         return
+    key = current.key()
     result = data.reconciliation(url, current.as_of.isoformat() if current.as_of else None)
     total, count, latest, claims = st.columns(4)
     total.metric("Total delivered", f"{tonnes(totals.mass_kg):,.3f} t")
