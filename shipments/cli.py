@@ -30,7 +30,6 @@ from shipments.ledger import (
     append_shipment,
     correct_shipment,
     current_shipments,
-    iter_export_rows,
     ledger_totals,
     retract_shipment,
     shipment_history,
@@ -514,15 +513,14 @@ def _history(args: argparse.Namespace, engine: Any, out: TextIO, _seeded: Seeded
 
 def _export(args: argparse.Namespace, engine: Any, out: TextIO, _seeded: Seeded) -> int:
     with session_scope(engine) as session:
-        rows = csvio.shipment_rows(iter_export_rows(session=session, as_of=args.as_of))
-        columns = tuple(csvio.SHIPMENT_HXL) if args.hxl else csvio.SHIPMENT_COLUMNS
-        tags = csvio.SHIPMENT_HXL if args.hxl else None
         if args.output:
             with open(args.output, "w", newline="", encoding="utf-8") as handle:
-                count = csvio.write_csv(rows, handle, columns, hxl=tags)
+                count = csvio.write_shipments(
+                    session=session, file=handle, as_of=args.as_of, hxl=args.hxl
+                )
             print(f"wrote {count} shipments to {args.output}", file=sys.stderr)
         else:
-            csvio.write_csv(rows, out, columns, hxl=tags)
+            csvio.write_shipments(session=session, file=out, as_of=args.as_of, hxl=args.hxl)
     return 0
 
 

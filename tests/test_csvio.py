@@ -5,13 +5,31 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
 from factories import make_shipment
+from sqlalchemy import delete, update
+from sqlmodel import col, select
 
-from shipments.csvio import SHIPMENT_COLUMNS, neutralise, shipment_rows, write_csv
-from shipments.ledger import append_shipment, iter_current_shipments
+from shipments.csvio import (
+    SHIPMENT_COLUMNS,
+    SHIPMENT_HXL,
+    neutralise,
+    shipment_rows,
+    write_csv,
+    write_shipments,
+)
+from shipments.ledger import (
+    ShipmentFilter,
+    append_shipment,
+    correct_shipment,
+    iter_current_shipments,
+    iter_export_rows,
+    retract_shipment,
+)
+from shipments.models import RevisionSourceLink, ShipmentCorrection, ShipmentRevision, parse
 
 
 @pytest.mark.parametrize(
@@ -189,3 +207,107 @@ def test_download_names_carry_the_filter_and_the_date(kwargs, expected):
         assert name.endswith("_etc_2026-11-29_hxl.csv")
     else:
         assert name == expected
+
+
+def _reference_export(session, *, hxl: bool = False, filters=None) -> str:
+    """The export written the slow way, a pydantic-free Python row per shipment."""
+    out = io.StringIO()
+    columns = tuple(SHIPMENT_HXL) if hxl else SHIPMENT_COLUMNS
+    rows = shipment_rows(iter_export_rows(session=session, filters=filters))
+    write_csv(rows, out, columns, hxl=SHIPMENT_HXL if hxl else None)
+    return out.getvalue()
+
+
+def _tricky_ledger(session) -> None:
+    """Shipments whose cells need quoting or neutralising, between plain ones."""
+    second = {"url": "https://example.org/b", "title": '=Two, "quoted"', "publisher": "B, Inc."}
+    third = {"url": "https://example.org/c", "title": "Plain", "publisher": "C"}
+    variants: list[dict[str, Any]] = [
+        {},
+        {"donor": "Ministry, Health", "note": 'Said "about 200"'},
+        {},
+        {"donor": "=1+1", "cargo_description": "-rations", "note": "line one\nline two"},
+        {"recipient": "+Venezuela", "note": "@someone"},
+        {},
+        {"note": "tab\tinside", "cargo_description": "tents, 40"},
+        {"sources": [third, second]},
+        {"tonnes": "0.001"},
+        {"tonnes": "100000"},
+        {"tonnes": "1234.5", "note": "a = b"},
+        {"donor": "Unsourced"},
+        {},
+    ]
+    ids = []
+    for n, overrides in enumerate(variants):
+        shipment_in = make_shipment(event_date=f"2019-06-{n + 1:02d}", **overrides)
+        ids.append(append_shipment(session=session, shipment_in=shipment_in, by="ana", via="cli"))
+    correct_shipment(
+        session=session,
+        shipment_id=ids[2].id,
+        correction_in=parse(ShipmentCorrection, {"note": "-corrected", "reason": "note"}),
+        by="ana",
+        via="cli",
+    )
+    retract_shipment(
+        session=session, shipment_id=ids[5].id, reason="duplicate", by="ana", via="cli"
+    )
+    # Every input path requires a source; a ledger filled another way may hold a row without.
+    unsourced = session.exec(
+        select(ShipmentRevision.id).where(col(ShipmentRevision.shipment_id) == ids[11].id)
+    ).one()
+    session.execute(
+        delete(RevisionSourceLink).where(col(RevisionSourceLink.revision_id) == unsourced)
+    )
+    # A time on the whole second: written with six zero microseconds by both ways.
+    session.execute(
+        update(ShipmentRevision)
+        .where(col(ShipmentRevision.shipment_id) == ids[0].id)
+        .values(recorded_at=datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC))
+    )
+    session.commit()
+
+
+@pytest.mark.parametrize("batch_size", [1, 3, 5000])
+@pytest.mark.parametrize("hxl", [False, True])
+def test_fast_export_writes_the_same_bytes_as_the_python_rows(session, hxl, batch_size):
+    _tricky_ledger(session)
+    out = io.StringIO()
+    count = write_shipments(session=session, file=out, hxl=hxl, batch_size=batch_size)
+    assert count == 12
+    assert out.getvalue() == _reference_export(session, hxl=hxl)
+    rows = list(csv.DictReader(io.StringIO(out.getvalue())))[1 if hxl else 0 :]
+    by_note = {row["note"]: row for row in rows}
+    assert by_note["line one\nline two"]["donor"] == "'=1+1"
+    assert by_note["line one\nline two"]["cargo_description"] == "'-rations"
+    assert by_note["'@someone"]["recipient"] == "'+Venezuela"
+    assert by_note["'-corrected"]["revision"] == "2"
+    assert {row["recorded_at"] for row in rows if row["id"] == "1"} == {
+        "2026-01-02T03:04:05.000000+00:00"
+    }
+    [unsourced] = [row for row in rows if row["donor"] == "Unsourced"]
+    assert (unsourced["sources"], unsourced["source_urls"]) == ("", "")
+    [two] = [row for row in rows if "B, Inc." in row["sources"]]
+    # Sources in the order they were first recorded (by id), as everywhere in the ledger.
+    assert two["sources"] == 'C: Plain; B, Inc.: =Two, "quoted"'
+    assert two["source_urls"] == "https://example.org/c https://example.org/b"
+
+
+def test_fast_export_applies_the_view_filter(session):
+    _tricky_ledger(session)
+    wanted = ShipmentFilter(date_from=date(2019, 6, 4), donors=("China", "=1+1"))
+    out = io.StringIO()
+    assert write_shipments(session=session, file=out, filters=wanted) == 8
+    assert out.getvalue() == _reference_export(session, filters=wanted)
+
+
+def test_fast_export_refuses_a_stored_control_character(session):
+    _tricky_ledger(session)
+    # Validation keeps control characters out; a row written around it must not shift cells.
+    session.execute(
+        update(ShipmentRevision)
+        .where(col(ShipmentRevision.shipment_id) == 2)
+        .values(donor="split\x1fhere")
+    )
+    session.commit()
+    with pytest.raises(ValueError, match="shipment 2: a stored text holds a control character"):
+        write_shipments(session=session, file=io.StringIO())
