@@ -16,13 +16,14 @@ with no matching shipments has the verdict ``no data``.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from sqlalchemy import func
+import numpy as np
+from sqlalchemy import String, cast, func
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
@@ -50,6 +51,9 @@ from shipments.models import (
 )
 
 LISTED = 1000  # shipment ids listed per reading; the count and the sum cover them all
+# From this many readings on, reading the current ledger once beats a query per reading: at a
+# million shipments, 1,500 readings took 37 s one query at a time (see bench/RESULTS.md).
+ONE_PASS_READINGS = 100
 CONSISTENT = "consistent"
 INCONSISTENT = "inconsistent"
 NO_DATA = "no data"
@@ -175,13 +179,146 @@ def list_claims(*, session: Session) -> list[ClaimPublic]:
     return [_claim_public(c, sources[c.source_id], readings.get(c.id or 0, [])) for c in claims]
 
 
-def reconcile(*, session: Session, as_of: datetime | None = None) -> Reconciliation:
-    """Check every claim against the ledger (now, or as it stood at ``as_of``)."""
+def reconcile(
+    *,
+    session: Session,
+    as_of: datetime | None = None,
+    list_ids: bool = True,
+    one_pass_from: int = ONE_PASS_READINGS,
+) -> Reconciliation:
+    """Check every claim against the ledger (now, or as it stood at ``as_of``).
+
+    ``list_ids`` lists the first ``LISTED`` shipment ids of each reading (by date, then id);
+    without it each reading has its count, sum and verdict only, which is all a chart needs.
+    From ``one_pass_from`` readings on, the current ledger is read once and every reading
+    is answered from that (see ``_LedgerIndex``) instead of with queries of its own.
+    """
+    claims = list_claims(session=session)
+    readings_count = sum(len(claim.readings) for claim in claims)
+    matcher: _Matcher
+    if as_of is None and readings_count >= one_pass_from:
+        matcher = _LedgerIndex.read(session).matching
+    else:
+
+        def matcher(reading: ClaimReadingBase, listed: bool) -> tuple[tuple[int, ...], int, int]:
+            return _matching_shipments(session, reading, as_of, listed)
+
     results = []
-    for claim in list_claims(session=session):
-        readings = tuple(_check_reading(session, claim, r, as_of) for r in claim.readings)
+    for claim in claims:
+        readings = tuple(_check_reading(claim, r, matcher, list_ids) for r in claim.readings)
         results.append(ClaimResult(claim=claim, verdict=_overall(readings), readings=readings))
     return Reconciliation(as_of=as_of, claims=tuple(results))
+
+
+_Matcher = Callable[[ClaimReadingBase, bool], tuple[tuple[int, ...], int, int]]
+
+
+class _LedgerIndex:
+    """The current ledger read once, sorted for answering many readings without a query each.
+
+    Rows are numbered by their (donor, recipient, cargo) keys, casefolded as in current_shipment.
+    Sorted by (keys, date), the rows of one key set form a run in date order, so a reading's
+    count and sum over a date range are two binary searches per key set it names and a
+    difference of running sums. Sorted by (date, id), a reading's first ids are the first rows
+    of its date range whose key set it names.
+    """
+
+    def __init__(
+        self, keys: list[tuple[str, str, str]], combo: Any, day: Any, ids: Any, mass: Any
+    ) -> None:
+        self.keys = keys
+        by_keys = np.lexsort((ids, day, combo))
+        self.key_day = combo[by_keys].astype(np.int64) * _DAYS + day[by_keys]
+        self.running = np.concatenate(([0], np.cumsum(mass[by_keys], dtype=np.int64)))
+        by_day = np.lexsort((ids, day))
+        self.day_sorted = day[by_day]
+        self.day_combo = combo[by_day]
+        self.day_ids = ids[by_day]
+
+    @classmethod
+    def read(cls, session: Session) -> _LedgerIndex:
+        """Read current_shipment's keys, dates, ids and masses, in batches."""
+        table = CurrentShipment
+        result = session.connection().execute(
+            sa_select(
+                col(table.donor_key),
+                col(table.recipient_key),
+                col(table.cargo_key),
+                cast(col(table.event_date), String),
+                col(table.shipment_id),
+                col(table.mass_kg),
+            ).execution_options(yield_per=_READ_BATCH)
+        )
+        numbers: dict[tuple[str, str, str], int] = {}
+        combos, days, ids, masses = [], [], [], []
+        for batch in result.partitions(_READ_BATCH):
+            donors, recipients, cargos, dates, shipment_ids, mass = zip(*batch, strict=True)
+            combos.append(
+                np.fromiter(
+                    (
+                        numbers.setdefault(k, len(numbers))
+                        for k in zip(donors, recipients, cargos, strict=True)
+                    ),
+                    dtype=np.int32,
+                    count=len(batch),
+                )
+            )
+            days.append(np.array(dates, dtype="datetime64[D]").astype(np.int64))
+            ids.append(np.array(shipment_ids, dtype=np.int64))
+            masses.append(np.array(mass, dtype=np.int64))
+        if not combos:
+            empty = np.zeros(0, dtype=np.int64)
+            return cls([], empty.astype(np.int32), empty, empty, empty)
+        return cls(
+            list(numbers),
+            np.concatenate(combos),
+            np.concatenate(days),
+            np.concatenate(ids),
+            np.concatenate(masses),
+        )
+
+    def matching(self, reading: ClaimReadingBase, listed: bool) -> tuple[tuple[int, ...], int, int]:
+        """Return what ``_matching_now`` returns, from the index."""
+        wanted = [
+            (i, value.casefold())
+            for i, name in enumerate(FILTER_NAMES)
+            if (value := getattr(reading, name))
+        ]
+        combos = np.array(
+            [n for n, key in enumerate(self.keys) if all(key[i] == v for i, v in wanted)],
+            dtype=np.int64,
+        )
+        if not len(combos):
+            return (), 0, 0
+        first = _day_number(reading.start) if reading.start is not None else -_DAYS // 2
+        last = _day_number(reading.end) + (0 if reading.inclusive else -1)
+        low = np.searchsorted(self.key_day, combos * _DAYS + first, side="left")
+        high = np.searchsorted(self.key_day, combos * _DAYS + last, side="right")
+        count = int((high - low).sum())
+        mass = int((self.running[high] - self.running[low]).sum())
+        if not listed or not count:
+            return (), count, mass
+        start = int(np.searchsorted(self.day_sorted, first, side="left"))
+        stop = int(np.searchsorted(self.day_sorted, last, side="right"))
+        found: list[Any] = []
+        wanted_combos = combos.astype(np.int32)
+        step = 4 * LISTED
+        while start < stop and sum(len(f) for f in found) < LISTED:
+            end = min(start + step, stop)
+            hits = np.isin(self.day_combo[start:end], wanted_combos)
+            found.append(self.day_ids[start:end][hits])
+            start, step = end, step * 2
+        ids = np.concatenate(found)[:LISTED] if found else np.zeros(0, dtype=np.int64)
+        return tuple(int(i) for i in ids), count, mass
+
+
+FILTER_NAMES = ("donor", "recipient", "cargo")
+_DAYS = 1 << 20  # more days than any date from 1900 to far ahead: keys * _DAYS + day is unique
+_READ_BATCH = 50_000
+
+
+def _day_number(day: date) -> int:
+    return int(np.datetime64(day, "D").astype(np.int64))
 
 
 @dataclass(frozen=True)
@@ -422,9 +559,9 @@ def reconciliation_json(result: Reconciliation) -> dict[str, Any]:
 
 
 def _check_reading(
-    session: Session, claim: ClaimPublic, reading: ClaimReadingPublic, as_of: datetime | None
+    claim: ClaimPublic, reading: ClaimReadingPublic, matcher: _Matcher, list_ids: bool
 ) -> ReadingResult:
-    ids, count, mass_kg = _matching_shipments(session, reading, as_of)
+    ids, count, mass_kg = matcher(reading, list_ids)
     description = reading.describe()
     if not count:
         return ReadingResult(reading.id, description, None, None, None, None, None, NO_DATA, ())
@@ -452,19 +589,18 @@ def _check_reading(
 
 
 def _matching_shipments(
-    session: Session, reading: ClaimReadingBase, as_of: datetime | None
+    session: Session, reading: ClaimReadingBase, as_of: datetime | None, listed: bool
 ) -> tuple[tuple[int, ...], int, int]:
-    """Return the first ``LISTED`` matching shipment ids, how many match, and their mass."""
+    """Return the first ``LISTED`` matching shipment ids, how many match, and their mass.
+
+    Without ``listed``, no ids (the count and mass only).
+    """
     if as_of is None:
-        return _matching_now(session, reading)
+        return _matching_now(session, reading, listed)
     current = current_revisions_query(as_of).subquery()
     conditions = _date_conditions(current.c.event_date, reading)
     # Names are compared case-insensitively in Python, so both backends agree on every script.
-    wanted = {
-        name: value.casefold()
-        for name in ("donor", "recipient", "cargo")
-        if (value := getattr(reading, name))
-    }
+    wanted = {name: value.casefold() for name in FILTER_NAMES if (value := getattr(reading, name))}
     rows = session.execute(
         sa_select(
             current.c.shipment_id,
@@ -483,25 +619,27 @@ def _matching_shipments(
         if all(names[name].casefold() == value for name, value in wanted.items()):
             count += 1
             mass_kg += int(mass)
-            if len(ids) < LISTED:
+            if listed and len(ids) < LISTED:
                 ids.append(int(shipment_id))
     return tuple(ids), count, mass_kg
 
 
-def _matching_now(session: Session, reading: ClaimReadingBase) -> tuple[tuple[int, ...], int, int]:
+def _matching_now(
+    session: Session, reading: ClaimReadingBase, listed: bool
+) -> tuple[tuple[int, ...], int, int]:
     """The same from current_shipment, counted and summed in the database (keys casefolded)."""
     table = CurrentShipment
     conditions = _date_conditions(col(table.event_date), reading)
-    for name, key in (
-        ("donor", table.donor_key),
-        ("recipient", table.recipient_key),
-        ("cargo", table.cargo_key),
+    for name, key in zip(
+        FILTER_NAMES, (table.donor_key, table.recipient_key, table.cargo_key), strict=True
     ):
         if value := getattr(reading, name):
             conditions.append(col(key) == value.casefold())
     count, mass = session.execute(
         sa_select(func.count(), func.coalesce(func.sum(col(table.mass_kg)), 0)).where(*conditions)
     ).one()
+    if not listed:
+        return (), int(count), int(mass)
     ids = session.execute(
         sa_select(col(table.shipment_id))
         .where(*conditions)

@@ -12,7 +12,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from shipments.errors import InvalidInput
-from shipments.ledger import append_shipment, correct_shipment
+from shipments.ledger import append_shipment, correct_shipment, retract_shipment
 from shipments.models import ClaimCreate, ShipmentCorrection, parse, parse_reading_spec, utcnow
 from shipments.reconcile import (
     CONSISTENT,
@@ -218,10 +218,13 @@ def two_donors(session: Session) -> Session:
         ("cumulative-before:2019-05-27", None, ()),
     ],
 )
-def test_filters_and_scopes(two_donors: Session, spec: str, ledger: str | None, ids: tuple):
+@pytest.mark.parametrize("one_pass_from", [0, 1000], ids=["one-pass", "queries"])
+def test_filters_and_scopes(
+    two_donors: Session, spec: str, ledger: str | None, ids: tuple, one_pass_from: int
+):
     claim_in = make_claim(readings=[parse_reading_spec(spec)], qualifier="at_least", value="1")
     add_claim(session=two_donors, claim_in=claim_in, by="ana", via="cli")
-    [reading] = only_claim(two_donors).readings
+    [reading] = only_claim(two_donors, one_pass_from=one_pass_from).readings
     assert reading.ledger_value == (Decimal(ledger) if ledger else None)
     assert reading.shipment_ids == ids
 
@@ -343,7 +346,8 @@ def test_reading_specs(spec: str, fields: dict[str, Any]):
     assert parse_reading_spec(spec) == fields
 
 
-def test_names_match_without_regard_to_case_in_any_script(session: Session):
+@pytest.mark.parametrize("one_pass_from", [0, 1000], ids=["one-pass", "queries"])
+def test_names_match_without_regard_to_case_in_any_script(session: Session, one_pass_from: int):
     append_shipment(
         session=session,
         shipment_in=make_shipment(donor="Türkiye", recipient="Straße"),
@@ -357,5 +361,90 @@ def test_names_match_without_regard_to_case_in_any_script(session: Session):
         by="ana",
         via="cli",
     )
-    [reading] = only_claim(session).readings
+    [reading] = only_claim(session, one_pass_from=one_pass_from).readings
     assert (reading.ledger_value, reading.shipment_ids) == (Decimal("68.000"), (1,))
+
+
+def _many_claims_ledger(session: Session) -> None:
+    """Shipments over a century of dates and many names, corrected and retracted, and claims
+    with every kind of reading, so that both ways of reconciling meet every case."""
+    names = [("China", "Venezuela"), ("Russia", "Cuba"), ("china", "VENEZUELA"), ("Straße", "Cuba")]
+    days = ["1905-03-01", "1969-12-31", "1970-01-01", "2019-05-27", "2019-05-27", "2019-06-10"]
+    added = []
+    for n in range(24):
+        donor, recipient = names[n % len(names)]
+        shipment_in = make_shipment(
+            event_date=days[n % len(days)],
+            donor=donor,
+            recipient=recipient,
+            cargo=("medicine", "food")[n % 2],
+            tonnes=f"{n + 1}.{n:03d}",
+        )
+        added.append(append_shipment(session=session, shipment_in=shipment_in, by="ana", via="cli"))
+    correct_shipment(
+        session=session,
+        shipment_id=added[3].id,
+        correction_in=parse(ShipmentCorrection, {"event_date": "2019-06-11", "reason": "date"}),
+        by="ana",
+        via="cli",
+    )
+    retract_shipment(session=session, shipment_id=added[5].id, reason="twice", by="ana", via="cli")
+    specs = [
+        "cumulative:2019-06-10",
+        "cumulative-before:2019-05-27",
+        "cumulative:1969-12-31,donor=CHINA",
+        "single:2019-05-27",
+        "single:2019-05-27,donor=china,recipient=venezuela,cargo=food",
+        "period:1905-01-01:1970-01-01,recipient=Cuba",
+        "period:1970-01-01:2019-06-11,donor=STRASSE",
+        "period:2019-05-28:2019-06-09",
+        "single:2019-06-10,donor=Nobody",
+        "cumulative:2026-01-01,cargo=medicine",
+    ]
+    for n, spec in enumerate(specs):
+        claim_in = make_claim(
+            readings=[parse_reading_spec(spec), parse_reading_spec("cumulative:2019-06-10")],
+            metric=("tonnes", "deliveries")[n % 2],
+            value="1" if n % 3 == 0 else str(10 + n),
+            qualifier="at_least" if n % 3 == 0 else "approximately",
+        )
+        add_claim(session=session, claim_in=claim_in, by="ana", via="cli")
+
+
+@pytest.mark.parametrize("listed", [1000, 3])
+def test_one_pass_and_queries_give_the_same_reconciliation(
+    session: Session, monkeypatch: pytest.MonkeyPatch, listed: int
+):
+    monkeypatch.setattr("shipments.reconcile.LISTED", listed)
+    _many_claims_ledger(session)
+    by_queries = reconcile(session=session, one_pass_from=10_000)
+    one_pass = reconcile(session=session, one_pass_from=0)
+    assert one_pass == by_queries
+    readings = [r for c in by_queries.claims for r in c.readings]
+    assert {r.verdict for r in readings} == {CONSISTENT, INCONSISTENT, NO_DATA}
+    widest = max(r.shipment_count for r in readings)
+    assert widest == 22  # 24 shipments, one retracted, one moved after the last day claimed
+    assert max(len(r.shipment_ids) for r in readings) == min(listed, widest)
+    assert any(r.shipment_count > len(r.shipment_ids) for r in readings) == (listed == 3)
+    # Without ids: the same counts, sums and verdicts, and no ids.
+    for strategy in (0, 10_000):
+        bare = reconcile(session=session, list_ids=False, one_pass_from=strategy)
+        assert bare == replace_ids(by_queries)
+
+
+def replace_ids(result: Any) -> Any:
+    from dataclasses import replace
+
+    return replace(
+        result,
+        claims=tuple(
+            replace(c, readings=tuple(replace(r, shipment_ids=()) for r in c.readings))
+            for c in result.claims
+        ),
+    )
+
+
+def test_one_pass_on_an_empty_ledger(session: Session):
+    add_claim(session=session, claim_in=make_claim(), by="ana", via="cli")
+    [reading] = only_claim(session, one_pass_from=0).readings
+    assert (reading.verdict, reading.shipment_count) == (NO_DATA, 0)

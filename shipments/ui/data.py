@@ -27,7 +27,6 @@ from shipments.ledger import (
     daily_totals,
     distinct_values,
     iter_current_shipments,
-    iter_export_rows,
     ledger_totals,
     list_sources,
     retracted_shipments,
@@ -195,7 +194,7 @@ def reconciliation(url: str, as_of: str | None) -> Reconciliation:
     """Return every claim checked against the ledger (as it stood at ``as_of``, if given)."""
     moment = parse_moment(as_of) if as_of else None
     with session_scope(engine(url)) as session:
-        return reconcile(session=session, as_of=moment)
+        return reconcile(session=session, as_of=moment, list_ids=False)
 
 
 @st.cache_data(show_spinner=False, ttl=TTL_SECONDS)
@@ -225,11 +224,11 @@ def csv_maker(url: str, key: ViewKey, what: str, *, hxl: bool) -> Callable[[], s
         out = io.StringIO()
         with session_scope(engine(url)) as session:
             if what == "shipments":
-                rows = csvio.shipment_rows(
-                    iter_export_rows(session=session, as_of=view.as_of, filters=view.filters)
+                csvio.write_shipments(
+                    session=session, file=out, as_of=view.as_of, filters=view.filters, hxl=hxl
                 )
-                columns, tags = csvio.SHIPMENT_COLUMNS, csvio.SHIPMENT_HXL
-            elif what == "reconciliation":
+                return out.getvalue()
+            if what == "reconciliation":
                 rows = reconciliation_rows(reconcile(session=session, as_of=view.as_of))
                 columns, tags = RECONCILIATION_COLUMNS, RECONCILIATION_HXL
             elif what == "claims":
