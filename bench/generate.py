@@ -7,10 +7,14 @@ sources each. Rows go straight in with multi-row INSERTs, 10,000 at a time.
 from __future__ import annotations
 
 import argparse
+import sys
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from types import SimpleNamespace
 
 from sqlalchemy import Engine, insert, text
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as bench/generate.py
 
 from shipments.db import make_engine
 from shipments.models import (

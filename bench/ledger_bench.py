@@ -2,11 +2,13 @@
 
 Run: .venv/bin/python bench/ledger_bench.py URL   (URL of a ledger holding N shipments)
 Prints, each with its baseline from the same run:
-  - CSV export of the ledger (python -m shipments export) against `sqlite3 -csv` of the same
-    table (SQLite only), and the export's peak memory;
+  - CSV export of the ledger (python -m shipments export) against the database's own CSV dump
+    of the revision table (`sqlite3 -csv`, or psql's \\copy), and the export's peak memory;
   - append latency p50 / p95 for 200 single appends, and throughput of 4 processes appending
     100 each at once;
-  - reconciliation of 1,000 claims against the ledger, against reconciling the 7 seed claims.
+  - reconciliation of 1,000 claims against the ledger (without ids, with ids, and with a query
+    per reading), against reconciling the 7 seed claims.
+bench/run.py runs this with the Overview comparisons, on SQLite and PostgreSQL.
 """
 
 from __future__ import annotations
@@ -59,9 +61,12 @@ import sys, time
 from shipments.db import make_engine, session_scope
 from shipments.reconcile import reconcile
 engine = make_engine(sys.argv[1])
+kwargs = {"list_ids": sys.argv[2] == "ids"}
+if sys.argv[3] == "queries":
+    kwargs["one_pass_from"] = 10**9
 with session_scope(engine) as session:
     start = time.perf_counter()
-    result = reconcile(session=session)
+    result = reconcile(session=session, **kwargs)
     print(len(result.claims), time.perf_counter() - start)
 """
 
@@ -102,51 +107,48 @@ with session_scope(make_engine(url)) as session:
     python(code, url, str(count))
 
 
-def main() -> None:
-    """Run every comparison and print them."""
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("url", help="a ledger filled by bench/generate.py")
-    args = parser.parse_args()
-    url = make_url(args.url)
+def add_bench_editor(url: str) -> None:
+    """Make sure the editor the benchmarks write as exists."""
     python(
         "import sys; from shipments.db import make_engine, session_scope; "
         "from shipments.auth import add_editor, find_editor\n"
         "with session_scope(make_engine(sys.argv[1])) as s:\n"
         "    find_editor(session=s, name='bench') or add_editor(session=s, name='bench', "
         "password='bench password', by='bench')",
-        args.url,
+        url,
     )
+
+
+def export(url: str) -> dict[str, float]:
+    """Time the CLI export of the ledger, its peak memory, and the database's own CSV dump."""
+    parsed = make_url(url)
     with tempfile.TemporaryDirectory() as folder:
         out = Path(folder) / "export.csv"
-        _code, ours, peak = python(EXPORT, args.url, str(out)).split()
+        _code, ours, peak = python(EXPORT, url, str(out)).split()
         rows = sum(1 for _ in out.open(encoding="utf-8")) - 1
-        print(
-            f"CSV export: {rows:,} rows in {float(ours):.1f} s, peak memory {float(peak):.0f} MB"
-            " (target < 200 MB)"
-        )
-        if url.get_backend_name() == "sqlite":
-            start = time.perf_counter()
-            with (Path(folder) / "plain.csv").open("w") as handle:
-                subprocess.run(
-                    ["sqlite3", "-csv", "-header", url.database, "SELECT * FROM shipment_revision"],
-                    stdout=handle,
-                    check=True,
-                )
-            plain = time.perf_counter() - start
-            print(
-                f"  sqlite3 -csv of shipment_revision: {plain:.1f} s; "
-                f"export / sqlite3: {float(ours) / plain:.1f}x (target < 2x)"
-            )
+        out.unlink()
+        plain = Path(folder) / "plain.csv"
+        if parsed.get_backend_name() == "sqlite":
+            command = ["sqlite3", "-csv", "-header", str(parsed.database)]
+            command.append("SELECT * FROM shipment_revision")
+        else:
+            libpq = parsed.set(drivername="postgresql").render_as_string(hide_password=False)
+            copy = "\\copy (SELECT * FROM shipment_revision) TO STDOUT WITH CSV HEADER"
+            command = ["psql", "--no-psqlrc", "-q", libpq, "-c", copy]
+        start = time.perf_counter()
+        with plain.open("w") as handle:
+            subprocess.run(command, stdout=handle, check=True)
+        baseline = time.perf_counter() - start
+    return {"seconds": float(ours), "peak_mb": float(peak), "rows": rows, "baseline": baseline}
 
-    single = [float(t) for t in python(APPENDS, args.url, "0", "200").split()]
+
+def appends(url: str) -> dict[str, float]:
+    """Time 200 single appends, then 4 processes appending 100 each at once."""
+    single = [float(t) for t in python(APPENDS, url, "0", "200").split()]
     cuts = statistics.quantiles(single, n=20)
-    print(
-        f"append latency, one writer: p50 {statistics.median(single) * 1000:.1f} ms, "
-        f"p95 {cuts[18] * 1000:.1f} ms"
-    )
     writers = [
         subprocess.Popen(
-            [sys.executable, "-c", APPENDS, args.url, str(w), "100"],
+            [sys.executable, "-c", APPENDS, url, str(w), "100"],
             cwd=REPO,
             env=ENV,
             stdout=subprocess.PIPE,
@@ -158,20 +160,56 @@ def main() -> None:
     # Each writer times its own appends (its start-up is not counted); they overlap, so the
     # slowest writer's total is the wall time the 400 appends took.
     elapsed = max(sum(times) for times in outputs)
-    done = sum(len(times) for times in outputs)
     every = sorted(t for times in outputs for t in times)
-    print(
-        f"4 concurrent writers: {done} appends in {elapsed:.2f} s = {done / elapsed:.0f}/s, "
-        f"p95 {every[int(len(every) * 0.95)] * 1000:.1f} ms "
-        f"(one writer alone: {1 / statistics.mean(single):.0f}/s)"
-    )
+    return {
+        "p50_ms": statistics.median(single) * 1000,
+        "p95_ms": cuts[18] * 1000,
+        "one_per_s": 1 / statistics.mean(single),
+        "four_per_s": len(every) / elapsed,
+        "four_p95_ms": every[int(len(every) * 0.95)] * 1000,
+    }
 
-    seed_claims, seed_time = python(RECONCILE, args.url).split()
-    add_claims(args.url, 1000)
-    claims, claims_time = python(RECONCILE, args.url).split()
+
+def reconciliation(url: str, claims: int = 1000) -> dict[str, float]:
+    """Time reconciling the seed's claims, then ``claims`` more: without and with ids listed,
+    and one query per reading as before the one-pass way."""
+    _seed, seed_time = python(RECONCILE, url, "ids", "auto").split()
+    add_claims(url, claims)
+    count, bare = python(RECONCILE, url, "no-ids", "auto").split()
+    _count, listed = python(RECONCILE, url, "ids", "auto").split()
+    _count, queries = python(RECONCILE, url, "no-ids", "queries").split()
+    return {
+        "claims": int(count),
+        "seed": float(seed_time),
+        "one_pass": float(bare),
+        "one_pass_ids": float(listed),
+        "queries": float(queries),
+    }
+
+
+def main() -> None:
+    """Run every comparison and print them."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("url", help="a ledger filled by bench/generate.py")
+    args = parser.parse_args()
+    add_bench_editor(args.url)
+    e = export(args.url)
     print(
-        f"reconcile {claims} claims: {float(claims_time):.2f} s "
-        f"({seed_claims} claims: {float(seed_time):.3f} s)"
+        f"CSV export: {e['rows']:,} rows in {e['seconds']:.1f} s, peak memory "
+        f"{e['peak_mb']:.0f} MB (target < 200 MB); the database's own CSV: "
+        f"{e['baseline']:.1f} s; export / database: {e['seconds'] / e['baseline']:.1f}x"
+    )
+    a = appends(args.url)
+    print(
+        f"append latency, one writer: p50 {a['p50_ms']:.1f} ms, p95 {a['p95_ms']:.1f} ms; "
+        f"4 writers: {a['four_per_s']:.0f}/s, p95 {a['four_p95_ms']:.1f} ms "
+        f"(one writer alone: {a['one_per_s']:.0f}/s)"
+    )
+    r = reconciliation(args.url)
+    print(
+        f"reconcile {r['claims']} claims: {r['one_pass']:.2f} s, with ids "
+        f"{r['one_pass_ids']:.2f} s, a query per reading {r['queries']:.2f} s "
+        f"(seed claims: {r['seed']:.3f} s)"
     )
 
 
