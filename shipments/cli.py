@@ -197,6 +197,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _as_of_option(reconcile_cmd)
     reconcile_cmd.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    reconcile_cmd.add_argument(
+        "--no-ids",
+        dest="list_ids",
+        action="store_false",
+        help="leave out the ids of the shipments behind each figure (faster on a large ledger)",
+    )
     reconcile_cmd.set_defaults(run=_reconcile)
 
     claims = commands.add_parser("claims", help="record and list reported figures")
@@ -526,7 +532,7 @@ def _export(args: argparse.Namespace, engine: Any, out: TextIO, _seeded: Seeded)
 
 def _reconcile(args: argparse.Namespace, engine: Any, out: TextIO, _seeded: Seeded) -> int:
     with session_scope(engine) as session:
-        result = reconcile(session=session, as_of=args.as_of)
+        result = reconcile(session=session, as_of=args.as_of, list_ids=args.list_ids)
     if args.format == "json":
         json.dump(reconciliation_json(result), out, indent=2, ensure_ascii=False)
         print(file=out)

@@ -220,6 +220,7 @@ _LINES = "\x1e"
 _ANYWHERE = (",", '"', "\r", "\n", "=", "@", "\t")
 _CELL_START = (EXPORT_SEPARATOR + "+", EXPORT_SEPARATOR + "-")
 _SOURCE_CACHE_LIMIT = 100_000
+_SOURCE_IDS = re.compile(r"[0-9 ]*")
 
 
 def write_shipments(
@@ -255,14 +256,15 @@ def write_shipments(
         # Split at the sources' marks: the odd parts are the ids of each line's sources.
         parts = lines.split(EXPORT_SOURCES)
         keys = parts[1::2]
-        cells.load(keys)
         plain = (
             len(keys) == len(batch)
             and lines.count(EXPORT_SEPARATOR) == EXPORT_SEPARATORS * len(batch)
+            and lines.count(_LINES) == len(batch) - 1
             and not any(mark in lines for mark in _ANYWHERE)
             and not any(mark in lines for mark in _CELL_START)
         )
         if plain:
+            cells.load(keys)
             parts[1::2] = map(cells.csv, keys)
             text = "".join(parts).replace(EXPORT_SEPARATOR, ",").replace(_LINES, "\n")
             file.write(text)
@@ -278,9 +280,13 @@ def _write_carefully(
 ) -> None:
     """Write lines that need quoting or neutralising through the csv module, cell by cell."""
     for (line,) in batch:
-        head, ids, tail = line.split(EXPORT_SOURCES)
-        row = head.split(EXPORT_SEPARATOR)[:-1] + list(cells.raw(ids))
-        row += tail.split(EXPORT_SEPARATOR)[1:]
+        parts = line.split(EXPORT_SOURCES)
+        row = parts[0].split(EXPORT_SEPARATOR)[:-1]
+        if len(parts) != 3 or not _SOURCE_IDS.fullmatch(parts[1]):
+            raise ValueError(f"shipment {row[0]}: a stored text holds a control character")
+        cells.load([parts[1]])
+        row += cells.raw(parts[1])
+        row += parts[2].split(EXPORT_SEPARATOR)[1:]
         if len(row) != width:
             raise ValueError(f"shipment {row[0]}: a stored text holds a control character")
         writer.writerow([neutralise(cell) for cell in row])

@@ -384,6 +384,20 @@ def test_reconcile_after_correcting_16_may(database_url: str, capsys):
     assert out.splitlines()[-1].endswith("7 consistent, 0 inconsistent, 0 no data")
 
 
+def test_reconcile_without_ids_keeps_counts_and_verdicts(database_url: str, capsys):
+    _, listed, _ = run(database_url, "reconcile", "--format", "json", capsys=capsys)
+    code, out, _ = run(database_url, "reconcile", "--format", "json", "--no-ids", capsys=capsys)
+    assert code == 0
+    bare, full = json.loads(out), json.loads(listed)
+    full_readings = [r for c in full["claims"] for r in c["readings"]]
+    bare_readings = [r for c in bare["claims"] for r in c["readings"]]
+    assert any(r["shipment_ids"] for r in full_readings)
+    assert all(r["shipment_ids"] == [] for r in bare_readings)
+    for r in full_readings:
+        r["shipment_ids"] = []
+    assert bare == full
+
+
 def test_reconcile_csv_has_one_row_per_reading(database_url: str, capsys):
     code, out, _ = run(database_url, "reconcile", "--format", "csv", capsys=capsys)
     assert code == 0

@@ -300,13 +300,27 @@ def test_fast_export_applies_the_view_filter(session):
     assert out.getvalue() == _reference_export(session, filters=wanted)
 
 
-def test_fast_export_refuses_a_stored_control_character(session):
+def test_fast_export_keeps_a_stored_record_separator(session):
     _tricky_ledger(session)
-    # Validation keeps control characters out; a row written around it must not shift cells.
+    # The character that joins a batch's lines while they are checked stays inside its cell.
     session.execute(
         update(ShipmentRevision)
         .where(col(ShipmentRevision.shipment_id) == 2)
-        .values(donor="split\x1fhere")
+        .values(donor="line\x1ehere")
+    )
+    session.commit()
+    out = io.StringIO()
+    write_shipments(session=session, file=out)
+    assert out.getvalue() == _reference_export(session)
+    assert "line\x1ehere" in out.getvalue()
+
+
+@pytest.mark.parametrize("stored", ["split\x1fhere", "mark\x1dhere"])
+def test_fast_export_refuses_a_stored_control_character(session, stored):
+    _tricky_ledger(session)
+    # Validation keeps control characters out; a row written around it must not shift cells.
+    session.execute(
+        update(ShipmentRevision).where(col(ShipmentRevision.shipment_id) == 2).values(donor=stored)
     )
     session.commit()
     with pytest.raises(ValueError, match="shipment 2: a stored text holds a control character"):
