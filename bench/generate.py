@@ -83,7 +83,10 @@ def fill(engine: Engine, rows: int) -> None:
             db.execute(insert(ShipmentRevision.__table__), revisions)  # type: ignore[attr-defined]
             db.execute(
                 insert(CurrentShipment.__table__),  # type: ignore[attr-defined]
-                [CurrentShipment.of(SimpleNamespace(**r)) for r in revisions],
+                [
+                    CurrentShipment.of(SimpleNamespace(**r), [first_source + 1 + n % 50])
+                    for n, r in zip(numbers, revisions, strict=True)
+                ],
             )
             db.execute(
                 insert(RevisionSourceLink.__table__),  # type: ignore[attr-defined]

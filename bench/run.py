@@ -88,25 +88,25 @@ def report(results: dict[str, dict[str, float]], rows: int) -> str:
         lines.append(f"{label:58}" + "".join(f"{c:>14}" for c in cells))
 
     row(f"generate {rows:,} shipments (s)", lambda r: r["generate"], "{:.0f}")
-    row("1. Overview cold, seed (s)", lambda r: r["seed_cold"])
-    row("   Overview cold, large (s)", lambda r: r["large_cold"])
-    row("   naive read_sql page, large (s)", lambda r: r["naive"])
+    row("1. Overview cold, seed (s, median of 3)", lambda r: r["seed_cold"])
+    row("   Overview cold, large (s, median of 3)", lambda r: r["large_cold"])
+    row("   naive read_sql page, large (s, median of 3)", lambda r: r["naive"])
     row(
         "   cold large / cold seed (target < 5x)",
         lambda r: r["large_cold"] / r["seed_cold"],
         "{:.1f}x",
     )
     row("   naive / cold large (target >= 10x)", lambda r: r["naive"] / r["large_cold"], "{:.1f}x")
-    row("2. Overview warm rerun, seed (s, median of 5)", lambda r: r["seed_warm"], "{:.3f}")
-    row("   Overview warm rerun, large (s, median of 5)", lambda r: r["large_warm"], "{:.3f}")
+    row("2. Overview warm rerun, seed (s, median of 3x5)", lambda r: r["seed_warm"], "{:.3f}")
+    row("   Overview warm rerun, large (s, median of 3x5)", lambda r: r["large_warm"], "{:.3f}")
     row(
         "   warm large / warm seed (target < 2x)",
         lambda r: r["large_warm"] / r["seed_warm"],
         "{:.1f}x",
     )
     row("3. CSV export, rows", lambda r: r["export_rows"], "{:,.0f}")
-    row("   CSV export (s)", lambda r: r["export_seconds"])
-    row("   database's own CSV dump (s)", lambda r: r["export_baseline"])
+    row("   CSV export (s, median of 3)", lambda r: r["export_seconds"])
+    row("   database's own CSV dump (s, median of 3)", lambda r: r["export_baseline"])
     row(
         "   export / dump (target < 2x)",
         lambda r: r["export_seconds"] / r["export_baseline"],

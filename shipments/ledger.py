@@ -14,7 +14,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, TypeVar
 
-from sqlalchemy import Numeric, String, and_, cast, func, insert, tuple_
+from sqlalchemy import Numeric, and_, cast, func, insert, tuple_
 from sqlalchemy import select as sa_select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -233,16 +233,19 @@ def add_shipments_bulk(
             ],
         ).scalars()
     )
+    source_ids = _source_ids(session, [s for facts, _ in items for s in facts.sources], actor, now)
     connection.execute(
         insert(CurrentShipment.__table__),  # type: ignore[attr-defined]
         [
-            CurrentShipment.of(_Facts(revision_id, shipment_id, facts))
+            CurrentShipment.of(
+                _Facts(revision_id, shipment_id, facts),
+                [source_ids[s.url] for s in facts.sources],
+            )
             for (facts, _), shipment_id, revision_id in zip(
                 items, shipment_ids, revision_ids, strict=True
             )
         ],
     )
-    source_ids = _source_ids(session, [s for facts, _ in items for s in facts.sources], actor, now)
     links = {
         (revision_id, source_ids[s.url])
         for (facts, _), revision_id in zip(items, revision_ids, strict=True)
@@ -619,18 +622,17 @@ EXPORT_SEPARATORS = 13  # in a line: 10 cells before the sources' ids, 3 after t
 
 def _export_line(dialect: str, *, unit: bool) -> Any:
     """Return the expression of an export line (see EXPORT_SEPARATOR) for ``dialect``."""
-    r, link = ShipmentRevision, RevisionSourceLink
+    r = ShipmentRevision
     sep, marks = EXPORT_SEPARATOR, EXPORT_SOURCES + "%s" + EXPORT_SOURCES
     if dialect == "sqlite":
         # SQLite stores a datetime as "YYYY-MM-DD HH:MM:SS.ffffff"; printf formats a NULL as "".
         # mass_kg / 1000.0 printed with three decimals is exact: at most 9 significant digits.
-        ids = func.group_concat(col(link.source_id), " ")
         cells = ["%d", "%d", "%s", "%s", "%s", "%s", "%s", "%s", "%.3f", "%s" if unit else "%d"]
         cells += [marks, "%s", "%s", "%sT%s+00:00"]
         values = [
             col(r.mass_kg) / 1000.0,
             "t" if unit else col(r.mass_kg),
-            _export_source_ids(ids),
+            col(CurrentShipment.source_ids),
             col(r.note),
             col(r.recorded_by),
             func.substr(col(r.recorded_at), 1, 10),
@@ -640,12 +642,11 @@ def _export_line(dialect: str, *, unit: bool) -> Any:
         line = func.printf
     else:
         # PostgreSQL's format() writes a NULL as "" too.
-        ids = func.string_agg(cast(col(link.source_id), String), " ")
         cells = ["%s"] * 10 + [marks] + ["%s"] * 3
         values = [
             func.round(cast(col(r.mass_kg), Numeric) / 1000, 3),
             "t" if unit else col(r.mass_kg),
-            _export_source_ids(ids),
+            col(CurrentShipment.source_ids),
             col(r.note),
             col(r.recorded_by),
             func.to_char(col(r.recorded_at), 'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"'),
@@ -664,11 +665,6 @@ def _export_line(dialect: str, *, unit: bool) -> Any:
         col(r.cargo_description),
         *values,
     )
-
-
-def _export_source_ids(ids: Any) -> Any:
-    link = RevisionSourceLink
-    return sa_select(ids).where(col(link.revision_id) == col(ShipmentRevision.id)).scalar_subquery()
 
 
 def iter_current_export_batches(
@@ -1031,18 +1027,18 @@ def _insert_revision(
     )
     session.add(revision)
     session.flush()
-    _project(session, revision)
+    linked = list(dict.fromkeys(source_ids))
+    _project(session, revision, linked)
     session.add_all(
-        RevisionSourceLink(revision_id=_id(revision), source_id=source_id)
-        for source_id in dict.fromkeys(source_ids)
+        RevisionSourceLink(revision_id=_id(revision), source_id=source_id) for source_id in linked
     )
     session.flush()
     return revision
 
 
-def _project(session: Session, revision: ShipmentRevision) -> None:
+def _project(session: Session, revision: ShipmentRevision, source_ids: Iterable[int]) -> None:
     """Make current_shipment show this revision (added or corrected) for its shipment."""
-    row = CurrentShipment.of(revision)
+    row = CurrentShipment.of(revision, source_ids)
     # populate_existing: a copy held in this session may be older than another session's write.
     existing = session.get(CurrentShipment, revision.shipment_id, populate_existing=True)
     if existing is None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from datetime import UTC, datetime
 
 import pytest
@@ -10,6 +11,7 @@ from factories import row_counts
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 
+from shipments.csvio import write_shipments
 from shipments.db import (
     REPO_ROOT,
     alembic_config,
@@ -117,6 +119,13 @@ def test_upgrade_from_the_first_revision_keeps_rows(database_url: str):
     assert (shipment.id, shipment.mass_kg, shipment.recorded_by) == (1, 69_000, "old")
     assert shipment.recorded_at == at.replace(tzinfo=UTC)
     assert [s.url for s in shipment.sources] == ["https://example.org/t"]
+    with engine.connect() as connection:  # filled by migrations 0005 and 0006
+        projected = connection.execute(text("SELECT revision_id, source_ids FROM current_shipment"))
+        assert projected.all() == [(1, "1")]
+    with session_scope(engine) as session:
+        out = io.StringIO()
+        write_shipments(session=session, file=out)
+    assert "https://example.org/t" in out.getvalue().splitlines()[1]
     assert prepare_database(engine) == Seeded(shipments=0, claims=7)
     with session_scope(engine) as session:
         assert ledger_totals(session=session).mass_kg == 69_000

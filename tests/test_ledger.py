@@ -466,7 +466,13 @@ def test_current_shipment_agrees_with_the_history_after_every_kind_of_write(
         shipment_id=added.id,
         by="bo",
         via="cli",
-        correction_in=correction(donor="CHINA", tonnes="70"),
+        correction_in=correction(
+            donor="CHINA",
+            tonnes="70",
+            add_sources=[
+                {"url": "https://example.org/second", "title": "Second", "publisher": "P"}
+            ],
+        ),
     )
     correct_shipment(
         session=seeded_session,
@@ -487,17 +493,24 @@ def test_current_shipment_agrees_with_the_history_after_every_kind_of_write(
     ).committed
 
     projected = sorted(
-        (c.shipment_id, revision.revision, c.event_date, c.donor, c.mass_kg, c.donor_key)
+        (
+            *(c.shipment_id, revision.revision, c.event_date, c.donor, c.mass_kg),
+            *(c.donor_key, c.source_ids),
+        )
         for c in seeded_session.exec(select(CurrentShipment))
         for revision in [seeded_session.get(ShipmentRevision, c.revision_id)]
         if revision is not None
     )
     from_history = sorted(
-        (s.id, s.revision, s.event_date, s.donor, s.mass_kg, s.donor.casefold())
+        (
+            *(s.id, s.revision, s.event_date, s.donor, s.mass_kg, s.donor.casefold()),
+            " ".join(str(i) for i in sorted(source.id for source in s.sources)),
+        )
         for s in current_shipments(session=seeded_session, as_of=utcnow())
     )
     assert projected == from_history
     assert [row[0] for row in projected] == [1, 2, 4, 5, 6]
+    assert len(projected[3][-1].split()) == 2  # the corrected shipment cites two sources
 
 
 def test_current_shipment_is_right_even_when_a_session_holds_an_old_copy(seeded_engine: Engine):
