@@ -20,6 +20,7 @@ from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from shipments.audit import record_event
@@ -315,17 +316,11 @@ def _run(
     )
     if scan.encoding == "latin-1":
         report.notes.append("The file is not UTF-8; it was read as Latin-1.")
-    earlier = session.exec(
-        select(ImportBatch).where(col(ImportBatch.sha256) == scan.sha256)
-    ).first()
-    if earlier is not None:
-        raise InvalidInput.single(
-            "file",
-            f"this file (SHA-256 {scan.sha256[:12]}...) was already imported as batch "
-            f"{earlier.id} on {earlier.recorded_at:%Y-%m-%d} by {earlier.recorded_by}",
-        )
+    _refuse_if_imported(session, scan.sha256)
     if commit:
         write_connection(session)
+        # Again inside the write: another import of the same file may have committed meanwhile.
+        _refuse_if_imported(session, scan.sha256)
     batch: ImportBatch | None = None
     try:
         if commit:
@@ -339,7 +334,16 @@ def _run(
                 recorded_at=utcnow(),
             )
             session.add(batch)
-            session.flush()
+            try:
+                session.flush()
+            except IntegrityError:
+                # PostgreSQL: the same file is being imported by another session right now; its
+                # batch row holds the file's hash, and the unique key refused this one.
+                raise InvalidInput.single(
+                    "file",
+                    f"this file (SHA-256 {scan.sha256[:12]}...) is being imported by someone"
+                    " else at this moment; nothing was written",
+                ) from None
         # Rows seen so far, by a 64-bit hash of (donor, recipient, date, mass): constant size
         # per row, so a million-row file stays well inside memory.
         seen: dict[int, int] = {}
@@ -430,6 +434,16 @@ def _run(
     except BaseException:
         session.rollback()
         raise
+
+
+def _refuse_if_imported(session: Session, sha256: str) -> None:
+    earlier = session.exec(select(ImportBatch).where(col(ImportBatch.sha256) == sha256)).first()
+    if earlier is not None:
+        raise InvalidInput.single(
+            "file",
+            f"this file (SHA-256 {sha256[:12]}...) was already imported as batch "
+            f"{earlier.id} on {earlier.recorded_at:%Y-%m-%d} by {earlier.recorded_by}",
+        )
 
 
 def convert_rows(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 
@@ -81,3 +82,88 @@ def test_four_writers_lose_nothing_and_duplicate_nothing(seeded_engine: Engine, 
         assert events.count(("shipment.correct", "cli")) == corrections
         all_revisions = session.exec(select(func.count()).select_from(ShipmentRevision)).one()
         assert all_revisions == 4 + WORKERS * APPENDS + corrections
+
+
+IMPORTER = """
+import sys
+from pathlib import Path
+from shipments.db import make_engine, session_scope
+from shipments.errors import InvalidInput
+from shipments.imports import ImportOptions, import_file
+
+url, path = sys.argv[1], Path(sys.argv[2])
+with session_scope(make_engine(url)) as session:
+    try:
+        report = import_file(session=session, path=path, options=ImportOptions(), by="bo")
+    except InvalidInput as refused:
+        print(f"refused: {refused}")
+        sys.exit(3)
+print(f"committed {report.rows_added}")
+"""
+
+
+def _import_file(path, donor: str, rows: int) -> None:
+    lines = ["date,date_means,donor,recipient,cargo,tonnes,source_url"]
+    lines += [
+        f"2021-{1 + n % 12:02d}-{1 + n % 28:02d},received,{donor},Cuba,food,{n + 1}.5,"
+        f"https://example.org/{donor.lower().replace(' ', '-')}"
+        for n in range(rows)
+    ]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def test_appends_and_imports_at_once_lose_nothing(
+    seeded_engine: Engine, database_url: str, tmp_path
+):
+    """Two writers append and correct while two files are imported, and a third file is
+    imported twice at the same moment: everything lands once, the second copy is refused."""
+    from shipments.ledger import current_shipments
+    from shipments.models import CurrentShipment, ImportBatch, utcnow
+
+    seeded_engine.dispose()
+    files = [tmp_path / name for name in ("a.csv", "b.csv", "same.csv")]
+    donors = ("Importer A", "Importer B", "Twice")
+    for path, donor, rows in zip(files, donors, (150, 150, 100), strict=True):
+        _import_file(path, donor, rows)
+    commands = [[WRITER, database_url, str(worker), "100"] for worker in (1, 2)]
+    commands += [[IMPORTER, database_url, str(path)] for path in files + files[2:]]
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-c", *command],
+            cwd=REPO_ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for command in commands
+    ]
+    results = [(p.communicate(timeout=600), p.returncode) for p in processes]
+    writers, importers, twice = results[:2], results[2:4], results[4:]
+    assert [code for _, code in writers + importers] == [0] * 4, results
+    assert [out.strip() for (out, _), _ in importers] == ["committed 150"] * 2
+    outcomes = sorted((code, out.strip()) for (out, _), code in twice)
+    assert outcomes[0] == (0, "committed 100"), results
+    assert outcomes[1][0] == 3
+    assert re.search(
+        r"file: this file \(SHA-256 \w+\.\.\.\) (was already imported|is being)", outcomes[1][1]
+    )
+
+    with Session(seeded_engine) as session:
+        shipments = session.exec(select(func.count()).select_from(Shipment)).one()
+        assert shipments == 4 + 2 * 100 + 150 + 150 + 100
+        assert session.exec(select(func.count()).select_from(ImportBatch)).one() == 3
+        events = [(e.action, e.via) for e in audit_events(session=session)]
+        assert events.count(("shipment.append", "cli")) == 200
+        assert events.count(("shipment.correct", "cli")) == 2 * 20
+        assert events.count(("shipment.append", "import")) == 400
+        assert events.count(("import.commit", "import")) == 3
+        # The projection agrees with the history, sources included.
+        projected = sorted(
+            (c.shipment_id, c.mass_kg, c.source_ids) for c in session.exec(select(CurrentShipment))
+        )
+        from_history = sorted(
+            (s.id, s.mass_kg, " ".join(str(i) for i in sorted(x.id for x in s.sources)))
+            for s in current_shipments(session=session, as_of=utcnow())
+        )
+        assert projected == from_history
+        assert len(projected) == shipments
