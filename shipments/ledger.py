@@ -682,10 +682,19 @@ def iter_current_export_batches(
         .with_only_columns(_export_line(dialect, unit=unit))
         .order_by(col(CurrentShipment.shipment_id))
     )
-    if dialect != "sqlite":  # a server-side cursor, read through SQLAlchemy's buffer
-        streamed = session.connection().execute(statement.execution_options(yield_per=batch_size))
-        for rows in streamed.partitions(batch_size):
-            yield [tuple(row) for row in rows]
+    if dialect != "sqlite":
+        # PostgreSQL: a named (server-side) cursor of psycopg's own, fetching a batch per round
+        # trip; through SQLAlchemy's result rows the Python side took longer than the query.
+        connection = session.connection()
+        compiled = statement.compile(
+            dialect=connection.dialect, compile_kwargs={"render_postcompile": True}
+        )
+        driver = connection.connection.driver_connection
+        assert driver is not None
+        with driver.cursor(name="ledger_export") as cursor:
+            cursor.execute(str(compiled), compiled.params)
+            while rows := cursor.fetchmany(batch_size):
+                yield rows
         return
     # SQLite: one text column, which needs no conversion, read from the driver's cursor, which
     # SQLAlchemy has not read from (it buffers rows only for stream_results); a million result
