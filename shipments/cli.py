@@ -98,8 +98,13 @@ FLAGS = {
 }
 
 
+# Exit statuses: 0 done; 1 reconcile found an inconsistent claim; 2 bad input (named); 3 the
+# database could not be used, so nothing was checked or written (a script can tell 1 from 3).
+EXIT_DATABASE = 3
+
+
 def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None) -> int:
-    """Run one command and return its exit status."""
+    """Run one command and return its exit status (see EXIT_DATABASE)."""
     out = stdout or sys.stdout
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -127,7 +132,7 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None) -> 
             f"{exc.__class__.__name__}: {exc}",
             file=sys.stderr,
         )
-        return 1
+        return EXIT_DATABASE
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -303,10 +303,12 @@ def test_writes_default_to_ledger_editor(database_url: str, capsys, monkeypatch)
     assert export_rows(database_url, capsys)[-1]["recorded_by"] == "carla"
 
 
-def test_unreachable_database_exits_1(capsys):
+@pytest.mark.parametrize("command", ["list", "reconcile"])
+def test_unreachable_database_exits_3(capsys, command: str):
+    """3, not 1: a script running reconcile can tell a failed claim from a missing database."""
     url = "postgresql+psycopg://nobody@127.0.0.1:1/none?connect_timeout=2"
-    code, _, err = run(url, "list", capsys=capsys)
-    assert code == 1
+    code, _, err = run(url, command, capsys=capsys)
+    assert code == 3
     assert "error: cannot use the database at postgresql+psycopg://nobody@127.0.0.1:1/none" in err
 
 
@@ -524,9 +526,9 @@ def test_undecodable_or_overlong_text_is_refused(database_url: str, capsys, args
 @pytest.mark.parametrize(
     "url", ["foo", "sqlite:////proc/nope/ledger.db"], ids=["not-a-url", "unwritable"]
 )
-def test_unusable_database_url_exits_1(url: str, capsys):
+def test_unusable_database_url_exits_3(url: str, capsys):
     code, _, err = run(url, "list", capsys=capsys)
-    assert code == 1
+    assert code == 3
     assert err.startswith("error: cannot use the database at")
 
 
