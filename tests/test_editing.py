@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import re
+import time
 from collections.abc import Iterator
 from datetime import date
 
@@ -16,6 +18,7 @@ from shipments.auth import disable_editor
 from shipments.db import REPO_ROOT, make_engine, session_scope
 from shipments.seed import prepare_database
 from shipments.ui.edit_page import SIGN_IN_FIRST
+from shipments.ui.import_page import UPLOADS
 from shipments.ui.sign_in_page import REFUSED
 
 DASHBOARD = str(REPO_ROOT / "dashboard.py")
@@ -294,6 +297,20 @@ def test_import_page_previews_then_imports_only_when_told(ledger):
         [event] = [e for e in audit_events(session=session) if e.action == "import.commit"]
     assert (event.actor, event.via) == ("ana", "import")
     assert "refused lines 3" in (event.detail or "")
+
+
+def test_import_page_removes_uploads_left_for_a_day(ledger):
+    UPLOADS.mkdir(exist_ok=True)
+    stale, fresh = UPLOADS / "stale-test.csv", UPLOADS / "fresh-test.csv"
+    for path in (stale, fresh):
+        path.write_text("date\n", encoding="utf-8")
+    day_and_more = time.time() - 25 * 3600
+    os.utime(stale, (day_and_more, day_and_more))
+    app = upload(app_as("ana"))
+    assert not app.exception
+    assert not stale.exists()
+    assert fresh.exists()
+    fresh.unlink()
 
 
 def test_import_page_refuses_a_file_imported_before(ledger):

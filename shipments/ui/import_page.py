@@ -6,6 +6,7 @@ import csv
 import hashlib
 import io
 import tempfile
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -108,10 +109,25 @@ def render(url: str, current: view.View) -> None:
         st.rerun()
 
 
+UPLOADS = Path(tempfile.gettempdir()) / "ledger-imports"
+STALE_SECONDS = 24 * 3600
+
+
 def _stored(content: bytes) -> Path:
-    """Keep the upload in a file named by its hash, so both passes read the same bytes."""
-    folder = Path(tempfile.gettempdir()) / "ledger-imports"
+    """Keep the upload in a file named by its hash, so both passes read the same bytes.
+
+    The page reruns while the uploader holds the file, so a file cannot go as soon as it is
+    imported; files older than a day are removed, so uploads do not pile up on the server.
+    """
+    folder = UPLOADS
     folder.mkdir(exist_ok=True)
+    now = time.time()
+    for old in folder.glob("*.csv"):
+        try:
+            if now - old.stat().st_mtime > STALE_SECONDS:
+                old.unlink()
+        except FileNotFoundError:  # another session removed it first
+            pass
     path = folder / f"{hashlib.sha256(content).hexdigest()}.csv"
     if not path.exists():
         path.write_bytes(content)
