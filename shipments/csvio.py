@@ -12,6 +12,7 @@ import csv
 import io
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import closing
 from datetime import date, datetime
 from decimal import Decimal
 from operator import itemgetter
@@ -249,47 +250,57 @@ def write_shipments(
         writer.writerow([tags.get(column, "") for column in columns])
     cells = _SourceCells(session)
     count = 0
-    for batch in iter_current_export_batches(
-        session=session, filters=filters, unit=hxl, batch_size=batch_size
-    ):
-        lines = _LINES.join(map(itemgetter(0), batch))
-        # Split at the sources' marks: the odd parts are the ids of each line's sources.
-        parts = lines.split(EXPORT_SOURCES)
-        keys = parts[1::2]
-        plain = (
-            len(keys) == len(batch)
-            and lines.count(EXPORT_SEPARATOR) == EXPORT_SEPARATORS * len(batch)
-            and lines.count(_LINES) == len(batch) - 1
-            and not any(mark in lines for mark in _ANYWHERE)
-            and not any(mark in lines for mark in _CELL_START)
+    # closing(): the batches hold a cursor on the database; end it here, even on an error.
+    with closing(
+        iter_current_export_batches(
+            session=session, filters=filters, unit=hxl, batch_size=batch_size
         )
-        if plain:
-            cells.load(keys)
-            parts[1::2] = map(cells.csv, keys)
-            text = "".join(parts).replace(EXPORT_SEPARATOR, ",").replace(_LINES, "\n")
-            file.write(text)
-            file.write("\n")
-        else:
-            _write_carefully(batch, cells, writer, len(columns))
-        count += len(batch)
+    ) as batches:
+        for batch in batches:
+            if not _write_plain(batch, cells, file):
+                # Some line needs care: each line is checked alone, and only those that need it
+                # go through the csv module, cell by cell.
+                for line in batch:
+                    if not _write_plain([line], cells, file):
+                        _write_carefully(line[0], cells, writer, len(columns))
+            count += len(batch)
     return count
 
 
-def _write_carefully(
-    batch: Sequence[tuple[str]], cells: _SourceCells, writer: Any, width: int
-) -> None:
-    """Write lines that need quoting or neutralising through the csv module, cell by cell."""
-    for (line,) in batch:
-        parts = line.split(EXPORT_SOURCES)
-        row = parts[0].split(EXPORT_SEPARATOR)[:-1]
-        if len(parts) != 3 or not _SOURCE_IDS.fullmatch(parts[1]):
-            raise ValueError(f"shipment {row[0]}: a stored text holds a control character")
-        cells.load([parts[1]])
-        row += cells.raw(parts[1])
-        row += parts[2].split(EXPORT_SEPARATOR)[1:]
-        if len(row) != width:
-            raise ValueError(f"shipment {row[0]}: a stored text holds a control character")
-        writer.writerow([neutralise(cell) for cell in row])
+def _write_plain(batch: Sequence[tuple[str]], cells: _SourceCells, file: TextIO) -> bool:
+    """Write the lines as they are if no cell needs quoting or neutralising; else write nothing
+    and return False."""
+    lines = _LINES.join(map(itemgetter(0), batch))
+    # Split at the sources' marks: the odd parts are the ids of each line's sources.
+    parts = lines.split(EXPORT_SOURCES)
+    keys = parts[1::2]
+    if not (
+        len(keys) == len(batch)
+        and lines.count(EXPORT_SEPARATOR) == EXPORT_SEPARATORS * len(batch)
+        and lines.count(_LINES) == len(batch) - 1
+        and not any(mark in lines for mark in _ANYWHERE)
+        and not any(mark in lines for mark in _CELL_START)
+    ):
+        return False
+    cells.load(keys)
+    parts[1::2] = map(cells.csv, keys)
+    file.write("".join(parts).replace(EXPORT_SEPARATOR, ",").replace(_LINES, "\n"))
+    file.write("\n")
+    return True
+
+
+def _write_carefully(line: str, cells: _SourceCells, writer: Any, width: int) -> None:
+    """Write a line that needs quoting or neutralising through the csv module, cell by cell."""
+    parts = line.split(EXPORT_SOURCES)
+    row = parts[0].split(EXPORT_SEPARATOR)[:-1]
+    if len(parts) != 3 or not _SOURCE_IDS.fullmatch(parts[1]):
+        raise ValueError(f"shipment {row[0]}: a stored text holds a control character")
+    cells.load([parts[1]])
+    row += cells.raw(parts[1])
+    row += parts[2].split(EXPORT_SEPARATOR)[1:]
+    if len(row) != width:
+        raise ValueError(f"shipment {row[0]}: a stored text holds a control character")
+    writer.writerow([neutralise(cell) for cell in row])
 
 
 class _SourceCells:

@@ -319,11 +319,11 @@ def _run(
     _refuse_if_imported(session, scan.sha256)
     if commit:
         write_connection(session)
-        # Again inside the write: another import of the same file may have committed meanwhile.
-        _refuse_if_imported(session, scan.sha256)
     batch: ImportBatch | None = None
     try:
         if commit:
+            # Again inside the write: another import of the same file may have committed since.
+            _refuse_if_imported(session, scan.sha256)
             assert actor is not None
             batch = ImportBatch(
                 file_name=name[:500],

@@ -8,7 +8,7 @@ before it writes, and commits once, so a refusal leaves the database exactly as 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -674,7 +674,7 @@ def iter_current_export_batches(
     filters: ShipmentFilter | None = None,
     unit: bool = False,
     batch_size: int = 5000,
-) -> Iterator[Sequence[tuple[str]]]:
+) -> Generator[Sequence[tuple[str]], None, None]:
     """Stream the current shipments, by id, as export lines (see EXPORT_SEPARATOR) in batches."""
     dialect = session.get_bind().dialect.name
     statement = (

@@ -244,7 +244,10 @@ class _LedgerIndex:
                 col(table.donor_key),
                 col(table.recipient_key),
                 col(table.cargo_key),
-                cast(col(table.event_date), String),
+                # ISO text whatever the server's DateStyle, for numpy to read as days.
+                cast(col(table.event_date), String)
+                if session.get_bind().dialect.name == "sqlite"
+                else func.to_char(col(table.event_date), "YYYY-MM-DD"),
                 col(table.shipment_id),
                 col(table.mass_kg),
             ).execution_options(yield_per=_READ_BATCH)

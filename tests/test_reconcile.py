@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from factories import make_shipment, row_counts
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 from sqlmodel import Session
 
 from shipments.errors import InvalidInput
@@ -448,3 +448,29 @@ def test_one_pass_on_an_empty_ledger(session: Session):
     add_claim(session=session, claim_in=make_claim(), by="ana", via="cli")
     [reading] = only_claim(session, one_pass_from=0).readings
     assert (reading.verdict, reading.shipment_count) == (NO_DATA, 0)
+
+
+def test_one_pass_whatever_the_servers_date_style(engine: Engine, database_url: str):
+    """PostgreSQL prints dates as its DateStyle says (10/06/2019 with SQL, DMY); the one pass
+    must read them as days all the same. On SQLite the same test runs without the setting."""
+    from sqlalchemy.engine import make_url
+
+    from shipments.db import make_engine
+
+    url = make_url(database_url)
+    if url.get_backend_name() == "postgresql":
+        options = f"{url.query.get('options', '')} -cdatestyle=SQL,DMY".strip()
+        url = url.update_query_dict({"options": options})
+    styled = make_engine(url.render_as_string(hide_password=False))
+    try:
+        with Session(styled) as session:
+            if url.get_backend_name() == "postgresql":
+                assert session.execute(text("SELECT DATE '2019-06-10'::text")).scalar_one() == (
+                    "10/06/2019"
+                )
+            _many_claims_ledger(session)
+            assert reconcile(session=session, one_pass_from=0) == reconcile(
+                session=session, one_pass_from=10_000
+            )
+    finally:
+        styled.dispose()
