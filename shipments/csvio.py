@@ -133,9 +133,19 @@ def tonnes(mass_kg: int) -> Decimal:
     return (Decimal(mass_kg) / KG_PER_TONNE).quantize(_THOUSANDTH)
 
 
+def source_cells(sources: Iterable[SourceRef | SourcePublic]) -> tuple[str, str]:
+    """Return a shipment's sources and source_urls cells: "publisher: title; ..." and the URLs."""
+    listed = list(sources)
+    return (
+        "; ".join(f"{source.publisher}: {source.title}" for source in listed),
+        " ".join(source.url for source in listed),
+    )
+
+
 def shipment_rows(shipments: Iterable[ShipmentPublic | ShipmentRow]) -> Iterator[dict[str, Any]]:
     """Turn shipments into export rows: one per shipment, tonnes and kilograms, its sources."""
     for s in shipments:
+        sources, urls = source_cells(s.sources)
         yield {
             "id": s.id,
             "revision": s.revision,
@@ -148,8 +158,8 @@ def shipment_rows(shipments: Iterable[ShipmentPublic | ShipmentRow]) -> Iterator
             "tonnes": tonnes(s.mass_kg),
             "unit": "t",
             "kilograms": s.mass_kg,
-            "sources": "; ".join(f"{source.publisher}: {source.title}" for source in s.sources),
-            "source_urls": " ".join(source.url for source in s.sources),
+            "sources": sources,
+            "source_urls": urls,
             "note": s.note or "",
             "recorded_by": s.recorded_by,
             "recorded_at": s.recorded_at.isoformat(timespec="microseconds"),
@@ -324,10 +334,7 @@ class _SourceCells:
             self._sources.update(sources_by_id(session=self._session, ids=wanted))
         for key in new:
             refs = [self._sources[n] for n in sorted(int(n) for n in key.split())]
-            raw = (
-                "; ".join(f"{ref.publisher}: {ref.title}" for ref in refs),
-                " ".join(ref.url for ref in refs),
-            )
+            raw = source_cells(refs)
             self._raw[key] = raw
             out = io.StringIO()
             csv.writer(out, lineterminator="").writerow([neutralise(cell) for cell in raw])

@@ -83,6 +83,37 @@ def row_counts(engine: Engine) -> dict[str, int]:
     return counts
 
 
+def projection_and_history(session: Session) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    """Return current_shipment's rows and the same facts worked out from the history, sorted.
+
+    current_shipment is derived state: after any writes the two lists must be equal. Each row:
+    id, revision, date, donor, recipient, cargo, mass, the three keys, then the source ids.
+    """
+    from sqlmodel import select
+
+    from shipments.ledger import current_shipments
+    from shipments.models import CurrentShipment, ShipmentRevision
+
+    projected = sorted(
+        (
+            *(c.shipment_id, revision.revision, c.event_date, c.donor, c.recipient, c.cargo),
+            *(c.mass_kg, c.donor_key, c.recipient_key, c.cargo_key, c.source_ids),
+        )
+        for c in session.exec(select(CurrentShipment))
+        for revision in [session.get(ShipmentRevision, c.revision_id)]
+        if revision is not None
+    )
+    from_history = sorted(
+        (
+            *(s.id, s.revision, s.event_date, s.donor, s.recipient, s.cargo, s.mass_kg),
+            *(s.donor.casefold(), s.recipient.casefold(), s.cargo.casefold()),
+            " ".join(str(i) for i in sorted(source.id for source in s.sources)),
+        )
+        for s in current_shipments(session=session, as_of=utcnow())
+    )
+    return projected, from_history
+
+
 def today() -> date:
     """Return today's date in UTC, as the ledger's 'not in the future' rule sees it."""
     return utcnow().date()

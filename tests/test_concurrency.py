@@ -6,6 +6,7 @@ import re
 import subprocess
 import sys
 
+from factories import projection_and_history
 from sqlalchemy import Engine, func
 from sqlmodel import Session, select
 
@@ -117,8 +118,7 @@ def test_appends_and_imports_at_once_lose_nothing(
 ):
     """Two writers append and correct while two files are imported, and a third file is
     imported twice at the same moment: everything lands once, the second copy is refused."""
-    from shipments.ledger import current_shipments
-    from shipments.models import CurrentShipment, ImportBatch, utcnow
+    from shipments.models import ImportBatch
 
     seeded_engine.dispose()
     files = [tmp_path / name for name in ("a.csv", "b.csv", "same.csv")]
@@ -158,12 +158,6 @@ def test_appends_and_imports_at_once_lose_nothing(
         assert events.count(("shipment.append", "import")) == 400
         assert events.count(("import.commit", "import")) == 3
         # The projection agrees with the history, sources included.
-        projected = sorted(
-            (c.shipment_id, c.mass_kg, c.source_ids) for c in session.exec(select(CurrentShipment))
-        )
-        from_history = sorted(
-            (s.id, s.mass_kg, " ".join(str(i) for i in sorted(x.id for x in s.sources)))
-            for s in current_shipments(session=session, as_of=utcnow())
-        )
+        projected, from_history = projection_and_history(session)
         assert projected == from_history
         assert len(projected) == shipments

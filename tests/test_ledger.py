@@ -11,6 +11,7 @@ import pytest
 from factories import (
     SOUTH_FRONT,
     make_shipment,
+    projection_and_history,
     row_counts,
 )
 from sqlalchemy import Engine
@@ -453,10 +454,8 @@ def test_current_shipment_agrees_with_the_history_after_every_kind_of_write(
 ):
     """current_shipment is derived state: after appends, corrections, retractions and an
     import it must hold exactly the latest non-retracted revision of every shipment."""
-    from sqlmodel import select
 
     from shipments.imports import ImportOptions, import_file
-    from shipments.models import CurrentShipment, ShipmentRevision
 
     added = append_shipment(
         session=seeded_session, shipment_in=make_shipment(), by="ana", via="cli"
@@ -492,22 +491,7 @@ def test_current_shipment_agrees_with_the_history_after_every_kind_of_write(
         session=seeded_session, path=path, options=ImportOptions(), by="ana"
     ).committed
 
-    projected = sorted(
-        (
-            *(c.shipment_id, revision.revision, c.event_date, c.donor, c.mass_kg),
-            *(c.donor_key, c.source_ids),
-        )
-        for c in seeded_session.exec(select(CurrentShipment))
-        for revision in [seeded_session.get(ShipmentRevision, c.revision_id)]
-        if revision is not None
-    )
-    from_history = sorted(
-        (
-            *(s.id, s.revision, s.event_date, s.donor, s.mass_kg, s.donor.casefold()),
-            " ".join(str(i) for i in sorted(source.id for source in s.sources)),
-        )
-        for s in current_shipments(session=seeded_session, as_of=utcnow())
-    )
+    projected, from_history = projection_and_history(seeded_session)
     assert projected == from_history
     assert [row[0] for row in projected] == [1, 2, 4, 5, 6]
     assert len(projected[3][-1].split()) == 2  # the corrected shipment cites two sources
