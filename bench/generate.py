@@ -17,13 +17,7 @@ from sqlalchemy import Engine, insert, text
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as bench/generate.py
 
 from shipments.db import make_engine
-from shipments.models import (
-    CurrentShipment,
-    RevisionSourceLink,
-    Shipment,
-    ShipmentRevision,
-    Source,
-)
+from shipments.models import CurrentShipment, RevisionSourceLink, Shipment, ShipmentRevision, Source
 from shipments.seed import prepare_database
 
 DONORS = [f"Donor {n}" for n in range(10)]

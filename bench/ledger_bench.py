@@ -39,7 +39,8 @@ APPENDS = """
 import sys, time
 from shipments.db import make_engine, session_scope
 from shipments.ledger import append_shipment
-from shipments.models import ShipmentCreate, parse
+from shipments.models import ShipmentCreate
+from shipments.rules import parse
 url, worker, count = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 engine = make_engine(url)
 times = []
@@ -88,8 +89,10 @@ def add_claims(url: str, count: int) -> None:
     code = """
 import sys
 from shipments.db import make_engine, session_scope
-from shipments.models import ClaimCreate, parse, parse_reading_spec
-from shipments.reconcile import insert_claim
+from shipments.models import ClaimCreate
+from shipments.rules import parse
+from shipments.claims import parse_reading_spec
+from shipments.claims import insert_claim
 url, count = sys.argv[1], int(sys.argv[2])
 with session_scope(make_engine(url)) as session:
     for n in range(count):

@@ -7,7 +7,8 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
-from shipments.models import AuditEvent, SignInEvent, utcnow
+from shipments.models import AuditEvent, SignInEvent
+from shipments.rules import utcnow
 
 
 @dataclass(frozen=True)

@@ -24,15 +24,8 @@ from sqlmodel import Session, col, select
 from shipments.audit import record_event
 from shipments.db import write_connection
 from shipments.errors import InvalidInput, NotFound
-from shipments.models import (
-    MIN_PASSWORD_LENGTH,
-    VIAS,
-    Editor,
-    EditorPublic,
-    SignInEvent,
-    clean_actor,
-    utcnow,
-)
+from shipments.models import Editor, EditorPublic, SignInEvent
+from shipments.rules import MIN_PASSWORD_LENGTH, VIAS, clean_actor, utcnow
 
 MAX_FAILURES = 5
 THROTTLE_WINDOW = timedelta(minutes=15)

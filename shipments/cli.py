@@ -23,6 +23,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from shipments import csvio
 from shipments.auth import add_editor, disable_editor, list_editors
+from shipments.claims import add_claim, list_claims, parse_reading_spec
 from shipments.db import current_revision, database_url, make_engine, session_scope
 from shipments.errors import DuplicateShipment, InvalidInput, LedgerError
 from shipments.imports import TARGETS, ImportOptions, ImportReport, import_file, preview_file
@@ -35,20 +36,11 @@ from shipments.ledger import (
     shipment_history,
 )
 from shipments.models import (
-    DATE_MEANINGS,
-    DEFAULT_TOLERANCE_PCT,
-    METRICS,
-    QUALIFIERS,
-    SOURCE_KINDS,
     ClaimCreate,
     ClaimPublic,
     ShipmentCorrection,
     ShipmentCreate,
     ShipmentPublic,
-    format_tonnes,
-    parse,
-    parse_moment,
-    parse_reading_spec,
 )
 from shipments.reconcile import (
     CONSISTENT,
@@ -56,13 +48,21 @@ from shipments.reconcile import (
     NO_DATA,
     RECONCILIATION_COLUMNS,
     Reconciliation,
-    add_claim,
-    list_claims,
     reconcile,
     reconciliation_json,
     reconciliation_rows,
 )
+from shipments.rules import (
+    DATE_MEANINGS,
+    DEFAULT_TOLERANCE_PCT,
+    METRICS,
+    QUALIFIERS,
+    SOURCE_KINDS,
+    parse,
+    parse_moment,
+)
 from shipments.seed import Seeded, prepare_database
+from shipments.units import format_tonnes
 
 FLAGS = {
     "event_date": "--date",

@@ -31,7 +31,8 @@ from shipments.ledger import (
     iter_export_rows,
     sources_by_id,
 )
-from shipments.models import KG_PER_TONNE, ClaimPublic, ShipmentPublic, SourcePublic
+from shipments.models import ClaimPublic, ShipmentPublic, SourcePublic
+from shipments.units import KG_PER_TONNE
 
 SHIPMENT_COLUMNS: tuple[str, ...] = (
     "id",

@@ -28,14 +28,9 @@ from shipments.auth import require_editor
 from shipments.db import write_connection
 from shipments.errors import InvalidInput, Problem
 from shipments.ledger import add_shipments_bulk, find_duplicates_bulk
-from shipments.models import (
-    KG_PER_TONNE,
-    ImportBatch,
-    ShipmentCreate,
-    parse,
-    parse_number,
-    utcnow,
-)
+from shipments.models import ImportBatch, ShipmentCreate
+from shipments.rules import parse, parse_number, utcnow
+from shipments.units import KG_PER_TONNE
 
 TARGETS = (
     "event_date",

@@ -32,7 +32,6 @@ from shipments.errors import (
     NotFound,
 )
 from shipments.models import (
-    KG_PER_TONNE,
     AuditEvent,
     CurrentShipment,
     FormSubmission,
@@ -47,10 +46,9 @@ from shipments.models import (
     Source,
     SourceCreate,
     SourcePublic,
-    clean_reason,
-    parse,
-    utcnow,
 )
+from shipments.rules import clean_reason, parse, utcnow
+from shipments.units import KG_PER_TONNE
 
 P = TypeVar("P", bound=ShipmentPublic)
 R = TypeVar("R")

@@ -25,30 +25,21 @@ from typing import Any
 import numpy as np
 from sqlalchemy import String, cast, func
 from sqlalchemy import select as sa_select
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col
 
-from shipments.audit import record_event
-from shipments.auth import require_editor
+from shipments.claims import list_claims
 from shipments.ledger import (
     ShipmentFilter,
-    committed,
     current_revisions_query,
-    get_or_add_source,
-    source_public,
 )
 from shipments.models import (
-    DEFAULT_TOLERANCE_PCT,
-    KG_PER_TONNE,
-    Claim,
-    ClaimCreate,
     ClaimPublic,
-    ClaimReading,
     ClaimReadingBase,
     ClaimReadingPublic,
     CurrentShipment,
-    Source,
-    utcnow,
 )
+from shipments.rules import DEFAULT_TOLERANCE_PCT, NAME_FIELDS
+from shipments.units import kg_to_tonnes
 
 LISTED = 1000  # shipment ids listed per reading; the count and the sum cover them all
 # From this many readings on, reading the current ledger once beats a query per reading: at a
@@ -110,73 +101,6 @@ class Reconciliation:
     def any_inconsistent(self) -> bool:
         """Return True when the ledger contradicts at least one claim."""
         return self.count(INCONSISTENT) > 0
-
-
-def add_claim(*, session: Session, claim_in: ClaimCreate, by: str, via: str) -> ClaimPublic:
-    """Record a reported figure with its source and readings, as editor ``by``; return it."""
-    return committed(
-        session=session,
-        write=lambda: insert_claim(session=session, claim_in=claim_in, by=by, via=via),
-    )
-
-
-def insert_claim(
-    *,
-    session: Session,
-    claim_in: ClaimCreate,
-    by: str,
-    via: str,
-    recorded_at: datetime | None = None,
-) -> ClaimPublic:
-    """Add a claim to the session's transaction without committing (for bulk loads)."""
-    actor = require_editor(session=session, by=by, via=via)
-    now = recorded_at or utcnow()
-    source = get_or_add_source(session=session, source_in=claim_in.source, by=actor, at=now)
-    assert source.id is not None
-    claim = Claim(
-        **claim_in.model_dump(exclude={"source", "readings"}),
-        source_id=source.id,
-        recorded_by=actor,
-        recorded_at=now,
-    )
-    session.add(claim)
-    session.flush()
-    assert claim.id is not None
-    readings = [
-        ClaimReading(**reading.model_dump(), claim_id=claim.id, position=position)
-        for position, reading in enumerate(claim_in.readings, start=1)
-    ]
-    session.add_all(readings)
-    record_event(
-        session=session,
-        actor=actor,
-        via=via,
-        action="claim.add",
-        subject=f"claim {claim.id}",
-        detail=f"{claim.claimant}: {claim.value} {claim.metric} ({claim.qualifier})",
-        at=now,
-    )
-    session.flush()
-    return _claim_public(claim, source, readings)
-
-
-def list_claims(*, session: Session) -> list[ClaimPublic]:
-    """Return every claim with its source and readings, in the order they were recorded."""
-    claims = list(session.exec(select(Claim).order_by(col(Claim.id))))
-    if not claims:
-        return []
-    sources = {
-        s.id: s
-        for s in session.exec(
-            select(Source).where(col(Source.id).in_({c.source_id for c in claims}))
-        )
-    }
-    readings: dict[int, list[ClaimReading]] = {}
-    for reading in session.exec(
-        select(ClaimReading).order_by(col(ClaimReading.claim_id), col(ClaimReading.position))
-    ):
-        readings.setdefault(reading.claim_id, []).append(reading)
-    return [_claim_public(c, sources[c.source_id], readings.get(c.id or 0, [])) for c in claims]
 
 
 def reconcile(
@@ -284,7 +208,7 @@ class _LedgerIndex:
         """Return what ``_matching_now`` returns, from the index."""
         wanted = [
             (i, value.casefold())
-            for i, name in enumerate(FILTER_NAMES)
+            for i, name in enumerate(NAME_FIELDS)
             if (value := getattr(reading, name))
         ]
         combos = np.array(
@@ -315,7 +239,6 @@ class _LedgerIndex:
         return tuple(int(i) for i in ids), count, mass
 
 
-FILTER_NAMES = ("donor", "recipient", "cargo")
 _DAYS = 1 << 20  # more days than any date from 1900 to far ahead: keys * _DAYS + day is unique
 _READ_BATCH = 50_000
 
@@ -568,11 +491,7 @@ def _check_reading(
     description = reading.describe()
     if not count:
         return ReadingResult(reading.id, description, None, None, None, None, None, NO_DATA, ())
-    ledger_value = (
-        (Decimal(mass_kg) / KG_PER_TONNE).quantize(Decimal("0.001"))
-        if claim.metric == "tonnes"
-        else Decimal(count)
-    )
+    ledger_value = kg_to_tonnes(mass_kg) if claim.metric == "tonnes" else Decimal(count)
     value = claim.amount
     low, high = tolerance(value, claim.qualifier, claim.tolerance_pct)
     difference = ledger_value - value
@@ -603,7 +522,7 @@ def _matching_shipments(
     current = current_revisions_query(as_of).subquery()
     conditions = _date_conditions(current.c.event_date, reading)
     # Names are compared case-insensitively in Python, so both backends agree on every script.
-    wanted = {name: value.casefold() for name in FILTER_NAMES if (value := getattr(reading, name))}
+    wanted = {name: value.casefold() for name in NAME_FIELDS if (value := getattr(reading, name))}
     rows = session.execute(
         sa_select(
             current.c.shipment_id,
@@ -634,7 +553,7 @@ def _matching_now(
     table = CurrentShipment
     conditions = _date_conditions(col(table.event_date), reading)
     for name, key in zip(
-        FILTER_NAMES, (table.donor_key, table.recipient_key, table.cargo_key), strict=True
+        NAME_FIELDS, (table.donor_key, table.recipient_key, table.cargo_key), strict=True
     ):
         if value := getattr(reading, name):
             conditions.append(col(key) == value.casefold())
@@ -667,15 +586,6 @@ def _overall(readings: tuple[ReadingResult, ...]) -> str:
     if INCONSISTENT in verdicts:
         return INCONSISTENT
     return NO_DATA
-
-
-def _claim_public(claim: Claim, source: Source, readings: list[ClaimReading]) -> ClaimPublic:
-    data = claim.model_dump()
-    data["source"] = source_public(source)
-    data["readings"] = [
-        ClaimReadingPublic.model_validate(r, from_attributes=True) for r in readings
-    ]
-    return ClaimPublic.model_validate(data)
 
 
 def _text(value: Decimal | None) -> Decimal | str:

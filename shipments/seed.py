@@ -18,21 +18,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, SQLModel, select
 
 from shipments.auth import SEED_ACTOR, seeding
+from shipments.claims import insert_claim, parse_reading_spec
 from shipments.db import REPO_ROOT, migrate, session_scope, startup_lock, write_connection
 from shipments.errors import InvalidInput, Problem
 from shipments.ledger import add_shipment
-from shipments.models import (
-    Claim,
-    ClaimCreate,
-    SeedMarker,
-    Shipment,
-    ShipmentCreate,
-    SourceCreate,
-    parse,
-    parse_reading_spec,
-    utcnow,
-)
-from shipments.reconcile import insert_claim
+from shipments.models import Claim, ClaimCreate, SeedMarker, Shipment, ShipmentCreate, SourceCreate
+from shipments.rules import parse, utcnow
 
 T = TypeVar("T", ShipmentCreate, SourceCreate, ClaimCreate)
 

@@ -19,7 +19,8 @@ from sqlalchemy import Engine, inspect, text
 from sqlmodel import Session
 
 from shipments.auth import hash_password
-from shipments.models import Editor, ShipmentCreate, parse, utcnow
+from shipments.models import Editor, ShipmentCreate
+from shipments.rules import parse, utcnow
 
 SOUTH_FRONT = (
     "https://southfront.press/"

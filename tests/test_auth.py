@@ -14,7 +14,7 @@ from shipments.audit import audit_events, sign_in_events
 from shipments.auth import add_editor, authenticate, find_editor, list_editors
 from shipments.errors import InvalidInput
 from shipments.ledger import append_shipment, retract_shipment
-from shipments.models import utcnow
+from shipments.rules import utcnow
 
 
 def test_passwords_are_stored_as_argon2_hashes(session: Session):

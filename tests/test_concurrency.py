@@ -19,7 +19,8 @@ import sys
 from decimal import Decimal
 from shipments.db import make_engine, session_scope
 from shipments.ledger import append_shipment, correct_shipment
-from shipments.models import ShipmentCorrection, ShipmentCreate, parse
+from shipments.models import ShipmentCorrection, ShipmentCreate
+from shipments.rules import parse
 
 url, worker, count = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 engine = make_engine(url)

@@ -34,8 +34,8 @@ from shipments.models import (
     RevisionSourceLink,
     ShipmentCorrection,
     ShipmentRevision,
-    parse,
 )
+from shipments.rules import parse
 
 
 @pytest.mark.parametrize(
@@ -148,12 +148,13 @@ def test_hxl_export_has_the_hashtag_row_and_one_row_per_shipment(seeded_session)
 
 def test_negative_differences_are_written_as_numbers(seeded_session):
     from shipments.ledger import correct_shipment
-    from shipments.models import ShipmentCorrection, parse
+    from shipments.models import ShipmentCorrection
     from shipments.reconcile import (
         RECONCILIATION_COLUMNS,
         reconcile,
         reconciliation_rows,
     )
+    from shipments.rules import parse
 
     correct_shipment(
         session=seeded_session,

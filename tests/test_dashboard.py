@@ -18,7 +18,8 @@ from streamlit.testing.v1 import AppTest
 
 from shipments.db import REPO_ROOT, make_engine, migrate, session_scope
 from shipments.ledger import ShipmentFilter, correct_shipment, retract_shipment
-from shipments.models import ShipmentCorrection, parse, utcnow
+from shipments.models import ShipmentCorrection
+from shipments.rules import parse, utcnow
 from shipments.seed import prepare_database
 from shipments.ui.common import DATABASE_ERROR, EMPTY_LEDGER, NO_MATCH
 
@@ -256,9 +257,9 @@ HOSTILE = "![x](https://evil.example/x.png) <img src=x onerror=alert(1)> www.evi
 
 
 def test_text_from_users_and_links_is_shown_inert(database_url: str, monkeypatch):
+    from shipments.claims import add_claim, parse_reading_spec
     from shipments.ledger import append_shipment
-    from shipments.models import ClaimCreate, ShipmentCreate, parse_reading_spec
-    from shipments.reconcile import add_claim
+    from shipments.models import ClaimCreate, ShipmentCreate
 
     engine = make_engine(database_url)
     prepare_database(engine)

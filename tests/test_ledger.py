@@ -31,7 +31,8 @@ from shipments.ledger import (
     shipment_history,
     totals_of,
 )
-from shipments.models import ShipmentCorrection, parse, utcnow
+from shipments.models import ShipmentCorrection
+from shipments.rules import parse, utcnow
 
 
 def correction(**fields: Any) -> ShipmentCorrection:
@@ -144,7 +145,7 @@ def test_every_write_needs_an_active_editor(
     from test_reconcile import make_claim
 
     from shipments.auth import add_editor, disable_editor
-    from shipments.reconcile import add_claim
+    from shipments.claims import add_claim
 
     add_editor(session=seeded_session, name="dora", password="x" * 12, by="tests")
     disable_editor(session=seeded_session, name="dora", by="tests")
@@ -178,7 +179,7 @@ def test_the_audit_trail_records_every_write_with_editor_and_path(
     from test_reconcile import make_claim
 
     from shipments.audit import audit_events
-    from shipments.reconcile import add_claim
+    from shipments.claims import add_claim
 
     seeded = [(e.actor, e.via, e.action) for e in audit_events(session=seeded_session)]
     assert seeded.count(("seed", "seed", "shipment.append")) == 4

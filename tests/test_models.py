@@ -10,14 +10,9 @@ import pytest
 from factories import BOUNDARY_INPUTS, INVALID_INPUTS, resolve, shipment_data, with_source_url
 
 from shipments.errors import InvalidInput
-from shipments.models import (
-    ShipmentCorrection,
-    ShipmentCreate,
-    SourceCreate,
-    format_tonnes,
-    parse,
-    tonnes_to_kg,
-)
+from shipments.models import ShipmentCorrection, ShipmentCreate, SourceCreate
+from shipments.rules import parse
+from shipments.units import format_tonnes, tonnes_to_kg
 
 
 @pytest.mark.parametrize(("field", "overrides", "rule"), INVALID_INPUTS)

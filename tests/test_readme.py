@@ -66,7 +66,10 @@ def test_command_table_lists_every_command():
 
 
 def test_reading_specs_in_the_readme_parse():
-    from shipments.models import ClaimReadingCreate, parse, parse_reading_spec
+    from shipments.claims import parse_reading_spec
+
+    from shipments.models import ClaimReadingCreate
+    from shipments.rules import parse
 
     specs = table_after("| reading | counts the shipments dated |")
     assert len(specs) == 4

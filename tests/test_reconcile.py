@@ -11,19 +11,19 @@ from factories import make_shipment, row_counts
 from sqlalchemy import Engine, text
 from sqlmodel import Session
 
+from shipments.claims import add_claim, list_claims, parse_reading_spec
 from shipments.errors import InvalidInput
 from shipments.ledger import append_shipment, correct_shipment, retract_shipment
-from shipments.models import ClaimCreate, ShipmentCorrection, parse, parse_reading_spec, utcnow
+from shipments.models import ClaimCreate, ShipmentCorrection
 from shipments.reconcile import (
     CONSISTENT,
     INCONSISTENT,
     NO_DATA,
-    add_claim,
-    list_claims,
     reconcile,
     tolerance,
     verdict_for,
 )
+from shipments.rules import parse, utcnow
 
 
 def claim_data(**overrides: Any) -> dict[str, Any]:
@@ -290,14 +290,14 @@ def test_a_failure_after_the_first_insert_leaves_nothing_behind(
     seeded_session: Session, seeded_engine: Engine, monkeypatch: pytest.MonkeyPatch
 ):
     """A claim whose source and claim rows are flushed, then fails, is rolled back whole."""
-    import shipments.reconcile
+    import shipments.claims
 
     before = row_counts(seeded_engine)
 
     def broken(**_: Any) -> None:
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(shipments.reconcile, "ClaimReading", broken)
+    monkeypatch.setattr(shipments.claims, "ClaimReading", broken)
     with pytest.raises(RuntimeError, match="disk full"):
         add_claim(session=seeded_session, claim_in=make_claim(), by="ana", via="cli")
     assert row_counts(seeded_engine) == before

@@ -20,6 +20,7 @@ from sqlmodel import select
 
 from shipments import csvio
 from shipments.charts import DAILY_COLUMNS, claims_frame, cumulative_step, deliveries_bar
+from shipments.claims import list_claims
 from shipments.db import database_url, make_engine, session_scope
 from shipments.errors import NotFound
 from shipments.ledger import (
@@ -34,16 +35,16 @@ from shipments.ledger import (
     shipment_history,
     totals_of,
 )
-from shipments.models import AuditEvent, SourcePublic, parse_moment
+from shipments.models import AuditEvent, SourcePublic
 from shipments.reconcile import (
     RECONCILIATION_COLUMNS,
     RECONCILIATION_HXL,
     Reconciliation,
     claim_points,
-    list_claims,
     reconcile,
     reconciliation_rows,
 )
+from shipments.rules import parse_moment
 
 TTL_SECONDS = 60
 ViewKey = tuple[str | None, ...]

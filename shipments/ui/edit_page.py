@@ -23,18 +23,11 @@ from shipments.ledger import (
     get_shipment,
     retract_shipment,
 )
-from shipments.models import (
-    DATE_MEANINGS,
-    SOURCE_KINDS,
-    ShipmentCorrection,
-    ShipmentCreate,
-    SourcePublic,
-    format_tonnes,
-    parse,
-    utcnow,
-)
+from shipments.models import ShipmentCorrection, ShipmentCreate, SourcePublic
+from shipments.rules import DATE_MEANINGS, SOURCE_KINDS, parse, utcnow
 from shipments.ui import data, session, view
 from shipments.ui.common import page, plain
+from shipments.units import format_tonnes
 
 FACTS = ("event_date", "date_means", "donor", "recipient", "cargo", "cargo_description", "note")
 SIGN_IN_FIRST = "Sign in as an editor to change the ledger."

@@ -16,10 +16,11 @@ from shipments import csvio
 from shipments.db import session_scope
 from shipments.errors import InvalidInput
 from shipments.imports import TARGETS, ImportOptions, ImportReport, import_file, preview_file
-from shipments.models import DATE_MEANINGS, format_tonnes
+from shipments.rules import DATE_MEANINGS
 from shipments.ui import data, session, view
 from shipments.ui.common import page, plain
 from shipments.ui.edit_page import SIGN_IN_FIRST
+from shipments.units import format_tonnes
 
 AUTO = "(read as named)"
 

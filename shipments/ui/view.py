@@ -9,7 +9,7 @@ import streamlit as st
 from sqlalchemy.exc import SQLAlchemyError
 
 from shipments.ledger import FILTER_FIELDS, ShipmentFilter
-from shipments.models import parse_moment
+from shipments.rules import parse_moment
 from shipments.ui import data
 
 # Widget key = query parameter name, so a filtered view is a link that reopens it.

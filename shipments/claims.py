@@ -1,0 +1,134 @@
+"""Claims: record a reported figure with its source and readings, list them, read reading specs.
+
+The reconciliation engine that checks them against the ledger is ``shipments.reconcile``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from shipments.audit import record_event
+from shipments.auth import require_editor
+from shipments.errors import InvalidInput
+from shipments.ledger import committed, get_or_add_source, source_public
+from shipments.models import (
+    Claim,
+    ClaimCreate,
+    ClaimPublic,
+    ClaimReading,
+    ClaimReadingPublic,
+    Source,
+)
+from shipments.rules import NAME_FIELDS, utcnow
+
+
+def parse_reading_spec(spec: str) -> dict[str, Any]:
+    """Turn ``scope:dates[,name=value...]`` into reading fields.
+
+    ``cumulative:2019-05-27`` counts up to and including the date, ``cumulative-before:2019-05-27``
+    excludes it, ``single:2019-05-27`` is the deliveries of that day and
+    ``period:2019-05-01:2019-05-31`` a range; ``,donor=China,recipient=Venezuela,cargo=medicine``
+    filters any of them.
+    """
+    head, *filters = [part.strip() for part in spec.split(",")]
+    scope, _, dates = head.partition(":")
+    scope = scope.strip().lower()
+    fields: dict[str, Any] = {}
+    if scope == "cumulative-before":
+        fields.update(scope="cumulative", inclusive=False, end=dates)
+    elif scope == "period":
+        start, _, end = dates.partition(":")
+        fields.update(scope="period", start=start or None, end=end or None)
+    else:
+        fields.update(scope=scope, end=dates or None)
+    for item in filters:
+        name, sep, value = (part.strip() for part in item.partition("="))
+        if not sep or name not in NAME_FIELDS:
+            raise InvalidInput.single(
+                "readings", f"filter {item!r} must be donor=, recipient= or cargo="
+            )
+        if not value:
+            raise InvalidInput.single("readings", f"filter {name}= needs a value")
+        if name in fields:
+            raise InvalidInput.single("readings", f"filter {name}= is given twice in {spec!r}")
+        fields[name] = value
+    return fields
+
+
+def add_claim(*, session: Session, claim_in: ClaimCreate, by: str, via: str) -> ClaimPublic:
+    """Record a reported figure with its source and readings, as editor ``by``; return it."""
+    return committed(
+        session=session,
+        write=lambda: insert_claim(session=session, claim_in=claim_in, by=by, via=via),
+    )
+
+
+def insert_claim(
+    *,
+    session: Session,
+    claim_in: ClaimCreate,
+    by: str,
+    via: str,
+    recorded_at: datetime | None = None,
+) -> ClaimPublic:
+    """Add a claim to the session's transaction without committing (for bulk loads)."""
+    actor = require_editor(session=session, by=by, via=via)
+    now = recorded_at or utcnow()
+    source = get_or_add_source(session=session, source_in=claim_in.source, by=actor, at=now)
+    assert source.id is not None
+    claim = Claim(
+        **claim_in.model_dump(exclude={"source", "readings"}),
+        source_id=source.id,
+        recorded_by=actor,
+        recorded_at=now,
+    )
+    session.add(claim)
+    session.flush()
+    assert claim.id is not None
+    readings = [
+        ClaimReading(**reading.model_dump(), claim_id=claim.id, position=position)
+        for position, reading in enumerate(claim_in.readings, start=1)
+    ]
+    session.add_all(readings)
+    record_event(
+        session=session,
+        actor=actor,
+        via=via,
+        action="claim.add",
+        subject=f"claim {claim.id}",
+        detail=f"{claim.claimant}: {claim.value} {claim.metric} ({claim.qualifier})",
+        at=now,
+    )
+    session.flush()
+    return _claim_public(claim, source, readings)
+
+
+def list_claims(*, session: Session) -> list[ClaimPublic]:
+    """Return every claim with its source and readings, in the order they were recorded."""
+    claims = list(session.exec(select(Claim).order_by(col(Claim.id))))
+    if not claims:
+        return []
+    sources = {
+        s.id: s
+        for s in session.exec(
+            select(Source).where(col(Source.id).in_({c.source_id for c in claims}))
+        )
+    }
+    readings: dict[int, list[ClaimReading]] = {}
+    for reading in session.exec(
+        select(ClaimReading).order_by(col(ClaimReading.claim_id), col(ClaimReading.position))
+    ):
+        readings.setdefault(reading.claim_id, []).append(reading)
+    return [_claim_public(c, sources[c.source_id], readings.get(c.id or 0, [])) for c in claims]
+
+
+def _claim_public(claim: Claim, source: Source, readings: list[ClaimReading]) -> ClaimPublic:
+    data = claim.model_dump()
+    data["source"] = source_public(source)
+    data["readings"] = [
+        ClaimReadingPublic.model_validate(r, from_attributes=True) for r in readings
+    ]
+    return ClaimPublic.model_validate(data)

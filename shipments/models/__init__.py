@@ -1,0 +1,77 @@
+"""SQLModel tables and their Create / Public variants, one module per family of entities.
+
+    shipments   sources, shipments, their revisions, the current projection, the seed marker
+    claims      claims and their readings
+    accounts    editors, sign-in attempts, the audit trail, submitted forms, imported files
+
+Importing this package registers every table on ``SQLModel.metadata`` (Alembic and the tests
+rely on that), and names each model once here so callers need not know which family holds it.
+"""
+
+from shipments.models.accounts import (
+    AuditEvent,
+    Editor,
+    EditorPublic,
+    FormSubmission,
+    ImportBatch,
+    SignInEvent,
+)
+from shipments.models.claims import (
+    Claim,
+    ClaimBase,
+    ClaimCreate,
+    ClaimPublic,
+    ClaimReading,
+    ClaimReadingBase,
+    ClaimReadingCreate,
+    ClaimReadingPublic,
+)
+from shipments.models.columns import UTCDateTime
+from shipments.models.shipments import (
+    CurrentShipment,
+    RevisionPublic,
+    RevisionSourceLink,
+    SeedMarker,
+    Shipment,
+    ShipmentCorrection,
+    ShipmentCreate,
+    ShipmentFields,
+    ShipmentPublic,
+    ShipmentRevision,
+    Source,
+    SourceBase,
+    SourceCreate,
+    SourcePublic,
+)
+
+__all__ = [
+    "AuditEvent",
+    "Claim",
+    "ClaimBase",
+    "ClaimCreate",
+    "ClaimPublic",
+    "ClaimReading",
+    "ClaimReadingBase",
+    "ClaimReadingCreate",
+    "ClaimReadingPublic",
+    "CurrentShipment",
+    "Editor",
+    "EditorPublic",
+    "FormSubmission",
+    "ImportBatch",
+    "RevisionPublic",
+    "RevisionSourceLink",
+    "SeedMarker",
+    "Shipment",
+    "ShipmentCorrection",
+    "ShipmentCreate",
+    "ShipmentFields",
+    "ShipmentPublic",
+    "ShipmentRevision",
+    "SignInEvent",
+    "Source",
+    "SourceBase",
+    "SourceCreate",
+    "SourcePublic",
+    "UTCDateTime",
+]

@@ -1,0 +1,89 @@
+"""Accounts and what they leave behind: editors, sign-in attempts, the audit trail, submitted
+forms and imported files."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Index, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from shipments.models.columns import UTCDateTime
+from shipments.rules import MAX_NAME_LENGTH
+
+
+class Editor(SQLModel, table=True):
+    """An account that may change the ledger; the password is stored as an argon2 hash."""
+
+    __table_args__ = (
+        UniqueConstraint("name", name="uq_editor_name"),
+        UniqueConstraint("email", name="uq_editor_email"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=MAX_NAME_LENGTH)
+    email: str | None = Field(default=None, max_length=MAX_NAME_LENGTH)
+    password_hash: str = Field(max_length=512)
+    active: bool = True
+    created_by: str = Field(max_length=MAX_NAME_LENGTH)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class EditorPublic(SQLModel):
+    id: int
+    name: str
+    email: str | None
+    active: bool
+    created_by: str
+    created_at: datetime
+
+
+class SignInEvent(SQLModel, table=True):
+    """One attempt to sign in, whatever its outcome."""
+
+    __tablename__ = "sign_in_event"
+    __table_args__ = (Index("ix_sign_in_event_name_at", "name", "at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(sa_type=UTCDateTime)
+    name: str = Field(max_length=MAX_NAME_LENGTH)
+    outcome: str = Field(max_length=32)
+
+
+class AuditEvent(SQLModel, table=True):
+    """One write to the ledger: who, when, from which path, what."""
+
+    __tablename__ = "audit_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(sa_type=UTCDateTime, index=True)
+    actor: str = Field(max_length=MAX_NAME_LENGTH)
+    via: str = Field(max_length=16)
+    action: str = Field(max_length=32)
+    subject: str = Field(max_length=300)
+    detail: str | None = Field(default=None, sa_type=Text)
+
+
+class FormSubmission(SQLModel, table=True):
+    """The idempotency key of a submitted form and what it created, so a resubmit adds nothing."""
+
+    __tablename__ = "form_submission"
+
+    key: str = Field(primary_key=True, max_length=64)
+    subject: str = Field(max_length=300)
+    at: datetime = Field(sa_type=UTCDateTime)
+
+
+class ImportBatch(SQLModel, table=True):
+    """One imported file: its name, its SHA-256 (a file is imported once) and what came of it."""
+
+    __tablename__ = "import_batch"
+    __table_args__ = (UniqueConstraint("sha256", name="uq_import_batch_sha256"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    file_name: str = Field(max_length=500)
+    sha256: str = Field(max_length=64)
+    rows_added: int
+    rows_refused: int
+    recorded_by: str = Field(max_length=MAX_NAME_LENGTH)
+    recorded_at: datetime = Field(sa_type=UTCDateTime)

@@ -1,0 +1,224 @@
+"""The rules every input obeys, and the limits they check, in one place.
+
+Each ``clean_*`` / ``parse_*`` building block takes what a person typed (or a value read from a
+file) and returns it cleaned, or raises ``ValueError`` with the rule it breaks, in words that the
+form, the command line and the importer all show. The models' validators and the tables' CHECK
+constraints are built from these functions and constants.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from collections.abc import Mapping
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from shipments.errors import InvalidInput, Problem
+
+MAX_NAME_LENGTH = 200
+MAX_NOTE_LENGTH = 2000
+MAX_URL_LENGTH = 2000
+EARLIEST_DATE = date(1900, 1, 1)
+MAX_MASS_KG = 100_000_000
+
+DATE_MEANINGS = ("sent", "received")
+# The names a shipment is filtered by and a claim's reading is narrowed by.
+NAME_FIELDS = ("donor", "recipient", "cargo")
+SOURCE_KINDS = ("press", "official_statement", "social_post", "report", "other")
+REVISION_ACTIONS = ("append", "correct", "retract")
+VIAS = ("form", "cli", "import", "seed")
+MIN_PASSWORD_LENGTH = 12
+
+METRICS = ("tonnes", "deliveries")
+QUALIFIERS = ("exact", "approximately", "at_least", "at_most")
+SCOPES = ("cumulative", "single", "period")
+DEFAULT_TOLERANCE_PCT = Decimal(5)
+MAX_CLAIM_VALUE = Decimal(1_000_000_000)
+
+M = TypeVar("M", bound=BaseModel)
+
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_PLAIN_NUMBER = re.compile(r"[+-]?[0-9]+(?:\.[0-9]+)?")
+_URL = re.compile(r"https?://[^\s/?#]+\.[^\s/?#]+(?:[/?#]\S*)?", flags=re.IGNORECASE)
+
+
+def sql_in(column: str, values: tuple[str, ...]) -> str:
+    """Return a CHECK constraint's text that keeps ``column`` to one of ``values``."""
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+def utcnow() -> datetime:
+    """Return the current time as an aware UTC datetime."""
+    return datetime.now(UTC)
+
+
+def parse_number(value: Any, *, what: str = "a number") -> Decimal:
+    """Read a number written plainly in ASCII (64, 64.5, -3), or an int, float or Decimal.
+
+    Exponents, digit separators, other scripts' digits, NaN and infinity are refused, so that
+    every input path reads the same text as the same number.
+    """
+    if isinstance(value, bool):
+        raise ValueError(f"must be {what}")
+    if isinstance(value, float):
+        if math.isnan(value) or math.isinf(value):
+            raise ValueError("must be a finite number (not NaN or infinity)")
+        return Decimal(repr(value))
+    if isinstance(value, int):
+        return Decimal(value)
+    if isinstance(value, Decimal):
+        if not value.is_finite():
+            raise ValueError("must be a finite number (not NaN or infinity)")
+        return value
+    if not isinstance(value, str):
+        raise ValueError(f"must be {what}")
+    text = value.strip()
+    if not text:
+        raise ValueError("is required")
+    if text.lstrip("+-").lower() in ("nan", "snan", "inf", "infinity"):
+        raise ValueError("must be a finite number (not NaN or infinity)")
+    if not _PLAIN_NUMBER.fullmatch(text):
+        raise ValueError(f"must be {what} written like 64 or 64.5 (got {value!r})")
+    return Decimal(text)
+
+
+def clean_name(value: Any, *, required: bool = True, limit: int = MAX_NAME_LENGTH) -> str | None:
+    """Return a trimmed one-line name (or None when optional and empty), or refuse it."""
+    if value is None:
+        if required:
+            raise ValueError("is required")
+        return None
+    if not isinstance(value, str):
+        raise ValueError("must be text")
+    text = value.strip()
+    if not text:
+        if required:
+            raise ValueError("must not be empty")
+        return None
+    if len(text) > limit:
+        raise ValueError(f"must be at most {limit} characters (got {len(text)})")
+    if any(unicodedata.category(ch) == "Cc" for ch in text):
+        raise ValueError("must not contain control characters")
+    _refuse_undecodable(text)
+    return text
+
+
+def _refuse_undecodable(text: str) -> None:
+    if any(unicodedata.category(ch) == "Cs" for ch in text):
+        raise ValueError("must be valid text (it holds bytes that are not UTF-8)")
+
+
+def clean_note(value: Any) -> str | None:
+    """Return a trimmed free text (newlines and tabs allowed), None when empty, or refuse it."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ValueError("must be text")
+    text = value.strip()
+    if not text:
+        return None
+    if len(text) > MAX_NOTE_LENGTH:
+        raise ValueError(f"must be at most {MAX_NOTE_LENGTH} characters (got {len(text)})")
+    if any(unicodedata.category(ch) == "Cc" and ch not in "\n\t" for ch in text):
+        raise ValueError("must not contain control characters other than newline and tab")
+    _refuse_undecodable(text)
+    return text
+
+
+def clean_reason(value: Any) -> str:
+    """Return a required free-text reason, trimmed, or refuse it with the rule it breaks."""
+    text = clean_note(value)
+    if text is None:
+        raise ValueError("a reason is required")
+    return text
+
+
+def clean_actor(value: Any) -> str:
+    """Return the name of whoever records a change, NFKC-normalised and trimmed, or refuse it.
+
+    Invisible formatting characters (zero-width, direction marks) are refused, so that two
+    accounts never look alike in the audit trail.
+    """
+    if value is None or (isinstance(value, str) and not value.strip()):
+        raise ValueError("who records the change is required")
+    text = clean_name(unicodedata.normalize("NFKC", value) if isinstance(value, str) else value)
+    assert text is not None
+    if any(unicodedata.category(ch) == "Cf" for ch in text):
+        raise ValueError("must not contain invisible formatting characters")
+    return text
+
+
+def parse_calendar_date(value: Any, *, allow_future: bool = False) -> date:
+    """Parse an ISO date (YYYY-MM-DD) that is a real calendar date from 1900 to today."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        raise ValueError("is required")
+    if isinstance(value, datetime):
+        raise ValueError("must be a date without a time (YYYY-MM-DD)")
+    if isinstance(value, date):
+        parsed = value
+    elif isinstance(value, str):
+        text = value.strip()
+        if not _ISO_DATE.fullmatch(text):
+            raise ValueError(f"must be a date written YYYY-MM-DD (got {value!r})")
+        try:
+            parsed = date.fromisoformat(text)
+        except ValueError:
+            raise ValueError(f"must be a real calendar date (got {value!r})") from None
+    else:
+        raise ValueError("must be a date written YYYY-MM-DD")
+    if parsed < EARLIEST_DATE:
+        raise ValueError(f"must not be before 1900-01-01 (got {parsed.isoformat()})")
+    if not allow_future and parsed > utcnow().date():
+        raise ValueError(f"must not be in the future (got {parsed.isoformat()})")
+    return parsed
+
+
+def parse_moment(text: str) -> datetime:
+    """Parse an ISO 8601 moment to aware UTC; a moment without a zone is taken as UTC."""
+    try:
+        moment = datetime.fromisoformat(text.strip())
+        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    except (ValueError, OverflowError):
+        raise ValueError(
+            f"must be an ISO 8601 timestamp such as 2026-01-31T12:00:00Z (got {text!r})"
+        ) from None
+
+
+def clean_url(value: Any) -> str:
+    """Return an http(s) address, trimmed, or refuse it."""
+    text = clean_name(value, limit=MAX_URL_LENGTH)
+    assert text is not None
+    if not _URL.fullmatch(text):
+        raise ValueError(f"must be an http:// or https:// address (got {text!r})")
+    return text
+
+
+def clean_date_means(value: Any) -> str:
+    """Return 'sent' or 'received' (case and spaces ignored), or refuse anything else."""
+    text = value.strip().lower() if isinstance(value, str) else value
+    if text not in DATE_MEANINGS:
+        raise ValueError(f"must be 'sent' or 'received' (got {value!r})")
+    return str(text)
+
+
+def parse(model: type[M], data: Mapping[str, Any]) -> M:
+    """Validate ``data`` as ``model``; raise InvalidInput naming each field and rule on failure."""
+    try:
+        return model.model_validate(dict(data))
+    except ValidationError as exc:
+        raise InvalidInput(_problem(error) for error in exc.errors()) from None
+
+
+def _problem(error: Mapping[str, Any]) -> Problem:
+    field = ".".join(str(part) for part in error.get("loc", ())) or "record"
+    message = str(error.get("msg", "is invalid"))
+    if message.startswith("Value error, "):
+        message = message.removeprefix("Value error, ")
+    elif error.get("type") == "missing":
+        message = "is required"
+    return Problem(field, message)

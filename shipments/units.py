@@ -1,0 +1,155 @@
+"""The only code that knows a tonne is 1,000 kilograms.
+
+The ledger keeps every mass as whole kilograms (an integer, exact on every backend). Tonnes are a
+view of that: read from what people type, written for people and for CSV files, and computed by
+the database when an export formats a million rows. The other mass units that imported files
+use (pounds, short and long tons) are converted here too, so no other module multiplies or
+divides by a thousand.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import ROUND_HALF_EVEN, Decimal, Inexact, InvalidOperation, localcontext
+from typing import Any
+
+from sqlalchemy import Numeric, cast, func
+
+from shipments.rules import MAX_MASS_KG, parse_number
+
+KG_PER_TONNE = 1000
+MAX_TONNES = Decimal(MAX_MASS_KG // KG_PER_TONNE)
+
+_TONNE = Decimal(KG_PER_TONNE)
+_POUND = Decimal("0.45359237")
+_SHORT_TON = Decimal("907.18474")
+_LONG_TON = Decimal("1016.0469088")
+
+# Kilograms per unit, by the unit's name in lower case. "ton" alone is read as the metric tonne,
+# and an import says so (AMBIGUOUS_TON).
+MASS_UNITS: dict[str, Decimal] = {
+    **dict.fromkeys(
+        (
+            "t",
+            "tonne",
+            "tonnes",
+            "mt",
+            "metric ton",
+            "metric tons",
+            "metric tonne",
+            "metric tonnes",
+        ),
+        _TONNE,
+    ),
+    **dict.fromkeys(("ton", "tons"), _TONNE),
+    **dict.fromkeys(("kg", "kgs", "kilogram", "kilograms"), Decimal(1)),
+    **dict.fromkeys(("lb", "lbs", "pound", "pounds"), _POUND),
+    **dict.fromkeys(("short ton", "short tons"), _SHORT_TON),
+    **dict.fromkeys(("long ton", "long tons"), _LONG_TON),
+}
+AMBIGUOUS_TON = ("ton", "tons")
+# Counts and volumes that files give where a mass belongs: refused, never guessed.
+NOT_MASS = frozenset(
+    {
+        "pallet",
+        "pallets",
+        "carton",
+        "cartons",
+        "truck",
+        "trucks",
+        "piece",
+        "pieces",
+        "pcs",
+        "box",
+        "boxes",
+        "unit",
+        "units",
+        "container",
+        "containers",
+        "kit",
+        "kits",
+        "bag",
+        "bags",
+        "parcel",
+        "parcels",
+        "l",
+        "litre",
+        "litres",
+        "liter",
+        "liters",
+        "m3",
+        "doses",
+    }
+)
+
+
+def tonnes_to_kg(value: Any) -> int:
+    """Convert a tonnage (str, int, float or Decimal) to whole kilograms, enforcing the rules."""
+    number = parse_number(value, what="a number of tonnes")
+    if number <= 0:
+        raise ValueError(f"must be greater than 0 (got {value})")
+    if number > MAX_TONNES:
+        raise ValueError(f"must be at most {MAX_TONNES:,} t per shipment (got {value})")
+    try:
+        with localcontext() as exact:
+            exact.traps[Inexact] = True
+            kg = number * KG_PER_TONNE
+    except Inexact:
+        raise ValueError(f"must have at most 3 decimals in tonnes (got {value})") from None
+    if kg != kg.to_integral_value():
+        raise ValueError(f"must have at most 3 decimals in tonnes (got {value})")
+    return int(kg)
+
+
+def unit_name(unit: str) -> str:
+    """Return a unit as MASS_UNITS names it: lower case, spaces and underscores as one space."""
+    return re.sub(r"[\s_]+", " ", unit.strip().lower()).rstrip(".")
+
+
+def quantity_to_kg(quantity: str | None, unit: str | None) -> int:
+    """Convert a quantity in a mass unit to whole kilograms (tonnes keep the 3-decimal rule)."""
+    if quantity is None:
+        raise ValueError("is required (a weight with its unit)")
+    if not unit or not unit.strip():
+        raise ValueError("has no unit: add a unit column or put the unit in the header")
+    name = unit_name(unit)
+    if name in NOT_MASS:
+        raise ValueError(f"is counted in {unit!r}, which is not a mass: give the weight instead")
+    if name not in MASS_UNITS:
+        raise ValueError(f"has an unknown unit {unit!r} (use t, kg, lb, short ton or long ton)")
+    number = parse_number(quantity, what="a quantity")
+    if number <= 0:
+        raise ValueError(f"must be greater than 0 (got {quantity})")
+    kg = number * MASS_UNITS[name]
+    if MASS_UNITS[name] == _TONNE and kg != kg.to_integral_value():
+        raise ValueError(f"must have at most 3 decimals in tonnes (got {quantity})")
+    try:
+        return int(kg.quantize(Decimal(1), rounding=ROUND_HALF_EVEN))
+    except InvalidOperation:
+        raise ValueError(f"is too large (got {quantity})") from None
+
+
+def kg_to_tonnes(mass_kg: int) -> Decimal:
+    """Return kilograms as tonnes, exact, with three decimals (65000 -> Decimal('65.000'))."""
+    return Decimal(mass_kg).scaleb(-3)
+
+
+def format_tonnes(mass_kg: int) -> str:
+    """Format kilograms as tonnes with exactly three decimals, e.g. 65000 -> '65.000'."""
+    return f"{kg_to_tonnes(mass_kg):.3f}"
+
+
+def tonnes_float(mass_kg: int) -> float:
+    """Return kilograms as tonnes in a float, for charts (the nearest float to the exact value)."""
+    return mass_kg / KG_PER_TONNE
+
+
+def tonnes_sql(mass_kg: Any, dialect: str) -> tuple[str, list[Any]]:
+    """Return a format cell and its arguments that write ``mass_kg`` as tonnes with 3 decimals.
+
+    SQLite's printf writes the whole tonnes and the kilograms apart (integers: exact, and faster
+    than a float); PostgreSQL's format() writes a numeric rounded to three places.
+    """
+    if dialect == "sqlite":
+        return "%d.%03d", [mass_kg // KG_PER_TONNE, mass_kg % KG_PER_TONNE]
+    return "%s", [func.round(cast(mass_kg, Numeric) / KG_PER_TONNE, 3)]
