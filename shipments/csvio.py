@@ -20,17 +20,17 @@ from typing import Any, TextIO
 
 from sqlmodel import Session
 
-from shipments.ledger import (
+from shipments.exchange.export import (
     EXPORT_SEPARATOR,
     EXPORT_SEPARATORS,
     EXPORT_SOURCES,
-    ShipmentFilter,
     ShipmentRow,
     SourceRef,
     iter_current_export_batches,
     iter_export_rows,
     sources_by_id,
 )
+from shipments.ledger import ShipmentFilter
 from shipments.models import ClaimPublic, ShipmentPublic, SourcePublic
 from shipments.units import KG_PER_TONNE
 

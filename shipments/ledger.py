@@ -8,13 +8,13 @@ before it writes, and commits once, so a refusal leaves the database exactly as 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, TypeVar
 
-from sqlalchemy import Numeric, and_, cast, func, insert, tuple_
+from sqlalchemy import and_, func, insert, tuple_
 from sqlalchemy import select as sa_select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -484,7 +484,7 @@ def iter_current_shipments(
 ) -> Iterator[ShipmentPublic]:
     """Stream the current shipments (or those at ``as_of``) in batches, oldest event first."""
     statement = (
-        _filtered(current_revisions_query(as_of), filters)
+        filtered_revisions(current_revisions_query(as_of), filters)
         .order_by(col(ShipmentRevision.event_date), col(ShipmentRevision.shipment_id))
         .offset(offset)
         .limit(limit)
@@ -502,221 +502,6 @@ def retracted_shipments(*, session: Session, as_of: datetime | None = None) -> l
     rows = list(session.exec(statement.order_by(col(ShipmentRevision.recorded_at).desc())))
     sources = _sources_by_revision(session, [_id(r) for r in rows])
     return [_public(RevisionPublic, r, sources.get(_id(r), [])) for r in rows]
-
-
-@dataclass(frozen=True, slots=True)
-class SourceRef:
-    """A source as an export lists it."""
-
-    url: str
-    publisher: str
-    title: str
-
-
-@dataclass(frozen=True, slots=True)
-class ShipmentRow:
-    """A current shipment as an export writes it: plain values, no validation on the way out."""
-
-    id: int
-    revision: int
-    event_date: date
-    date_means: str
-    donor: str
-    recipient: str
-    cargo: str
-    cargo_description: str | None
-    mass_kg: int
-    note: str | None
-    recorded_by: str
-    recorded_at: datetime
-    sources: tuple[SourceRef, ...]
-
-
-def iter_export_rows(
-    *,
-    session: Session,
-    as_of: datetime | None = None,
-    filters: ShipmentFilter | None = None,
-    batch_size: int = 5000,
-) -> Iterator[ShipmentRow]:
-    """Stream the current shipments for export: plain rows, a sources query per batch."""
-    r = ShipmentRevision
-    statement = (
-        _filtered(current_revisions_query(as_of), filters)
-        .with_only_columns(
-            col(r.id),
-            col(r.shipment_id),
-            col(r.revision),
-            col(r.event_date),
-            col(r.date_means),
-            col(r.donor),
-            col(r.recipient),
-            col(r.cargo),
-            col(r.cargo_description),
-            col(r.mass_kg),
-            col(r.note),
-            col(r.recorded_by),
-            col(r.recorded_at),
-        )
-        .order_by(col(r.shipment_id))
-    )
-    rows = session.execute(statement.execution_options(yield_per=batch_size))
-    for batch in rows.partitions(batch_size):
-        links: dict[int, list[SourceRef]] = {}
-        for revision_id, url, publisher, title in session.execute(
-            sa_select(
-                col(RevisionSourceLink.revision_id),
-                col(Source.url),
-                col(Source.publisher),
-                col(Source.title),
-            )
-            .join(Source, col(Source.id) == col(RevisionSourceLink.source_id))
-            .where(col(RevisionSourceLink.revision_id).in_([row[0] for row in batch]))
-            .order_by(col(RevisionSourceLink.revision_id), col(Source.id))
-        ):
-            links.setdefault(revision_id, []).append(SourceRef(url, publisher, title))
-        for (
-            revision_id,
-            shipment_id,
-            number,
-            event_date,
-            date_means,
-            donor,
-            recipient,
-            cargo,
-            description,
-            mass_kg,
-            note,
-            recorded_by,
-            recorded_at,
-        ) in batch:
-            yield ShipmentRow(
-                id=shipment_id,
-                revision=number,
-                event_date=event_date,
-                date_means=date_means,
-                donor=donor,
-                recipient=recipient,
-                cargo=cargo,
-                cargo_description=description,
-                mass_kg=mass_kg,
-                note=note,
-                recorded_by=recorded_by,
-                recorded_at=recorded_at,
-                sources=tuple(links.get(revision_id, ())),
-            )
-
-
-# Export of the current ledger, formatted by the database. Each row comes back as one line of
-# cells joined by EXPORT_SEPARATOR (a control character that validation keeps out of every
-# stored text). In place of the two source cells, the line holds the ids of its sources,
-# separated by spaces, between two EXPORT_SOURCES. csvio checks, quotes and completes the lines
-# a batch at a time, so that Python does no work per cell, or per row, for a million rows.
-# The cells are those of csvio.SHIPMENT_COLUMNS, or with the unit "t" for kilograms (HXL).
-EXPORT_SEPARATOR = "\x1f"
-EXPORT_SOURCES = "\x1d"
-EXPORT_SEPARATORS = 13  # in a line: 10 cells before the sources' ids, 3 after them
-
-
-def _export_line(dialect: str, *, unit: bool) -> Any:
-    """Return the expression of an export line (see EXPORT_SEPARATOR) for ``dialect``."""
-    r = ShipmentRevision
-    sep, marks = EXPORT_SEPARATOR, EXPORT_SOURCES + "%s" + EXPORT_SOURCES
-    if dialect == "sqlite":
-        # SQLite stores a datetime as "YYYY-MM-DD HH:MM:SS.ffffff"; printf formats a NULL as "".
-        # Tonnes from whole kilograms in integers (faster than a float, and exact by design).
-        cells = ["%d", "%d", "%s", "%s", "%s", "%s", "%s", "%s", "%d.%03d", "%s" if unit else "%d"]
-        cells += [marks, "%s", "%s", "%sT%s+00:00"]
-        values = [
-            col(r.mass_kg) // 1000,
-            col(r.mass_kg) % 1000,
-            "t" if unit else col(r.mass_kg),
-            col(CurrentShipment.source_ids),
-            col(r.note),
-            col(r.recorded_by),
-            func.substr(col(r.recorded_at), 1, 10),
-            func.substr(col(r.recorded_at), 12),
-        ]
-        event_date: Any = col(r.event_date)
-        line = func.printf
-    else:
-        # PostgreSQL's format() writes a NULL as "" too.
-        cells = ["%s"] * 10 + [marks] + ["%s"] * 3
-        values = [
-            func.round(cast(col(r.mass_kg), Numeric) / 1000, 3),
-            "t" if unit else col(r.mass_kg),
-            col(CurrentShipment.source_ids),
-            col(r.note),
-            col(r.recorded_by),
-            func.to_char(col(r.recorded_at), 'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"'),
-        ]
-        event_date = func.to_char(col(r.event_date), "YYYY-MM-DD")
-        line = func.format
-    return line(
-        sep.join(cells),
-        col(r.shipment_id),
-        col(r.revision),
-        event_date,
-        col(r.date_means),
-        col(r.donor),
-        col(r.recipient),
-        col(r.cargo),
-        col(r.cargo_description),
-        *values,
-    )
-
-
-def iter_current_export_batches(
-    *,
-    session: Session,
-    filters: ShipmentFilter | None = None,
-    unit: bool = False,
-    batch_size: int = 5000,
-) -> Generator[Sequence[tuple[str]], None, None]:
-    """Stream the current shipments, by id, as export lines (see EXPORT_SEPARATOR) in batches."""
-    dialect = session.get_bind().dialect.name
-    statement = (
-        _filtered(current_revisions_query(None), filters)
-        .with_only_columns(_export_line(dialect, unit=unit))
-        .order_by(col(CurrentShipment.shipment_id))
-    )
-    if dialect != "sqlite":
-        # PostgreSQL: a named (server-side) cursor of psycopg's own, fetching a batch per round
-        # trip; through SQLAlchemy's result rows the Python side took longer than the query.
-        connection = session.connection()
-        compiled = statement.compile(
-            dialect=connection.dialect, compile_kwargs={"render_postcompile": True}
-        )
-        driver = connection.connection.driver_connection
-        assert driver is not None
-        with driver.cursor(name="ledger_export") as cursor:
-            cursor.execute(str(compiled), compiled.params)
-            while rows := cursor.fetchmany(batch_size):
-                yield rows
-        return
-    # SQLite: one text column, which needs no conversion, read from the driver's cursor, which
-    # SQLAlchemy has not read from (it buffers rows only for stream_results); a million result
-    # row objects cost more than the rest of the Python side of the export.
-    result = session.connection().execute(statement)
-    try:
-        while batch := result.cursor.fetchmany(batch_size):
-            yield batch
-    finally:
-        result.close()
-
-
-def sources_by_id(*, session: Session, ids: Iterable[int]) -> dict[int, SourceRef]:
-    """Return the sources with these ids, as an export lists them."""
-    wanted = sorted(set(ids))
-    found: dict[int, SourceRef] = {}
-    for start in range(0, len(wanted), _BATCH):
-        for source_id, url, publisher, title in session.execute(
-            sa_select(
-                col(Source.id), col(Source.url), col(Source.publisher), col(Source.title)
-            ).where(col(Source.id).in_(wanted[start : start + _BATCH]))
-        ):
-            found[source_id] = SourceRef(url, publisher, title)
-    return found
 
 
 def get_shipment(
@@ -801,7 +586,7 @@ def distinct_values(*, session: Session, field: str, as_of: datetime | None = No
 def _current_facts(as_of: datetime | None, filters: ShipmentFilter | None) -> Any:
     """Subquery of the shipments in view: read from current_shipment now, from history as of."""
     if as_of is not None:
-        return _filtered(current_revisions_query(as_of), filters).subquery()
+        return filtered_revisions(current_revisions_query(as_of), filters).subquery()
     table = CurrentShipment
     statement = sa_select(
         col(table.shipment_id),
@@ -914,7 +699,7 @@ def current_revisions_query(as_of: datetime | None) -> SelectOfScalar[ShipmentRe
     return latest_revisions_query(as_of).where(col(ShipmentRevision.action) != "retract")
 
 
-def _filtered(
+def filtered_revisions(
     statement: SelectOfScalar[ShipmentRevision], filters: ShipmentFilter | None
 ) -> SelectOfScalar[ShipmentRevision]:
     if filters is None:

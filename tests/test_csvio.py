@@ -21,12 +21,12 @@ from shipments.csvio import (
     write_csv,
     write_shipments,
 )
+from shipments.exchange.export import iter_export_rows
 from shipments.ledger import (
     ShipmentFilter,
     append_shipment,
     correct_shipment,
     iter_current_shipments,
-    iter_export_rows,
     retract_shipment,
 )
 from shipments.models import (
