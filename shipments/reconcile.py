@@ -42,8 +42,8 @@ from shipments.rules import DEFAULT_TOLERANCE_PCT, NAME_FIELDS
 from shipments.units import kg_to_tonnes
 
 LISTED = 1000  # shipment ids listed per reading; the count and the sum cover them all
-# From this many readings on, reading the current ledger once beats a query per reading: at a
-# million shipments, 1,500 readings took 37 s one query at a time (see bench/RESULTS.md).
+# From this many readings on, reading the current ledger once beats a query per reading on a
+# large ledger (measured in bench/RESULTS.md, "reconciliation").
 ONE_PASS_READINGS = 100
 CONSISTENT = "consistent"
 INCONSISTENT = "inconsistent"
