@@ -1,4 +1,4 @@
-"""Run the five million-shipment comparisons in one go, on SQLite and (given a URL) PostgreSQL; print a table.
+"""Run the five million-shipment comparisons on SQLite and (given a URL) PostgreSQL; print a table.
 
 Run: .venv/bin/python bench/run.py [--rows N] [--postgresql postgresql+psycopg://postgres@127.0.0.1:5432/postgres]
 
