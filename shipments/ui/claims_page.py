@@ -5,9 +5,10 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from shipments.reconcile import CONSISTENT, INCONSISTENT, NO_DATA, reading_matches
+from shipments.reconcile import CONSISTENT, INCONSISTENT, NO_DATA
 from shipments.ui import data, view
 from shipments.ui.common import page, plain
+from shipments.ui.placement import reading_matches
 
 NO_CLAIMS = "No claims are recorded yet."
 

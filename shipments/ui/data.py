@@ -19,7 +19,6 @@ from sqlalchemy import Engine, func
 from sqlmodel import select
 
 from shipments import csvio
-from shipments.charts import DAILY_COLUMNS, claims_frame, cumulative_step, deliveries_bar
 from shipments.db import database_url, make_engine, session_scope
 from shipments.errors import NotFound
 from shipments.ledger import (
@@ -39,11 +38,12 @@ from shipments.reconcile import (
     RECONCILIATION_COLUMNS,
     RECONCILIATION_HXL,
     Reconciliation,
-    claim_points,
     list_claims,
     reconcile,
     reconciliation_rows,
 )
+from shipments.ui.charts import DAILY_COLUMNS, claims_frame, cumulative_step, deliveries_bar
+from shipments.ui.placement import claim_points
 
 TTL_SECONDS = 60
 ViewKey = tuple[str | None, ...]
