@@ -35,13 +35,13 @@ from shipments.models import (
 )
 from shipments.ui import data, session, view
 from shipments.ui.common import page, plain
+from shipments.ui.words import SIGN_IN_FIRST
 
 FACTS = ("event_date", "date_means", "donor", "recipient", "cargo", "cargo_description", "note")
-SIGN_IN_FIRST = "Sign in as an editor to change the ledger."
 
 
 @page
-def render(url: str, current: view.View) -> None:
+def edit(url: str, current: view.View) -> None:
     """Draw the three edit forms for the signed-in editor."""
     st.title("Edit the ledger")
     editor = session.editor()

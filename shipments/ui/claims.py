@@ -14,7 +14,7 @@ NO_CLAIMS = "No claims are recorded yet."
 
 
 @page
-def render(url: str, current: view.View) -> None:
+def claims(url: str, current: view.View) -> None:
     """Draw the Claims page."""
     st.title("Claims against the ledger")
     moment = current.as_of.isoformat() if current.as_of else None
