@@ -24,7 +24,7 @@ REPO = Path(__file__).resolve().parent.parent
 # render does (queries, frames, figures), not of Python importing plotly or pandas once.
 WARM_IMPORTS = """
 import pandas, plotly.graph_objects, streamlit
-import shipments.ui.overview, shipments.ui.claims_page, shipments.ui.ledger_page
+import shipments.ui.overview, shipments.ui.claims, shipments.ui.ledger
 import shipments.ui.downloads, shipments.ui.view
 """
 

@@ -8,7 +8,7 @@ from decimal import Decimal
 import pandas as pd
 import pytest
 
-from shipments.charts import (
+from shipments.ui.charts import (
     VERDICT_COLOURS,
     claim_hover,
     claims_frame,
@@ -16,7 +16,7 @@ from shipments.charts import (
     cumulative_step,
     deliveries_bar,
 )
-from shipments.reconcile import ClaimPoint
+from shipments.ui.placement import ClaimPoint
 
 
 def daily_frame() -> pd.DataFrame:

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from dashboard_pages import switch_page
 from factories import add_editors, serve_dashboard
 from streamlit.testing.v1 import AppTest
 
@@ -21,7 +22,7 @@ from shipments.ledger import ShipmentFilter, correct_shipment, retract_shipment
 from shipments.models import ShipmentCorrection
 from shipments.rules import parse, utcnow
 from shipments.seed import prepare_database
-from shipments.ui.common import DATABASE_ERROR, EMPTY_LEDGER, NO_MATCH
+from shipments.ui.words import DATABASE_ERROR, EMPTY_LEDGER, NO_MATCH
 
 DASHBOARD = str(REPO_ROOT / "dashboard.py")
 
@@ -35,17 +36,12 @@ def run_dashboard(monkeypatch: pytest.MonkeyPatch, url: str) -> AppTest:
     return app.run()
 
 
-PAGES = {
-    "overview": "shipments/ui/pages/overview.py",
-    "ledger": "shipments/ui/pages/ledger.py",
-    "claims": "shipments/ui/pages/claims.py",
-    "downloads": "shipments/ui/pages/downloads.py",
-}
+PAGES = {"overview": "/", "ledger": "/ledger", "claims": "/claims", "downloads": "/downloads"}
 
 
 def open_page(app: AppTest, name: str) -> AppTest:
     if name != "overview":
-        app.switch_page(PAGES[name])
+        switch_page(app, PAGES[name])
     return app.run()
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from factories import add_editors, make_shipment, serve_dashboard
+from factories import EDITOR_PASSWORD, add_editors, make_shipment, serve_dashboard
 
 from shipments.db import REPO_ROOT, make_engine, session_scope
 from shipments.ledger import append_shipment
@@ -87,6 +87,39 @@ def choose(page: Any, label: str, option: str) -> None:
     widget.click()
     page.get_by_role("option", name=option, exact=True).click()
     page.keyboard.press("Escape")
+
+
+def heading(page: Any, title: str) -> None:
+    """Wait until the page's title (its one h1) reads exactly ``title``."""
+    page.locator("h1").filter(has_text=re.compile(f"^{re.escape(title)}$")).wait_for(timeout=30_000)
+
+
+def test_every_page_opens_at_its_address(browser: Any, dashboard: str):
+    context = browser.new_context()
+    page = context.new_page()
+    for path, title in (
+        ("/", "Aid shipment ledger"),
+        ("/ledger", "Ledger"),
+        ("/claims", "Claims against the ledger"),
+        ("/downloads", "Downloads"),
+        ("/sign-in", "Sign in"),
+    ):
+        page.goto(dashboard + path)
+        heading(page, title)
+        assert page.url == dashboard + path
+    page.get_by_role("textbox", name="Name").fill("ana")
+    page.get_by_role("textbox", name="Password").fill(EDITOR_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    for link, path, title in (
+        ("Edit", "/edit", "Edit the ledger"),
+        ("Import", "/import", "Import shipments"),
+        ("Audit", "/audit", "Audit trail"),
+        ("Overview", "/", "Aid shipment ledger"),
+    ):
+        page.get_by_role("link", name=link, exact=True).click(timeout=30_000)
+        heading(page, title)
+        assert page.url == dashboard + path
+    context.close()
 
 
 def test_filter_travels_in_the_url_and_the_download_matches_it(browser: Any, dashboard: str):

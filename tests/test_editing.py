@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from datetime import date
 
 import pytest
+from dashboard_pages import switch_page
 from factories import EDITOR_PASSWORD, add_editors, row_counts
 from sqlalchemy import Engine
 from streamlit.testing.v1 import AppTest
@@ -17,14 +18,14 @@ from shipments.audit import audit_events, sign_in_events
 from shipments.auth import disable_editor
 from shipments.db import REPO_ROOT, make_engine, session_scope
 from shipments.seed import prepare_database
-from shipments.ui.edit_page import SIGN_IN_FIRST
-from shipments.ui.import_page import UPLOADS
-from shipments.ui.sign_in_page import REFUSED
+from shipments.ui.import_file import UPLOADS
+from shipments.ui.sign_in import REFUSED
+from shipments.ui.words import SIGN_IN_FIRST
 
 DASHBOARD = str(REPO_ROOT / "dashboard.py")
-EDIT = "shipments/ui/pages/edit.py"
-AUDIT = "shipments/ui/pages/audit.py"
-SIGN_IN = "shipments/ui/pages/sign_in.py"
+EDIT = "/edit"
+AUDIT = "/audit"
+SIGN_IN = "/sign-in"
 
 
 pytestmark = pytest.mark.usefixtures("fresh_caches")
@@ -53,7 +54,7 @@ def page_titles(app: AppTest) -> list[str]:
 
 
 def sign_in(app: AppTest, name: str, password: str) -> AppTest:
-    app.switch_page(SIGN_IN).run()
+    switch_page(app, SIGN_IN).run()
     app.text_input(key="sign_in_name").input(name)
     app.text_input(key="sign_in_password").input(password)
     return app.get("form_submit_button")[0].click().run()
@@ -99,17 +100,18 @@ def test_anonymous_viewers_have_no_edit_page_and_cannot_open_one(ledger):
     app = app_as(None)
     assert not app.exception
     with pytest.raises(ValueError, match="Could not find a navigation page"):
-        app.switch_page(EDIT)
+        switch_page(app, EDIT)
     with pytest.raises(ValueError, match="Could not find a navigation page"):
-        app.switch_page(AUDIT)
-    app.switch_page(SIGN_IN).run()
+        switch_page(app, AUDIT)
+    switch_page(app, SIGN_IN).run()
     assert page_titles(app) == ["Sign in"]
 
 
-@pytest.mark.parametrize("script", [EDIT, AUDIT])
-def test_edit_pages_refuse_a_session_without_an_editor(ledger, script: str):
+@pytest.mark.parametrize("page", ["edit", "audit"])
+def test_edit_pages_refuse_a_session_without_an_editor(ledger, page: str):
     """The pages check for themselves, should one ever be reachable without the navigation."""
-    app = AppTest.from_file(str(REPO_ROOT / script), default_timeout=60).run()
+    script = f"from shipments.ui.{page} import {page}\n\n{page}()\n"
+    app = AppTest.from_string(script, default_timeout=60).run()
     assert not app.exception
     assert [w.value for w in app.warning] == [SIGN_IN_FIRST]
     assert len(app.get("form_submit_button")) == 0
@@ -118,11 +120,11 @@ def test_edit_pages_refuse_a_session_without_an_editor(ledger, script: str):
 def test_sign_in_opens_the_edit_pages_and_sign_out_closes_them(ledger):
     app = sign_in(app_as(None), "ana", EDITOR_PASSWORD)
     assert not app.exception
-    app.switch_page(EDIT).run()
+    switch_page(app, EDIT).run()
     assert page_titles(app) == ["Edit the ledger"]
     app.button(key="sign_out").click().run()
     with pytest.raises(ValueError, match="Could not find a navigation page"):
-        app.switch_page(EDIT)
+        switch_page(app, EDIT)
     with session_scope(ledger) as session:
         outcomes = [e.outcome for e in sign_in_events(session=session)]
     assert outcomes == ["success"]
@@ -146,11 +148,11 @@ def test_the_sixth_wrong_password_within_15_minutes_is_refused_even_when_right(l
 def test_an_editor_adds_a_shipment_and_the_overview_total_grows_by_its_tonnage(ledger):
     app = app_as("ana")
     assert total(app) == "269.000 t"
-    app.switch_page(EDIT).run()
+    switch_page(app, EDIT).run()
     app = submit(fill_add_form(app), "Add shipment")
     assert not app.exception
     assert "Added shipment 5" in unescaped(app.success[0].value)
-    app.switch_page("shipments/ui/pages/overview.py").run()
+    switch_page(app, "/").run()
     assert total(app) == "337.500 t"
     with session_scope(ledger) as session:
         [event] = [e for e in audit_events(session=session) if e.subject == "shipment 5"]
@@ -170,7 +172,7 @@ def test_a_refused_input_shows_the_fields_error_and_writes_nothing(
     ledger, overrides: dict[str, object], field_error: str
 ):
     app = app_as("ana")
-    app.switch_page(EDIT).run()
+    switch_page(app, EDIT).run()
     before = row_counts(ledger)
     app = submit(fill_add_form(app, **overrides), "Add shipment")
     assert not app.exception
@@ -182,7 +184,7 @@ def test_a_refused_input_shows_the_fields_error_and_writes_nothing(
 
 def test_a_probable_duplicate_needs_an_explicit_confirmation(ledger):
     app = app_as("ana")
-    app.switch_page(EDIT).run()
+    switch_page(app, EDIT).run()
     same_as_16_may = {"event_date": date(2019, 5, 16), "tonnes": "64"}
     before = row_counts(ledger)
     app = submit(fill_add_form(app, **same_as_16_may), "Add shipment")
@@ -195,7 +197,7 @@ def test_a_probable_duplicate_needs_an_explicit_confirmation(ledger):
 
 def test_the_idempotency_key_prevents_a_second_row_on_resubmit(ledger):
     app = app_as("ana")
-    app.switch_page(EDIT).run()
+    switch_page(app, EDIT).run()
     key = app.session_state["add_form_key"]
     app = submit(fill_add_form(app), "Add shipment")
     assert "Added shipment 5" in unescaped(app.success[0].value)
@@ -209,7 +211,7 @@ def test_the_idempotency_key_prevents_a_second_row_on_resubmit(ledger):
 
 def test_an_editor_corrects_and_retracts_with_a_required_reason(ledger):
     app = app_as("bo")
-    app.switch_page(EDIT).run()
+    switch_page(app, EDIT).run()
     app.number_input(key="fix_id").set_value(3).run()
     assert app.text_input(key="fix_tonnes").value == "64.000"
     app.text_input(key="fix_tonnes").input("46")
@@ -225,9 +227,9 @@ def test_an_editor_corrects_and_retracts_with_a_required_reason(ledger):
     app.text_area(key="drop_reason").input("not medicine")
     app = submit(app, "Retract shipment")
     assert "Retracted shipment 1" in unescaped(app.success[0].value)
-    app.switch_page("shipments/ui/pages/overview.py").run()
+    switch_page(app, "/").run()
     assert total(app) == "186.000 t"
-    app.switch_page(AUDIT).run()
+    switch_page(app, AUDIT).run()
     writes = app.dataframe[0].value
     assert list(writes["action"][:2]) == ["shipment.retract", "shipment.correct"]
     assert set(writes["actor"][:2]) == {"bo"}
@@ -236,13 +238,13 @@ def test_an_editor_corrects_and_retracts_with_a_required_reason(ledger):
 
 def test_a_disabled_editor_is_signed_out_at_the_next_rerun(ledger):
     app = app_as("carla")
-    app.switch_page(EDIT).run()
+    switch_page(app, EDIT).run()
     with session_scope(ledger) as session:
         disable_editor(session=session, name="carla", by="tests")
     app.run()
     assert "editor" not in app.session_state
     with pytest.raises(ValueError, match="Could not find a navigation page"):
-        app.switch_page(EDIT)
+        switch_page(app, EDIT)
 
 
 NOTE = "<script>alert(1)</script> <img src=x onerror=alert(2)> ![x](https://evil.example/x.png)"
@@ -250,17 +252,17 @@ NOTE = "<script>alert(1)</script> <img src=x onerror=alert(2)> ![x](https://evil
 
 def test_a_hostile_note_is_shown_as_inert_text(ledger):
     app = app_as("ana")
-    app.switch_page(EDIT).run()
+    switch_page(app, EDIT).run()
     app = submit(fill_add_form(app, note=NOTE), "Add shipment")
     assert "Added shipment 5" in unescaped(app.success[0].value)
-    app.switch_page("shipments/ui/pages/ledger.py").run()
+    switch_page(app, "/ledger").run()
     table = app.dataframe[0].value
     assert list(table["note"])[-1] == NOTE
     markdown = [m.value for m in app.markdown] + [c.value for c in app.caption]
     assert not any("<script>" in text or "<img" in text or "![" in text for text in markdown)
 
 
-IMPORT = "shipments/ui/pages/import_file.py"
+IMPORT = "/import"
 UPLOAD = (
     "Fecha;Donante;Receptor;Carga;Peso (kg);Fuente\n"
     "2019-06-01;Cuba;Venezuela;medicine;12000;https://example.org/cuba\n"
@@ -270,7 +272,7 @@ UPLOAD = (
 
 
 def upload(app: AppTest, content: str = UPLOAD) -> AppTest:
-    app.switch_page(IMPORT).run()
+    switch_page(app, IMPORT).run()
     app.file_uploader(key="import_file").upload("cuba.csv", content.encode("utf-8")).run()
     for index, target in enumerate(["event_date", "donor", "recipient", "cargo", "quantity"]):
         app.selectbox(key=f"import_map_{index}").set_value(target)

@@ -1,4 +1,4 @@
-"""Helpers every page uses: safe text and the database guard."""
+"""Helpers every page uses: safe text, the ledger pages' heading and the database guard."""
 
 from __future__ import annotations
 
@@ -10,13 +10,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from shipments.ledger import LedgerTotals
 from shipments.ui import data, view
+from shipments.ui.words import DATABASE_ERROR, EMPTY_LEDGER, NO_MATCH
 
-EMPTY_LEDGER = "The ledger holds no shipments yet."
-NO_MATCH = "No shipments match these filters. Widen the dates or clear a filter in the sidebar."
-DATABASE_ERROR = (
-    "The ledger database cannot be opened. Check LEDGER_DATABASE_URL and that the database "
-    "server is running, then reload the page."
-)
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$=:&])")
 _AUTOLINK = re.compile(r"(?i)www|:(?=//)|@")
 
@@ -52,7 +47,7 @@ def empty_message(current: view.View) -> str:
 
 
 def page(render: Callable[[str, view.View], None]) -> Callable[[], None]:
-    """Wrap a page: give it the database URL and the view, and turn database errors into words."""
+    """Return the callable st.Page runs: it passes the URL and view and words database errors."""
 
     def run() -> None:
         current = view.current()

@@ -10,7 +10,6 @@ import io
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import timedelta
-from typing import Any
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -19,7 +18,6 @@ from sqlalchemy import Engine, func
 from sqlmodel import select
 
 from shipments import csvio
-from shipments.charts import DAILY_COLUMNS, claims_frame, cumulative_step, deliveries_bar
 from shipments.claims import list_claims
 from shipments.db import database_url, make_engine, session_scope
 from shipments.errors import NotFound
@@ -40,11 +38,14 @@ from shipments.reconcile import (
     RECONCILIATION_COLUMNS,
     RECONCILIATION_HXL,
     Reconciliation,
-    claim_points,
     reconcile,
     reconciliation_rows,
 )
 from shipments.rules import parse_moment
+from shipments.seed import prepare_database
+from shipments.ui.charts import DAILY_COLUMNS, claims_frame, cumulative_step, deliveries_bar
+from shipments.ui.placement import claim_points
+from shipments.ui.view import View
 
 TTL_SECONDS = 60
 ViewKey = tuple[str | None, ...]
@@ -58,23 +59,15 @@ def configured_url() -> str:
 @st.cache_resource(show_spinner=False)
 def engine(url: str) -> Engine:
     """Open the ledger database, upgrading and seeding it on first start."""
-    from shipments.seed import prepare_database
-
     created = make_engine(url)
     prepare_database(created)
     return created
 
 
-def _view(key: ViewKey) -> Any:
-    from shipments.ui.view import View
-
-    return View.from_key(key)
-
-
 @st.cache_data(show_spinner=False, ttl=TTL_SECONDS)
 def daily_rows(url: str, key: ViewKey) -> list[DailyTotal]:
     """Return the shipment count and mass per event date for the view, from the database."""
-    view = _view(key)
+    view = View.from_key(key)
     with session_scope(engine(url)) as session:
         return daily_totals(session=session, as_of=view.as_of, filters=view.filters)
 
@@ -84,7 +77,7 @@ def totals(url: str, key: ViewKey) -> LedgerTotals:
     """Return the count, mass and latest date of the shipments in the view.
 
     Added up from the view's daily totals, so that one read of the ledger serves a page's
-    headline figures and its charts (at a million shipments, each read takes 0.2 s).
+    headline figures and its charts (see bench/RESULTS.md, "Overview cold render").
     """
     return totals_of(daily_rows(url, key))
 
@@ -101,7 +94,7 @@ def daily(url: str, key: ViewKey) -> pd.DataFrame:
 @st.cache_data(show_spinner=False, ttl=TTL_SECONDS)
 def opening_tonnes(url: str, key: ViewKey) -> float:
     """Return what the view's shipments added up to before its start date (0 without one)."""
-    view = _view(key)
+    view = View.from_key(key)
     start = view.filters.date_from
     if start is None:
         return 0.0
@@ -121,7 +114,7 @@ def options(url: str, field: str) -> list[str]:
 @st.cache_data(show_spinner=False, ttl=TTL_SECONDS)
 def shipments_page(url: str, key: ViewKey, limit: int, offset: int) -> pd.DataFrame:
     """Return one page of the view's shipments as a table."""
-    view = _view(key)
+    view = View.from_key(key)
     with session_scope(engine(url)) as session:
         rows = list(
             csvio.shipment_rows(
@@ -210,7 +203,7 @@ def reconciliation(url: str, as_of: str | None) -> Reconciliation:
 @st.cache_data(show_spinner=False, ttl=TTL_SECONDS)
 def claim_markers(url: str, key: ViewKey) -> pd.DataFrame:
     """Return the tonnes claims inside the view, placed for the charts."""
-    view = _view(key)
+    view = View.from_key(key)
     result = reconciliation(url, view.as_of.isoformat() if view.as_of else None)
     return claims_frame(claim_points(result, view.filters))
 
@@ -230,7 +223,7 @@ def csv_maker(url: str, key: ViewKey, what: str, *, hxl: bool) -> Callable[[], s
     """Return a function that writes one download when the viewer asks for it."""
 
     def make() -> str:
-        view = _view(key)
+        view = View.from_key(key)
         out = io.StringIO()
         with session_scope(engine(url)) as session:
             if what == "shipments":

@@ -18,7 +18,7 @@ FILES = (
 
 
 @page
-def render(url: str, current: view.View) -> None:
+def downloads(url: str, current: view.View) -> None:
     """Draw the Downloads page."""
     st.title("Downloads")
     st.caption(plain(view.describe(current)))

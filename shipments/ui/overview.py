@@ -11,7 +11,7 @@ from shipments.ui.common import heading, page
 
 
 @page
-def render(url: str, current: view.View) -> None:
+def overview(url: str, current: view.View) -> None:
     """Draw the Overview page."""
     totals = heading(url, current, "Aid shipment ledger")
     if totals is None:

@@ -1,4 +1,8 @@
-"""The filters every page shares, drawn in the sidebar and kept in the URL's query string."""
+"""What the viewer asked to see: the sidebar's filters and moment, read from the widgets.
+
+The widgets themselves are drawn by ``shipments.ui.sidebar``; their keys are the URL's query
+parameters, so a filtered view is a link that reopens it.
+"""
 
 from __future__ import annotations
 
@@ -6,16 +10,12 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 import streamlit as st
-from sqlalchemy.exc import SQLAlchemyError
 
-from shipments.ledger import FILTER_FIELDS, ShipmentFilter
+from shipments.ledger import ShipmentFilter
 from shipments.rules import parse_moment
-from shipments.ui import data
 
 # Widget key = query parameter name, so a filtered view is a link that reopens it.
 DATE_FROM, DATE_TO, AS_OF = "from", "to", "as_of"
-LIST_KEYS = {"donor": "donors", "recipient": "recipients", "cargo": "cargos"}
-LABELS = {"donor": "Donor", "recipient": "Recipient", "cargo": "Cargo"}
 
 
 @dataclass(frozen=True)
@@ -51,31 +51,6 @@ class View:
                 cargos=tuple(cargos.split("\x1f")) if cargos else (),
             ),
             as_of=parse_moment(moment) if moment else None,
-        )
-
-
-def sidebar() -> None:
-    """Draw the shared filters; their values travel in the URL."""
-    with st.sidebar:
-        st.header("Filters")
-        st.date_input("From", value=None, key=DATE_FROM, bind="query-params", format="YYYY-MM-DD")
-        st.date_input("To", value=None, key=DATE_TO, bind="query-params", format="YYYY-MM-DD")
-        try:
-            url = data.configured_url()
-            data.refresh_if_changed(url)
-            options = {field: data.options(url, field) for field in FILTER_FIELDS}
-        except (SQLAlchemyError, ImportError, OSError):
-            options = {field: [] for field in FILTER_FIELDS}
-        for field in FILTER_FIELDS:
-            st.multiselect(
-                LABELS[field], options[field], key=field, bind="query-params", placeholder="All"
-            )
-        st.text_input(
-            "As of (UTC)",
-            key=AS_OF,
-            bind="query-params",
-            placeholder="now, or e.g. 2026-01-31T12:00:00Z",
-            help="Show the ledger and the reconciliation as they stood at this moment.",
         )
 
 

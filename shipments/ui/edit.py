@@ -27,14 +27,14 @@ from shipments.models import ShipmentCorrection, ShipmentCreate, SourcePublic
 from shipments.rules import DATE_MEANINGS, SOURCE_KINDS, parse, utcnow
 from shipments.ui import data, session, view
 from shipments.ui.common import page, plain
+from shipments.ui.words import SIGN_IN_FIRST
 from shipments.units import format_tonnes
 
 FACTS = ("event_date", "date_means", "donor", "recipient", "cargo", "cargo_description", "note")
-SIGN_IN_FIRST = "Sign in as an editor to change the ledger."
 
 
 @page
-def render(url: str, current: view.View) -> None:
+def edit(url: str, current: view.View) -> None:
     """Draw the three edit forms for the signed-in editor."""
     st.title("Edit the ledger")
     editor = session.editor()

@@ -12,21 +12,20 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from shipments import csvio
+from shipments import csvio, imports
 from shipments.db import session_scope
 from shipments.errors import InvalidInput
-from shipments.imports import TARGETS, ImportOptions, ImportReport, import_file, preview_file
 from shipments.rules import DATE_MEANINGS
 from shipments.ui import data, session, view
 from shipments.ui.common import page, plain
-from shipments.ui.edit_page import SIGN_IN_FIRST
+from shipments.ui.words import SIGN_IN_FIRST
 from shipments.units import format_tonnes
 
 AUTO = "(read as named)"
 
 
 @page
-def render(url: str, current: view.View) -> None:
+def import_file(url: str, current: view.View) -> None:
     """Draw the import page: upload, mapping, preview, commit."""
     st.title("Import shipments")
     editor = session.editor()
@@ -51,7 +50,7 @@ def render(url: str, current: view.View) -> None:
     mapping = {}
     for index, name in enumerate(header):
         choice = st.selectbox(
-            name or f"column {index + 1}", [AUTO, *TARGETS], key=f"import_map_{index}"
+            name or f"column {index + 1}", [AUTO, *imports.TARGETS], key=f"import_map_{index}"
         )
         if choice != AUTO and name:
             mapping[name] = choice
@@ -67,14 +66,16 @@ def render(url: str, current: view.View) -> None:
         [None, *DATE_MEANINGS],
         key="import_means",
     )
-    options = ImportOptions(
+    options = imports.ImportOptions(
         mapping=mapping,
         date_order={"day-first": "dayfirst", "month-first": "monthfirst"}.get(order),
         defaults={"date_means": means} if means else {},
     )
     try:
         with session_scope(data.engine(url)) as db:
-            report = preview_file(session=db, path=path, options=options, file_name=upload.name)
+            report = imports.preview_file(
+                session=db, path=path, options=options, file_name=upload.name
+            )
     except InvalidInput as exc:
         st.error(plain(str(exc)))
         return
@@ -90,7 +91,7 @@ def render(url: str, current: view.View) -> None:
     if st.button("Import", type="primary", disabled=not ready, key="import_commit"):
         try:
             with session_scope(data.engine(url)) as db:
-                done = import_file(
+                done = imports.import_file(
                     session=db,
                     path=path,
                     options=options,
@@ -136,14 +137,12 @@ def _stored(content: bytes) -> Path:
 
 
 def _header(path: Path) -> list[str]:
-    from shipments.imports import scan_file
-
-    scan = scan_file(path)
+    scan = imports.scan_file(path)
     with path.open(newline="", encoding=scan.encoding) as handle:
         return next(csv.reader(handle, delimiter=scan.delimiter), [])
 
 
-def _show(report: ImportReport) -> None:
+def _show(report: imports.ImportReport) -> None:
     read, refused, adds, tonnes = st.columns(4)
     read.metric("Rows read", f"{report.rows_read:,}")
     refused.metric("Rows refused", f"{report.rows_refused:,}")

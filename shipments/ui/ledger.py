@@ -13,7 +13,7 @@ PAGE_SIZE = 100
 
 
 @page
-def render(url: str, current: view.View) -> None:
+def ledger(url: str, current: view.View) -> None:
     """Draw the Ledger page."""
     totals = heading(url, current, "Ledger")
     if totals is None:

@@ -13,7 +13,7 @@ REFUSED = "Wrong name or password."
 
 
 @page
-def render(url: str, current: view.View) -> None:
+def sign_in(url: str, current: view.View) -> None:
     """Draw the sign-in form and act on it."""
     st.title("Sign in")
     st.caption("For data editors. Viewers can browse every page without signing in.")

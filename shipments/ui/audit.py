@@ -13,7 +13,7 @@ from shipments.audit import AuditFilter, audit_events, sign_in_events
 from shipments.db import session_scope
 from shipments.ui import data, session, view
 from shipments.ui.common import page
-from shipments.ui.edit_page import SIGN_IN_FIRST
+from shipments.ui.words import SIGN_IN_FIRST
 
 ACTIONS = {
     "Every write": None,
@@ -27,7 +27,7 @@ SIGN_IN_COLUMNS = ("at", "name", "outcome")
 
 
 @page
-def render(url: str, current: view.View) -> None:
+def audit(url: str, current: view.View) -> None:
     """Draw the audit trail with its filters and downloads."""
     st.title("Audit trail")
     if session.editor() is None:

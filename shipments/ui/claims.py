@@ -5,15 +5,16 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from shipments.reconcile import CONSISTENT, INCONSISTENT, NO_DATA, reading_matches
+from shipments.reconcile import CONSISTENT, INCONSISTENT, NO_DATA
 from shipments.ui import data, view
 from shipments.ui.common import page, plain
+from shipments.ui.placement import reading_matches
 
 NO_CLAIMS = "No claims are recorded yet."
 
 
 @page
-def render(url: str, current: view.View) -> None:
+def claims(url: str, current: view.View) -> None:
     """Draw the Claims page."""
     st.title("Claims against the ledger")
     moment = current.as_of.isoformat() if current.as_of else None

@@ -1,5 +1,0 @@
-"""The ledger page script that st.navigation runs."""
-
-from shipments.ui.ledger_page import render
-
-render()

@@ -1,0 +1,9 @@
+"""What more than one page says, in one place, so the pages (and the tests) say it alike."""
+
+EMPTY_LEDGER = "The ledger holds no shipments yet."
+NO_MATCH = "No shipments match these filters. Widen the dates or clear a filter in the sidebar."
+DATABASE_ERROR = (
+    "The ledger database cannot be opened. Check LEDGER_DATABASE_URL and that the database "
+    "server is running, then reload the page."
+)
+SIGN_IN_FIRST = "Sign in as an editor to change the ledger."
