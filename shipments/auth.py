@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -25,14 +23,15 @@ from shipments.audit import record_event
 from shipments.db import write_connection
 from shipments.errors import InvalidInput, NotFound
 from shipments.models import Editor, EditorPublic, SignInEvent
-from shipments.rules import MIN_PASSWORD_LENGTH, VIAS, clean_actor, utcnow
+from shipments.rules import MIN_PASSWORD_LENGTH, clean_actor, utcnow
+from shipments.transaction import SEED_ACTOR
+
+# imports.py checks its editor with this until its write runs through run_write; then it goes.
+from shipments.transaction import require_editor as require_editor
 
 MAX_FAILURES = 5
 THROTTLE_WINDOW = timedelta(minutes=15)
 FAILURES = ("wrong_password", "unknown_name", "disabled")
-SEED_ACTOR = "seed"
-
-_SEEDING: ContextVar[bool] = ContextVar("seeding", default=False)
 _hasher = PasswordHasher()
 # Verified against when the name is unknown, so that a wrong name costs as long as a wrong password.
 _DUMMY_HASH = _hasher.hash("not a password of anyone's")
@@ -148,36 +147,6 @@ def list_editors(*, session: Session) -> list[EditorPublic]:
 def find_editor(*, session: Session, name: str) -> Editor | None:
     """Return the editor account with this name, if any."""
     return session.exec(select(Editor).where(col(Editor.name) == name)).first()
-
-
-@contextmanager
-def seeding() -> Iterator[None]:
-    """Let the seed loader write as "seed" while it runs; nothing else can."""
-    token = _SEEDING.set(True)
-    try:
-        yield
-    finally:
-        _SEEDING.reset(token)
-
-
-def require_editor(*, session: Session, by: Any, via: str) -> str:
-    """Return the name of the active editor who writes, or refuse the write.
-
-    The seed is the one writer that is not an account: it writes as "seed", via "seed", and only
-    from inside ``seeding()``.
-    """
-    if via not in VIAS:
-        raise InvalidInput.single("via", f"must be one of {', '.join(VIAS)} (got {via!r})")
-    name = _field("by", clean_actor, by)
-    if via == "seed" or name.casefold() == SEED_ACTOR:
-        if (via, name) != ("seed", SEED_ACTOR) or not _SEEDING.get():
-            raise InvalidInput.single("by", "only the seed loader writes as 'seed', via 'seed'")
-        return name
-    editor = find_editor(session=session, name=name)
-    if editor is None or not editor.active:
-        state = "is disabled" if editor is not None else "is not an editor account"
-        raise InvalidInput.single("by", f"must name an active editor account ({name!r} {state})")
-    return name
 
 
 def authenticate(

@@ -11,7 +11,6 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from shipments.audit import record_event
-from shipments.auth import require_editor
 from shipments.errors import InvalidInput
 from shipments.ledger import committed, get_or_add_source, source_public
 from shipments.models import (
@@ -23,6 +22,7 @@ from shipments.models import (
     Source,
 )
 from shipments.rules import NAME_FIELDS, utcnow
+from shipments.transaction import require_editor
 
 
 def parse_reading_spec(spec: str) -> dict[str, Any]:

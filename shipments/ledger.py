@@ -21,7 +21,6 @@ from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from shipments.audit import record_event
-from shipments.auth import require_editor
 from shipments.db import write_connection
 from shipments.errors import (
     AlreadyRetracted,
@@ -48,6 +47,7 @@ from shipments.models import (
     SourcePublic,
 )
 from shipments.rules import clean_reason, parse, utcnow
+from shipments.transaction import require_editor
 from shipments.units import KG_PER_TONNE
 
 P = TypeVar("P", bound=ShipmentPublic)

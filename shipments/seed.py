@@ -17,13 +17,13 @@ from sqlalchemy import Engine, func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, SQLModel, select
 
-from shipments.auth import SEED_ACTOR, seeding
 from shipments.claims import insert_claim, parse_reading_spec
 from shipments.db import REPO_ROOT, migrate, session_scope, startup_lock, write_connection
 from shipments.errors import InvalidInput, Problem
 from shipments.ledger import add_shipment
 from shipments.models import Claim, ClaimCreate, SeedMarker, Shipment, ShipmentCreate, SourceCreate
 from shipments.rules import parse, utcnow
+from shipments.transaction import SEED_ACTOR, seeding
 
 T = TypeVar("T", ShipmentCreate, SourceCreate, ClaimCreate)
 
