@@ -54,9 +54,9 @@ class Transaction:
     actor: str
     via: str
     at: datetime
-    _events: list[dict[str, Any]] = field(default_factory=list, repr=False)
-    _subject: str | None = field(default=None, repr=False)
-    _discarded: bool = field(default=False, repr=False)
+    _events: list[dict[str, Any]] = field(default_factory=list, init=False, repr=False)
+    _subject: str | None = field(default=None, init=False, repr=False)
+    _discarded: bool = field(default=False, init=False, repr=False)
 
     def record(self, action: str, subject: str, detail: str | None = None) -> None:
         """Add an audit event (this actor, path and moment) to the write's transaction."""

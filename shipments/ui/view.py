@@ -8,7 +8,8 @@ from datetime import date, datetime
 import streamlit as st
 from sqlalchemy.exc import SQLAlchemyError
 
-from shipments.ledger import FILTER_FIELDS, ShipmentFilter
+from shipments.ledger import ShipmentFilter
+from shipments.rules import NAME_FIELDS as FILTER_FIELDS
 from shipments.rules import parse_moment
 from shipments.ui import data
 
