@@ -17,6 +17,7 @@ from sqlalchemy import Engine, insert, text
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as bench/generate.py
 
 from shipments.db import make_engine
+from shipments.ledger import current_shipment_row
 from shipments.models import CurrentShipment, RevisionSourceLink, Shipment, ShipmentRevision, Source
 from shipments.seed import prepare_database
 
@@ -78,7 +79,12 @@ def fill(engine: Engine, rows: int) -> None:
             db.execute(
                 insert(CurrentShipment.__table__),  # type: ignore[attr-defined]
                 [
-                    CurrentShipment.of(SimpleNamespace(**r), [first_source + 1 + n % 50])
+                    current_shipment_row(
+                        shipment_id=r["shipment_id"],
+                        revision_id=r["id"],
+                        facts=SimpleNamespace(**r),
+                        source_ids=[first_source + 1 + n % 50],
+                    )
                     for n, r in zip(numbers, revisions, strict=True)
                 ],
             )

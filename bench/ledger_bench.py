@@ -93,19 +93,23 @@ from shipments.models import ClaimCreate
 from shipments.rules import parse
 from shipments.claims import parse_reading_spec
 from shipments.claims import insert_claim
+from shipments.transaction import run_write
 url, count = sys.argv[1], int(sys.argv[2])
-with session_scope(make_engine(url)) as session:
+
+def write(tx):
     for n in range(count):
         year = 2014 + n % 11
         specs = [f"cumulative:{year}-06-30,donor=Donor {n % 10}",
                  f"period:{year}-01-01:{year}-12-31,recipient=Recipient {n % 8},cargo=food"]
-        insert_claim(session=session, by="bench", via="cli", claim_in=parse(ClaimCreate, {
+        insert_claim(tx=tx, claim_in=parse(ClaimCreate, {
             "claimant": f"Bench {n}", "quote": "a figure", "metric": "tonnes",
             "value": str(1000 + n), "qualifier": "approximately",
             "source": {"url": "https://bench.example/claims", "title": "Claims",
                        "publisher": "Bench"},
             "readings": [parse_reading_spec(s) for s in specs[: 1 + n % 2]]}))
-    session.commit()
+
+with session_scope(make_engine(url)) as session:
+    run_write(session=session, by="bench", via="cli", write=write)
 """
     python(code, url, str(count))
 

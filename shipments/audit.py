@@ -1,4 +1,8 @@
-"""The audit trail: every write, recorded in the same transaction as the write itself."""
+"""The audit trail: every write, recorded in the same transaction as the write itself.
+
+Writes record their events with ``Transaction.record`` (``shipments.transaction``); this module
+reads the trail and the sign-in attempts back.
+"""
 
 from __future__ import annotations
 
@@ -21,6 +25,7 @@ class AuditFilter:
     until: datetime | None = None
 
 
+# imports.py records its commit with this until its write runs through run_write; then it goes.
 def record_event(
     *,
     session: Session,

@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -21,18 +19,17 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from shipments.audit import record_event
-from shipments.db import write_connection
 from shipments.errors import InvalidInput, NotFound
 from shipments.models import Editor, EditorPublic, SignInEvent
-from shipments.rules import MIN_PASSWORD_LENGTH, VIAS, clean_actor, utcnow
+from shipments.rules import MIN_PASSWORD_LENGTH, clean_actor, utcnow
+from shipments.transaction import SEED_ACTOR, Transaction, run_write
+
+# imports.py checks its editor with this until its write runs through run_write; then it goes.
+from shipments.transaction import require_editor as require_editor
 
 MAX_FAILURES = 5
 THROTTLE_WINDOW = timedelta(minutes=15)
 FAILURES = ("wrong_password", "unknown_name", "disabled")
-SEED_ACTOR = "seed"
-
-_SEEDING: ContextVar[bool] = ContextVar("seeding", default=False)
 _hasher = PasswordHasher()
 # Verified against when the name is unknown, so that a wrong name costs as long as a wrong password.
 _DUMMY_HASH = _hasher.hash("not a password of anyone's")
@@ -89,55 +86,49 @@ def add_editor(
     if address is not None and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", address):
         raise InvalidInput.single("email", f"must be an e-mail address (got {email!r})")
     password_hash = hash_password(password)
-    write_connection(session)
-    taken = {e.name.casefold() for e in session.exec(select(Editor))}
-    if clean.casefold() in taken:
-        raise InvalidInput.single("name", f"an editor named {clean!r} already exists")
-    now = utcnow()
-    editor = Editor(
-        name=clean,
-        email=address,
-        password_hash=password_hash,
-        active=True,
-        created_by=creator,
-        created_at=now,
-    )
-    session.add(editor)
-    record_event(
-        session=session,
-        actor=creator,
-        via="cli",
-        action="editor.add",
-        subject=f"editor {clean}",
-        at=now,
-    )
-    try:
-        session.commit()
-    except IntegrityError:
-        session.rollback()
-        raise InvalidInput.single(
-            "email" if address else "name", "is already used by another editor account"
-        ) from None
-    return _public(editor)
+
+    def write(tx: Transaction) -> EditorPublic:
+        taken = {e.name.casefold() for e in tx.session.exec(select(Editor))}
+        if clean.casefold() in taken:
+            raise InvalidInput.single("name", f"an editor named {clean!r} already exists")
+        editor = Editor(
+            name=clean,
+            email=address,
+            password_hash=password_hash,
+            active=True,
+            created_by=tx.actor,
+            created_at=tx.at,
+        )
+        tx.session.add(editor)
+        try:
+            tx.session.flush()
+        except IntegrityError:
+            # A unique key, not a race to retry: the e-mail address (or, at the same moment,
+            # the name) belongs to another account.
+            raise InvalidInput.single(
+                "email" if address else "name", "is already used by another editor account"
+            ) from None
+        tx.record("editor.add", f"editor {clean}")
+        return _public(editor)
+
+    return run_write(session=session, by=creator, via="cli", write=write, editor=False)
 
 
 def disable_editor(*, session: Session, name: str, by: str) -> EditorPublic:
     """Mark an editor inactive: they can no longer sign in or write."""
-    write_connection(session)
-    editor = find_editor(session=session, name=_field("name", clean_actor, name))
-    if editor is None:
-        raise NotFound(f"no editor named {name!r}")
-    editor.active = False
-    session.add(editor)
-    record_event(
-        session=session,
-        actor=_field("by", clean_actor, by),
-        via="cli",
-        action="editor.disable",
-        subject=f"editor {editor.name}",
-    )
-    session.commit()
-    return _public(editor)
+    clean = _field("name", clean_actor, name)
+
+    def write(tx: Transaction) -> EditorPublic:
+        editor = find_editor(session=tx.session, name=clean)
+        if editor is None:
+            raise NotFound(f"no editor named {name!r}")
+        editor.active = False
+        tx.session.add(editor)
+        tx.record("editor.disable", f"editor {editor.name}")
+        return _public(editor)
+
+    creator = _field("by", clean_actor, by)
+    return run_write(session=session, by=creator, via="cli", write=write, editor=False)
 
 
 def list_editors(*, session: Session) -> list[EditorPublic]:
@@ -148,36 +139,6 @@ def list_editors(*, session: Session) -> list[EditorPublic]:
 def find_editor(*, session: Session, name: str) -> Editor | None:
     """Return the editor account with this name, if any."""
     return session.exec(select(Editor).where(col(Editor.name) == name)).first()
-
-
-@contextmanager
-def seeding() -> Iterator[None]:
-    """Let the seed loader write as "seed" while it runs; nothing else can."""
-    token = _SEEDING.set(True)
-    try:
-        yield
-    finally:
-        _SEEDING.reset(token)
-
-
-def require_editor(*, session: Session, by: Any, via: str) -> str:
-    """Return the name of the active editor who writes, or refuse the write.
-
-    The seed is the one writer that is not an account: it writes as "seed", via "seed", and only
-    from inside ``seeding()``.
-    """
-    if via not in VIAS:
-        raise InvalidInput.single("via", f"must be one of {', '.join(VIAS)} (got {via!r})")
-    name = _field("by", clean_actor, by)
-    if via == "seed" or name.casefold() == SEED_ACTOR:
-        if (via, name) != ("seed", SEED_ACTOR) or not _SEEDING.get():
-            raise InvalidInput.single("by", "only the seed loader writes as 'seed', via 'seed'")
-        return name
-    editor = find_editor(session=session, name=name)
-    if editor is None or not editor.active:
-        state = "is disabled" if editor is not None else "is not an editor account"
-        raise InvalidInput.single("by", f"must name an active editor account ({name!r} {state})")
-    return name
 
 
 def authenticate(
@@ -193,42 +154,47 @@ def authenticate(
         name = clean_actor(name)
     except ValueError:
         name = "".join(ch if ch.isprintable() else "\ufffd" for ch in str(name or ""))[:200]
-    write_connection(session)
-    attempt = SignInEvent(at=moment, name=name, outcome="pending")
-    session.add(attempt)
-    session.commit()
-    write_connection(session)
-    recent = session.exec(
-        select(SignInEvent.at)
-        .where(
-            col(SignInEvent.name) == name,
-            col(SignInEvent.outcome).in_((*FAILURES, "pending")),
-            col(SignInEvent.at) > moment - 2 * THROTTLE_WINDOW,
-            col(SignInEvent.id) != attempt.id,
-        )
-        .order_by(col(SignInEvent.at))
-    ).all()
-    locked_until = _locked_until(list(recent), moment)
-    if locked_until is not None:
-        result = SignIn("throttled", retry_after=locked_until)
-    else:
-        editor = find_editor(session=session, name=name) if name else None
-        verified = _verify(editor.password_hash if editor else _DUMMY_HASH, password)
-        if editor is None:
-            result = SignIn("unknown_name")
-        elif not verified:
-            result = SignIn("wrong_password")
-        elif not editor.active:
-            result = SignIn("disabled")
+
+    def log_pending(tx: Transaction) -> SignInEvent:
+        attempt = SignInEvent(at=moment, name=name, outcome="pending")
+        tx.session.add(attempt)
+        return attempt
+
+    def check(tx: Transaction) -> SignIn:
+        recent = tx.session.exec(
+            select(SignInEvent.at)
+            .where(
+                col(SignInEvent.name) == name,
+                col(SignInEvent.outcome).in_((*FAILURES, "pending")),
+                col(SignInEvent.at) > moment - 2 * THROTTLE_WINDOW,
+                col(SignInEvent.id) != attempt.id,
+            )
+            .order_by(col(SignInEvent.at))
+        ).all()
+        locked_until = _locked_until(list(recent), moment)
+        if locked_until is not None:
+            result = SignIn("throttled", retry_after=locked_until)
         else:
-            result = SignIn("success", editor=editor.name)
-            if _hasher.check_needs_rehash(editor.password_hash):
-                editor.password_hash = _hasher.hash(password)
-                session.add(editor)
-    attempt.outcome = result.outcome
-    session.add(attempt)
-    session.commit()
-    return result
+            editor = find_editor(session=tx.session, name=name) if name else None
+            verified = _verify(editor.password_hash if editor else _DUMMY_HASH, password)
+            if editor is None:
+                result = SignIn("unknown_name")
+            elif not verified:
+                result = SignIn("wrong_password")
+            elif not editor.active:
+                result = SignIn("disabled")
+            else:
+                result = SignIn("success", editor=editor.name)
+                if _hasher.check_needs_rehash(editor.password_hash):
+                    editor.password_hash = _hasher.hash(password)
+                    tx.session.add(editor)
+        attempt.outcome = result.outcome
+        tx.session.add(attempt)
+        return result
+
+    # Two transactions: the pending attempt is committed before the password is checked.
+    attempt = run_write(session=session, by=name, via="form", write=log_pending, editor=False)
+    return run_write(session=session, by=name, via="form", write=check, editor=False)
 
 
 def _locked_until(failures: list[datetime], moment: datetime) -> datetime | None:

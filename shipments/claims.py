@@ -5,15 +5,12 @@ The reconciliation engine that checks them against the ledger is ``shipments.rec
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from sqlmodel import Session, col, select
 
-from shipments.audit import record_event
-from shipments.auth import require_editor
 from shipments.errors import InvalidInput
-from shipments.ledger import committed, get_or_add_source, source_public
+from shipments.ledger import get_or_add_source, source_public
 from shipments.models import (
     Claim,
     ClaimCreate,
@@ -22,7 +19,8 @@ from shipments.models import (
     ClaimReadingPublic,
     Source,
 )
-from shipments.rules import NAME_FIELDS, utcnow
+from shipments.rules import NAME_FIELDS
+from shipments.transaction import Transaction, run_write
 
 
 def parse_reading_spec(spec: str) -> dict[str, Any]:
@@ -60,49 +58,38 @@ def parse_reading_spec(spec: str) -> dict[str, Any]:
 
 def add_claim(*, session: Session, claim_in: ClaimCreate, by: str, via: str) -> ClaimPublic:
     """Record a reported figure with its source and readings, as editor ``by``; return it."""
-    return committed(
+    return run_write(
         session=session,
-        write=lambda: insert_claim(session=session, claim_in=claim_in, by=by, via=via),
+        by=by,
+        via=via,
+        write=lambda tx: insert_claim(tx=tx, claim_in=claim_in),
     )
 
 
-def insert_claim(
-    *,
-    session: Session,
-    claim_in: ClaimCreate,
-    by: str,
-    via: str,
-    recorded_at: datetime | None = None,
-) -> ClaimPublic:
-    """Add a claim to the session's transaction without committing (for bulk loads)."""
-    actor = require_editor(session=session, by=by, via=via)
-    now = recorded_at or utcnow()
-    source = get_or_add_source(session=session, source_in=claim_in.source, by=actor, at=now)
+def insert_claim(*, tx: Transaction, claim_in: ClaimCreate) -> ClaimPublic:
+    """Add a claim with its source and readings to the write ``tx`` (the seed's, or add_claim's)."""
+    source = get_or_add_source(tx=tx, source_in=claim_in.source)
     assert source.id is not None
     claim = Claim(
         **claim_in.model_dump(exclude={"source", "readings"}),
         source_id=source.id,
-        recorded_by=actor,
-        recorded_at=now,
+        recorded_by=tx.actor,
+        recorded_at=tx.at,
     )
-    session.add(claim)
-    session.flush()
+    tx.session.add(claim)
+    tx.session.flush()
     assert claim.id is not None
     readings = [
         ClaimReading(**reading.model_dump(), claim_id=claim.id, position=position)
         for position, reading in enumerate(claim_in.readings, start=1)
     ]
-    session.add_all(readings)
-    record_event(
-        session=session,
-        actor=actor,
-        via=via,
-        action="claim.add",
-        subject=f"claim {claim.id}",
-        detail=f"{claim.claimant}: {claim.value} {claim.metric} ({claim.qualifier})",
-        at=now,
+    tx.session.add_all(readings)
+    tx.record(
+        "claim.add",
+        f"claim {claim.id}",
+        f"{claim.claimant}: {claim.value} {claim.metric} ({claim.qualifier})",
     )
-    session.flush()
+    tx.session.flush()
     return _claim_public(claim, source, readings)
 
 

@@ -143,6 +143,6 @@ def startup_lock(engine: Engine) -> Iterator[None]:
 
 @contextmanager
 def session_scope(engine: Engine) -> Iterator[Session]:
-    """Yield a session that is closed afterwards; writes commit inside the ledger functions."""
+    """Yield a session that is closed afterwards; writes commit inside ``run_write``."""
     with Session(engine, expire_on_commit=False) as session:
         yield session

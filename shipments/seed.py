@@ -14,16 +14,15 @@ from pathlib import Path
 from typing import TypeVar
 
 from sqlalchemy import Engine, func
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, SQLModel, select
 
-from shipments.auth import SEED_ACTOR, seeding
 from shipments.claims import insert_claim, parse_reading_spec
-from shipments.db import REPO_ROOT, migrate, session_scope, startup_lock, write_connection
+from shipments.db import REPO_ROOT, migrate, session_scope, startup_lock
 from shipments.errors import InvalidInput, Problem
 from shipments.ledger import add_shipment
 from shipments.models import Claim, ClaimCreate, SeedMarker, Shipment, ShipmentCreate, SourceCreate
-from shipments.rules import parse, utcnow
+from shipments.rules import parse
+from shipments.transaction import SEED_ACTOR, Transaction, run_write, seeding
 
 T = TypeVar("T", ShipmentCreate, SourceCreate, ClaimCreate)
 
@@ -51,17 +50,17 @@ def prepare_database(engine: Engine, *, seed_dir: Path = SEED_DIR) -> Seeded:
 def seed_ledger(*, session: Session, seed_dir: Path = SEED_DIR) -> Seeded:
     """Load each seed set once, each in one transaction; return how many rows were added."""
 
-    def shipments() -> int:
+    def shipments(tx: Transaction) -> int:
         added = 0
         for shipment_in in read_seed_shipments(seed_dir):
-            add_shipment(session=session, shipment_in=shipment_in, by=SEED_ACTOR, via="seed")
+            add_shipment(tx=tx, shipment_in=shipment_in)
             added += 1
         return added
 
-    def claims() -> int:
+    def claims(tx: Transaction) -> int:
         added = 0
         for claim_in in read_seed_claims(seed_dir):
-            insert_claim(session=session, claim_in=claim_in, by=SEED_ACTOR, via="seed")
+            insert_claim(tx=tx, claim_in=claim_in)
             added += 1
         return added
 
@@ -73,28 +72,23 @@ def seed_ledger(*, session: Session, seed_dir: Path = SEED_DIR) -> Seeded:
 
 
 def _seed_once(
-    session: Session, marker: str, table: type[SQLModel], load: Callable[[], int]
+    session: Session, marker: str, table: type[SQLModel], load: Callable[[Transaction], int]
 ) -> int:
-    """Run ``load`` unless ``marker`` is set or ``table`` already has rows; set the marker."""
-    write_connection(session)
-    if session.get(SeedMarker, marker) is not None:
-        session.rollback()
-        return 0
-    already_used = session.exec(select(func.count()).select_from(table)).one() > 0
-    try:
-        session.add(SeedMarker(name=marker, applied_at=utcnow()))
-        session.flush()
-        added = 0 if already_used else load()
-        session.commit()
-    except IntegrityError:
-        session.rollback()
-        if session.get(SeedMarker, marker) is None:
-            raise
-        return 0  # another process seeded it first
-    except BaseException:
-        session.rollback()
-        raise
-    return added
+    """Run ``load`` unless ``marker`` is set or ``table`` already has rows; set the marker.
+
+    A process seeding at the same moment inserts the same marker first: this one's insert fails
+    on its key, ``run_write`` tries again, and the marker is then found set.
+    """
+
+    def write(tx: Transaction) -> int:
+        if tx.session.get(SeedMarker, marker) is not None:
+            return 0
+        already_used = tx.session.exec(select(func.count()).select_from(table)).one() > 0
+        tx.session.add(SeedMarker(name=marker, applied_at=tx.at))
+        tx.session.flush()
+        return 0 if already_used else load(tx)
+
+    return run_write(session=session, by=SEED_ACTOR, via="seed", write=write)
 
 
 def read_seed_shipments(seed_dir: Path = SEED_DIR) -> Iterator[ShipmentCreate]:

@@ -8,7 +8,6 @@ importer refuse the same input with the same words.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -317,21 +316,3 @@ class CurrentShipment(SQLModel, table=True):
     # The revision's source ids, ascending, separated by spaces: the export lists a million
     # shipments' sources without a lookup each.
     source_ids: str = Field(default="", sa_type=Text, sa_column_kwargs={"server_default": ""})
-
-    @classmethod
-    def of(cls, revision: Any, source_ids: Iterable[int]) -> dict[str, Any]:
-        """Return the projection's row for a revision (or any object with its facts and ids)
-        and the ids of the sources linked to it."""
-        return {
-            "source_ids": " ".join(str(i) for i in sorted(set(source_ids))),
-            "shipment_id": revision.shipment_id,
-            "revision_id": revision.id,
-            "event_date": revision.event_date,
-            "donor": revision.donor,
-            "recipient": revision.recipient,
-            "cargo": revision.cargo,
-            "mass_kg": revision.mass_kg,
-            "donor_key": revision.donor.casefold(),
-            "recipient_key": revision.recipient.casefold(),
-            "cargo_key": revision.cargo.casefold(),
-        }

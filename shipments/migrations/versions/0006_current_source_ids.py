@@ -21,7 +21,7 @@ def upgrade() -> None:
         "current_shipment",
         sa.Column("source_ids", sa.Text(), nullable=False, server_default=""),
     )
-    # Fill it from the links: ids ascending, separated by spaces, as CurrentShipment.of writes.
+    # Fill it from the links: ids ascending, separated by spaces, as current_shipment_row writes.
     if op.get_bind().dialect.name == "postgresql":
         ids = "string_agg(l.source_id::text, ' ' ORDER BY l.source_id)"
         source = "revision_source l"

@@ -1,0 +1,354 @@
+"""Read the ledger: as it stands now (from ``current_shipment``) or as it stood at a moment.
+
+"As of" a moment counts only the revisions recorded by then: each shipment's latest such revision,
+unless that is its retraction. Totals, daily series and filter options are summed and listed by
+the database, so a page never holds the ledger in memory to draw a figure.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, TypeVar
+
+from sqlalchemy import and_, func
+from sqlalchemy import select as sa_select
+from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import SelectOfScalar
+
+from shipments.errors import NotFound
+from shipments.models import (
+    CurrentShipment,
+    RevisionPublic,
+    RevisionSourceLink,
+    ShipmentPublic,
+    ShipmentRevision,
+    Source,
+    SourcePublic,
+)
+from shipments.rules import NAME_FIELDS
+from shipments.units import kg_to_tonnes
+
+P = TypeVar("P", bound=ShipmentPublic)
+_BATCH = 500
+
+
+@dataclass(frozen=True)
+class ShipmentFilter:
+    """Which shipments a view shows: a date range and donors, recipients, cargo (any of each)."""
+
+    date_from: date | None = None
+    date_to: date | None = None
+    donors: tuple[str, ...] = ()
+    recipients: tuple[str, ...] = ()
+    cargos: tuple[str, ...] = ()
+
+    def is_empty(self) -> bool:
+        """Return True when the filter lets every shipment through."""
+        return self == ShipmentFilter()
+
+
+@dataclass(frozen=True)
+class DailyTotal:
+    """Shipments and mass on one event date."""
+
+    event_date: date
+    shipments: int
+    mass_kg: int
+
+
+@dataclass(frozen=True)
+class LedgerTotals:
+    """How many shipments the ledger holds, their total mass and the latest event date."""
+
+    shipments: int
+    mass_kg: int
+    latest_event: date | None = None
+
+    @property
+    def tonnes(self) -> Decimal:
+        """Return the total mass in tonnes, exact to the kilogram."""
+        return kg_to_tonnes(self.mass_kg)
+
+
+def current_shipments(
+    *,
+    session: Session,
+    as_of: datetime | None = None,
+    filters: ShipmentFilter | None = None,
+    limit: int | None = None,
+    offset: int = 0,
+) -> list[ShipmentPublic]:
+    """Return the ledger as it stands now, or as it stood at ``as_of``, oldest event first."""
+    return list(
+        iter_current_shipments(
+            session=session, as_of=as_of, filters=filters, limit=limit, offset=offset
+        )
+    )
+
+
+def iter_current_shipments(
+    *,
+    session: Session,
+    as_of: datetime | None = None,
+    filters: ShipmentFilter | None = None,
+    limit: int | None = None,
+    offset: int = 0,
+    batch_size: int = _BATCH,
+) -> Iterator[ShipmentPublic]:
+    """Stream the current shipments (or those at ``as_of``) in batches, oldest event first."""
+    statement = (
+        filtered_revisions(current_revisions_query(as_of), filters)
+        .order_by(col(ShipmentRevision.event_date), col(ShipmentRevision.shipment_id))
+        .offset(offset)
+        .limit(limit)
+    )
+    rows = session.exec(statement.execution_options(yield_per=batch_size))
+    for batch in rows.partitions(batch_size):
+        sources = sources_by_revision(session, [row_id(r) for r in batch])
+        for revision in batch:
+            yield public_revision(ShipmentPublic, revision, sources.get(row_id(revision), []))
+
+
+def retracted_shipments(*, session: Session, as_of: datetime | None = None) -> list[RevisionPublic]:
+    """Return the retraction of every shipment withdrawn (by ``as_of``), latest first."""
+    statement = latest_revisions_query(as_of).where(col(ShipmentRevision.action) == "retract")
+    rows = list(session.exec(statement.order_by(col(ShipmentRevision.recorded_at).desc())))
+    sources = sources_by_revision(session, [row_id(r) for r in rows])
+    return [public_revision(RevisionPublic, r, sources.get(row_id(r), [])) for r in rows]
+
+
+def get_shipment(
+    *, session: Session, shipment_id: int, as_of: datetime | None = None
+) -> ShipmentPublic:
+    """Return one shipment as it stands (or stood at ``as_of``); NotFound if absent or retracted."""
+    statement = current_revisions_query(as_of).where(
+        col(ShipmentRevision.shipment_id) == shipment_id
+    )
+    revision = session.exec(statement).first()
+    if revision is None:
+        raise NotFound(f"no current shipment with id {shipment_id}")
+    sources = sources_by_revision(session, [row_id(revision)]).get(row_id(revision), [])
+    return public_revision(ShipmentPublic, revision, sources)
+
+
+def shipment_history(*, session: Session, shipment_id: int) -> list[RevisionPublic]:
+    """Return every revision of a shipment, first to last; NotFound if it never existed."""
+    revisions = list(
+        session.exec(
+            select(ShipmentRevision)
+            .where(col(ShipmentRevision.shipment_id) == shipment_id)
+            .order_by(col(ShipmentRevision.revision))
+        )
+    )
+    if not revisions:
+        raise NotFound(f"no shipment with id {shipment_id}")
+    sources = sources_by_revision(session, [row_id(r) for r in revisions])
+    return [public_revision(RevisionPublic, r, sources.get(row_id(r), [])) for r in revisions]
+
+
+def ledger_totals(
+    *, session: Session, as_of: datetime | None = None, filters: ShipmentFilter | None = None
+) -> LedgerTotals:
+    """Count the current shipments, sum their mass and find the latest date, in the database."""
+    current = _current_facts(as_of, filters)
+    count, mass, latest = session.exec(
+        select(
+            func.count(),
+            func.coalesce(func.sum(current.c.mass_kg), 0),
+            func.max(current.c.event_date),
+        ).select_from(current)
+    ).one()
+    return LedgerTotals(shipments=int(count), mass_kg=int(mass), latest_event=latest)
+
+
+def daily_totals(
+    *, session: Session, as_of: datetime | None = None, filters: ShipmentFilter | None = None
+) -> list[DailyTotal]:
+    """Return the shipment count and mass per event date, summed in the database."""
+    current = _current_facts(as_of, filters)
+    rows = session.exec(
+        select(current.c.event_date, func.count(), func.sum(current.c.mass_kg))
+        .group_by(current.c.event_date)
+        .order_by(current.c.event_date)
+    )
+    return [DailyTotal(day, int(count), int(mass)) for day, count, mass in rows]
+
+
+def totals_of(days: Iterable[DailyTotal]) -> LedgerTotals:
+    """Add daily totals up into the totals ``ledger_totals`` would return for the same view."""
+    count = mass = 0
+    latest = None
+    for day in days:
+        count += day.shipments
+        mass += day.mass_kg
+        latest = day.event_date if latest is None else max(latest, day.event_date)
+    return LedgerTotals(shipments=count, mass_kg=mass, latest_event=latest)
+
+
+def distinct_values(*, session: Session, field: str, as_of: datetime | None = None) -> list[str]:
+    """Return the distinct donors, recipients or cargo categories of the current ledger.
+
+    Now: stepping through current_shipment's index on the field, one probe per value (a
+    recursive query), where DISTINCT would read the whole index.
+    """
+    if field not in NAME_FIELDS:
+        raise ValueError(f"field must be one of {NAME_FIELDS}")
+    if as_of is None:
+        column = getattr(CurrentShipment.__table__.c, field)  # type: ignore[attr-defined]
+        values = sa_select(func.min(column).label("value")).cte("names", recursive=True)
+        step = sa_select(func.min(column)).where(column > values.c.value).scalar_subquery()
+        values = values.union_all(sa_select(step).where(values.c.value.is_not(None)))
+        return list(
+            session.execute(
+                sa_select(values.c.value)
+                .where(values.c.value.is_not(None))
+                .order_by(values.c.value)
+            ).scalars()
+        )
+    current = _current_facts(as_of, None)
+    column = current.c[field]
+    return list(session.exec(select(column).distinct().order_by(column)))
+
+
+def list_sources(*, session: Session) -> list[SourcePublic]:
+    """Return every recorded source, in the order they were recorded."""
+    return [source_public(s) for s in session.exec(select(Source).order_by(col(Source.id)))]
+
+
+def find_source(*, session: Session, url: str) -> Source | None:
+    """Return the source recorded for ``url``, if any."""
+    return session.exec(select(Source).where(col(Source.url) == url)).first()
+
+
+def latest_revisions_query(as_of: datetime | None) -> SelectOfScalar[ShipmentRevision]:
+    """Select each shipment's latest revision (recorded by ``as_of``), retractions included."""
+    recorded = [] if as_of is None else [col(ShipmentRevision.recorded_at) <= as_of]
+    newest = (
+        select(
+            col(ShipmentRevision.shipment_id).label("shipment_id"),
+            func.max(ShipmentRevision.revision).label("revision"),
+        )
+        .where(*recorded)
+        .group_by(col(ShipmentRevision.shipment_id))
+        .subquery()
+    )
+    return select(ShipmentRevision).join(
+        newest,
+        and_(
+            col(ShipmentRevision.shipment_id) == newest.c.shipment_id,
+            col(ShipmentRevision.revision) == newest.c.revision,
+        ),
+    )
+
+
+def current_revisions_query(as_of: datetime | None) -> SelectOfScalar[ShipmentRevision]:
+    """Select the revision that stands for each shipment now (or at ``as_of``), not retracted.
+
+    Now: through current_shipment, one row per shipment. As of a moment: from the history.
+    """
+    if as_of is None:
+        return select(ShipmentRevision).join(
+            CurrentShipment, col(CurrentShipment.revision_id) == col(ShipmentRevision.id)
+        )
+    return latest_revisions_query(as_of).where(col(ShipmentRevision.action) != "retract")
+
+
+def filtered_revisions(
+    statement: SelectOfScalar[ShipmentRevision], filters: ShipmentFilter | None
+) -> SelectOfScalar[ShipmentRevision]:
+    """Narrow a selection of revisions to those a filter lets through."""
+    if filters is None:
+        return statement
+    return statement.where(
+        *_filter_conditions(
+            filters,
+            col(ShipmentRevision.event_date),
+            col(ShipmentRevision.donor),
+            col(ShipmentRevision.recipient),
+            col(ShipmentRevision.cargo),
+        )
+    )
+
+
+def sources_by_revision(
+    session: Session, revision_ids: Sequence[int]
+) -> dict[int, list[SourcePublic]]:
+    """Return the sources of each revision, in the order they were recorded, by revision id."""
+    found: dict[int, list[SourcePublic]] = {}
+    for start in range(0, len(revision_ids), _BATCH):
+        chunk = revision_ids[start : start + _BATCH]
+        rows = session.exec(
+            select(RevisionSourceLink.revision_id, Source)
+            .join(Source, col(Source.id) == RevisionSourceLink.source_id)
+            .where(col(RevisionSourceLink.revision_id).in_(chunk))
+            .order_by(col(RevisionSourceLink.revision_id), col(Source.id))
+        )
+        for revision_id, source in rows:
+            found.setdefault(revision_id, []).append(source_public(source))
+    return found
+
+
+def source_public(source: Source) -> SourcePublic:
+    """Return a source as the public model."""
+    return SourcePublic.model_validate(source, from_attributes=True)
+
+
+def public_revision(kind: type[P], revision: ShipmentRevision, sources: list[SourcePublic]) -> P:
+    """Return a revision as a public shipment (``ShipmentPublic`` or ``RevisionPublic``)."""
+    data = revision.model_dump()
+    data["id"] = revision.shipment_id
+    data["sources"] = sources
+    return kind.model_validate(data)
+
+
+def row_id(row: ShipmentRevision | Source) -> int:
+    """Return a flushed row's id."""
+    assert row.id is not None, "row has not been flushed"
+    return row.id
+
+
+def _current_facts(as_of: datetime | None, filters: ShipmentFilter | None) -> Any:
+    """Subquery of the shipments in view: read from current_shipment now, from history as of."""
+    if as_of is not None:
+        return filtered_revisions(current_revisions_query(as_of), filters).subquery()
+    table = CurrentShipment
+    statement = sa_select(
+        col(table.shipment_id),
+        col(table.event_date),
+        col(table.donor),
+        col(table.recipient),
+        col(table.cargo),
+        col(table.mass_kg),
+    )
+    if filters is not None:
+        statement = statement.where(
+            *_filter_conditions(
+                filters,
+                col(table.event_date),
+                col(table.donor),
+                col(table.recipient),
+                col(table.cargo),
+            )
+        )
+    return statement.subquery()
+
+
+def _filter_conditions(
+    filters: ShipmentFilter, event_date: Any, donor: Any, recipient: Any, cargo: Any
+) -> list[Any]:
+    conditions = []
+    if filters.date_from is not None:
+        conditions.append(event_date >= filters.date_from)
+    if filters.date_to is not None:
+        conditions.append(event_date <= filters.date_to)
+    for column, wanted in (
+        (donor, filters.donors),
+        (recipient, filters.recipients),
+        (cargo, filters.cargos),
+    ):
+        if wanted:
+            conditions.append(column.in_(wanted))
+    return conditions

@@ -1,0 +1,397 @@
+"""Append, correct and retract shipments, each write a new revision inside ``run_write``.
+
+Nothing here updates or deletes a revision: each write inserts one, and ``projection`` keeps
+``current_shipment`` in step. Every write validates everything before it writes, inside one
+transaction, so a refusal leaves the database exactly as it was.
+
+``append_shipment``, ``correct_shipment`` and ``retract_shipment`` run their own transaction; the
+``add_*`` functions add to the ``Transaction`` they are given (the seed's, an import's).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import func, insert, tuple_
+from sqlmodel import Session, col, select
+
+from shipments.errors import AlreadyRetracted, DuplicateShipment, InvalidInput, NotFound
+from shipments.ledger.projection import (
+    current_shipment_row,
+    hide_shipment,
+    show_new_shipments,
+    show_revision,
+)
+from shipments.ledger.read import (
+    find_source,
+    public_revision,
+    row_id,
+    source_public,
+    sources_by_revision,
+)
+from shipments.models import (
+    RevisionPublic,
+    RevisionSourceLink,
+    Shipment,
+    ShipmentCorrection,
+    ShipmentCreate,
+    ShipmentFields,
+    ShipmentPublic,
+    ShipmentRevision,
+    Source,
+    SourceCreate,
+)
+from shipments.rules import clean_reason, parse
+from shipments.transaction import Transaction, run_write
+from shipments.units import format_tonnes
+
+FIELD_NAMES: tuple[str, ...] = tuple(ShipmentFields.model_fields)
+
+
+def append_shipment(
+    *,
+    session: Session,
+    shipment_in: ShipmentCreate,
+    by: str,
+    via: str,
+    confirm_duplicate: bool = False,
+    form_key: str | None = None,
+) -> ShipmentPublic:
+    """Record a new shipment as the active editor ``by``, from path ``via``; return it."""
+    return run_write(
+        session=session,
+        by=by,
+        via=via,
+        form_key=form_key,
+        write=lambda tx: add_shipment(
+            tx=tx, shipment_in=shipment_in, confirm_duplicate=confirm_duplicate
+        ),
+    )
+
+
+def add_shipment(
+    *, tx: Transaction, shipment_in: ShipmentCreate, confirm_duplicate: bool = False
+) -> ShipmentPublic:
+    """Add a new shipment to the write ``tx``, refusing a probable duplicate unless confirmed."""
+    session = tx.session
+    if not confirm_duplicate:
+        _refuse_duplicates(session, shipment_in, exclude_id=None)
+    shipment = Shipment(created_by=tx.actor, created_at=tx.at)
+    session.add(shipment)
+    session.flush()
+    assert shipment.id is not None
+    sources = [get_or_add_source(tx=tx, source_in=source_in) for source_in in shipment_in.sources]
+    revision = _insert_revision(
+        tx,
+        shipment_id=shipment.id,
+        number=1,
+        action="append",
+        reason=None,
+        facts=shipment_in,
+        source_ids=[row_id(s) for s in sources],
+    )
+    tx.record("shipment.append", f"shipment {shipment.id}", _facts_summary(revision))
+    return public_revision(ShipmentPublic, revision, [source_public(s) for s in sources])
+
+
+def add_shipments(
+    *,
+    tx: Transaction,
+    items: Sequence[tuple[ShipmentCreate, int | None]],
+    import_batch_id: int | None = None,
+) -> list[int]:
+    """Add many new shipments (each with its file line) to the write ``tx``; return their ids.
+
+    The same rows as ``add_shipment`` (shipment, revision 1, source links, projection, audit
+    event), written with multi-row INSERTs for imports. The caller checks duplicates beforehand
+    (``find_duplicates``).
+    """
+    if not items:
+        return []
+    connection = tx.session.connection()
+    shipments_table = Shipment.__table__  # type: ignore[attr-defined]
+    revisions_table = ShipmentRevision.__table__  # type: ignore[attr-defined]
+    shipment_ids = list(
+        connection.execute(
+            insert(shipments_table).returning(shipments_table.c.id, sort_by_parameter_order=True),
+            [
+                {
+                    "created_by": tx.actor,
+                    "created_at": tx.at,
+                    "import_batch_id": import_batch_id,
+                    "import_line": line,
+                }
+                for _, line in items
+            ],
+        ).scalars()
+    )
+    revision_ids = list(
+        connection.execute(
+            insert(revisions_table).returning(revisions_table.c.id, sort_by_parameter_order=True),
+            [
+                {
+                    **facts.model_dump(include=set(FIELD_NAMES)),
+                    "mass_kg": facts.mass_kg,
+                    "shipment_id": shipment_id,
+                    "revision": 1,
+                    "action": "append",
+                    "reason": None,
+                    "recorded_by": tx.actor,
+                    "recorded_at": tx.at,
+                }
+                for (facts, _), shipment_id in zip(items, shipment_ids, strict=True)
+            ],
+        ).scalars()
+    )
+    source_ids = _source_ids(tx, [s for facts, _ in items for s in facts.sources])
+    show_new_shipments(
+        tx.session,
+        [
+            current_shipment_row(
+                shipment_id=shipment_id,
+                revision_id=revision_id,
+                facts=facts,
+                source_ids=[source_ids[s.url] for s in facts.sources],
+            )
+            for (facts, _), shipment_id, revision_id in zip(
+                items, shipment_ids, revision_ids, strict=True
+            )
+        ],
+    )
+    links = {
+        (revision_id, source_ids[s.url])
+        for (facts, _), revision_id in zip(items, revision_ids, strict=True)
+        for s in facts.sources
+    }
+    connection.execute(
+        insert(RevisionSourceLink.__table__),  # type: ignore[attr-defined]
+        [{"revision_id": r, "source_id": s} for r, s in sorted(links)],
+    )
+    for (facts, _), shipment_id in zip(items, shipment_ids, strict=True):
+        tx.record("shipment.append", f"shipment {shipment_id}", _facts_summary(facts))
+    return shipment_ids
+
+
+def correct_shipment(
+    *,
+    session: Session,
+    shipment_id: int,
+    correction_in: ShipmentCorrection,
+    by: str,
+    via: str,
+    confirm_duplicate: bool = False,
+    form_key: str | None = None,
+) -> ShipmentPublic:
+    """Record a correction as a new revision that supersedes the latest one."""
+
+    def write(tx: Transaction) -> ShipmentPublic:
+        latest = _latest_or_refuse(tx.session, shipment_id)
+        old_sources = sources_by_revision(tx.session, [row_id(latest)]).get(row_id(latest), [])
+        merged: dict[str, Any] = {name: getattr(latest, name) for name in FIELD_NAMES}
+        changes = correction_in.changes()
+        if "tonnes" not in changes:
+            merged["mass_kg"] = latest.mass_kg
+        merged.update(changes)
+        merged["sources"] = [s.model_dump(exclude={"id"}) for s in old_sources] + [
+            s.model_dump() for s in correction_in.add_sources
+        ]
+        shipment_in = parse(ShipmentCreate, merged)
+        unchanged = (
+            all(getattr(shipment_in, name) == getattr(latest, name) for name in FIELD_NAMES)
+            and shipment_in.mass_kg == latest.mass_kg
+        )
+        if unchanged and {s.url for s in shipment_in.sources} <= {s.url for s in old_sources}:
+            raise InvalidInput.single(
+                "correction", "changes nothing: every value equals the current revision"
+            )
+        if not confirm_duplicate:
+            _refuse_duplicates(tx.session, shipment_in, exclude_id=shipment_id)
+        sources = [get_or_add_source(tx=tx, source_in=s) for s in shipment_in.sources]
+        revision = _insert_revision(
+            tx,
+            shipment_id=shipment_id,
+            number=latest.revision + 1,
+            action="correct",
+            reason=correction_in.reason,
+            facts=shipment_in,
+            source_ids=[row_id(s) for s in sources],
+        )
+        tx.record(
+            "shipment.correct",
+            f"shipment {shipment_id}",
+            f"revision {revision.revision}: {_facts_summary(revision)}; reason: {revision.reason}",
+        )
+        return public_revision(ShipmentPublic, revision, [source_public(s) for s in sources])
+
+    return run_write(session=session, by=by, via=via, form_key=form_key, write=write)
+
+
+def retract_shipment(
+    *,
+    session: Session,
+    shipment_id: int,
+    reason: str,
+    by: str,
+    via: str,
+    form_key: str | None = None,
+) -> RevisionPublic:
+    """Record that a shipment is withdrawn from the ledger, with the reason; its history stays."""
+
+    def write(tx: Transaction) -> RevisionPublic:
+        session = tx.session
+        try:
+            text = clean_reason(reason)
+        except ValueError as exc:
+            raise InvalidInput.single("reason", str(exc)) from None
+        latest = _latest_or_refuse(session, shipment_id)
+        old_sources = sources_by_revision(session, [row_id(latest)]).get(row_id(latest), [])
+        revision = ShipmentRevision(
+            **{name: getattr(latest, name) for name in FIELD_NAMES},
+            mass_kg=latest.mass_kg,
+            shipment_id=shipment_id,
+            revision=latest.revision + 1,
+            action="retract",
+            reason=text,
+            recorded_by=tx.actor,
+            recorded_at=tx.at,
+        )
+        session.add(revision)
+        session.flush()
+        hide_shipment(session, shipment_id)
+        session.add_all(
+            RevisionSourceLink(revision_id=row_id(revision), source_id=s.id) for s in old_sources
+        )
+        tx.record("shipment.retract", f"shipment {shipment_id}", f"reason: {text}")
+        session.flush()
+        return public_revision(RevisionPublic, revision, old_sources)
+
+    return run_write(session=session, by=by, via=via, form_key=form_key, write=write)
+
+
+def find_duplicates(
+    *, session: Session, items: Sequence[ShipmentCreate], exclude_id: int | None = None
+) -> dict[int, list[int]]:
+    """Return, by position in ``items``, the current shipments each one repeats.
+
+    A repeat has the same donor and recipient (whatever their case), date and mass. Two queries
+    whatever the number of items: the revisions with those dates and masses (an index lookup),
+    then the latest revision number of their shipments, so that only a shipment's latest revision
+    that is not a retraction counts. The cost grows with neither the ledger nor the items.
+    """
+    pairs = {(s.event_date, s.mass_kg) for s in items}
+    if not pairs:
+        return {}
+    candidates_query = select(ShipmentRevision).where(
+        tuple_(col(ShipmentRevision.event_date), col(ShipmentRevision.mass_kg)).in_(list(pairs))
+    )
+    if exclude_id is not None:
+        candidates_query = candidates_query.where(col(ShipmentRevision.shipment_id) != exclude_id)
+    candidates = list(session.exec(candidates_query))
+    if not candidates:
+        return {}
+    newest = dict(
+        session.exec(
+            select(col(ShipmentRevision.shipment_id), func.max(ShipmentRevision.revision))
+            .where(col(ShipmentRevision.shipment_id).in_({c.shipment_id for c in candidates}))
+            .group_by(col(ShipmentRevision.shipment_id))
+        ).all()
+    )
+    current: dict[tuple[Any, ...], set[int]] = {}
+    for c in candidates:
+        if c.revision == newest.get(c.shipment_id) and c.action != "retract":
+            current.setdefault(_duplicate_key(c), set()).add(c.shipment_id)
+    found = {}
+    for index, s in enumerate(items):
+        if (ids := current.get(_duplicate_key(s))) is not None:
+            found[index] = sorted(ids)
+    return found
+
+
+def get_or_add_source(*, tx: Transaction, source_in: SourceCreate) -> Source:
+    """Return the source recorded for this URL, adding it to the write ``tx`` if it is new."""
+    existing = find_source(session=tx.session, url=source_in.url)
+    if existing is not None:
+        return existing
+    source = Source(**source_in.model_dump(), recorded_by=tx.actor, recorded_at=tx.at)
+    tx.session.add(source)
+    tx.session.flush()
+    return source
+
+
+def _source_ids(tx: Transaction, sources: Sequence[SourceCreate]) -> dict[str, int]:
+    wanted = {s.url: s for s in sources}
+    known = dict(
+        tx.session.exec(
+            select(col(Source.url), col(Source.id)).where(col(Source.url).in_(list(wanted)))
+        ).all()
+    )
+    for url, source_in in wanted.items():
+        if url not in known:
+            known[url] = row_id(get_or_add_source(tx=tx, source_in=source_in))
+    return {url: int(i) for url, i in known.items() if i is not None}
+
+
+def _duplicate_key(facts: ShipmentCreate | ShipmentRevision) -> tuple[Any, ...]:
+    return (facts.event_date, facts.mass_kg, facts.donor.casefold(), facts.recipient.casefold())
+
+
+def _refuse_duplicates(
+    session: Session, shipment_in: ShipmentCreate, *, exclude_id: int | None
+) -> None:
+    matches = find_duplicates(session=session, items=[shipment_in], exclude_id=exclude_id)
+    if matches:
+        raise DuplicateShipment(matches[0])
+
+
+def _latest_or_refuse(session: Session, shipment_id: int) -> ShipmentRevision:
+    latest = session.exec(
+        select(ShipmentRevision)
+        .where(col(ShipmentRevision.shipment_id) == shipment_id)
+        .order_by(col(ShipmentRevision.revision).desc())
+    ).first()
+    if latest is None:
+        raise NotFound(f"no shipment with id {shipment_id}")
+    if latest.action == "retract":
+        raise AlreadyRetracted(f"shipment {shipment_id} was retracted: {latest.reason}")
+    return latest
+
+
+def _insert_revision(
+    tx: Transaction,
+    *,
+    shipment_id: int,
+    number: int,
+    action: str,
+    reason: str | None,
+    facts: ShipmentCreate,
+    source_ids: Iterable[int],
+) -> ShipmentRevision:
+    session = tx.session
+    revision = ShipmentRevision(
+        **facts.model_dump(include=set(FIELD_NAMES)),
+        mass_kg=facts.mass_kg,
+        shipment_id=shipment_id,
+        revision=number,
+        action=action,
+        reason=reason,
+        recorded_by=tx.actor,
+        recorded_at=tx.at,
+    )
+    session.add(revision)
+    session.flush()
+    linked = list(dict.fromkeys(source_ids))
+    show_revision(session, revision, linked)
+    session.add_all(
+        RevisionSourceLink(revision_id=row_id(revision), source_id=source_id)
+        for source_id in linked
+    )
+    session.flush()
+    return revision
+
+
+def _facts_summary(facts: ShipmentRevision | ShipmentCreate) -> str:
+    return (
+        f"{facts.event_date.isoformat()} ({facts.date_means}) {facts.donor} -> "
+        f"{facts.recipient}, {facts.cargo}, {format_tonnes(facts.mass_kg)} t"
+    )
