@@ -132,7 +132,7 @@ COMMANDS = (
                 "create an editor (asks for the password twice)",
                 (
                     option("name"),
-                    option("--email", help="for signing in with an identity provider"),
+                    option("--email", help="a contact address kept with the account"),
                     option(
                         "--password-stdin",
                         action="store_true",
