@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from shipments.cli import COMMANDS, main
+from shipments.cli import COMMANDS, Exit, main
 from shipments.csvio import SHIPMENT_COLUMNS
 from shipments.db import REPO_ROOT
 
@@ -55,6 +55,19 @@ def test_command_table_lists_every_command():
     for group in groups:
         documented = {row.split()[1] for row in rows if row.startswith(f"{group.name} ")}
         assert documented == {action.name for action in group.actions}, group.name
+
+
+def test_exit_statuses_are_stated_once_and_as_the_code_has_them():
+    section = README[README.index("## Command line") : README.index("## Claims and reconciliation")]
+    assert section.count("Exit status") == 1
+    statement = " ".join(section[section.index("Exit status") :].split("\n\n")[0].split())
+    stated = re.findall(r"(?:: |; )(\d) ([^;]*)", statement)
+    assert [int(status) for status, _ in stated] == [status.value for status in Exit]
+    meanings = [text for _, text in stated]
+    assert meanings[0].startswith("done")
+    assert "reconcile" in meanings[1]
+    assert "refused" in meanings[2]
+    assert "database cannot be used" in meanings[3]
 
 
 def test_reading_specs_in_the_readme_parse():
