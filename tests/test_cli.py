@@ -15,7 +15,9 @@ from typing import Any
 import pytest
 from factories import INVALID_INPUTS, SOUTH_FRONT, add_editors, resolve, row_counts
 
-from shipments.cli import main
+from shipments.cli import COMMANDS, main
+from shipments.cli.commands import Command
+from shipments.cli.options import FLAGS, OneOf
 from shipments.db import REPO_ROOT, make_engine, migrate
 
 FLAG_FOR = {
@@ -590,3 +592,18 @@ def test_editors_add_without_a_terminal_needs_password_stdin(
     code, _, err = run(database_url, "editors", "add", "eve", capsys=capsys)
     assert code == 2
     assert "pass --password-stdin" in err
+
+
+def declared_flags(commands: tuple[Command, ...]) -> set[str]:
+    flags: set[str] = set()
+    for command in commands:
+        flags |= declared_flags(command.actions)
+        for argument in command.arguments:
+            for option in argument.options if isinstance(argument, OneOf) else (argument,):
+                flags.update(option.flags)
+    return flags
+
+
+def test_refusals_name_only_arguments_that_exist():
+    """An error names the flag to change (FILE is the import's positional file)."""
+    assert {flag.lower() for flag in FLAGS.values()} <= declared_flags(COMMANDS)

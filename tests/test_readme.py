@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import io
 import re
 import shlex
@@ -10,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from shipments.cli import build_parser, main
+from shipments.cli import COMMANDS, Exit, main
 from shipments.csvio import SHIPMENT_COLUMNS
 from shipments.db import REPO_ROOT
 
@@ -31,9 +30,7 @@ def table_after(heading: str) -> list[str]:
 
 
 def subcommands() -> set[str]:
-    parser = build_parser()
-    actions = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
-    return set(actions[0].choices)
+    return {command.name for command in COMMANDS}
 
 
 def test_exactly_two_setup_commands():
@@ -51,23 +48,30 @@ def test_ci_runs_the_readme_test_command():
 
 
 def test_command_table_lists_every_command():
-    documented = {row.split()[0] for row in table_after("| command | what it does |")}
-    assert documented == subcommands()
-    top = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
-    for group in ("claims", "editors"):
-        actions = top.choices[group]._actions
-        nested = next(a for a in actions if isinstance(a, argparse._SubParsersAction))
-        documented_actions = {
-            row.split()[1]
-            for row in table_after("| command | what it does |")
-            if row.startswith(f"{group} ")
-        }
-        assert documented_actions == set(nested.choices), group
+    rows = table_after("| command | what it does |")
+    assert {row.split()[0] for row in rows} == subcommands()
+    groups = [command for command in COMMANDS if command.actions]
+    assert [group.name for group in groups] == ["claims", "editors"]
+    for group in groups:
+        documented = {row.split()[1] for row in rows if row.startswith(f"{group.name} ")}
+        assert documented == {action.name for action in group.actions}, group.name
+
+
+def test_exit_statuses_are_stated_once_and_as_the_code_has_them():
+    section = README[README.index("## Command line") : README.index("## Claims and reconciliation")]
+    assert section.count("Exit status") == 1
+    statement = " ".join(section[section.index("Exit status") :].split("\n\n")[0].split())
+    stated = re.findall(r"(?:: |; )(\d) ([^;]*)", statement)
+    assert [int(status) for status, _ in stated] == [status.value for status in Exit]
+    meanings = [text for _, text in stated]
+    assert meanings[0].startswith("done")
+    assert "reconcile" in meanings[1]
+    assert "refused" in meanings[2]
+    assert "database cannot be used" in meanings[3]
 
 
 def test_reading_specs_in_the_readme_parse():
     from shipments.claims import parse_reading_spec
-
     from shipments.models import ClaimReadingCreate
     from shipments.rules import parse
 

@@ -1,0 +1,53 @@
+"""Command line over the ledger library: ``python -m shipments COMMAND``.
+
+Every command opens the database named by ``--database-url`` or ``LEDGER_DATABASE_URL``, upgrades
+and seeds it if needed, and calls the same functions the dashboard calls; it exits with one of
+``Exit``. ``commands`` holds the command table, ``options`` the arguments and how they are read,
+``handlers`` what each command does, ``output`` how its result is printed.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from typing import TextIO
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from shipments.cli import output
+from shipments.cli.commands import COMMANDS, build_parser
+from shipments.cli.handlers import Context, Exit
+from shipments.db import make_engine, session_scope
+from shipments.errors import InvalidInput, LedgerError
+from shipments.seed import prepare_database
+
+__all__ = ["COMMANDS", "Exit", "main"]
+
+
+def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None) -> int:
+    """Run one command and return its exit status."""
+    args = build_parser().parse_args(argv)
+    try:
+        engine = make_engine(args.database_url)
+        seeded = prepare_database(engine)
+        try:
+            with session_scope(engine) as session:
+                status: Exit = args.run(
+                    args, Context(session, stdout or sys.stdout, engine, seeded)
+                )
+        finally:
+            engine.dispose()
+        return status
+    except InvalidInput as exc:
+        output.refusal(exc, sys.stderr)
+        return Exit.REFUSED
+    except LedgerError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return Exit.REFUSED
+    except (SQLAlchemyError, OSError) as exc:
+        print(
+            f"error: cannot use the database at {output.redacted(args.database_url)}: "
+            f"{exc.__class__.__name__}: {exc}",
+            file=sys.stderr,
+        )
+        return Exit.DATABASE

@@ -1,0 +1,177 @@
+"""The command table: each command's name, help, arguments and handler, and the parser from it."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from shipments.cli import handlers
+from shipments.cli.handlers import Handler
+from shipments.cli.options import (
+    AS_OF,
+    BY,
+    CLAIM,
+    DATABASE_URL,
+    IMPORT,
+    NO_IDS,
+    SHIPMENT_ID,
+    Argument,
+    add_arguments,
+    facts,
+    option,
+    output_format,
+    source,
+)
+
+
+@dataclass(frozen=True)
+class Command:
+    """One command: its name, help and arguments, and either its handler or its own actions."""
+
+    name: str
+    help: str
+    arguments: tuple[Argument, ...] = ()
+    run: Handler | None = None
+    actions: tuple[Command, ...] = ()
+
+
+COMMANDS = (
+    Command("init", "create or upgrade the database and seed it if empty", run=handlers.run_init),
+    Command(
+        "add",
+        "record a new shipment",
+        (
+            *facts(required=True),
+            *source(required=True),
+            option(
+                "--confirm-duplicate",
+                action="store_true",
+                help="record it even if it matches a current shipment",
+            ),
+            BY,
+        ),
+        handlers.run_add,
+    ),
+    Command(
+        "list",
+        "show the current ledger, or as it stood at a moment",
+        (AS_OF, output_format("table", "csv", "json")),
+        handlers.run_list,
+    ),
+    Command("history", "show every revision of one shipment", (SHIPMENT_ID,), handlers.run_history),
+    Command(
+        "correct",
+        "record a correction as a new revision",
+        (
+            SHIPMENT_ID,
+            *facts(required=False),
+            *source(required=False),
+            option("--reason", required=True, help="why the correction is made"),
+            option(
+                "--confirm-duplicate",
+                action="store_true",
+                help="record it even if the result matches another current shipment",
+            ),
+            BY,
+        ),
+        handlers.run_correct,
+    ),
+    Command(
+        "retract",
+        "withdraw a shipment, keeping its history",
+        (SHIPMENT_ID, option("--reason", required=True, help="why the shipment is withdrawn"), BY),
+        handlers.run_retract,
+    ),
+    Command(
+        "export",
+        "write the current ledger as CSV (streamed)",
+        (
+            option("--output", "-o", help="file to write (default: standard output)"),
+            option("--hxl", action="store_true", help="add a row of HXL hashtags"),
+            AS_OF,
+        ),
+        handlers.run_export,
+    ),
+    Command(
+        "reconcile",
+        "check every reported figure against the ledger (exit 1 if any fails)",
+        (AS_OF, output_format("table", "csv", "json"), NO_IDS),
+        handlers.run_reconcile,
+    ),
+    Command(
+        "claims",
+        "record and list reported figures",
+        actions=(
+            Command(
+                "add",
+                "record a reported figure",
+                (*CLAIM, *source(required=True), BY),
+                handlers.run_claims_add,
+            ),
+            Command(
+                "list",
+                "show every recorded claim",
+                (output_format("table", "json"),),
+                handlers.run_claims_list,
+            ),
+        ),
+    ),
+    Command(
+        "import",
+        "import shipments from a CSV file (all rows or none)",
+        (*IMPORT, BY),
+        handlers.run_import,
+    ),
+    Command(
+        "editors",
+        "manage the accounts that may change the ledger",
+        actions=(
+            Command(
+                "add",
+                "create an editor (asks for the password twice)",
+                (
+                    option("name"),
+                    option("--email", help="a contact address kept with the account"),
+                    option(
+                        "--password-stdin",
+                        action="store_true",
+                        help="read the password from standard input",
+                    ),
+                ),
+                handlers.run_editors_add,
+            ),
+            Command(
+                "disable",
+                "stop an editor signing in or writing",
+                (option("name"),),
+                handlers.run_editors_disable,
+            ),
+            Command("list", "show every editor account", run=handlers.run_editors_list),
+        ),
+    ),
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Build the argument parser for every command in ``COMMANDS``."""
+    parser = argparse.ArgumentParser(
+        prog="python -m shipments",
+        description="Record aid shipments, correct or retract them, and export the ledger.",
+    )
+    add_arguments(parser, (DATABASE_URL,))
+    _add_commands(parser, COMMANDS, dest="command", metavar="COMMAND")
+    return parser
+
+
+def _add_commands(
+    parser: argparse.ArgumentParser, commands: Sequence[Command], *, dest: str, metavar: str
+) -> None:
+    subparsers = parser.add_subparsers(dest=dest, required=True, metavar=metavar)
+    for command in commands:
+        child = subparsers.add_parser(command.name, help=command.help)
+        add_arguments(child, command.arguments)
+        if command.actions:
+            _add_commands(child, command.actions, dest=f"{command.name}_command", metavar="ACTION")
+        else:
+            child.set_defaults(run=command.run)

@@ -1,0 +1,248 @@
+"""What each command does: read its arguments into the library's inputs, call it, print the result.
+
+The rules live in the library and the layout of what is printed in ``output``; a handler holds
+neither.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import IntEnum
+from pathlib import Path
+from typing import TextIO
+
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from shipments import csvio
+from shipments.auth import add_editor, disable_editor, list_editors
+from shipments.claims import add_claim, list_claims
+from shipments.cli import output
+from shipments.cli.options import (
+    claim_from,
+    editor_from,
+    facts_from,
+    import_options_from,
+    password_from,
+    shell_user,
+    sources_from,
+)
+from shipments.db import current_revision
+from shipments.errors import InvalidInput
+from shipments.imports import import_file, preview_file
+from shipments.ledger import (
+    append_shipment,
+    correct_shipment,
+    current_shipments,
+    ledger_totals,
+    retract_shipment,
+    shipment_history,
+)
+from shipments.models import ClaimCreate, ShipmentCorrection, ShipmentCreate
+from shipments.reconcile import (
+    RECONCILIATION_COLUMNS,
+    reconcile,
+    reconciliation_json,
+    reconciliation_rows,
+)
+from shipments.rules import parse
+from shipments.seed import Seeded
+
+
+class Exit(IntEnum):
+    """Exit statuses: a script can tell a failed claim (1) from a check that did not run (3)."""
+
+    DONE = 0
+    INCONSISTENT = 1  # reconcile: the ledger contradicts at least one claim
+    REFUSED = 2  # bad input, named on standard error; nothing was written
+    DATABASE = 3  # the database could not be used, so nothing was checked or written
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a handler works with besides its arguments."""
+
+    session: Session
+    out: TextIO
+    engine: Engine
+    seeded: Seeded
+
+
+Handler = Callable[[argparse.Namespace, Context], Exit]
+
+
+def run_init(args: argparse.Namespace, ctx: Context) -> Exit:
+    """Create or upgrade the database, seed it if empty and say what it holds."""
+    revision = current_revision(ctx.engine)
+    totals = ledger_totals(session=ctx.session)
+    output.database_state(output.redacted(args.database_url), revision, ctx.seeded, totals, ctx.out)
+    return Exit.DONE
+
+
+def run_add(args: argparse.Namespace, ctx: Context) -> Exit:
+    """Record a new shipment."""
+    shipment_in = parse(ShipmentCreate, {**facts_from(args), "sources": sources_from(args)})
+    shipment = append_shipment(
+        session=ctx.session,
+        shipment_in=shipment_in,
+        by=editor_from(args),
+        via="cli",
+        confirm_duplicate=args.confirm_duplicate,
+    )
+    print(f"added shipment {shipment.id}: {output.describe(shipment)}", file=ctx.out)
+    return Exit.DONE
+
+
+def run_correct(args: argparse.Namespace, ctx: Context) -> Exit:
+    """Record a correction as a new revision."""
+    correction_in = parse(
+        ShipmentCorrection,
+        {**facts_from(args), "add_sources": sources_from(args), "reason": args.reason},
+    )
+    shipment = correct_shipment(
+        session=ctx.session,
+        shipment_id=args.id,
+        correction_in=correction_in,
+        by=editor_from(args),
+        via="cli",
+        confirm_duplicate=args.confirm_duplicate,
+    )
+    print(
+        f"corrected shipment {shipment.id} (revision {shipment.revision}): "
+        f"{output.describe(shipment)}",
+        file=ctx.out,
+    )
+    return Exit.DONE
+
+
+def run_retract(args: argparse.Namespace, ctx: Context) -> Exit:
+    """Withdraw a shipment, keeping its history."""
+    revision = retract_shipment(
+        session=ctx.session,
+        shipment_id=args.id,
+        reason=args.reason,
+        by=editor_from(args),
+        via="cli",
+    )
+    print(
+        f"retracted shipment {revision.id} (revision {revision.revision}): {revision.reason}",
+        file=ctx.out,
+    )
+    return Exit.DONE
+
+
+def run_list(args: argparse.Namespace, ctx: Context) -> Exit:
+    """Print the current ledger, or as it stood at ``--as-of``."""
+    shipments = current_shipments(session=ctx.session, as_of=args.as_of)
+    if args.format == "csv":
+        csvio.write_csv(csvio.shipment_rows(shipments), ctx.out)
+    elif args.format == "json":
+        output.models_json(shipments, ctx.out, ensure_ascii=True)
+    else:
+        totals = ledger_totals(session=ctx.session, as_of=args.as_of)
+        output.shipments_table(shipments, totals, ctx.out, as_of=args.as_of)
+    return Exit.DONE
+
+
+def run_history(args: argparse.Namespace, ctx: Context) -> Exit:
+    """Print every revision of one shipment."""
+    revisions = shipment_history(session=ctx.session, shipment_id=args.id)
+    output.history(args.id, revisions, ctx.out)
+    return Exit.DONE
+
+
+def run_export(args: argparse.Namespace, ctx: Context) -> Exit:
+    """Write the current ledger as CSV to ``--output`` or standard output."""
+    if not args.output:
+        csvio.write_shipments(session=ctx.session, file=ctx.out, as_of=args.as_of, hxl=args.hxl)
+        return Exit.DONE
+    with open(args.output, "w", newline="", encoding="utf-8") as handle:
+        count = csvio.write_shipments(
+            session=ctx.session, file=handle, as_of=args.as_of, hxl=args.hxl
+        )
+    print(f"wrote {count} shipments to {args.output}", file=sys.stderr)
+    return Exit.DONE
+
+
+def run_reconcile(args: argparse.Namespace, ctx: Context) -> Exit:
+    """Check every claim against the ledger; exit 1 when any is inconsistent."""
+    result = reconcile(session=ctx.session, as_of=args.as_of, list_ids=args.list_ids)
+    if args.format == "json":
+        output.json_value(reconciliation_json(result), ctx.out, ensure_ascii=False)
+    elif args.format == "csv":
+        csvio.write_csv(reconciliation_rows(result), ctx.out, RECONCILIATION_COLUMNS)
+    else:
+        output.reconciliation_table(result, ctx.out)
+    return Exit.INCONSISTENT if result.any_inconsistent else Exit.DONE
+
+
+def run_claims_add(args: argparse.Namespace, ctx: Context) -> Exit:
+    """Record a reported figure with its readings."""
+    claim_in = parse(ClaimCreate, claim_from(args))
+    claim = add_claim(session=ctx.session, claim_in=claim_in, by=editor_from(args), via="cli")
+    readings_text = "; ".join(r.describe() for r in claim.readings)
+    print(f"added claim {claim.id}: {output.claimed(claim)} [{readings_text}]", file=ctx.out)
+    return Exit.DONE
+
+
+def run_claims_list(args: argparse.Namespace, ctx: Context) -> Exit:
+    """Print every recorded claim."""
+    claims = list_claims(session=ctx.session)
+    if args.format == "json":
+        output.models_json(claims, ctx.out, ensure_ascii=False)
+    else:
+        output.claims_listing(claims, ctx.out)
+    return Exit.DONE
+
+
+def run_import(args: argparse.Namespace, ctx: Context) -> Exit:
+    """Import a CSV file (or check it); exit 2 when rows were refused and nothing was written."""
+    options = import_options_from(args)
+    path = Path(args.file)
+    if not path.is_file():
+        raise InvalidInput.single("file", f"no such file: {args.file}")
+    if args.dry_run:
+        report = preview_file(session=ctx.session, path=path, options=options)
+    else:
+        report = import_file(
+            session=ctx.session,
+            path=path,
+            options=options,
+            by=editor_from(args),
+            via="import",
+            only_valid=args.only_valid,
+            progress=output.import_progress,
+        )
+    output.import_summary(report, ctx.out, dry_run=args.dry_run)
+    if args.errors:
+        output.refused_rows(report, args.errors)
+    return Exit.REFUSED if report.rows_refused and not report.committed else Exit.DONE
+
+
+def run_editors_add(args: argparse.Namespace, ctx: Context) -> Exit:
+    """Create an editor account."""
+    editor = add_editor(
+        session=ctx.session,
+        name=args.name,
+        password=password_from(args),
+        by=shell_user(),
+        email=args.email,
+    )
+    print(f"added editor {editor.name}", file=ctx.out)
+    return Exit.DONE
+
+
+def run_editors_disable(args: argparse.Namespace, ctx: Context) -> Exit:
+    """Stop an editor signing in or writing."""
+    editor = disable_editor(session=ctx.session, name=args.name, by=shell_user())
+    print(f"disabled editor {editor.name}", file=ctx.out)
+    return Exit.DONE
+
+
+def run_editors_list(args: argparse.Namespace, ctx: Context) -> Exit:
+    """Print every editor account."""
+    output.editors_table(list_editors(session=ctx.session), ctx.out)
+    return Exit.DONE

@@ -1,0 +1,254 @@
+"""What the command line prints: tables, reports and refusals, as plain text on a terminal."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any, TextIO
+
+from pydantic import BaseModel
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
+
+from shipments import csvio
+from shipments.cli.options import FLAGS
+from shipments.db import database_url
+from shipments.errors import DuplicateShipment, InvalidInput
+from shipments.imports import ImportReport
+from shipments.ledger import LedgerTotals
+from shipments.models import ClaimPublic, EditorPublic, RevisionPublic, ShipmentPublic
+from shipments.reconcile import CONSISTENT, INCONSISTENT, NO_DATA, Reconciliation
+from shipments.rules import DEFAULT_TOLERANCE_PCT
+from shipments.seed import Seeded
+from shipments.units import format_tonnes
+
+
+def redacted(url: str | None) -> str:
+    """Return the database URL that ``url`` names, its password hidden."""
+    try:
+        return make_url(database_url(url)).render_as_string(hide_password=True)
+    except (SQLAlchemyError, ValueError, OSError):
+        return repr(url)
+
+
+def refusal(exc: InvalidInput, err: TextIO) -> None:
+    """Print each broken rule with the field and the flag that set it, then what to do."""
+    for problem in exc.problems:
+        field = problem.field
+        flag = FLAGS.get(field.rsplit(".", 1)[-1])
+        label = f"{field} ({flag})" if flag and flag.lstrip("-") != field else field
+        print(f"error: {label}: {problem.rule}", file=err)
+    if "by" in exc.fields():
+        print(
+            "Pass --by NAME or set LEDGER_EDITOR to an active editor account"
+            " (python -m shipments editors list).",
+            file=err,
+        )
+    if isinstance(exc, DuplicateShipment):
+        print("Pass --confirm-duplicate to record it anyway.", file=err)
+
+
+def database_state(
+    url: str, revision: str | None, seeded: Seeded, totals: LedgerTotals, out: TextIO
+) -> None:
+    """Print which database this is, what a start just seeded into it and what it holds."""
+    print(f"database: {url} (schema revision {revision})", file=out)
+    if seeded.shipments or seeded.claims:
+        print(
+            f"seeded {seeded.shipments} shipments and {seeded.claims} claims from data/seed",
+            file=out,
+        )
+    else:
+        print("already initialised: nothing added", file=out)
+    print(f"ledger: {totals.shipments} shipments, {format_tonnes(totals.mass_kg)} t", file=out)
+
+
+def models_json(models: Iterable[BaseModel], out: TextIO, *, ensure_ascii: bool) -> None:
+    """Print ``models`` as an indented JSON array."""
+    json_value([json.loads(m.model_dump_json()) for m in models], out, ensure_ascii=ensure_ascii)
+
+
+def json_value(value: Any, out: TextIO, *, ensure_ascii: bool) -> None:
+    """Print ``value`` as indented JSON and end the line."""
+    json.dump(value, out, indent=2, ensure_ascii=ensure_ascii)
+    print(file=out)
+
+
+def table(
+    header: Sequence[str], rows: Sequence[tuple[str, ...]], out: TextIO, *, right: set[int]
+) -> None:
+    """Print ``rows`` under ``header`` in aligned columns, those in ``right`` right-aligned."""
+    widths = [
+        max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(header)
+    ]
+
+    def line(cells: Sequence[str]) -> str:
+        return "  ".join(
+            c.rjust(w) if i in right else c.ljust(w)
+            for i, (c, w) in enumerate(zip(cells, widths, strict=True))
+        ).rstrip()
+
+    print(line(header), file=out)
+    for row in rows:
+        print(line(row), file=out)
+
+
+def describe(s: ShipmentPublic) -> str:
+    """Return a shipment's facts on one line."""
+    return (
+        f"{s.event_date.isoformat()} ({s.date_means}) {s.donor} -> {s.recipient}, "
+        f"{s.cargo}, {format_tonnes(s.mass_kg)} t"
+    )
+
+
+def claimed(claim: ClaimPublic) -> str:
+    """Return a claim's figure with its unit and qualifier."""
+    unit = "t" if claim.metric == "tonnes" else "deliveries"
+    qualifier = claim.qualifier.replace("_", " ")
+    if claim.qualifier == "approximately":
+        qualifier += f" +/-{claim.tolerance_pct or DEFAULT_TOLERANCE_PCT}%"
+    return f"{claim.value} {unit} ({qualifier})"
+
+
+def shipments_table(
+    shipments: Sequence[ShipmentPublic],
+    totals: LedgerTotals,
+    out: TextIO,
+    *,
+    as_of: datetime | None,
+) -> None:
+    """Print the ledger one shipment a line, then its totals (and the moment, if any)."""
+    header = ("id", "rev", "date", "means", "donor", "recipient", "cargo", "tonnes")
+    rows = [
+        (
+            str(s.id),
+            str(s.revision),
+            s.event_date.isoformat(),
+            s.date_means,
+            s.donor,
+            s.recipient,
+            s.cargo,
+            format_tonnes(s.mass_kg),
+        )
+        for s in shipments
+    ]
+    table(header, rows, out, right={0, 1, 7})
+    moment = f" as of {as_of.isoformat()}" if as_of else ""
+    print(f"{totals.shipments} shipments, {format_tonnes(totals.mass_kg)} t{moment}", file=out)
+
+
+def history(shipment_id: int, revisions: Sequence[RevisionPublic], out: TextIO) -> None:
+    """Print every revision of one shipment with who, when, why and its sources."""
+    print(f"shipment {shipment_id}: {len(revisions)} revision(s)", file=out)
+    for r in revisions:
+        print(
+            f"  revision {r.revision} {r.action} at {r.recorded_at.isoformat()} by {r.recorded_by}",
+            file=out,
+        )
+        if r.reason:
+            print(f"    reason: {r.reason}", file=out)
+        print(f"    {describe(r)}", file=out)
+        for source in r.sources:
+            print(f"    source: {source.publisher}, {source.title} <{source.url}>", file=out)
+
+
+def claims_listing(claims: Sequence[ClaimPublic], out: TextIO) -> None:
+    """Print every claim with its quote, source and readings, then how many."""
+    for claim in claims:
+        stated = claim.stated_on.isoformat() if claim.stated_on else "date not stated"
+        print(f"claim {claim.id}: {claim.claimant}, {stated}: {claimed(claim)}", file=out)
+        print(f'  "{claim.quote}" <{claim.source.url}>', file=out)
+        for reading in claim.readings:
+            print(f"  reading {reading.id}: {reading.describe()}", file=out)
+    print(f"{len(claims)} claims", file=out)
+
+
+def reconciliation_table(result: Reconciliation, out: TextIO) -> None:
+    """Print each claim's verdict, each reading's figures, then the count of each verdict."""
+    for item in result.claims:
+        claim = item.claim
+        unit = "t" if claim.metric == "tonnes" else "deliveries"
+        stated = claim.stated_on.isoformat() if claim.stated_on else "date not stated"
+        verdict = item.verdict
+        if item.supported_by:
+            verdict += " under reading " + ", ".join(str(i) for i in item.supported_by)
+        print(
+            f"claim {claim.id}: {claim.claimant}, {stated}: {claimed(claim)}: {verdict}", file=out
+        )
+        print(f'  "{claim.quote}" <{claim.source.url}>', file=out)
+        for r in item.readings:
+            print(f"  reading {r.reading_id}: {r.description}", file=out)
+            if r.ledger_value is None:
+                print("    no shipments in the ledger match: no data", file=out)
+                continue
+            low = "-inf" if r.low is None else str(r.low)
+            bounds = f"{low}..{'inf' if r.high is None else r.high}"
+            print(
+                f"    ledger {r.ledger_value} {unit} (claim allows {bounds}), difference "
+                f"{r.difference:+} {unit} ({r.difference_pct:+} %): {r.verdict}; "
+                f"shipments {' '.join(str(i) for i in r.shipment_ids)}",
+                file=out,
+            )
+    moment = f" as of {result.as_of.isoformat()}" if result.as_of else ""
+    print(
+        f"{len(result.claims)} claims{moment}: {result.count(CONSISTENT)} consistent, "
+        f"{result.count(INCONSISTENT)} inconsistent, {result.count(NO_DATA)} no data",
+        file=out,
+    )
+
+
+def import_summary(report: ImportReport, out: TextIO, *, dry_run: bool) -> None:
+    """Print what an import read, refused and added (or would add)."""
+    print(
+        f"file: {report.file_name} (SHA-256 {report.sha256}, {report.encoding}, "
+        f"delimiter {report.delimiter!r})",
+        file=out,
+    )
+    for note in report.notes:
+        print(f"note: {note}", file=out)
+    print(f"rows read: {report.rows_read}", file=out)
+    print(f"rows refused: {report.rows_refused}", file=out)
+    for problem in report.problems:
+        print(f"  line {problem.line}: {problem.field}: {problem.rule}", file=out)
+    would = (
+        "would add" if dry_run else ("added" if report.committed else "added nothing; would add")
+    )
+    tonnes = format_tonnes(report.kg_valid)
+    print(f"{would}: {report.rows_valid} shipments, {tonnes} t", file=out)
+    if report.committed:
+        print(f"imported as batch {report.batch_id}: {report.rows_added} shipments", file=out)
+    elif not dry_run and report.problems:
+        print("nothing was written: fix the refused rows, or pass --only-valid", file=out)
+
+
+def import_progress(rows: int) -> None:
+    """Tell the terminal how far a long import has gone."""
+    print(f"imported {rows} rows so far", file=sys.stderr, flush=True)
+
+
+def refused_rows(report: ImportReport, path: str) -> None:
+    """Write the refused rows of an import to ``path`` as CSV (line, field, rule)."""
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        csvio.write_csv(
+            ({"line": p.line, "field": p.field, "rule": p.rule} for p in report.problems),
+            handle,
+            ("line", "field", "rule"),
+        )
+
+
+def editors_table(editors: Sequence[EditorPublic], out: TextIO) -> None:
+    """Print every editor account, then how many."""
+    rows = [
+        (
+            e.name,
+            "active" if e.active else "disabled",
+            e.email or "",
+            e.created_by,
+            e.created_at.strftime("%Y-%m-%d %H:%M UTC"),
+        )
+        for e in editors
+    ]
+    table(("name", "state", "email", "created by", "created at"), rows, out, right=set())
+    print(f"{len(editors)} editors", file=out)
