@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from shipments.models import AuditEvent, SignInEvent
@@ -70,3 +71,13 @@ def sign_in_events(*, session: Session, filters: AuditFilter | None = None) -> l
     if f.until:
         statement = statement.where(col(SignInEvent.at) <= f.until)
     return list(session.exec(statement.order_by(col(SignInEvent.at).desc(), col(SignInEvent.id))))
+
+
+def ledger_version(*, session: Session) -> int:
+    """Return a number that grows with every write: the newest audit event's id (0 if none).
+
+    Every write records an audit event in its own transaction, so a reader that sees the same
+    number as before has seen every write there is; one indexed lookup, for every rerun.
+    """
+    newest = session.exec(select(func.max(AuditEvent.id))).one()
+    return int(newest or 0)

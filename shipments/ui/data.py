@@ -14,10 +14,9 @@ from datetime import timedelta
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
-from sqlalchemy import Engine, func
-from sqlmodel import select
+from sqlalchemy import Engine
 
-from shipments import csvio
+from shipments import audit, csvio
 from shipments.claims import list_claims
 from shipments.db import database_url, make_engine, session_scope
 from shipments.errors import NotFound
@@ -33,7 +32,7 @@ from shipments.ledger import (
     shipment_history,
     totals_of,
 )
-from shipments.models import AuditEvent, SourcePublic
+from shipments.models import SourcePublic
 from shipments.reconcile import (
     RECONCILIATION_COLUMNS,
     RECONCILIATION_HXL,
@@ -262,8 +261,7 @@ _seen_versions: dict[str, int] = {}
 def ledger_version(url: str) -> int:
     """Return a number that grows with every write: the newest audit event's id."""
     with session_scope(engine(url)) as session:
-        newest = session.exec(select(func.max(AuditEvent.id))).one()
-    return int(newest or 0)
+        return audit.ledger_version(session=session)
 
 
 def refresh_if_changed(url: str) -> None:
