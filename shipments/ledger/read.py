@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import Decimal
 from typing import Any, TypeVar
 
 from sqlalchemy import and_, func
@@ -29,7 +28,6 @@ from shipments.models import (
     SourcePublic,
 )
 from shipments.rules import NAME_FIELDS
-from shipments.units import kg_to_tonnes
 
 P = TypeVar("P", bound=ShipmentPublic)
 _BATCH = 500
@@ -66,11 +64,6 @@ class LedgerTotals:
     shipments: int
     mass_kg: int
     latest_event: date | None = None
-
-    @property
-    def tonnes(self) -> Decimal:
-        """Return the total mass in tonnes, exact to the kilogram."""
-        return kg_to_tonnes(self.mass_kg)
 
 
 def current_shipments(

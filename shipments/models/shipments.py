@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import Decimal
 from typing import Any
 
 from pydantic import AliasChoices, field_validator, model_validator
@@ -35,7 +34,7 @@ from shipments.rules import (
     parse_calendar_date,
     sql_in,
 )
-from shipments.units import kg_to_tonnes, tonnes_to_kg
+from shipments.units import tonnes_to_kg
 
 
 class SourceBase(SQLModel):
@@ -269,11 +268,6 @@ class ShipmentPublic(ShipmentFields):
     recorded_by: str
     recorded_at: datetime
     sources: list[SourcePublic] = []
-
-    @property
-    def tonnes(self) -> Decimal:
-        """Return the mass in tonnes, exact to the kilogram."""
-        return kg_to_tonnes(self.mass_kg)
 
 
 class RevisionPublic(ShipmentPublic):
