@@ -23,7 +23,7 @@ from sqlalchemy import Engine
 from shipments.db import REPO_ROOT, session_scope
 from shipments.ledger import append_shipment
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 CHROMIUM = Path(os.environ.get("LEDGER_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [
