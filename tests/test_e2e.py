@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from factories import make_shipment, serve_dashboard
+from factories import make_shipment
+from server import serve_dashboard
 from sqlalchemy import Engine
 
 from shipments.db import REPO_ROOT, session_scope
