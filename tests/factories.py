@@ -1,18 +1,8 @@
-"""Factories and helpers the tests share."""
+"""Data the tests share: valid and invalid input, editor accounts, and what tests compare."""
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, inspect, text
@@ -189,60 +179,3 @@ def with_source_url(overrides: dict[str, Any]) -> dict[str, Any]:
         url = resolved.pop("source_url")
         resolved["sources"] = [{"url": url, "title": "A report", "publisher": "A publisher"}]
     return resolved
-
-
-@dataclass
-class Served:
-    """A running dashboard: its address, and what it printed (filled in once it stops)."""
-
-    base: str
-    output: str = ""
-
-
-@contextmanager
-def serve_dashboard(database_url: str, home: Path) -> Iterator[Served]:
-    """Run `streamlit run dashboard.py` on a free port until healthy; yield its address."""
-    from shipments.db import REPO_ROOT
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    env = {**os.environ, "LEDGER_DATABASE_URL": database_url, "HOME": str(home)}
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            "dashboard.py",
-            "--server.port",
-            str(port),
-            "--server.address",
-            "127.0.0.1",
-        ],
-        cwd=REPO_ROOT,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if server.poll() is not None or time.monotonic() > deadline:
-                raise AssertionError(f"no healthy dashboard (exit code {server.poll()})")
-            try:
-                with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as answer:
-                    if answer.read() == b"ok":
-                        break
-            except OSError:
-                time.sleep(0.25)
-        served = Served(base)
-        yield served
-    finally:
-        server.terminate()
-        output, _ = server.communicate(timeout=30)
-        if "served" in locals():
-            served.output = output

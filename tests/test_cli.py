@@ -13,12 +13,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from factories import INVALID_INPUTS, SOUTH_FRONT, add_editors, resolve, row_counts
+from factories import INVALID_INPUTS, SOUTH_FRONT, resolve, row_counts
 
 from shipments.cli import COMMANDS, main
 from shipments.cli.commands import Command
 from shipments.cli.options import FLAGS, OneOf
-from shipments.db import REPO_ROOT, make_engine, migrate
+from shipments.db import REPO_ROOT, make_engine
 
 FLAG_FOR = {
     "event_date": "--date",
@@ -35,12 +35,8 @@ FLAG_FOR = {
 def editors(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
     """Give every database these tests use the editors ana, bo and carla; write as ana."""
     monkeypatch.setenv("LEDGER_EDITOR", "ana")
-    if "database_url" not in request.fixturenames:
-        return
-    engine = make_engine(request.getfixturevalue("database_url"))
-    migrate(engine)
-    add_editors(engine)
-    engine.dispose()
+    if "database_url" in request.fixturenames:
+        request.getfixturevalue("engine")  # the migrated ledger with the editors, at database_url
 
 
 def add_args(**overrides: str) -> list[str]:

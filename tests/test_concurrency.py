@@ -6,6 +6,7 @@ import re
 import subprocess
 import sys
 
+import pytest
 from factories import projection_and_history
 from sqlalchemy import Engine, func
 from sqlmodel import Session, select
@@ -13,6 +14,8 @@ from sqlmodel import Session, select
 from shipments.audit import audit_events
 from shipments.db import REPO_ROOT
 from shipments.models import Shipment, ShipmentRevision
+
+pytestmark = pytest.mark.slow
 
 WRITER = """
 import sys

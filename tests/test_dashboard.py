@@ -14,7 +14,8 @@ from typing import Any
 import numpy as np
 import pytest
 from dashboard_pages import switch_page
-from factories import add_editors, serve_dashboard
+from factories import add_editors
+from server import serve_dashboard
 from streamlit.testing.v1 import AppTest
 
 from shipments.db import REPO_ROOT, make_engine, migrate, session_scope

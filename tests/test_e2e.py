@@ -17,13 +17,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from factories import EDITOR_PASSWORD, add_editors, make_shipment, serve_dashboard
+from factories import EDITOR_PASSWORD, make_shipment
+from server import serve_dashboard
+from sqlalchemy import Engine
 
-from shipments.db import REPO_ROOT, make_engine, session_scope
+from shipments.db import REPO_ROOT, session_scope
 from shipments.ledger import append_shipment
-from shipments.seed import prepare_database
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 CHROMIUM = Path(os.environ.get("LEDGER_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [
@@ -60,19 +61,16 @@ def browser() -> Iterator[Any]:
 
 
 @pytest.fixture
-def dashboard(database_url: str, tmp_path: Path) -> Iterator[str]:
+def dashboard(seeded_engine: Engine, database_url: str, tmp_path: Path) -> Iterator[str]:
     """Serve the dashboard on a free port over a seeded ledger plus one shipment from Russia."""
-    engine = make_engine(database_url)
-    prepare_database(engine)
-    add_editors(engine)
-    with session_scope(engine) as session:
+    with session_scope(seeded_engine) as session:
         append_shipment(
             session=session,
             shipment_in=make_shipment(donor="Russia", event_date="2019-06-01", tonnes="68"),
             by="ana",
             via="cli",
         )
-    engine.dispose()
+    seeded_engine.dispose()
     with serve_dashboard(database_url, tmp_path) as served:
         yield served.base
 

@@ -5,19 +5,17 @@ from __future__ import annotations
 import os
 import re
 import time
-from collections.abc import Iterator
 from datetime import date
 
 import pytest
 from dashboard_pages import switch_page
-from factories import EDITOR_PASSWORD, add_editors, row_counts
+from factories import EDITOR_PASSWORD, row_counts
 from sqlalchemy import Engine
 from streamlit.testing.v1 import AppTest
 
 from shipments.audit import audit_events, sign_in_events
 from shipments.auth import disable_editor
-from shipments.db import REPO_ROOT, make_engine, session_scope
-from shipments.seed import prepare_database
+from shipments.db import REPO_ROOT, session_scope
 from shipments.ui.import_file import UPLOADS
 from shipments.ui.sign_in import REFUSED
 from shipments.ui.words import SIGN_IN_FIRST
@@ -32,14 +30,10 @@ pytestmark = pytest.mark.usefixtures("fresh_caches")
 
 
 @pytest.fixture
-def ledger(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Engine]:
+def ledger(seeded_engine: Engine, database_url: str, monkeypatch: pytest.MonkeyPatch) -> Engine:
     """A seeded ledger with the editors ana, bo and carla, which the dashboard opens."""
-    engine = make_engine(database_url)
-    prepare_database(engine)
-    add_editors(engine)
     monkeypatch.setenv("LEDGER_DATABASE_URL", database_url)
-    yield engine
-    engine.dispose()
+    return seeded_engine
 
 
 def app_as(editor: str | None = None) -> AppTest:
