@@ -26,7 +26,8 @@ from shipments.auth import add_editor, disable_editor, list_editors
 from shipments.claims import add_claim, list_claims, parse_reading_spec
 from shipments.db import current_revision, database_url, make_engine, session_scope
 from shipments.errors import DuplicateShipment, InvalidInput, LedgerError
-from shipments.imports import TARGETS, ImportOptions, ImportReport, import_file, preview_file
+from shipments.exchange.import_rows import TARGETS, ImportOptions
+from shipments.exchange.imports import ImportReport, import_file, preview_file
 from shipments.ledger import (
     append_shipment,
     correct_shipment,

@@ -15,7 +15,8 @@ import streamlit as st
 from shipments import csvio
 from shipments.db import session_scope
 from shipments.errors import InvalidInput
-from shipments.imports import TARGETS, ImportOptions, ImportReport, import_file, preview_file
+from shipments.exchange.import_rows import TARGETS, ImportOptions, scan_file
+from shipments.exchange.imports import ImportReport, import_file, preview_file
 from shipments.rules import DATE_MEANINGS
 from shipments.ui import data, session, view
 from shipments.ui.common import page, plain
@@ -136,8 +137,6 @@ def _stored(content: bytes) -> Path:
 
 
 def _header(path: Path) -> list[str]:
-    from shipments.imports import scan_file
-
     scan = scan_file(path)
     with path.open(newline="", encoding=scan.encoding) as handle:
         return next(csv.reader(handle, delimiter=scan.delimiter), [])
