@@ -21,13 +21,19 @@ from typing import Any, TextIO
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
-from shipments import csvio
 from shipments.auth import add_editor, disable_editor, list_editors
 from shipments.claims import add_claim, list_claims, parse_reading_spec
 from shipments.db import current_revision, database_url, make_engine, session_scope
 from shipments.errors import DuplicateShipment, InvalidInput, LedgerError
+from shipments.exchange.csvfiles import write_csv
+from shipments.exchange.export import SHIPMENT_COLUMNS, shipment_rows, write_shipments
 from shipments.exchange.import_rows import TARGETS, ImportOptions
 from shipments.exchange.imports import ImportReport, import_file, preview_file
+from shipments.exchange.reports import (
+    RECONCILIATION_COLUMNS,
+    reconciliation_json,
+    reconciliation_rows,
+)
 from shipments.ledger import (
     append_shipment,
     correct_shipment,
@@ -47,11 +53,8 @@ from shipments.reconcile import (
     CONSISTENT,
     INCONSISTENT,
     NO_DATA,
-    RECONCILIATION_COLUMNS,
     Reconciliation,
     reconcile,
-    reconciliation_json,
-    reconciliation_rows,
 )
 from shipments.rules import (
     DATE_MEANINGS,
@@ -481,7 +484,7 @@ def _list(args: argparse.Namespace, engine: Any, out: TextIO, _seeded: Seeded) -
         shipments = current_shipments(session=session, as_of=args.as_of)
         totals = ledger_totals(session=session, as_of=args.as_of)
     if args.format == "csv":
-        csvio.write_csv(csvio.shipment_rows(shipments), out)
+        write_csv(shipment_rows(shipments), out, SHIPMENT_COLUMNS)
     elif args.format == "json":
         json.dump([json.loads(s.model_dump_json()) for s in shipments], out, indent=2)
         print(file=out)
@@ -527,12 +530,12 @@ def _export(args: argparse.Namespace, engine: Any, out: TextIO, _seeded: Seeded)
     with session_scope(engine) as session:
         if args.output:
             with open(args.output, "w", newline="", encoding="utf-8") as handle:
-                count = csvio.write_shipments(
+                count = write_shipments(
                     session=session, file=handle, as_of=args.as_of, hxl=args.hxl
                 )
             print(f"wrote {count} shipments to {args.output}", file=sys.stderr)
         else:
-            csvio.write_shipments(session=session, file=out, as_of=args.as_of, hxl=args.hxl)
+            write_shipments(session=session, file=out, as_of=args.as_of, hxl=args.hxl)
     return 0
 
 
@@ -543,7 +546,7 @@ def _reconcile(args: argparse.Namespace, engine: Any, out: TextIO, _seeded: Seed
         json.dump(reconciliation_json(result), out, indent=2, ensure_ascii=False)
         print(file=out)
     elif args.format == "csv":
-        csvio.write_csv(reconciliation_rows(result), out, RECONCILIATION_COLUMNS)
+        write_csv(reconciliation_rows(result), out, RECONCILIATION_COLUMNS)
     else:
         _reconciliation_table(result, out)
     return 1 if result.any_inconsistent else 0
@@ -666,7 +669,7 @@ def _import(args: argparse.Namespace, engine: Any, out: TextIO, _seeded: Seeded)
     _import_summary(report, out, dry_run=args.dry_run)
     if args.errors:
         with open(args.errors, "w", newline="", encoding="utf-8") as handle:
-            csvio.write_csv(
+            write_csv(
                 ({"line": p.line, "field": p.field, "rule": p.rule} for p in report.problems),
                 handle,
                 ("line", "field", "rule"),

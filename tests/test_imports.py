@@ -19,9 +19,10 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from shipments.audit import audit_events
-from shipments.csvio import SHIPMENT_COLUMNS, SHIPMENT_HXL, shipment_rows, write_csv
 from shipments.db import REPO_ROOT, make_engine, migrate
 from shipments.errors import InvalidInput
+from shipments.exchange.csvfiles import write_csv
+from shipments.exchange.export import SHIPMENT_COLUMNS, SHIPMENT_HXL, shipment_rows
 from shipments.exchange.import_dates import read_date
 from shipments.exchange.import_rows import ImportOptions, kilograms
 from shipments.exchange.imports import ImportReport, import_file, preview_file

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from shipments.cli import build_parser, main
-from shipments.csvio import SHIPMENT_COLUMNS
 from shipments.db import REPO_ROOT
+from shipments.exchange.export import SHIPMENT_COLUMNS
 
 README = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
 
@@ -67,7 +67,6 @@ def test_command_table_lists_every_command():
 
 def test_reading_specs_in_the_readme_parse():
     from shipments.claims import parse_reading_spec
-
     from shipments.models import ClaimReadingCreate
     from shipments.rules import parse
 

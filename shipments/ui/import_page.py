@@ -12,9 +12,9 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from shipments import csvio
 from shipments.db import session_scope
 from shipments.errors import InvalidInput
+from shipments.exchange.csvfiles import write_csv
 from shipments.exchange.import_rows import TARGETS, ImportOptions, scan_file
 from shipments.exchange.imports import ImportReport, import_file, preview_file
 from shipments.rules import DATE_MEANINGS
@@ -155,7 +155,7 @@ def _show(report: ImportReport) -> None:
         rows = [{"line": p.line, "field": p.field, "rule": p.rule} for p in report.problems]
         st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
         out = io.StringIO()
-        csvio.write_csv(rows, out, ("line", "field", "rule"))
+        write_csv(rows, out, ("line", "field", "rule"))
         st.download_button(
             "Refused rows (CSV)",
             out.getvalue(),

@@ -13,15 +13,14 @@ from factories import make_shipment
 from sqlalchemy import delete, update
 from sqlmodel import col, select
 
-from shipments.csvio import (
+from shipments.exchange.csvfiles import neutralise, write_csv
+from shipments.exchange.export import (
     SHIPMENT_COLUMNS,
     SHIPMENT_HXL,
-    neutralise,
     shipment_rows,
-    write_csv,
     write_shipments,
 )
-from shipments.exchange.export import iter_export_rows
+from shipments.exchange.reading import iter_export_rows
 from shipments.ledger import (
     ShipmentFilter,
     append_shipment,
@@ -66,7 +65,8 @@ def test_export_of_a_formula_looking_donor(session):
         via="cli",
     )
     out = io.StringIO()
-    assert write_csv(shipment_rows(iter_current_shipments(session=session)), out) == 1
+    rows = shipment_rows(iter_current_shipments(session=session))
+    assert write_csv(rows, out, SHIPMENT_COLUMNS) == 1
     [row] = list(csv.DictReader(io.StringIO(out.getvalue())))
     assert row["donor"] == '\'=HYPERLINK("http://evil.example","x")'
     assert (row["tonnes"], row["kilograms"]) == ("64.000", "64000")
@@ -74,7 +74,7 @@ def test_export_of_a_formula_looking_donor(session):
 
 def test_header_is_the_documented_columns(session):
     out = io.StringIO()
-    write_csv(shipment_rows(iter_current_shipments(session=session)), out)
+    write_csv(shipment_rows(iter_current_shipments(session=session)), out, SHIPMENT_COLUMNS)
     assert out.getvalue() == ",".join(SHIPMENT_COLUMNS) + "\n"
 
 
@@ -111,8 +111,6 @@ def test_iter_current_shipments_spans_batches(session):
 
 
 def test_hxl_export_has_the_hashtag_row_and_one_row_per_shipment(seeded_session):
-    from shipments.csvio import SHIPMENT_HXL
-
     out = io.StringIO()
     rows = shipment_rows(iter_current_shipments(session=seeded_session))
     count = write_csv(rows, out, tuple(SHIPMENT_HXL), hxl=SHIPMENT_HXL)
@@ -147,13 +145,10 @@ def test_hxl_export_has_the_hashtag_row_and_one_row_per_shipment(seeded_session)
 
 
 def test_negative_differences_are_written_as_numbers(seeded_session):
+    from shipments.exchange.reports import RECONCILIATION_COLUMNS, reconciliation_rows
     from shipments.ledger import correct_shipment
     from shipments.models import ShipmentCorrection
-    from shipments.reconcile import (
-        RECONCILIATION_COLUMNS,
-        reconcile,
-        reconciliation_rows,
-    )
+    from shipments.reconcile import reconcile
     from shipments.rules import parse
 
     correct_shipment(
@@ -197,7 +192,7 @@ def test_negative_differences_are_written_as_numbers(seeded_session):
 def test_download_names_carry_the_filter_and_the_date(kwargs, expected):
     from datetime import date, datetime
 
-    from shipments.csvio import download_name
+    from shipments.exchange.csvfiles import download_name
     from shipments.ledger import ShipmentFilter
 
     if "filters" in kwargs:
