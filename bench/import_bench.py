@@ -53,7 +53,8 @@ IMPORTER = """
 import resource, sys, time
 from pathlib import Path
 from shipments.db import make_engine, session_scope
-from shipments.imports import ImportOptions, import_file
+from shipments.exchange.import_rows import ImportOptions
+from shipments.exchange.imports import import_file
 from shipments.seed import prepare_database
 from shipments.auth import add_editor
 url, path = sys.argv[1], Path(sys.argv[2])

@@ -13,7 +13,6 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from shipments.models import AuditEvent, SignInEvent
-from shipments.rules import utcnow
 
 
 @dataclass(frozen=True)
@@ -24,25 +23,6 @@ class AuditFilter:
     action: str | None = None
     since: datetime | None = None
     until: datetime | None = None
-
-
-# imports.py records its commit with this until its write runs through run_write; then it goes.
-def record_event(
-    *,
-    session: Session,
-    actor: str,
-    via: str,
-    action: str,
-    subject: str,
-    detail: str | None = None,
-    at: datetime | None = None,
-) -> AuditEvent:
-    """Add an audit event to the session's transaction (it commits with the write it records)."""
-    event = AuditEvent(
-        at=at or utcnow(), actor=actor, via=via, action=action, subject=subject, detail=detail
-    )
-    session.add(event)
-    return event
 
 
 def audit_events(*, session: Session, filters: AuditFilter | None = None) -> list[AuditEvent]:

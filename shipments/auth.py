@@ -25,7 +25,6 @@ from shipments.rules import MIN_PASSWORD_LENGTH, clean_actor, utcnow
 from shipments.transaction import SEED_ACTOR, Transaction, run_write
 
 # imports.py checks its editor with this until its write runs through run_write; then it goes.
-from shipments.transaction import require_editor as require_editor
 
 MAX_FAILURES = 5
 THROTTLE_WINDOW = timedelta(minutes=15)

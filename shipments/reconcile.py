@@ -16,7 +16,7 @@ with no matching shipments has the verdict ``no data``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
@@ -274,136 +274,6 @@ def verdict_for(ledger_value: Decimal, low: Decimal | None, high: Decimal | None
     return CONSISTENT
 
 
-def reconciliation_rows(result: Reconciliation) -> Iterator[dict[str, Any]]:
-    """Yield one flat row per claim reading, for CSV."""
-    for item in result.claims:
-        c = item.claim
-        for r in item.readings:
-            yield {
-                "claim_id": c.id,
-                "claimant": c.claimant,
-                "stated_on": c.stated_on.isoformat() if c.stated_on else "",
-                "metric": c.metric,
-                "value": c.amount,
-                "qualifier": c.qualifier,
-                "claim_verdict": item.verdict,
-                "reading_id": r.reading_id,
-                "reading": r.description,
-                "ledger_value": _text(r.ledger_value),
-                "low": _text(r.low),
-                "high": _text(r.high),
-                "difference": _text(r.difference),
-                "difference_pct": _text(r.difference_pct),
-                "reading_verdict": r.verdict,
-                "shipment_count": r.shipment_count,
-                "shipment_ids": " ".join(str(i) for i in r.shipment_ids),
-                "quote": c.quote,
-                "source_url": c.source.url,
-            }
-
-
-RECONCILIATION_HXL: dict[str, str] = {
-    "claim_id": "#meta+claim+id",
-    "claimant": "#org+claimant+name",
-    "stated_on": "#date+reported",
-    "metric": "#indicator+type",
-    "value": "#indicator+num+claimed",
-    "qualifier": "#indicator+qualifier",
-    "claim_verdict": "#status+claim",
-    "reading_id": "#meta+reading+id",
-    "reading": "#description+reading",
-    "ledger_value": "#indicator+num+ledger",
-    "low": "#indicator+num+low",
-    "high": "#indicator+num+high",
-    "difference": "#indicator+num+difference",
-    "difference_pct": "#indicator+pct+difference",
-    "reading_verdict": "#status+reading",
-    "shipment_count": "#indicator+num+shipments",
-    "shipment_ids": "#meta+shipments",
-    "quote": "#description+quote",
-    "source_url": "#meta+url",
-}
-
-RECONCILIATION_COLUMNS: tuple[str, ...] = (
-    "claim_id",
-    "claimant",
-    "stated_on",
-    "metric",
-    "value",
-    "qualifier",
-    "claim_verdict",
-    "reading_id",
-    "reading",
-    "ledger_value",
-    "low",
-    "high",
-    "difference",
-    "difference_pct",
-    "reading_verdict",
-    "shipment_ids",
-    "quote",
-    "source_url",
-)
-
-
-def _number(value: Decimal | None) -> float | int | None:
-    if value is None:
-        return None
-    return (
-        int(value)
-        if value == value.to_integral_value() and value.as_tuple().exponent == 0
-        else float(value)
-    )
-
-
-def reconciliation_json(result: Reconciliation) -> dict[str, Any]:
-    """Return the reconciliation as plain JSON-ready data (numbers as numbers)."""
-    return {
-        "as_of": result.as_of.isoformat() if result.as_of else None,
-        "summary": {
-            "claims": len(result.claims),
-            CONSISTENT: result.count(CONSISTENT),
-            INCONSISTENT: result.count(INCONSISTENT),
-            NO_DATA: result.count(NO_DATA),
-        },
-        "claims": [
-            {
-                "id": item.claim.id,
-                "claimant": item.claim.claimant,
-                "stated_on": item.claim.stated_on.isoformat() if item.claim.stated_on else None,
-                "quote": item.claim.quote,
-                "source": {
-                    "publisher": item.claim.source.publisher,
-                    "title": item.claim.source.title,
-                    "url": item.claim.source.url,
-                },
-                "metric": item.claim.metric,
-                "value": _number(item.claim.amount),
-                "qualifier": item.claim.qualifier,
-                "tolerance_pct": _number(item.claim.tolerance_pct),
-                "verdict": item.verdict,
-                "supported_by": list(item.supported_by),
-                "readings": [
-                    {
-                        "id": r.reading_id,
-                        "reading": r.description,
-                        "ledger_value": _number(r.ledger_value),
-                        "low": _number(r.low),
-                        "high": _number(r.high),
-                        "difference": _number(r.difference),
-                        "difference_pct": _number(r.difference_pct),
-                        "verdict": r.verdict,
-                        "shipment_count": r.shipment_count,
-                        "shipment_ids": list(r.shipment_ids),
-                    }
-                    for r in item.readings
-                ],
-            }
-            for item in result.claims
-        ],
-    }
-
-
 def _check_reading(
     claim: ClaimPublic, reading: ClaimReadingPublic, matcher: _Matcher, list_ids: bool
 ) -> ReadingResult:
@@ -506,7 +376,3 @@ def _overall(readings: tuple[ReadingResult, ...]) -> str:
     if INCONSISTENT in verdicts:
         return INCONSISTENT
     return NO_DATA
-
-
-def _text(value: Decimal | None) -> Decimal | str:
-    return "" if value is None else value

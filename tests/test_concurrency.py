@@ -94,7 +94,8 @@ import sys
 from pathlib import Path
 from shipments.db import make_engine, session_scope
 from shipments.errors import InvalidInput
-from shipments.imports import ImportOptions, import_file
+from shipments.exchange.import_rows import ImportOptions
+from shipments.exchange.imports import import_file
 
 url, path = sys.argv[1], Path(sys.argv[2])
 with session_scope(make_engine(url)) as session:

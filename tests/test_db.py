@@ -11,7 +11,6 @@ from factories import row_counts
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 
-from shipments.csvio import write_shipments
 from shipments.db import (
     REPO_ROOT,
     alembic_config,
@@ -22,6 +21,7 @@ from shipments.db import (
     migrate,
     session_scope,
 )
+from shipments.exchange.export import write_shipments
 from shipments.ledger import current_shipments, ledger_totals
 from shipments.seed import Seeded, prepare_database, seed_ledger
 

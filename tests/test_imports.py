@@ -18,19 +18,16 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from shipments.audit import audit_events
-from shipments.csvio import SHIPMENT_COLUMNS, SHIPMENT_HXL, shipment_rows, write_csv
 from shipments.db import REPO_ROOT, make_engine, migrate
 from shipments.errors import InvalidInput
-from shipments.imports import (
-    ImportOptions,
-    ImportReport,
-    import_file,
-    preview_file,
-    read_date,
-    to_kilograms,
-)
+from shipments.exchange.csvfiles import write_csv
+from shipments.exchange.export import SHIPMENT_COLUMNS, SHIPMENT_HXL, shipment_rows
+from shipments.exchange.import_dates import read_date
+from shipments.exchange.import_rows import ImportOptions, kilograms
+from shipments.exchange.imports import ImportReport, import_file, preview_file
 from shipments.ledger import iter_current_shipments, ledger_totals
 from shipments.models import ImportBatch, Shipment
+from shipments.units import quantity_to_kg
 
 # The export's columns that describe the shipment (not its id or who recorded it, which an
 # import into another ledger does not keep).
@@ -228,7 +225,7 @@ def test_an_import_needs_an_active_editor(seeded_session: Session, seeded_engine
     ],
 )
 def test_mass_units_convert_to_kilograms(quantity: str, unit: str, kg: int):
-    assert to_kilograms(quantity, unit) == kg
+    assert quantity_to_kg(quantity, unit) == kg
 
 
 @pytest.mark.parametrize(
@@ -246,12 +243,12 @@ def test_mass_units_convert_to_kilograms(quantity: str, unit: str, kg: int):
 )
 def test_units_and_quantities_that_are_refused(quantity, unit, rule):
     with pytest.raises(ValueError, match=rule):
-        to_kilograms(quantity, unit)
+        quantity_to_kg(quantity, unit)
 
 
 def test_a_bare_ton_is_noted_in_the_preview():
     report = ImportReport(file_name="f", sha256="x", encoding="utf-8", delimiter=",")
-    to_kilograms("1", "tons", report)
+    kilograms("1", "tons", report.notes)
     assert report.notes == [
         "'ton' was read as the metric tonne (1,000 kg); say 'short ton' or 'long ton' if not."
     ]

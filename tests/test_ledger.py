@@ -458,7 +458,8 @@ def test_current_shipment_agrees_with_the_history_after_every_kind_of_write(
     """current_shipment is derived state: after appends, corrections, retractions and an
     import it must hold exactly the latest non-retracted revision of every shipment."""
 
-    from shipments.imports import ImportOptions, import_file
+    from shipments.exchange.import_rows import ImportOptions
+    from shipments.exchange.imports import import_file
 
     added = append_shipment(
         session=seeded_session, shipment_in=make_shipment(), by="ana", via="cli"

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from shipments.cli import COMMANDS, Exit, main
-from shipments.csvio import SHIPMENT_COLUMNS
 from shipments.db import REPO_ROOT
+from shipments.exchange.export import SHIPMENT_COLUMNS
 
 README = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
 

@@ -17,7 +17,6 @@ from typing import TextIO
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from shipments import csvio
 from shipments.auth import add_editor, disable_editor, list_editors
 from shipments.claims import add_claim, list_claims
 from shipments.cli import output
@@ -32,7 +31,14 @@ from shipments.cli.options import (
 )
 from shipments.db import current_revision
 from shipments.errors import InvalidInput
-from shipments.imports import import_file, preview_file
+from shipments.exchange.csvfiles import write_csv
+from shipments.exchange.export import SHIPMENT_COLUMNS, shipment_rows, write_shipments
+from shipments.exchange.imports import import_file, preview_file
+from shipments.exchange.reports import (
+    RECONCILIATION_COLUMNS,
+    reconciliation_json,
+    reconciliation_rows,
+)
 from shipments.ledger import (
     append_shipment,
     correct_shipment,
@@ -42,12 +48,7 @@ from shipments.ledger import (
     shipment_history,
 )
 from shipments.models import ClaimCreate, ShipmentCorrection, ShipmentCreate
-from shipments.reconcile import (
-    RECONCILIATION_COLUMNS,
-    reconcile,
-    reconciliation_json,
-    reconciliation_rows,
-)
+from shipments.reconcile import reconcile
 from shipments.rules import parse
 from shipments.seed import Seeded
 
@@ -138,7 +139,7 @@ def run_list(args: argparse.Namespace, ctx: Context) -> Exit:
     """Print the current ledger, or as it stood at ``--as-of``."""
     shipments = current_shipments(session=ctx.session, as_of=args.as_of)
     if args.format == "csv":
-        csvio.write_csv(csvio.shipment_rows(shipments), ctx.out)
+        write_csv(shipment_rows(shipments), ctx.out, SHIPMENT_COLUMNS)
     elif args.format == "json":
         output.models_json(shipments, ctx.out, ensure_ascii=True)
     else:
@@ -157,12 +158,10 @@ def run_history(args: argparse.Namespace, ctx: Context) -> Exit:
 def run_export(args: argparse.Namespace, ctx: Context) -> Exit:
     """Write the current ledger as CSV to ``--output`` or standard output."""
     if not args.output:
-        csvio.write_shipments(session=ctx.session, file=ctx.out, as_of=args.as_of, hxl=args.hxl)
+        write_shipments(session=ctx.session, file=ctx.out, as_of=args.as_of, hxl=args.hxl)
         return Exit.DONE
     with open(args.output, "w", newline="", encoding="utf-8") as handle:
-        count = csvio.write_shipments(
-            session=ctx.session, file=handle, as_of=args.as_of, hxl=args.hxl
-        )
+        count = write_shipments(session=ctx.session, file=handle, as_of=args.as_of, hxl=args.hxl)
     print(f"wrote {count} shipments to {args.output}", file=sys.stderr)
     return Exit.DONE
 
@@ -173,7 +172,7 @@ def run_reconcile(args: argparse.Namespace, ctx: Context) -> Exit:
     if args.format == "json":
         output.json_value(reconciliation_json(result), ctx.out, ensure_ascii=False)
     elif args.format == "csv":
-        csvio.write_csv(reconciliation_rows(result), ctx.out, RECONCILIATION_COLUMNS)
+        write_csv(reconciliation_rows(result), ctx.out, RECONCILIATION_COLUMNS)
     else:
         output.reconciliation_table(result, ctx.out)
     return Exit.INCONSISTENT if result.any_inconsistent else Exit.DONE

@@ -13,7 +13,7 @@ from typing import Any
 
 from shipments.claims import parse_reading_spec
 from shipments.errors import InvalidInput
-from shipments.imports import TARGETS, ImportOptions
+from shipments.exchange.import_rows import TARGETS, ImportOptions
 from shipments.rules import DATE_MEANINGS, METRICS, QUALIFIERS, SOURCE_KINDS, parse_moment
 
 

@@ -12,11 +12,11 @@ from pydantic import BaseModel
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
-from shipments import csvio
 from shipments.cli.options import FLAGS
 from shipments.db import database_url
 from shipments.errors import DuplicateShipment, InvalidInput
-from shipments.imports import ImportReport
+from shipments.exchange.csvfiles import write_csv
+from shipments.exchange.imports import REFUSED_COLUMNS, ImportReport
 from shipments.ledger import LedgerTotals
 from shipments.models import ClaimPublic, EditorPublic, RevisionPublic, ShipmentPublic
 from shipments.reconcile import CONSISTENT, INCONSISTENT, NO_DATA, Reconciliation
@@ -231,11 +231,7 @@ def import_progress(rows: int) -> None:
 def refused_rows(report: ImportReport, path: str) -> None:
     """Write the refused rows of an import to ``path`` as CSV (line, field, rule)."""
     with open(path, "w", newline="", encoding="utf-8") as handle:
-        csvio.write_csv(
-            ({"line": p.line, "field": p.field, "rule": p.rule} for p in report.problems),
-            handle,
-            ("line", "field", "rule"),
-        )
+        write_csv(report.refused_rows(), handle, REFUSED_COLUMNS)
 
 
 def editors_table(editors: Sequence[EditorPublic], out: TextIO) -> None:

@@ -1,232 +1,340 @@
-"""The ledger's export: current shipments read as plain rows, or formatted by the database."""
+"""The shipments export: one column table, and the two ways of writing it.
+
+Each ``Column`` of ``SHIPMENTS`` says what the column is called, its HXL hashtag, how a shipment
+gives its cell in Python and how each database writes it into an export line. The header, the
+HXL row, the database's line and the Python rows are all derived from that table, so adding a
+column is adding one ``Column``.
+
+The two ways give the same bytes for the same shipments:
+
+- the current ledger is formatted by the database, one line per shipment, its cells joined by
+  EXPORT_SEPARATOR (a control character that validation keeps out of every stored text). In
+  place of the two source cells a line holds the ids of its sources, separated by spaces,
+  between two EXPORT_SOURCES. Python checks, completes and writes the lines a batch at a time,
+  so that it does no work per cell, or per row, for a million rows;
+- the ledger as it stood at a moment (and the dashboard's tables) goes through ``shipment_rows``,
+  a Python row per shipment.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Generator, Iterable, Iterator, Sequence
+import csv
+import io
+import re
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import closing
 from dataclasses import dataclass
-from datetime import date, datetime
-from typing import Any
+from datetime import datetime
+from operator import attrgetter, itemgetter
+from typing import Any, TextIO
 
-from sqlalchemy import Numeric, cast, func
-from sqlalchemy import select as sa_select
+from sqlalchemy import func
 from sqlmodel import Session, col
 
-from shipments.ledger import ShipmentFilter, current_revisions_query, filtered_revisions
-from shipments.models import CurrentShipment, RevisionSourceLink, ShipmentRevision, Source
+from shipments.exchange.csvfiles import neutralise, write_csv, write_header
+from shipments.exchange.reading import (
+    ShipmentRow,
+    SourceRef,
+    iter_current_lines,
+    iter_export_rows,
+    sources_by_id,
+)
+from shipments.ledger import ShipmentFilter
+from shipments.models import CurrentShipment, ShipmentPublic, ShipmentRevision, SourcePublic
+from shipments.units import kg_to_tonnes, tonnes_sql
 
-_BATCH = 500
-
-
-@dataclass(frozen=True, slots=True)
-class SourceRef:
-    """A source as an export lists it."""
-
-    url: str
-    publisher: str
-    title: str
-
-
-@dataclass(frozen=True, slots=True)
-class ShipmentRow:
-    """A current shipment as an export writes it: plain values, no validation on the way out."""
-
-    id: int
-    revision: int
-    event_date: date
-    date_means: str
-    donor: str
-    recipient: str
-    cargo: str
-    cargo_description: str | None
-    mass_kg: int
-    note: str | None
-    recorded_by: str
-    recorded_at: datetime
-    sources: tuple[SourceRef, ...]
-
-
-def iter_export_rows(
-    *,
-    session: Session,
-    as_of: datetime | None = None,
-    filters: ShipmentFilter | None = None,
-    batch_size: int = 5000,
-) -> Iterator[ShipmentRow]:
-    """Stream the current shipments for export: plain rows, a sources query per batch."""
-    r = ShipmentRevision
-    statement = (
-        filtered_revisions(current_revisions_query(as_of), filters)
-        .with_only_columns(
-            col(r.id),
-            col(r.shipment_id),
-            col(r.revision),
-            col(r.event_date),
-            col(r.date_means),
-            col(r.donor),
-            col(r.recipient),
-            col(r.cargo),
-            col(r.cargo_description),
-            col(r.mass_kg),
-            col(r.note),
-            col(r.recorded_by),
-            col(r.recorded_at),
-        )
-        .order_by(col(r.shipment_id))
-    )
-    rows = session.execute(statement.execution_options(yield_per=batch_size))
-    for batch in rows.partitions(batch_size):
-        links: dict[int, list[SourceRef]] = {}
-        for revision_id, url, publisher, title in session.execute(
-            sa_select(
-                col(RevisionSourceLink.revision_id),
-                col(Source.url),
-                col(Source.publisher),
-                col(Source.title),
-            )
-            .join(Source, col(Source.id) == col(RevisionSourceLink.source_id))
-            .where(col(RevisionSourceLink.revision_id).in_([row[0] for row in batch]))
-            .order_by(col(RevisionSourceLink.revision_id), col(Source.id))
-        ):
-            links.setdefault(revision_id, []).append(SourceRef(url, publisher, title))
-        for (
-            revision_id,
-            shipment_id,
-            number,
-            event_date,
-            date_means,
-            donor,
-            recipient,
-            cargo,
-            description,
-            mass_kg,
-            note,
-            recorded_by,
-            recorded_at,
-        ) in batch:
-            yield ShipmentRow(
-                id=shipment_id,
-                revision=number,
-                event_date=event_date,
-                date_means=date_means,
-                donor=donor,
-                recipient=recipient,
-                cargo=cargo,
-                cargo_description=description,
-                mass_kg=mass_kg,
-                note=note,
-                recorded_by=recorded_by,
-                recorded_at=recorded_at,
-                sources=tuple(links.get(revision_id, ())),
-            )
-
-
-# Export of the current ledger, formatted by the database. Each row comes back as one line of
-# cells joined by EXPORT_SEPARATOR (a control character that validation keeps out of every
-# stored text). In place of the two source cells, the line holds the ids of its sources,
-# separated by spaces, between two EXPORT_SOURCES. csvio checks, quotes and completes the lines
-# a batch at a time, so that Python does no work per cell, or per row, for a million rows.
-# The cells are those of csvio.SHIPMENT_COLUMNS, or with the unit "t" for kilograms (HXL).
 EXPORT_SEPARATOR = "\x1f"
 EXPORT_SOURCES = "\x1d"
-EXPORT_SEPARATORS = 13  # in a line: 10 cells before the sources' ids, 3 after them
+DIALECTS = ("sqlite", "postgresql")
+# The function that formats a line, by dialect; each writes a NULL as "".
+_FORMAT = {"sqlite": func.printf, "postgresql": func.format}
+
+Cell = tuple[str, Sequence[Any]]  # a format cell ("%s", "%d.%03d", ...) and its arguments
 
 
-def _export_line(dialect: str, *, unit: bool) -> Any:
-    """Return the expression of an export line (see EXPORT_SEPARATOR) for ``dialect``."""
-    r = ShipmentRevision
-    sep, marks = EXPORT_SEPARATOR, EXPORT_SOURCES + "%s" + EXPORT_SOURCES
-    if dialect == "sqlite":
-        # SQLite stores a datetime as "YYYY-MM-DD HH:MM:SS.ffffff"; printf formats a NULL as "".
-        # Tonnes from whole kilograms in integers (faster than a float, and exact by design).
-        cells = ["%d", "%d", "%s", "%s", "%s", "%s", "%s", "%s", "%d.%03d", "%s" if unit else "%d"]
-        cells += [marks, "%s", "%s", "%sT%s+00:00"]
-        values = [
-            col(r.mass_kg) // 1000,
-            col(r.mass_kg) % 1000,
-            "t" if unit else col(r.mass_kg),
-            col(CurrentShipment.source_ids),
-            col(r.note),
-            col(r.recorded_by),
-            func.substr(col(r.recorded_at), 1, 10),
-            func.substr(col(r.recorded_at), 12),
-        ]
-        event_date: Any = col(r.event_date)
-        line = func.printf
-    else:
-        # PostgreSQL's format() writes a NULL as "" too.
-        cells = ["%s"] * 10 + [marks] + ["%s"] * 3
-        values = [
-            func.round(cast(col(r.mass_kg), Numeric) / 1000, 3),
-            "t" if unit else col(r.mass_kg),
-            col(CurrentShipment.source_ids),
-            col(r.note),
-            col(r.recorded_by),
-            func.to_char(col(r.recorded_at), 'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"'),
-        ]
-        event_date = func.to_char(col(r.event_date), "YYYY-MM-DD")
-        line = func.format
-    return line(
-        sep.join(cells),
-        col(r.shipment_id),
-        col(r.revision),
-        event_date,
-        col(r.date_means),
-        col(r.donor),
-        col(r.recipient),
-        col(r.cargo),
-        col(r.cargo_description),
-        *values,
+@dataclass(frozen=True, slots=True)
+class Column:
+    """One column of the shipments export.
+
+    ``hxl`` is its HXL hashtag (None: left out of HXL files); ``hxl_only`` leaves it out of plain
+    files. ``value`` gives its cell from a shipment (a ``ShipmentPublic`` or a ``ShipmentRow``).
+    ``sql`` gives, by dialect, the format cell and the arguments that write it into the
+    database's export line. Only source_urls has none: a line holds its sources' ids once, in
+    the sources column's cell, and both source cells are written from them.
+    """
+
+    name: str
+    hxl: str | None
+    value: Callable[[Any], Any]
+    sql: Mapping[str, Cell] | None
+    hxl_only: bool = False
+
+
+@dataclass(frozen=True)
+class ExportTable:
+    """The columns of an export, in order, and all that is derived from them."""
+
+    columns: tuple[Column, ...]
+
+    def fields(self, *, hxl: bool = False) -> tuple[Column, ...]:
+        """Return the columns of a plain or an HXL file, in order."""
+        if hxl:
+            return tuple(c for c in self.columns if c.hxl is not None)
+        return tuple(c for c in self.columns if not c.hxl_only)
+
+    def header(self, *, hxl: bool = False) -> tuple[str, ...]:
+        """Return the header of a plain or an HXL file."""
+        return tuple(c.name for c in self.fields(hxl=hxl))
+
+    def hashtags(self) -> dict[str, str]:
+        """Return the HXL hashtag of each column of an HXL file, by name, in order."""
+        return {c.name: c.hxl for c in self.columns if c.hxl is not None}
+
+    def rows(self, shipments: Iterable[ShipmentPublic | ShipmentRow]) -> Iterator[dict[str, Any]]:
+        """Turn shipments into export rows: one per shipment, a cell for every column."""
+        cells = [(c.name, c.value) for c in self.columns]
+        for s in shipments:
+            yield {name: value(s) for name, value in cells}
+
+    def line(self, dialect: str, *, hxl: bool = False) -> Any:
+        """Return the expression of a shipment's export line in ``dialect`` (module docstring)."""
+        cells = [c.sql[dialect] for c in self.fields(hxl=hxl) if c.sql is not None]
+        return _FORMAT[dialect](
+            EXPORT_SEPARATOR.join(cell for cell, _ in cells),
+            *(arg for _, args in cells for arg in args),
+        )
+
+    def separators(self, *, hxl: bool = False) -> int:
+        """Return how many EXPORT_SEPARATORs an export line holds."""
+        return sum(1 for c in self.fields(hxl=hxl) if c.sql is not None) - 1
+
+
+_R = ShipmentRevision
+
+
+def _text(column: Any) -> dict[str, Cell]:
+    return dict.fromkeys(DIALECTS, ("%s", (column,)))
+
+
+def _integer(column: Any) -> dict[str, Cell]:
+    return {"sqlite": ("%d", (column,)), "postgresql": ("%s", (column,))}
+
+
+def sources_cell(sources: Iterable[SourceRef | SourcePublic]) -> str:
+    """Return a shipment's sources cell: "publisher: title; publisher: title"."""
+    return "; ".join(f"{source.publisher}: {source.title}" for source in sources)
+
+
+def source_urls_cell(sources: Iterable[SourceRef | SourcePublic]) -> str:
+    """Return a shipment's source_urls cell: the URLs, separated by spaces."""
+    return " ".join(source.url for source in sources)
+
+
+SHIPMENTS = ExportTable(
+    (
+        Column("id", "#meta+id", attrgetter("id"), _integer(col(_R.shipment_id))),
+        Column("revision", "#meta+revision", attrgetter("revision"), _integer(col(_R.revision))),
+        Column(
+            "event_date",
+            "#date+occurred",
+            lambda s: s.event_date.isoformat(),
+            {
+                "sqlite": ("%s", (col(_R.event_date),)),  # stored as "YYYY-MM-DD"
+                "postgresql": ("%s", (func.to_char(col(_R.event_date), "YYYY-MM-DD"),)),
+            },
+        ),
+        Column(
+            "date_means", "#meta+date_means", attrgetter("date_means"), _text(col(_R.date_means))
+        ),
+        Column("donor", "#org+funder+name", attrgetter("donor"), _text(col(_R.donor))),
+        Column("recipient", "#country+dest", attrgetter("recipient"), _text(col(_R.recipient))),
+        Column("cargo", "#item+type", attrgetter("cargo"), _text(col(_R.cargo))),
+        Column(
+            "cargo_description",
+            "#item+name",
+            lambda s: s.cargo_description or "",
+            _text(col(_R.cargo_description)),
+        ),
+        # Tonnes go in #item+num with a unit column (#value is for money); the kilograms column
+        # is left out of HXL files so that #item+num means one quantity.
+        Column(
+            "tonnes",
+            "#item+num",
+            lambda s: kg_to_tonnes(s.mass_kg),
+            {dialect: tonnes_sql(col(_R.mass_kg), dialect) for dialect in DIALECTS},
+        ),
+        Column("kilograms", None, attrgetter("mass_kg"), _integer(col(_R.mass_kg))),
+        Column(
+            "unit", "#item+unit", lambda s: "t", dict.fromkeys(DIALECTS, ("t", ())), hxl_only=True
+        ),
+        Column(
+            "sources",
+            "#meta+source",
+            lambda s: sources_cell(s.sources),
+            dict.fromkeys(
+                DIALECTS,
+                (EXPORT_SOURCES + "%s" + EXPORT_SOURCES, (col(CurrentShipment.source_ids),)),
+            ),
+        ),
+        Column("source_urls", "#meta+url", lambda s: source_urls_cell(s.sources), None),
+        Column("note", "#description+notes", lambda s: s.note or "", _text(col(_R.note))),
+        Column(
+            "recorded_by",
+            "#meta+recorded_by",
+            attrgetter("recorded_by"),
+            _text(col(_R.recorded_by)),
+        ),
+        Column(
+            "recorded_at",
+            "#date+recorded",
+            lambda s: s.recorded_at.isoformat(timespec="microseconds"),
+            {
+                # SQLite stores a datetime as "YYYY-MM-DD HH:MM:SS.ffffff".
+                "sqlite": (
+                    "%sT%s+00:00",
+                    (func.substr(col(_R.recorded_at), 1, 10), func.substr(col(_R.recorded_at), 12)),
+                ),
+                "postgresql": (
+                    "%s",
+                    (func.to_char(col(_R.recorded_at), 'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"'),),
+                ),
+            },
+        ),
     )
+)
+SHIPMENT_COLUMNS = SHIPMENTS.header()
+SHIPMENT_HXL = SHIPMENTS.hashtags()
 
 
-def iter_current_export_batches(
+def shipment_rows(shipments: Iterable[ShipmentPublic | ShipmentRow]) -> Iterator[dict[str, Any]]:
+    """Turn shipments into export rows: one per shipment, tonnes and kilograms, its sources."""
+    return SHIPMENTS.rows(shipments)
+
+
+def write_shipments(
     *,
     session: Session,
+    file: TextIO,
+    as_of: datetime | None = None,
     filters: ShipmentFilter | None = None,
-    unit: bool = False,
+    hxl: bool = False,
     batch_size: int = 5000,
-) -> Generator[Sequence[tuple[str]], None, None]:
-    """Stream the current shipments, by id, as export lines (see EXPORT_SEPARATOR) in batches."""
-    dialect = session.get_bind().dialect.name
-    statement = (
-        filtered_revisions(current_revisions_query(None), filters)
-        .with_only_columns(_export_line(dialect, unit=unit))
-        .order_by(col(CurrentShipment.shipment_id))
-    )
-    if dialect != "sqlite":
-        # PostgreSQL: a named (server-side) cursor of psycopg's own, fetching a batch per round
-        # trip; through SQLAlchemy's result rows the Python side took longer than the query.
-        connection = session.connection()
-        compiled = statement.compile(
-            dialect=connection.dialect, compile_kwargs={"render_postcompile": True}
-        )
-        driver = connection.connection.driver_connection
-        assert driver is not None
-        with driver.cursor(name="ledger_export") as cursor:
-            cursor.execute(str(compiled), compiled.params)
-            while rows := cursor.fetchmany(batch_size):
-                yield rows
-        return
-    # SQLite: one text column, which needs no conversion, read from the driver's cursor, which
-    # SQLAlchemy has not read from (it buffers rows only for stream_results); a million result
-    # row objects cost more than the rest of the Python side of the export.
-    result = session.connection().execute(statement)
-    try:
-        while batch := result.cursor.fetchmany(batch_size):
-            yield batch
-    finally:
-        result.close()
+    table: ExportTable = SHIPMENTS,
+) -> int:
+    """Write the shipments (now, or as they stood at ``as_of``) as CSV or HXL CSV, by id.
+
+    Return the number of shipments written. The current ledger is formatted by the database
+    and streamed in batches; a past moment goes through Python rows. Both give the same bytes.
+    """
+    header = table.header(hxl=hxl)
+    tags = table.hashtags() if hxl else None
+    if as_of is not None:
+        rows = table.rows(iter_export_rows(session=session, as_of=as_of, filters=filters))
+        return write_csv(rows, file, header, hxl=tags)
+    writer = csv.writer(file, lineterminator="\n")
+    write_header(writer, header, tags)
+    separators = table.separators(hxl=hxl)
+    line = table.line(session.get_bind().dialect.name, hxl=hxl)
+    cells = _SourceCells(session)
+    count = 0
+    # closing(): the batches hold a cursor on the database; end it here, even on an error.
+    with closing(
+        iter_current_lines(session=session, line=line, filters=filters, batch_size=batch_size)
+    ) as batches:
+        for batch in batches:
+            if not _write_plain(batch, cells, file, separators):
+                # Some line needs care: each line is checked alone, and only those that need it
+                # go through the csv module, cell by cell.
+                for one in batch:
+                    if not _write_plain([one], cells, file, separators):
+                        _write_carefully(one[0], cells, writer, len(header))
+            count += len(batch)
+    return count
 
 
-def sources_by_id(*, session: Session, ids: Iterable[int]) -> dict[int, SourceRef]:
-    """Return the sources with these ids, as an export lists them."""
-    wanted = sorted(set(ids))
-    found: dict[int, SourceRef] = {}
-    for start in range(0, len(wanted), _BATCH):
-        for source_id, url, publisher, title in session.execute(
-            sa_select(
-                col(Source.id), col(Source.url), col(Source.publisher), col(Source.title)
-            ).where(col(Source.id).in_(wanted[start : start + _BATCH]))
-        ):
-            found[source_id] = SourceRef(url, publisher, title)
-    return found
+# A batch of database-formatted lines can go out as it is unless a cell needs quoting (a comma,
+# a quote, a line break) or starts like a formula. A batch is checked as one string, its lines
+# joined by _LINES, so that a cell starts the string or follows _LINES or EXPORT_SEPARATOR.
+# Substring tests run at C speed where a regular expression would read every character in
+# Python's time. "+" and "-" occur in every line (in dates and times), so they are looked for
+# only where a cell starts.
+_LINES = "\x1e"
+_ANYWHERE = (",", '"', "\r", "\n", "=", "@", "\t")
+_CELL_START = (EXPORT_SEPARATOR + "+", EXPORT_SEPARATOR + "-", _LINES + "+", _LINES + "-")
+_SOURCE_CACHE_LIMIT = 100_000
+_SOURCE_IDS = re.compile(r"[0-9 ]*")
+
+
+def _write_plain(
+    batch: Sequence[tuple[str]], cells: _SourceCells, file: TextIO, separators: int
+) -> bool:
+    """Write the lines as they are if no cell needs quoting or neutralising; else write nothing
+    and return False."""
+    lines = _LINES.join(map(itemgetter(0), batch))
+    # Split at the sources' marks: the odd parts are the ids of each line's sources.
+    parts = lines.split(EXPORT_SOURCES)
+    keys = parts[1::2]
+    if not (
+        len(keys) == len(batch)
+        and lines.count(EXPORT_SEPARATOR) == separators * len(batch)
+        and lines.count(_LINES) == len(batch) - 1
+        and not any(mark in lines for mark in _ANYWHERE)
+        and not any(mark in lines for mark in _CELL_START)
+        and not lines.startswith(("+", "-"))
+    ):
+        return False
+    cells.load(keys)
+    parts[1::2] = map(cells.csv, keys)
+    file.write("".join(parts).replace(EXPORT_SEPARATOR, ",").replace(_LINES, "\n"))
+    file.write("\n")
+    return True
+
+
+def _write_carefully(line: str, cells: _SourceCells, writer: Any, width: int) -> None:
+    """Write a line that needs quoting or neutralising through the csv module, cell by cell."""
+    parts = line.split(EXPORT_SOURCES)
+    row = parts[0].split(EXPORT_SEPARATOR)[:-1]
+    if len(parts) != 3 or not _SOURCE_IDS.fullmatch(parts[1]):
+        raise ValueError(f"shipment {row[0]}: a stored text holds a control character")
+    cells.load([parts[1]])
+    row += cells.raw(parts[1])
+    row += parts[2].split(EXPORT_SEPARATOR)[1:]
+    if len(row) != width:
+        raise ValueError(f"shipment {row[0]}: a stored text holds a control character")
+    writer.writerow([neutralise(cell) for cell in row])
+
+
+class _SourceCells:
+    """The sources and source_urls cells of the export, by the source ids a line lists."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+        self._sources: dict[int, SourceRef] = {}
+        self._raw: dict[str, tuple[str, str]] = {"": ("", "")}
+        self._csv: dict[str, str] = {"": ","}
+
+    def load(self, keys: Iterable[str]) -> None:
+        """Make sure the sources these keys (ids separated by spaces) list are known."""
+        if len(self._raw) > _SOURCE_CACHE_LIMIT:  # a ledger with a source per shipment
+            self._sources.clear()
+            self._raw = {"": ("", "")}
+            self._csv = {"": ","}
+        new = set(keys) - self._raw.keys()
+        wanted = {int(n) for key in new for n in key.split()} - self._sources.keys()
+        if wanted:
+            self._sources.update(sources_by_id(session=self._session, ids=wanted))
+        for key in new:
+            refs = [self._sources[n] for n in sorted(int(n) for n in key.split())]
+            raw = (sources_cell(refs), source_urls_cell(refs))
+            self._raw[key] = raw
+            out = io.StringIO()
+            csv.writer(out, lineterminator="").writerow([neutralise(cell) for cell in raw])
+            self._csv[key] = out.getvalue()
+
+    def raw(self, key: str) -> tuple[str, str]:
+        """Return the two cells as text."""
+        return self._raw[key]
+
+    def csv(self, key: str) -> str:
+        """Return the two cells as CSV, joined by a comma."""
+        return self._csv[key]

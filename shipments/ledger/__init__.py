@@ -12,10 +12,6 @@ shipment whose latest revision is not a retraction; "as of" a moment is the same
 revisions recorded by then. Every public name is importable from ``shipments.ledger``.
 """
 
-from collections.abc import Sequence
-
-from sqlmodel import Session
-
 from shipments.ledger.projection import current_shipment_row
 from shipments.ledger.read import (
     DailyTotal,
@@ -46,9 +42,6 @@ from shipments.ledger.write import (
     get_or_add_source,
     retract_shipment,
 )
-from shipments.models import ShipmentCreate
-from shipments.rules import utcnow
-from shipments.transaction import Transaction, require_editor
 
 __all__ = [
     "DailyTotal",
@@ -56,7 +49,6 @@ __all__ = [
     "ShipmentFilter",
     "add_shipment",
     "add_shipments",
-    "add_shipments_bulk",
     "append_shipment",
     "correct_shipment",
     "current_revisions_query",
@@ -66,7 +58,6 @@ __all__ = [
     "distinct_values",
     "filtered_revisions",
     "find_duplicates",
-    "find_duplicates_bulk",
     "find_source",
     "get_or_add_source",
     "get_shipment",
@@ -80,24 +71,3 @@ __all__ = [
     "source_public",
     "totals_of",
 ]
-
-
-# imports.py still commits by hand and calls these two; once its write runs through run_write
-# (add_shipments inside, find_duplicates for the repeats) they go.
-find_duplicates_bulk = find_duplicates
-
-
-def add_shipments_bulk(
-    *,
-    session: Session,
-    items: Sequence[tuple[ShipmentCreate, int | None]],
-    by: str,
-    via: str,
-    import_batch_id: int | None = None,
-) -> list[int]:
-    """Add many new shipments to a transaction the caller commits (imports.py, for now)."""
-    actor = require_editor(session=session, by=by, via=via)
-    tx = Transaction(session=session, actor=actor, via=via, at=utcnow())
-    ids = add_shipments(tx=tx, items=items, import_batch_id=import_batch_id)
-    tx.write_events()
-    return ids

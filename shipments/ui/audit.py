@@ -8,9 +8,9 @@ from datetime import UTC, datetime, time
 import pandas as pd
 import streamlit as st
 
-from shipments import csvio
 from shipments.audit import AuditFilter, audit_events, sign_in_events
 from shipments.db import session_scope
+from shipments.exchange.csvfiles import write_csv
 from shipments.ui import data, session, view
 from shipments.ui.common import page
 from shipments.ui.words import SIGN_IN_FIRST
@@ -81,7 +81,7 @@ def _section(title: str, rows: list[dict[str, str]], columns: tuple[str, ...], k
 
 def _csv(rows: list[dict[str, str]], columns: tuple[str, ...]) -> str:
     out = io.StringIO()
-    csvio.write_csv(rows, out, columns)
+    write_csv(rows, out, columns)
     return out.getvalue()
 
 

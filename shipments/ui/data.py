@@ -16,10 +16,23 @@ import plotly.graph_objects as go
 import streamlit as st
 from sqlalchemy import Engine
 
-from shipments import audit, csvio
+from shipments import audit
 from shipments.claims import list_claims
 from shipments.db import database_url, make_engine, session_scope
 from shipments.errors import NotFound
+from shipments.exchange.csvfiles import write_csv
+from shipments.exchange.export import SHIPMENT_COLUMNS, shipment_rows, write_shipments
+from shipments.exchange.reports import (
+    CLAIM_COLUMNS,
+    CLAIM_HXL,
+    RECONCILIATION_COLUMNS,
+    RECONCILIATION_HXL,
+    SOURCE_COLUMNS,
+    SOURCE_HXL,
+    claim_rows,
+    reconciliation_rows,
+    source_rows,
+)
 from shipments.ledger import (
     DailyTotal,
     LedgerTotals,
@@ -33,18 +46,13 @@ from shipments.ledger import (
     totals_of,
 )
 from shipments.models import SourcePublic
-from shipments.reconcile import (
-    RECONCILIATION_COLUMNS,
-    RECONCILIATION_HXL,
-    Reconciliation,
-    reconcile,
-    reconciliation_rows,
-)
+from shipments.reconcile import Reconciliation, reconcile
 from shipments.rules import parse_moment
 from shipments.seed import prepare_database
 from shipments.ui.charts import DAILY_COLUMNS, claims_frame, cumulative_step, deliveries_bar
 from shipments.ui.placement import claim_points
 from shipments.ui.view import View
+from shipments.units import tonnes_float
 
 TTL_SECONDS = 60
 ViewKey = tuple[str | None, ...]
@@ -85,7 +93,7 @@ def totals(url: str, key: ViewKey) -> LedgerTotals:
 def daily(url: str, key: ViewKey) -> pd.DataFrame:
     """Return tonnes and shipments per event date for the view."""
     return pd.DataFrame(
-        [(r.event_date, float(csvio.tonnes(r.mass_kg)), r.shipments) for r in daily_rows(url, key)],
+        [(r.event_date, tonnes_float(r.mass_kg), r.shipments) for r in daily_rows(url, key)],
         columns=list(DAILY_COLUMNS),
     )
 
@@ -100,7 +108,7 @@ def opening_tonnes(url: str, key: ViewKey) -> float:
     before = replace(view.filters, date_from=None, date_to=start - timedelta(days=1))
     with session_scope(engine(url)) as session:
         totals = ledger_totals(session=session, as_of=view.as_of, filters=before)
-    return float(csvio.tonnes(totals.mass_kg))
+    return tonnes_float(totals.mass_kg)
 
 
 @st.cache_data(show_spinner=False, ttl=TTL_SECONDS)
@@ -116,7 +124,7 @@ def shipments_page(url: str, key: ViewKey, limit: int, offset: int) -> pd.DataFr
     view = View.from_key(key)
     with session_scope(engine(url)) as session:
         rows = list(
-            csvio.shipment_rows(
+            shipment_rows(
                 iter_current_shipments(
                     session=session,
                     as_of=view.as_of,
@@ -126,7 +134,7 @@ def shipments_page(url: str, key: ViewKey, limit: int, offset: int) -> pd.DataFr
                 )
             )
         )
-    frame = pd.DataFrame(rows, columns=[*csvio.SHIPMENT_COLUMNS])
+    frame = pd.DataFrame(rows, columns=[*SHIPMENT_COLUMNS])
     frame["tonnes"] = frame["tonnes"].astype(float)
     frame["first_source"] = frame["source_urls"].str.split(" ").str[0]
     return frame
@@ -153,7 +161,7 @@ def history(url: str, shipment_id: int) -> pd.DataFrame:
                 "donor": r.donor,
                 "recipient": r.recipient,
                 "cargo": r.cargo,
-                "tonnes": float(csvio.tonnes(r.mass_kg)),
+                "tonnes": tonnes_float(r.mass_kg),
                 "sources": " ".join(s.url for s in r.sources),
             }
             for r in revisions
@@ -174,7 +182,7 @@ def retracted(url: str, as_of: str | None) -> pd.DataFrame:
                 "event_date": r.event_date.isoformat(),
                 "donor": r.donor,
                 "recipient": r.recipient,
-                "tonnes": float(csvio.tonnes(r.mass_kg)),
+                "tonnes": tonnes_float(r.mass_kg),
                 "reason": r.reason or "",
                 "retracted_by": r.recorded_by,
                 "retracted_at": r.recorded_at.strftime("%Y-%m-%d %H:%M:%S UTC"),
@@ -226,7 +234,7 @@ def csv_maker(url: str, key: ViewKey, what: str, *, hxl: bool) -> Callable[[], s
         out = io.StringIO()
         with session_scope(engine(url)) as session:
             if what == "shipments":
-                csvio.write_shipments(
+                write_shipments(
                     session=session, file=out, as_of=view.as_of, filters=view.filters, hxl=hxl
                 )
                 return out.getvalue()
@@ -234,17 +242,17 @@ def csv_maker(url: str, key: ViewKey, what: str, *, hxl: bool) -> Callable[[], s
                 rows = reconciliation_rows(reconcile(session=session, as_of=view.as_of))
                 columns, tags = RECONCILIATION_COLUMNS, RECONCILIATION_HXL
             elif what == "claims":
-                rows = csvio.claim_rows(list_claims(session=session))
-                columns, tags = csvio.CLAIM_COLUMNS, csvio.CLAIM_HXL
+                rows = claim_rows(list_claims(session=session))
+                columns, tags = CLAIM_COLUMNS, CLAIM_HXL
             elif what == "sources":
-                rows = csvio.source_rows(list_sources(session=session))
-                columns, tags = csvio.SOURCE_COLUMNS, csvio.SOURCE_HXL
+                rows = source_rows(list_sources(session=session))
+                columns, tags = SOURCE_COLUMNS, SOURCE_HXL
             else:
                 raise ValueError(f"unknown download {what!r}")
             if hxl:
-                csvio.write_csv(rows, out, tuple(tags), hxl=tags)
+                write_csv(rows, out, tuple(tags), hxl=tags)
             else:
-                csvio.write_csv(rows, out, columns)
+                write_csv(rows, out, columns)
         return out.getvalue()
 
     return make

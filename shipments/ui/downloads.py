@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from shipments.csvio import download_name
+from shipments.exchange.csvfiles import download_name
 from shipments.rules import utcnow
 from shipments.ui import data, view
 from shipments.ui.common import page, plain

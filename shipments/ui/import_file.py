@@ -12,9 +12,11 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from shipments import csvio, imports
 from shipments.db import session_scope
 from shipments.errors import InvalidInput
+from shipments.exchange import imports
+from shipments.exchange.csvfiles import write_csv
+from shipments.exchange.import_rows import TARGETS, ImportOptions, scan_file
 from shipments.rules import DATE_MEANINGS
 from shipments.ui import data, session, view
 from shipments.ui.common import page, plain
@@ -50,7 +52,7 @@ def import_file(url: str, current: view.View) -> None:
     mapping = {}
     for index, name in enumerate(header):
         choice = st.selectbox(
-            name or f"column {index + 1}", [AUTO, *imports.TARGETS], key=f"import_map_{index}"
+            name or f"column {index + 1}", [AUTO, *TARGETS], key=f"import_map_{index}"
         )
         if choice != AUTO and name:
             mapping[name] = choice
@@ -66,7 +68,7 @@ def import_file(url: str, current: view.View) -> None:
         [None, *DATE_MEANINGS],
         key="import_means",
     )
-    options = imports.ImportOptions(
+    options = ImportOptions(
         mapping=mapping,
         date_order={"day-first": "dayfirst", "month-first": "monthfirst"}.get(order),
         defaults={"date_means": means} if means else {},
@@ -137,7 +139,7 @@ def _stored(content: bytes) -> Path:
 
 
 def _header(path: Path) -> list[str]:
-    scan = imports.scan_file(path)
+    scan = scan_file(path)
     with path.open(newline="", encoding=scan.encoding) as handle:
         return next(csv.reader(handle, delimiter=scan.delimiter), [])
 
@@ -152,10 +154,10 @@ def _show(report: imports.ImportReport) -> None:
     for note in report.notes:
         st.info(plain(note))
     if report.problems:
-        rows = [{"line": p.line, "field": p.field, "rule": p.rule} for p in report.problems]
+        rows = report.refused_rows()
         st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
         out = io.StringIO()
-        csvio.write_csv(rows, out, ("line", "field", "rule"))
+        write_csv(rows, out, imports.REFUSED_COLUMNS)
         st.download_button(
             "Refused rows (CSV)",
             out.getvalue(),

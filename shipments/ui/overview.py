@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from shipments.csvio import tonnes
 from shipments.reconcile import CONSISTENT, INCONSISTENT
 from shipments.ui import data, view
 from shipments.ui.common import heading, page
+from shipments.units import kg_to_tonnes
 
 
 @page
@@ -19,7 +19,7 @@ def overview(url: str, current: view.View) -> None:
     key = current.key()
     result = data.reconciliation(url, current.as_of.isoformat() if current.as_of else None)
     total, count, latest, claims = st.columns(4)
-    total.metric("Total delivered", f"{tonnes(totals.mass_kg):,.3f} t")
+    total.metric("Total delivered", f"{kg_to_tonnes(totals.mass_kg):,.3f} t")
     count.metric("Deliveries", f"{totals.shipments:,}")
     latest.metric("Latest delivery", totals.latest_event.isoformat() if totals.latest_event else "")
     claims.metric(

@@ -1,4 +1,4 @@
-"""CSV export: columns, exact tonnes, spreadsheet formulas made inert, rows streamed."""
+"""CSV export: one column table, exact tonnes, spreadsheet formulas made inert, rows streamed."""
 
 from __future__ import annotations
 
@@ -13,15 +13,17 @@ from factories import make_shipment
 from sqlalchemy import delete, update
 from sqlmodel import col, select
 
-from shipments.csvio import (
+from shipments.exchange.csvfiles import neutralise, write_csv
+from shipments.exchange.export import (
     SHIPMENT_COLUMNS,
     SHIPMENT_HXL,
-    neutralise,
+    SHIPMENTS,
+    Column,
+    ExportTable,
     shipment_rows,
-    write_csv,
     write_shipments,
 )
-from shipments.exchange.export import iter_export_rows
+from shipments.exchange.reading import iter_export_rows
 from shipments.ledger import (
     ShipmentFilter,
     append_shipment,
@@ -66,7 +68,8 @@ def test_export_of_a_formula_looking_donor(session):
         via="cli",
     )
     out = io.StringIO()
-    assert write_csv(shipment_rows(iter_current_shipments(session=session)), out) == 1
+    rows = shipment_rows(iter_current_shipments(session=session))
+    assert write_csv(rows, out, SHIPMENT_COLUMNS) == 1
     [row] = list(csv.DictReader(io.StringIO(out.getvalue())))
     assert row["donor"] == '\'=HYPERLINK("http://evil.example","x")'
     assert (row["tonnes"], row["kilograms"]) == ("64.000", "64000")
@@ -74,7 +77,7 @@ def test_export_of_a_formula_looking_donor(session):
 
 def test_header_is_the_documented_columns(session):
     out = io.StringIO()
-    write_csv(shipment_rows(iter_current_shipments(session=session)), out)
+    write_csv(shipment_rows(iter_current_shipments(session=session)), out, SHIPMENT_COLUMNS)
     assert out.getvalue() == ",".join(SHIPMENT_COLUMNS) + "\n"
 
 
@@ -111,8 +114,6 @@ def test_iter_current_shipments_spans_batches(session):
 
 
 def test_hxl_export_has_the_hashtag_row_and_one_row_per_shipment(seeded_session):
-    from shipments.csvio import SHIPMENT_HXL
-
     out = io.StringIO()
     rows = shipment_rows(iter_current_shipments(session=seeded_session))
     count = write_csv(rows, out, tuple(SHIPMENT_HXL), hxl=SHIPMENT_HXL)
@@ -147,13 +148,10 @@ def test_hxl_export_has_the_hashtag_row_and_one_row_per_shipment(seeded_session)
 
 
 def test_negative_differences_are_written_as_numbers(seeded_session):
+    from shipments.exchange.reports import RECONCILIATION_COLUMNS, reconciliation_rows
     from shipments.ledger import correct_shipment
     from shipments.models import ShipmentCorrection
-    from shipments.reconcile import (
-        RECONCILIATION_COLUMNS,
-        reconcile,
-        reconciliation_rows,
-    )
+    from shipments.reconcile import reconcile
     from shipments.rules import parse
 
     correct_shipment(
@@ -197,7 +195,7 @@ def test_negative_differences_are_written_as_numbers(seeded_session):
 def test_download_names_carry_the_filter_and_the_date(kwargs, expected):
     from datetime import date, datetime
 
-    from shipments.csvio import download_name
+    from shipments.exchange.csvfiles import download_name
     from shipments.ledger import ShipmentFilter
 
     if "filters" in kwargs:
@@ -337,3 +335,138 @@ def test_fast_export_refuses_a_stored_control_character(session, stored):
     session.commit()
     with pytest.raises(ValueError, match="shipment 2: a stored text holds a control character"):
         write_shipments(session=session, file=io.StringIO())
+
+
+def _fixed_times(session) -> None:
+    """Give every revision a known recording time, so an export can be written out in full."""
+    base = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+    for (revision_id,) in session.execute(select(ShipmentRevision.id)).all():
+        session.execute(
+            update(ShipmentRevision)
+            .where(col(ShipmentRevision.id) == revision_id)
+            .values(recorded_at=base.replace(microsecond=revision_id * 1001))
+        )
+    session.commit()
+
+
+HEADER = (
+    "id,revision,event_date,date_means,donor,recipient,cargo,cargo_description,tonnes,{unit},"
+    "sources,source_urls,note,recorded_by,recorded_at\n"
+)
+HASHTAGS = (
+    "#meta+id,#meta+revision,#date+occurred,#meta+date_means,#org+funder+name,#country+dest,"
+    "#item+type,#item+name,#item+num,#item+unit,#meta+source,#meta+url,#description+notes,"
+    "#meta+recorded_by,#date+recorded\n"
+)
+ROWS = (
+    "1,1,2019-06-01,received,China,Venezuela,medicine,,68.000,{first},"
+    "Example News: Almost 70 tonnes arrive,https://example.org/report,,ana,"
+    "2026-01-02T03:04:05.001001+00:00\n"
+    '2,2,2019-06-02,received,"Ministry, Health",Venezuela,medicine,\'-rations,0.001,{second},'
+    '"C: Plain; B, Inc.: =Two, ""quoted""",https://example.org/c https://example.org/b,\'=1+1,'
+    "ana,2026-01-02T03:04:05.003003+00:00\n"
+)
+EXPECTED_CSV = HEADER.format(unit="kilograms") + ROWS.format(first="68000", second="1")
+EXPECTED_HXL = HEADER.format(unit="unit") + HASHTAGS + ROWS.format(first="t", second="t")
+
+
+@pytest.mark.parametrize("as_of", [None, datetime(2030, 1, 1, tzinfo=UTC)], ids=["now", "as_of"])
+@pytest.mark.parametrize(("hxl", "expected"), [(False, EXPECTED_CSV), (True, EXPECTED_HXL)])
+def test_the_bytes_of_an_export(session, hxl, expected, as_of):
+    first = make_shipment(event_date="2019-06-01")
+    append_shipment(session=session, shipment_in=first, by="ana", via="cli")
+    sources = [
+        {"url": "https://example.org/c", "title": "Plain", "publisher": "C"},
+        {"url": "https://example.org/b", "title": '=Two, "quoted"', "publisher": "B, Inc."},
+    ]
+    second = make_shipment(
+        event_date="2019-06-02", donor="Ministry, Health", tonnes="2", sources=sources
+    )
+    added = append_shipment(session=session, shipment_in=second, by="ana", via="cli")
+    correct_shipment(
+        session=session,
+        shipment_id=added.id,
+        correction_in=parse(
+            ShipmentCorrection,
+            {"tonnes": "0.001", "note": "=1+1", "cargo_description": "-rations", "reason": "r"},
+        ),
+        by="ana",
+        via="cli",
+    )
+    _fixed_times(session)
+    out = io.StringIO()
+    assert write_shipments(session=session, file=out, hxl=hxl, as_of=as_of) == 2
+    assert out.getvalue() == expected
+
+
+# A column to add to a copy of the table: the shipment's id and revision, as "id-revision".
+_ID_AND_REVISION = (col(ShipmentRevision.shipment_id), col(ShipmentRevision.revision))
+KEY = Column(
+    "key",
+    "#meta+key",
+    lambda s: f"{s.id}-{s.revision}",
+    {"sqlite": ("%d-%d", _ID_AND_REVISION), "postgresql": ("%s-%s", _ID_AND_REVISION)},
+)
+
+
+def _with(column: Column, after: str | None) -> ExportTable:
+    """Return the export's table with ``column`` after the column named ``after`` (None: first)."""
+    columns = list(SHIPMENTS.columns)
+    at = 0 if after is None else [c.name for c in columns].index(after) + 1
+    return ExportTable((*columns[:at], column, *columns[at:]))
+
+
+def _python_export(session, table: ExportTable, *, hxl: bool) -> str:
+    out = io.StringIO()
+    rows = table.rows(iter_export_rows(session=session))
+    write_csv(rows, out, table.header(hxl=hxl), hxl=table.hashtags() if hxl else None)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("after", [None, "revision", "source_urls", "recorded_at"])
+@pytest.mark.parametrize("hxl", [False, True])
+def test_a_column_added_to_the_table_is_in_every_part_of_the_export(session, hxl, after):
+    _tricky_ledger(session)
+    table = _with(KEY, after)
+    # The header and the HXL row.
+    header = list(SHIPMENTS.header(hxl=hxl))
+    header.insert(0 if after is None else header.index(after) + 1, "key")
+    assert table.header(hxl=hxl) == tuple(header)
+    assert table.hashtags() == {
+        name: SHIPMENT_HXL.get(name, "#meta+key") for name in table.header(hxl=True)
+    }
+    # The Python rows.
+    rows = list(table.rows(iter_export_rows(session=session)))
+    assert [row["key"] for row in rows] == [f"{row['id']}-{row['revision']}" for row in rows]
+    # The database's line: it writes the same bytes as the Python rows.
+    assert table.separators(hxl=hxl) == SHIPMENTS.separators(hxl=hxl) + 1
+    out = io.StringIO()
+    assert write_shipments(session=session, file=out, hxl=hxl, table=table, batch_size=5) == 12
+    assert out.getvalue() == _python_export(session, table, hxl=hxl)
+    lines = list(csv.reader(io.StringIO(out.getvalue())))
+    if hxl:
+        assert lines[1][header.index("key")] == "#meta+key"
+    body = [dict(zip(header, line, strict=True)) for line in lines[2 if hxl else 1 :]]
+    assert [row["key"] for row in body] == [f"{row['id']}-{row['revision']}" for row in body]
+    # Every other column is as it was.
+    plain = list(csv.reader(io.StringIO(_reference_export(session, hxl=hxl))))
+    keep = [i for i, name in enumerate(header) if name != "key"]
+    assert [[line[i] for i in keep] for line in lines] == plain
+
+
+@pytest.mark.parametrize("descriptions", [("-rations", "tents", "+blank"), ("tents", "-rations")])
+@pytest.mark.parametrize("batch_size", [1, 5000])
+def test_a_text_column_first_is_made_inert_like_any_other(session, batch_size, descriptions):
+    for day, description in enumerate(descriptions, start=1):
+        shipment_in = make_shipment(event_date=f"2019-06-0{day}", cargo_description=description)
+        append_shipment(session=session, shipment_in=shipment_in, by="ana", via="cli")
+    # The table with cargo_description moved to the front: no cell of a line precedes it.
+    first = [c for c in SHIPMENTS.columns if c.name == "cargo_description"]
+    table = ExportTable((*first, *(c for c in SHIPMENTS.columns if c not in first)))
+    out = io.StringIO()
+    write_shipments(session=session, file=out, table=table, batch_size=batch_size)
+    assert out.getvalue() == _python_export(session, table, hxl=False)
+    assert [line.split(",")[0] for line in out.getvalue().splitlines()] == [
+        "cargo_description",
+        *(neutralise(d) for d in descriptions),
+    ]

@@ -1,0 +1,175 @@
+"""The export's reading of the ledger: shipments as plain rows, or as lines the database formats."""
+
+from __future__ import annotations
+
+from collections.abc import Generator, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import select as sa_select
+from sqlmodel import Session, col
+
+from shipments.ledger import ShipmentFilter, current_revisions_query, filtered_revisions
+from shipments.models import CurrentShipment, RevisionSourceLink, ShipmentRevision, Source
+
+_BATCH = 500
+
+
+@dataclass(frozen=True, slots=True)
+class SourceRef:
+    """A source as an export lists it."""
+
+    url: str
+    publisher: str
+    title: str
+
+
+@dataclass(frozen=True, slots=True)
+class ShipmentRow:
+    """A current shipment as an export writes it: plain values, no validation on the way out."""
+
+    id: int
+    revision: int
+    event_date: date
+    date_means: str
+    donor: str
+    recipient: str
+    cargo: str
+    cargo_description: str | None
+    mass_kg: int
+    note: str | None
+    recorded_by: str
+    recorded_at: datetime
+    sources: tuple[SourceRef, ...]
+
+
+def iter_export_rows(
+    *,
+    session: Session,
+    as_of: datetime | None = None,
+    filters: ShipmentFilter | None = None,
+    batch_size: int = 5000,
+) -> Iterator[ShipmentRow]:
+    """Stream the current shipments for export: plain rows, a sources query per batch."""
+    r = ShipmentRevision
+    statement = (
+        filtered_revisions(current_revisions_query(as_of), filters)
+        .with_only_columns(
+            col(r.id),
+            col(r.shipment_id),
+            col(r.revision),
+            col(r.event_date),
+            col(r.date_means),
+            col(r.donor),
+            col(r.recipient),
+            col(r.cargo),
+            col(r.cargo_description),
+            col(r.mass_kg),
+            col(r.note),
+            col(r.recorded_by),
+            col(r.recorded_at),
+        )
+        .order_by(col(r.shipment_id))
+    )
+    rows = session.execute(statement.execution_options(yield_per=batch_size))
+    for batch in rows.partitions(batch_size):
+        links: dict[int, list[SourceRef]] = {}
+        for revision_id, url, publisher, title in session.execute(
+            sa_select(
+                col(RevisionSourceLink.revision_id),
+                col(Source.url),
+                col(Source.publisher),
+                col(Source.title),
+            )
+            .join(Source, col(Source.id) == col(RevisionSourceLink.source_id))
+            .where(col(RevisionSourceLink.revision_id).in_([row[0] for row in batch]))
+            .order_by(col(RevisionSourceLink.revision_id), col(Source.id))
+        ):
+            links.setdefault(revision_id, []).append(SourceRef(url, publisher, title))
+        for (
+            revision_id,
+            shipment_id,
+            number,
+            event_date,
+            date_means,
+            donor,
+            recipient,
+            cargo,
+            description,
+            mass_kg,
+            note,
+            recorded_by,
+            recorded_at,
+        ) in batch:
+            yield ShipmentRow(
+                id=shipment_id,
+                revision=number,
+                event_date=event_date,
+                date_means=date_means,
+                donor=donor,
+                recipient=recipient,
+                cargo=cargo,
+                cargo_description=description,
+                mass_kg=mass_kg,
+                note=note,
+                recorded_by=recorded_by,
+                recorded_at=recorded_at,
+                sources=tuple(links.get(revision_id, ())),
+            )
+
+
+def iter_current_lines(
+    *,
+    session: Session,
+    line: Any,
+    filters: ShipmentFilter | None = None,
+    batch_size: int = 5000,
+) -> Generator[Sequence[tuple[str]], None, None]:
+    """Stream the current shipments, by id, in batches of one-cell rows: ``line`` of each.
+
+    ``line`` is an expression over the shipment's current revision and its ``CurrentShipment``
+    row that the database formats into one text.
+    """
+    statement = (
+        filtered_revisions(current_revisions_query(None), filters)
+        .with_only_columns(line)
+        .order_by(col(CurrentShipment.shipment_id))
+    )
+    if session.get_bind().dialect.name != "sqlite":
+        # PostgreSQL: a named (server-side) cursor of psycopg's own, fetching a batch per round
+        # trip; through SQLAlchemy's result rows the Python side took longer than the query.
+        connection = session.connection()
+        compiled = statement.compile(
+            dialect=connection.dialect, compile_kwargs={"render_postcompile": True}
+        )
+        driver = connection.connection.driver_connection
+        assert driver is not None
+        with driver.cursor(name="ledger_export") as cursor:
+            cursor.execute(str(compiled), compiled.params)
+            while rows := cursor.fetchmany(batch_size):
+                yield rows
+        return
+    # SQLite: one text column, which needs no conversion, read from the driver's cursor, which
+    # SQLAlchemy has not read from (it buffers rows only for stream_results); a million result
+    # row objects cost more than the rest of the Python side of the export.
+    result = session.connection().execute(statement)
+    try:
+        while batch := result.cursor.fetchmany(batch_size):
+            yield batch
+    finally:
+        result.close()
+
+
+def sources_by_id(*, session: Session, ids: Iterable[int]) -> dict[int, SourceRef]:
+    """Return the sources with these ids, as an export lists them."""
+    wanted = sorted(set(ids))
+    found: dict[int, SourceRef] = {}
+    for start in range(0, len(wanted), _BATCH):
+        for source_id, url, publisher, title in session.execute(
+            sa_select(
+                col(Source.id), col(Source.url), col(Source.publisher), col(Source.title)
+            ).where(col(Source.id).in_(wanted[start : start + _BATCH]))
+        ):
+            found[source_id] = SourceRef(url, publisher, title)
+    return found
