@@ -79,6 +79,47 @@ def test_the_package_has_no_import_cycle() -> None:
     assert cycles == []
 
 
+# Dependencies point one way: a module imports only from layers below its own (or from its own
+# package). Layer by layer, from the bottom.
+LAYERS = (
+    ("shipments.errors",),
+    ("shipments.rules",),
+    ("shipments.units",),
+    ("shipments.models",),
+    ("shipments.db",),
+    ("shipments.transaction",),
+    ("shipments.audit", "shipments.auth", "shipments.ledger"),
+    ("shipments.claims",),
+    ("shipments.reconcile",),
+    ("shipments.exchange", "shipments.seed"),
+    ("shipments.cli", "shipments.ui"),
+    ("shipments.__main__",),
+)
+
+
+def layer_of(name: str) -> tuple[int, str]:
+    """Return a module's layer and the package (or module) that places it there."""
+    for number, members in enumerate(LAYERS):
+        for member in members:
+            if name == member or name.startswith(f"{member}."):
+                return number, member
+    raise AssertionError(f"{name} is in no layer: add it to LAYERS")
+
+
+def test_imports_point_down_the_layers() -> None:
+    upward = []
+    for name, targets in import_graph().items():
+        if name == "shipments":
+            continue
+        layer, home = layer_of(name)
+        for target in targets:
+            if target == "shipments" or target.startswith(f"{home}.") or target == home:
+                continue
+            if layer_of(target)[0] >= layer:
+                upward.append(f"{name} -> {target}")
+    assert upward == []
+
+
 def test_streamlit_is_imported_only_by_the_interface() -> None:
     graph_files = modules()
     below = [
@@ -107,3 +148,20 @@ def test_only_the_unit_module_converts_kilograms_and_tonnes() -> None:
         if arithmetic.search(line)
     ]
     assert found == []
+
+
+def test_the_readme_layout_names_every_module() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    layout = readme[readme.index("## Layout") :]
+    missing = []
+    for path in modules().values():
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        only_names = all(
+            isinstance(node, ast.ImportFrom | ast.Import | ast.Assign | ast.Expr)
+            for node in tree.body
+        )
+        if path.name in ("__init__.py", "__main__.py") and only_names:
+            continue
+        if str(path.relative_to(ROOT)) not in layout:
+            missing.append(str(path.relative_to(ROOT)))
+    assert missing == []
