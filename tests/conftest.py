@@ -13,6 +13,10 @@ PostgreSQL is used when ``LEDGER_TEST_POSTGRES_URL`` names a server (e.g.
 ``postgresql+psycopg://postgres@127.0.0.1:5432/test``). The run creates its templates and one
 database per test there and drops them all. Without the variable the PostgreSQL variants are
 skipped with that reason; with it set and the server unreachable they fail.
+
+The ``slow`` tests (browser and concurrency tests, about half the run's time) run in CI (where
+``CI`` or ``LEDGER_REQUIRE_E2E=1`` is set) and with ``--slow``; elsewhere they are left out, and
+the run's last lines say so and how to include them.
 """
 
 from __future__ import annotations
@@ -38,6 +42,46 @@ from shipments.db import make_engine, migrate
 from shipments.seed import prepare_database
 
 BACKENDS = ("sqlite", "postgresql")
+SLOW_LEFT_OUT = "slow tests left out"
+_SLOW_COUNT = pytest.StashKey[int]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """Add --slow, which runs the browser and concurrency tests outside CI too."""
+    parser.addoption(
+        "--slow", action="store_true", help="also run the slow (browser, concurrency) tests"
+    )
+
+
+def _run_slow(config: pytest.Config) -> bool:
+    wanted = bool(config.getoption("--slow") or config.getoption("-m"))
+    in_ci = bool(os.environ.get("CI")) or os.environ.get("LEDGER_REQUIRE_E2E") == "1"
+    return wanted or in_ci
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Leave the slow tests out of a run outside CI, unless asked for (--slow, or any -m)."""
+    if _run_slow(config):
+        return
+    slow = [item for item in items if item.get_closest_marker("slow")]
+    if slow:
+        config.hook.pytest_deselected(items=slow)
+        items[:] = [item for item in items if not item.get_closest_marker("slow")]
+        config.stash[_SLOW_COUNT] = len(slow)
+
+
+def pytest_terminal_summary(
+    terminalreporter: pytest.TerminalReporter, config: pytest.Config
+) -> None:
+    """Say how many slow tests were left out, and how to run them."""
+    left_out = config.stash.get(_SLOW_COUNT, 0)
+    if left_out:
+        terminalreporter.write_line(
+            f"{SLOW_LEFT_OUT}: {left_out} (browser and concurrency); run them with --slow,"
+            " (CI always does)"
+        )
+
+
 MIGRATED, SEEDED = "migrated", "seeded"
 
 
