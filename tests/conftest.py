@@ -77,7 +77,7 @@ def pytest_terminal_summary(
     left_out = config.stash.get(_SLOW_COUNT, 0)
     if left_out:
         terminalreporter.write_line(
-            f"{SLOW_LEFT_OUT}: {left_out} (browser and concurrency); run them with --slow,"
+            f"{SLOW_LEFT_OUT}: {left_out} (browser and concurrency); run them with --slow"
             " (CI always does)"
         )
 
