@@ -83,13 +83,23 @@ NOT_MASS = frozenset(
 )
 
 
+def check_tonnes(tonnes: Decimal, given: Any) -> None:
+    """Refuse a mass the ledger cannot hold, in the tonnes rule's words (``given`` as shown)."""
+    if tonnes <= 0:
+        raise ValueError(f"must be greater than 0 (got {given})")
+    if tonnes > MAX_TONNES:
+        raise ValueError(f"must be at most {MAX_TONNES:,} t per shipment (got {given})")
+
+
+def mass_fits(mass_kg: int) -> bool:
+    """Return True when the ledger can hold a shipment of ``mass_kg`` kilograms."""
+    return 0 < mass_kg <= MAX_MASS_KG
+
+
 def tonnes_to_kg(value: Any) -> int:
     """Convert a tonnage (str, int, float or Decimal) to whole kilograms, enforcing the rules."""
     number = parse_number(value, what="a number of tonnes")
-    if number <= 0:
-        raise ValueError(f"must be greater than 0 (got {value})")
-    if number > MAX_TONNES:
-        raise ValueError(f"must be at most {MAX_TONNES:,} t per shipment (got {value})")
+    check_tonnes(number, value)
     try:
         with localcontext() as exact:
             exact.traps[Inexact] = True

@@ -207,6 +207,50 @@ def test_an_import_needs_an_active_editor(seeded_session: Session, seeded_engine
     assert row_counts(seeded_engine) == before
 
 
+@pytest.mark.parametrize("content", ["utf-16", "imported before"])
+def test_who_imports_is_checked_before_the_file(
+    seeded_session: Session, seeded_engine: Engine, messy: Path, tmp_path: Path, content: str
+):
+    """A writer who may not import is told so, not what the file holds or who imported it."""
+    if content == "utf-16":
+        path = write(tmp_path, "u.csv", "")
+        path.write_bytes("date,donor\n2019-06-01,Cuba\n".encode("utf-16"))
+    else:
+        import_file(
+            session=seeded_session, path=messy, options=messy_options(), by="ana", only_valid=True
+        )
+        path = messy
+    before = row_counts(seeded_engine)
+    with pytest.raises(InvalidInput) as refused:
+        import_file(session=seeded_session, path=path, options=messy_options(), by="nobody")
+    assert refused.value.fields() == {"by"}
+    assert row_counts(seeded_engine) == before
+
+
+@pytest.mark.parametrize(
+    ("amount", "unit", "rule"),
+    [
+        ("100000.001", "t", "must be at most 100,000 t per shipment (got 100000.001)"),
+        ("150000000", "kg", "must be at most 100,000 t per shipment (got 150000)"),
+        ("0.4", "lb", "must be greater than 0 (got 0)"),
+    ],
+)
+def test_a_mass_the_ledger_cannot_hold_is_refused_under_tonnes(
+    seeded_session: Session, seeded_engine: Engine, tmp_path: Path, amount: str, unit: str, rule
+):
+    path = write(
+        tmp_path,
+        "m.csv",
+        HEAD.format(quantity=f"Weight ({unit})") + ROW.format(day=1, amount=amount),
+    )
+    report = preview_file(session=seeded_session, path=path, options=ImportOptions())
+    assert [(p.line, p.field, p.rule) for p in report.problems] == [(2, "tonnes", rule)]
+    before = row_counts(seeded_engine)
+    done = import_file(session=seeded_session, path=path, options=ImportOptions(), by="ana")
+    assert (done.committed, done.rows_added) == (False, 0)
+    assert row_counts(seeded_engine) == before
+
+
 @pytest.mark.parametrize(
     ("quantity", "unit", "kg"),
     [

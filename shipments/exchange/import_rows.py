@@ -21,8 +21,15 @@ from typing import Any
 from shipments.errors import InvalidInput, Problem
 from shipments.exchange.import_dates import DateOrder
 from shipments.models import ShipmentCreate
-from shipments.rules import MAX_MASS_KG, parse
-from shipments.units import AMBIGUOUS_TON, MASS_UNITS, kg_to_tonnes, quantity_to_kg, unit_name
+from shipments.rules import parse
+from shipments.units import (
+    AMBIGUOUS_TON,
+    MASS_UNITS,
+    kg_to_tonnes,
+    mass_fits,
+    quantity_to_kg,
+    unit_name,
+)
 
 TARGETS = (
     "event_date",
@@ -322,7 +329,7 @@ def _mass(kg: int | None) -> dict[str, Any]:
     """Return a row's mass as ``ShipmentCreate`` input: its kilograms, as converted."""
     if kg is None:
         return {"mass_kg": 1}  # the quantity's problem is reported; the row is refused anyway
-    if 0 < kg <= MAX_MASS_KG:
+    if mass_fits(kg):
         return {"mass_kg": kg}
     # A mass the ledger refuses: refused by the tonnes rule, in the words (field "tonnes", the
     # tonnes as the shortest exact decimal) that an import's refused row has always shown.

@@ -18,9 +18,9 @@ from sqlmodel import Session, col, select
 
 from shipments.errors import InvalidInput, Problem
 from shipments.exchange.import_rows import FileScan, ImportOptions, convert_rows, scan_file
-from shipments.ledger import add_shipments, find_duplicates
+from shipments.ledger import add_shipments, duplicate_key, find_duplicates
 from shipments.models import ImportBatch, ShipmentCreate
-from shipments.transaction import Transaction, run_write
+from shipments.transaction import Transaction, require_editor, run_write
 
 MAX_PROBLEMS = 10_000
 REFUSED_COLUMNS = ("line", "field", "rule")
@@ -104,8 +104,10 @@ def import_file(
     progress: Callable[[int], None] | None = None,
 ) -> ImportReport:
     """Import a file in one transaction: all rows or none (or, if asked, the valid rows only)."""
-    # Before the write begins, so that neither hashing a large file nor refusing one already
-    # imported waits for (or holds) the write lock.
+    # Who imports is checked first, as for every write (run_write checks again, inside it); then,
+    # before the write begins, the file is read and refused if it was imported already, so that
+    # neither hashing a large file nor that refusal waits for (or holds) the write lock.
+    require_editor(session=session, by=by, via=via)
     scan = scan_file(path)
     _refuse_if_imported(session, scan.sha256)
     name = file_name or path.name
@@ -197,21 +199,14 @@ def _new_valid_rows(
     A row is refused when it repeats an earlier row of the file or a current shipment (same
     donor, recipient, date and mass).
     """
-    # Rows seen so far, by a 64-bit hash of (donor, recipient, date, mass): constant size per
-    # row, so a million-row file stays well inside memory.
+    # Rows seen so far, by a 64-bit hash of their duplicate key: constant size per row, so a
+    # million-row file stays well inside memory.
     seen: dict[int, int] = {}
     pending: Rows = []
     for line, shipment_in, problems in convert_rows(path, scan, options, report.notes):
         report.rows_read += 1
         if shipment_in is not None:
-            key = hash(
-                (
-                    shipment_in.donor.casefold(),
-                    shipment_in.recipient.casefold(),
-                    shipment_in.event_date,
-                    shipment_in.mass_kg,
-                )
-            )
+            key = hash(duplicate_key(shipment_in))
             if key in seen:
                 problems = [Problem("shipment", f"duplicate of line {seen[key]} in this file")]
             else:

@@ -300,10 +300,10 @@ def find_duplicates(
     current: dict[tuple[Any, ...], set[int]] = {}
     for c in candidates:
         if c.revision == newest.get(c.shipment_id) and c.action != "retract":
-            current.setdefault(_duplicate_key(c), set()).add(c.shipment_id)
+            current.setdefault(duplicate_key(c), set()).add(c.shipment_id)
     found = {}
     for index, s in enumerate(items):
-        if (ids := current.get(_duplicate_key(s))) is not None:
+        if (ids := current.get(duplicate_key(s))) is not None:
             found[index] = sorted(ids)
     return found
 
@@ -332,7 +332,11 @@ def _source_ids(tx: Transaction, sources: Sequence[SourceCreate]) -> dict[str, i
     return {url: int(i) for url, i in known.items() if i is not None}
 
 
-def _duplicate_key(facts: ShipmentCreate | ShipmentRevision) -> tuple[Any, ...]:
+def duplicate_key(facts: ShipmentCreate | ShipmentRevision) -> tuple[Any, ...]:
+    """Return what two shipments share when one probably repeats the other.
+
+    The same date and mass, and the same donor and recipient whatever their case.
+    """
     return (facts.event_date, facts.mass_kg, facts.donor.casefold(), facts.recipient.casefold())
 
 

@@ -34,7 +34,7 @@ from shipments.rules import (
     parse_calendar_date,
     sql_in,
 )
-from shipments.units import tonnes_to_kg
+from shipments.units import check_tonnes, kg_to_tonnes, tonnes_to_kg
 
 
 class SourceBase(SQLModel):
@@ -159,8 +159,7 @@ class ShipmentCreate(ShipmentFields):
             return tonnes_to_kg(value.given)
         if isinstance(value, bool) or not isinstance(value, int):
             raise ValueError(f"must be a whole number of kilograms (got {value!r})")
-        if not 0 < value <= MAX_MASS_KG:
-            raise ValueError(f"must be more than 0 and at most {MAX_MASS_KG:,} kg (got {value})")
+        check_tonnes(kg_to_tonnes(value), f"{value} kg")
         return value
 
     @field_validator("sources", mode="after")
