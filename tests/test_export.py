@@ -454,6 +454,29 @@ def test_a_column_added_to_the_table_is_in_every_part_of_the_export(session, hxl
     assert [[line[i] for i in keep] for line in lines] == plain
 
 
+# A column on a stored field that no column reads yet: the current revision's reason.
+REASON = Column(
+    "reason",
+    "#meta+reason",
+    lambda s: s.reason,
+    dict.fromkeys(("sqlite", "postgresql"), ("%s", (col(ShipmentRevision.reason),))),
+)
+
+
+@pytest.mark.parametrize("hxl", [False, True])
+def test_a_column_on_a_field_not_yet_exported_is_one_edit(session, hxl):
+    _tricky_ledger(session)
+    table = _with(REASON, "note")
+    out = io.StringIO()
+    write_shipments(session=session, file=out, hxl=hxl, table=table, batch_size=5)
+    assert out.getvalue() == _python_export(session, table, hxl=hxl)
+    lines = list(csv.reader(io.StringIO(out.getvalue())))
+    header = lines[0]
+    assert header[header.index("note") + 1] == "reason"
+    body = [dict(zip(header, line, strict=True)) for line in lines[2 if hxl else 1 :]]
+    assert sorted(row["reason"] for row in body) == [""] * 11 + ["note"]
+
+
 @pytest.mark.parametrize("descriptions", [("-rations", "tents", "+blank"), ("tents", "-rations")])
 @pytest.mark.parametrize("batch_size", [1, 5000])
 def test_a_text_column_first_is_made_inert_like_any_other(session, batch_size, descriptions):

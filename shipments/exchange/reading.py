@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select as sa_select
@@ -27,21 +27,23 @@ class SourceRef:
 
 @dataclass(frozen=True, slots=True)
 class ShipmentRow:
-    """A current shipment as an export writes it: plain values, no validation on the way out."""
+    """A current shipment as an export reads it: plain values, no validation on the way out.
 
-    id: int
-    revision: int
-    event_date: date
-    date_means: str
-    donor: str
-    recipient: str
-    cargo: str
-    cargo_description: str | None
-    mass_kg: int
-    note: str | None
-    recorded_by: str
-    recorded_at: datetime
+    Every stored column of its revision reads as an attribute (``row.donor``, ``row.reason``),
+    except ``id``, which is the shipment's stable id as everywhere else; ``sources`` are its
+    revision's sources. A new export column reads what it needs without an edit here.
+    """
+
+    revision_row: Any
     sources: tuple[SourceRef, ...]
+
+    @property
+    def id(self) -> int:
+        """Return the shipment's stable id (not the revision's)."""
+        return int(self.revision_row.shipment_id)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.revision_row, name)
 
 
 def iter_export_rows(
@@ -52,25 +54,11 @@ def iter_export_rows(
     batch_size: int = 5000,
 ) -> Iterator[ShipmentRow]:
     """Stream the current shipments for export: plain rows, a sources query per batch."""
-    r = ShipmentRevision
+    revisions = ShipmentRevision.__table__.c  # type: ignore[attr-defined]
     statement = (
         filtered_revisions(current_revisions_query(as_of), filters)
-        .with_only_columns(
-            col(r.id),
-            col(r.shipment_id),
-            col(r.revision),
-            col(r.event_date),
-            col(r.date_means),
-            col(r.donor),
-            col(r.recipient),
-            col(r.cargo),
-            col(r.cargo_description),
-            col(r.mass_kg),
-            col(r.note),
-            col(r.recorded_by),
-            col(r.recorded_at),
-        )
-        .order_by(col(r.shipment_id))
+        .with_only_columns(*revisions)
+        .order_by(col(ShipmentRevision.shipment_id))
     )
     rows = session.execute(statement.execution_options(yield_per=batch_size))
     for batch in rows.partitions(batch_size):
@@ -83,40 +71,12 @@ def iter_export_rows(
                 col(Source.title),
             )
             .join(Source, col(Source.id) == col(RevisionSourceLink.source_id))
-            .where(col(RevisionSourceLink.revision_id).in_([row[0] for row in batch]))
+            .where(col(RevisionSourceLink.revision_id).in_([row.id for row in batch]))
             .order_by(col(RevisionSourceLink.revision_id), col(Source.id))
         ):
             links.setdefault(revision_id, []).append(SourceRef(url, publisher, title))
-        for (
-            revision_id,
-            shipment_id,
-            number,
-            event_date,
-            date_means,
-            donor,
-            recipient,
-            cargo,
-            description,
-            mass_kg,
-            note,
-            recorded_by,
-            recorded_at,
-        ) in batch:
-            yield ShipmentRow(
-                id=shipment_id,
-                revision=number,
-                event_date=event_date,
-                date_means=date_means,
-                donor=donor,
-                recipient=recipient,
-                cargo=cargo,
-                cargo_description=description,
-                mass_kg=mass_kg,
-                note=note,
-                recorded_by=recorded_by,
-                recorded_at=recorded_at,
-                sources=tuple(links.get(revision_id, ())),
-            )
+        for row in batch:
+            yield ShipmentRow(row, tuple(links.get(row.id, ())))
 
 
 def iter_current_lines(

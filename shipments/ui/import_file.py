@@ -13,7 +13,7 @@ import pandas as pd
 import streamlit as st
 
 from shipments.db import session_scope
-from shipments.errors import InvalidInput
+from shipments.errors import Conflict, InvalidInput
 from shipments.exchange import imports
 from shipments.exchange.csvfiles import write_csv
 from shipments.exchange.import_rows import TARGETS, ImportOptions, scan_file
@@ -102,7 +102,7 @@ def import_file(url: str, current: view.View) -> None:
                     file_name=upload.name,
                     only_valid=only_valid,
                 )
-        except InvalidInput as exc:
+        except (InvalidInput, Conflict) as exc:
             st.error(plain(str(exc)))
             return
         data.clear()
