@@ -17,7 +17,6 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, event, text
 from sqlalchemy.engine import make_url
 from sqlmodel import Session, create_engine
@@ -106,11 +105,6 @@ def current_revision(engine: Engine) -> str | None:
     """Return the migration revision the database is at, or None for an empty database."""
     with engine.connect() as connection:
         return MigrationContext.configure(connection).get_current_revision()
-
-
-def head_revision() -> str | None:
-    """Return the newest migration revision shipped with the code."""
-    return ScriptDirectory.from_config(alembic_config()).get_current_head()
 
 
 @contextmanager

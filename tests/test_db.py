@@ -16,7 +16,6 @@ from shipments.db import (
     alembic_config,
     current_revision,
     database_url,
-    head_revision,
     make_engine,
     migrate,
     session_scope,
@@ -24,6 +23,11 @@ from shipments.db import (
 from shipments.exchange.export import write_shipments
 from shipments.ledger import current_shipments, ledger_totals
 from shipments.seed import Seeded, prepare_database, seed_ledger
+
+
+def head_revision() -> str | None:
+    """Return the newest migration revision shipped with the code."""
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()
 
 
 def test_default_url_is_the_sqlite_file_in_the_repository(monkeypatch):

@@ -16,7 +16,6 @@ from sqlmodel import col, select
 from shipments.exchange.csvfiles import neutralise, write_csv
 from shipments.exchange.export import (
     SHIPMENT_COLUMNS,
-    SHIPMENT_HXL,
     SHIPMENTS,
     Column,
     ExportTable,
@@ -116,10 +115,10 @@ def test_iter_current_shipments_spans_batches(session):
 def test_hxl_export_has_the_hashtag_row_and_one_row_per_shipment(seeded_session):
     out = io.StringIO()
     rows = shipment_rows(iter_current_shipments(session=seeded_session))
-    count = write_csv(rows, out, tuple(SHIPMENT_HXL), hxl=SHIPMENT_HXL)
+    count = write_csv(rows, out, tuple(SHIPMENTS.hashtags()), hxl=SHIPMENTS.hashtags())
     lines = list(csv.reader(io.StringIO(out.getvalue())))
     assert count == 4
-    assert lines[0] == list(SHIPMENT_HXL)
+    assert lines[0] == list(SHIPMENTS.hashtags())
     assert lines[1] == [
         "#meta+id",
         "#meta+revision",
@@ -217,9 +216,9 @@ def test_download_names_carry_the_filter_and_the_date(kwargs, expected):
 def _reference_export(session, *, hxl: bool = False, filters=None) -> str:
     """The export written the slow way, a pydantic-free Python row per shipment."""
     out = io.StringIO()
-    columns = tuple(SHIPMENT_HXL) if hxl else SHIPMENT_COLUMNS
+    columns = tuple(SHIPMENTS.hashtags()) if hxl else SHIPMENT_COLUMNS
     rows = shipment_rows(iter_export_rows(session=session, filters=filters))
-    write_csv(rows, out, columns, hxl=SHIPMENT_HXL if hxl else None)
+    write_csv(rows, out, columns, hxl=SHIPMENTS.hashtags() if hxl else None)
     return out.getvalue()
 
 
@@ -433,7 +432,7 @@ def test_a_column_added_to_the_table_is_in_every_part_of_the_export(session, hxl
     header.insert(0 if after is None else header.index(after) + 1, "key")
     assert table.header(hxl=hxl) == tuple(header)
     assert table.hashtags() == {
-        name: SHIPMENT_HXL.get(name, "#meta+key") for name in table.header(hxl=True)
+        name: SHIPMENTS.hashtags().get(name, "#meta+key") for name in table.header(hxl=True)
     }
     # The Python rows.
     rows = list(table.rows(iter_export_rows(session=session)))

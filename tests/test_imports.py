@@ -21,7 +21,7 @@ from shipments.audit import audit_events
 from shipments.db import REPO_ROOT, make_engine, migrate
 from shipments.errors import InvalidInput
 from shipments.exchange.csvfiles import write_csv
-from shipments.exchange.export import SHIPMENT_COLUMNS, SHIPMENT_HXL, shipment_rows
+from shipments.exchange.export import SHIPMENT_COLUMNS, SHIPMENTS, shipment_rows
 from shipments.exchange.import_dates import read_date
 from shipments.exchange.import_rows import ImportOptions, kilograms
 from shipments.exchange.imports import ImportReport, import_file, preview_file
@@ -40,7 +40,7 @@ def export(session: Session, *, hxl: bool = False) -> str:
     out = io.StringIO()
     rows = shipment_rows(iter_current_shipments(session=session))
     if hxl:
-        write_csv(rows, out, tuple(SHIPMENT_HXL), hxl=SHIPMENT_HXL)
+        write_csv(rows, out, tuple(SHIPMENTS.hashtags()), hxl=SHIPMENTS.hashtags())
     else:
         write_csv(rows, out, SHIPMENT_COLUMNS)
     return out.getvalue()

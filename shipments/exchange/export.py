@@ -203,7 +203,6 @@ SHIPMENTS = ExportTable(
     )
 )
 SHIPMENT_COLUMNS = SHIPMENTS.header()
-SHIPMENT_HXL = SHIPMENTS.hashtags()
 
 
 def shipment_rows(shipments: Iterable[ShipmentPublic | ShipmentRow]) -> Iterator[dict[str, Any]]:
