@@ -92,7 +92,7 @@ from shipments.db import make_engine, session_scope
 from shipments.models import ClaimCreate
 from shipments.rules import parse
 from shipments.claims import parse_reading_spec
-from shipments.claims import insert_claim
+from shipments.claims import add_claim
 from shipments.transaction import run_write
 url, count = sys.argv[1], int(sys.argv[2])
 
@@ -101,7 +101,7 @@ def write(tx):
         year = 2014 + n % 11
         specs = [f"cumulative:{year}-06-30,donor=Donor {n % 10}",
                  f"period:{year}-01-01:{year}-12-31,recipient=Recipient {n % 8},cargo=food"]
-        insert_claim(tx=tx, claim_in=parse(ClaimCreate, {
+        add_claim(tx=tx, claim_in=parse(ClaimCreate, {
             "claimant": f"Bench {n}", "quote": "a figure", "metric": "tonnes",
             "value": str(1000 + n), "qualifier": "approximately",
             "source": {"url": "https://bench.example/claims", "title": "Claims",

@@ -24,8 +24,6 @@ from shipments.models import Editor, EditorPublic, SignInEvent
 from shipments.rules import MIN_PASSWORD_LENGTH, clean_actor, utcnow
 from shipments.transaction import SEED_ACTOR, Transaction, run_write
 
-# imports.py checks its editor with this until its write runs through run_write; then it goes.
-
 MAX_FAILURES = 5
 THROTTLE_WINDOW = timedelta(minutes=15)
 FAILURES = ("wrong_password", "unknown_name", "disabled")
@@ -110,7 +108,7 @@ def add_editor(
         tx.record("editor.add", f"editor {clean}")
         return _public(editor)
 
-    return run_write(session=session, by=creator, via="cli", write=write, editor=False)
+    return run_write(session=session, by=creator, via="cli", write=write, check_editor=False)
 
 
 def disable_editor(*, session: Session, name: str, by: str) -> EditorPublic:
@@ -127,7 +125,7 @@ def disable_editor(*, session: Session, name: str, by: str) -> EditorPublic:
         return _public(editor)
 
     creator = _field("by", clean_actor, by)
-    return run_write(session=session, by=creator, via="cli", write=write, editor=False)
+    return run_write(session=session, by=creator, via="cli", write=write, check_editor=False)
 
 
 def list_editors(*, session: Session) -> list[EditorPublic]:
@@ -158,6 +156,9 @@ def authenticate(
         attempt = SignInEvent(at=moment, name=name, outcome="pending")
         tx.session.add(attempt)
         return attempt
+
+    # Two transactions: the pending attempt is committed before the password is checked.
+    attempt = run_write(session=session, by=name, via="form", write=log_pending, check_editor=False)
 
     def check(tx: Transaction) -> SignIn:
         recent = tx.session.exec(
@@ -191,9 +192,7 @@ def authenticate(
         tx.session.add(attempt)
         return result
 
-    # Two transactions: the pending attempt is committed before the password is checked.
-    attempt = run_write(session=session, by=name, via="form", write=log_pending, editor=False)
-    return run_write(session=session, by=name, via="form", write=check, editor=False)
+    return run_write(session=session, by=name, via="form", write=check, check_editor=False)
 
 
 def _locked_until(failures: list[datetime], moment: datetime) -> datetime | None:

@@ -56,18 +56,18 @@ def parse_reading_spec(spec: str) -> dict[str, Any]:
     return fields
 
 
-def add_claim(*, session: Session, claim_in: ClaimCreate, by: str, via: str) -> ClaimPublic:
+def record_claim(*, session: Session, claim_in: ClaimCreate, by: str, via: str) -> ClaimPublic:
     """Record a reported figure with its source and readings, as editor ``by``; return it."""
     return run_write(
         session=session,
         by=by,
         via=via,
-        write=lambda tx: insert_claim(tx=tx, claim_in=claim_in),
+        write=lambda tx: add_claim(tx=tx, claim_in=claim_in),
     )
 
 
-def insert_claim(*, tx: Transaction, claim_in: ClaimCreate) -> ClaimPublic:
-    """Add a claim with its source and readings to the write ``tx`` (the seed's, or add_claim's)."""
+def add_claim(*, tx: Transaction, claim_in: ClaimCreate) -> ClaimPublic:
+    """Add a claim with its source and readings to the write ``tx`` (record_claim's, the seed's)."""
     source = get_or_add_source(tx=tx, source_in=claim_in.source)
     assert source.id is not None
     claim = Claim(

@@ -16,7 +16,7 @@ from typing import TypeVar
 from sqlalchemy import Engine, func
 from sqlmodel import Session, SQLModel, select
 
-from shipments.claims import insert_claim, parse_reading_spec
+from shipments.claims import add_claim, parse_reading_spec
 from shipments.db import REPO_ROOT, migrate, session_scope, startup_lock
 from shipments.errors import InvalidInput, Problem
 from shipments.ledger import add_shipment
@@ -60,7 +60,7 @@ def seed_ledger(*, session: Session, seed_dir: Path = SEED_DIR) -> Seeded:
     def claims(tx: Transaction) -> int:
         added = 0
         for claim_in in read_seed_claims(seed_dir):
-            insert_claim(tx=tx, claim_in=claim_in)
+            add_claim(tx=tx, claim_in=claim_in)
             added += 1
         return added
 

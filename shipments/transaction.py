@@ -6,7 +6,7 @@ run theirs through ``run_write``, which on each attempt:
 
 1. begins the write transaction (on SQLite it takes the write lock at once: ``BEGIN IMMEDIATE``);
 2. checks who writes, once: an active editor account, or the seed loader inside ``seeding()``
-   (account management and sign-in, which have no editor yet, pass ``editor=False``);
+   (account management and sign-in, which have no editor yet, pass ``check_editor=False``);
 3. checks the form's idempotency key, once: a key already used refuses the write;
 4. runs the write, which records its audit events with ``Transaction.record``;
 5. inserts those events, stores the form key with the subject of the first of them, and commits.
@@ -90,25 +90,26 @@ class Transaction:
 def run_write(
     *,
     session: Session,
-    by: Any,
+    by: str | None,
     via: str,
     write: Callable[[Transaction], R],
     form_key: str | None = None,
-    editor: bool = True,
+    check_editor: bool = True,
 ) -> R:
     """Run ``write`` in one write transaction as ``by`` from path ``via``; commit and return.
 
-    ``by`` must name an active editor account (``require_editor``). With ``editor=False`` it is
-    taken as given, already cleaned: the shell user who manages accounts, or the name a sign-in
-    attempt gives. ``form_key`` (a form's idempotency key) refuses a second submission with
+    ``by`` must name an active editor account (``require_editor``). With ``check_editor=False``
+    it is taken as given, already cleaned: the shell user who manages accounts, or the name a
+    sign-in attempt gives. ``form_key`` (a form's idempotency key) refuses a second submission with
     ``AlreadySubmitted`` and is stored with the subject of the write's first audit event.
     """
     for attempt in range(1, WRITE_ATTEMPTS + 1):
         write_connection(session)
         try:
-            if editor:
+            if check_editor:
                 actor = require_editor(session=session, by=by, via=via)
             else:
+                assert by is not None, "a write that checks no editor still names its writer"
                 actor = by
                 _check_via(via)
             if form_key is not None and (earlier := session.get(FormSubmission, form_key)):

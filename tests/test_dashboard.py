@@ -254,7 +254,7 @@ HOSTILE = "![x](https://evil.example/x.png) <img src=x onerror=alert(1)> www.evi
 
 
 def test_text_from_users_and_links_is_shown_inert(database_url: str, monkeypatch):
-    from shipments.claims import add_claim, parse_reading_spec
+    from shipments.claims import parse_reading_spec, record_claim
     from shipments.ledger import append_shipment
     from shipments.models import ClaimCreate, ShipmentCreate
 
@@ -281,7 +281,7 @@ def test_text_from_users_and_links_is_shown_inert(database_url: str, monkeypatch
                 },
             ),
         )
-        add_claim(
+        record_claim(
             session=session,
             by="ana",
             via="cli",

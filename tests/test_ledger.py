@@ -147,7 +147,7 @@ def test_every_write_needs_an_active_editor(
     from test_reconcile import make_claim
 
     from shipments.auth import add_editor, disable_editor
-    from shipments.claims import add_claim
+    from shipments.claims import record_claim
 
     add_editor(session=seeded_session, name="dora", password="x" * 12, by="tests")
     disable_editor(session=seeded_session, name="dora", by="tests")
@@ -164,7 +164,7 @@ def test_every_write_needs_an_active_editor(
             via=via,
         ),
         lambda: retract_shipment(session=seeded_session, shipment_id=1, reason="r", by=by, via=via),
-        lambda: add_claim(session=seeded_session, claim_in=make_claim(), by=by, via=via),
+        lambda: record_claim(session=seeded_session, claim_in=make_claim(), by=by, via=via),
     ]
     for write in writes:
         with pytest.raises(InvalidInput) as refused:
@@ -181,7 +181,7 @@ def test_the_audit_trail_records_every_write_with_editor_and_path(
     from test_reconcile import make_claim
 
     from shipments.audit import audit_events
-    from shipments.claims import add_claim
+    from shipments.claims import record_claim
 
     seeded = [(e.actor, e.via, e.action) for e in audit_events(session=seeded_session)]
     assert seeded.count(("seed", "seed", "shipment.append")) == 4
@@ -197,7 +197,7 @@ def test_the_audit_trail_records_every_write_with_editor_and_path(
     retract_shipment(
         session=seeded_session, shipment_id=added.id, reason="dup", by="carla", via=via
     )
-    claim = add_claim(session=seeded_session, claim_in=make_claim(), by="ana", via=via)
+    claim = record_claim(session=seeded_session, claim_in=make_claim(), by="ana", via=via)
     newest = audit_events(session=seeded_session)[:4]
     assert sorted((e.actor, e.via, e.action, e.subject) for e in newest) == sorted(
         [

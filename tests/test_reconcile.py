@@ -11,7 +11,7 @@ from factories import make_shipment, row_counts
 from sqlalchemy import Engine, text
 from sqlmodel import Session
 
-from shipments.claims import add_claim, list_claims, parse_reading_spec
+from shipments.claims import list_claims, parse_reading_spec, record_claim
 from shipments.errors import InvalidInput
 from shipments.ledger import append_shipment, correct_shipment, retract_shipment
 from shipments.models import ClaimCreate, ShipmentCorrection
@@ -151,7 +151,7 @@ def test_tolerance_at_its_boundary(value, qualifier, pct, ledger, verdict):
 )
 def test_tolerance_boundary_through_the_ledger(session: Session, qualifier, value, ledger, verdict):
     append_shipment(session=session, shipment_in=make_shipment(tonnes=ledger), by="ana", via="cli")
-    add_claim(
+    record_claim(
         session=session, claim_in=make_claim(value=value, qualifier=qualifier), by="ana", via="cli"
     )
     result = only_claim(session)
@@ -160,7 +160,7 @@ def test_tolerance_boundary_through_the_ledger(session: Session, qualifier, valu
 
 def test_claim_with_no_matching_shipments_has_no_data(session: Session):
     append_shipment(session=session, shipment_in=make_shipment(), by="ana", via="cli")
-    add_claim(
+    record_claim(
         session=session,
         claim_in=make_claim(readings=[parse_reading_spec("single:2019-06-11")]),
         by="ana",
@@ -176,7 +176,7 @@ def test_claim_with_no_matching_shipments_has_no_data(session: Session):
 def test_consistent_if_any_reading_is(session: Session):
     append_shipment(session=session, shipment_in=make_shipment(), by="ana", via="cli")
     readings = [parse_reading_spec(s) for s in ("single:2019-06-11", "cumulative:2019-06-10")]
-    add_claim(session=session, claim_in=make_claim(readings=readings), by="ana", via="cli")
+    record_claim(session=session, claim_in=make_claim(readings=readings), by="ana", via="cli")
     result = only_claim(session)
     assert [r.verdict for r in result.readings] == [NO_DATA, CONSISTENT]
     assert result.verdict == CONSISTENT
@@ -223,7 +223,7 @@ def test_filters_and_scopes(
     two_donors: Session, spec: str, ledger: str | None, ids: tuple, one_pass_from: int
 ):
     claim_in = make_claim(readings=[parse_reading_spec(spec)], qualifier="at_least", value="1")
-    add_claim(session=two_donors, claim_in=claim_in, by="ana", via="cli")
+    record_claim(session=two_donors, claim_in=claim_in, by="ana", via="cli")
     [reading] = only_claim(two_donors, one_pass_from=one_pass_from).readings
     assert reading.ledger_value == (Decimal(ledger) if ledger else None)
     assert reading.shipment_ids == ids
@@ -231,7 +231,9 @@ def test_filters_and_scopes(
 
 def test_claim_keeps_its_source_and_readings_in_order(session: Session):
     readings = [parse_reading_spec(s) for s in ("cumulative:2019-05-27", "single:2019-05-27")]
-    claim = add_claim(session=session, claim_in=make_claim(readings=readings), by="ana", via="cli")
+    claim = record_claim(
+        session=session, claim_in=make_claim(readings=readings), by="ana", via="cli"
+    )
     [listed] = list_claims(session=session)
     assert listed == claim
     assert [r.scope for r in listed.readings] == ["cumulative", "single"]
@@ -299,7 +301,7 @@ def test_a_failure_after_the_first_insert_leaves_nothing_behind(
 
     monkeypatch.setattr(shipments.claims, "ClaimReading", broken)
     with pytest.raises(RuntimeError, match="disk full"):
-        add_claim(session=seeded_session, claim_in=make_claim(), by="ana", via="cli")
+        record_claim(session=seeded_session, claim_in=make_claim(), by="ana", via="cli")
     assert row_counts(seeded_engine) == before
 
 
@@ -319,7 +321,7 @@ def test_bad_reading_specs_are_refused(spec: str, rule: str):
 def test_claim_needs_who_records_it(seeded_session: Session, seeded_engine: Engine):
     before = row_counts(seeded_engine)
     with pytest.raises(InvalidInput) as refused:
-        add_claim(session=seeded_session, claim_in=make_claim(), by=" ", via="cli")
+        record_claim(session=seeded_session, claim_in=make_claim(), by=" ", via="cli")
     assert refused.value.fields() == {"by"}
     assert row_counts(seeded_engine) == before
 
@@ -355,7 +357,7 @@ def test_names_match_without_regard_to_case_in_any_script(session: Session, one_
         via="cli",
     )
     spec = "single:2019-06-10,donor=TÜRKIYE,recipient=STRASSE"
-    add_claim(
+    record_claim(
         session=session,
         claim_in=make_claim(readings=[parse_reading_spec(spec)]),
         by="ana",
@@ -408,7 +410,7 @@ def _many_claims_ledger(session: Session) -> None:
             value="1" if n % 3 == 0 else str(10 + n),
             qualifier="at_least" if n % 3 == 0 else "approximately",
         )
-        add_claim(session=session, claim_in=claim_in, by="ana", via="cli")
+        record_claim(session=session, claim_in=claim_in, by="ana", via="cli")
 
 
 @pytest.mark.parametrize("listed", [1000, 3])
@@ -445,7 +447,7 @@ def replace_ids(result: Any) -> Any:
 
 
 def test_one_pass_on_an_empty_ledger(session: Session):
-    add_claim(session=session, claim_in=make_claim(), by="ana", via="cli")
+    record_claim(session=session, claim_in=make_claim(), by="ana", via="cli")
     [reading] = only_claim(session, one_pass_from=0).readings
     assert (reading.verdict, reading.shipment_count) == (NO_DATA, 0)
 

@@ -18,7 +18,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from shipments.auth import add_editor, disable_editor, list_editors
-from shipments.claims import add_claim, list_claims
+from shipments.claims import list_claims, record_claim
 from shipments.cli import output
 from shipments.cli.options import (
     claim_from,
@@ -181,7 +181,7 @@ def run_reconcile(args: argparse.Namespace, ctx: Context) -> Exit:
 def run_claims_add(args: argparse.Namespace, ctx: Context) -> Exit:
     """Record a reported figure with its readings."""
     claim_in = parse(ClaimCreate, claim_from(args))
-    claim = add_claim(session=ctx.session, claim_in=claim_in, by=editor_from(args), via="cli")
+    claim = record_claim(session=ctx.session, claim_in=claim_in, by=editor_from(args), via="cli")
     readings_text = "; ".join(r.describe() for r in claim.readings)
     print(f"added claim {claim.id}: {output.claimed(claim)} [{readings_text}]", file=ctx.out)
     return Exit.DONE
