@@ -23,7 +23,7 @@ from shipments.errors import InvalidInput
 from shipments.exchange.csvfiles import write_csv
 from shipments.exchange.export import SHIPMENT_COLUMNS, SHIPMENTS, shipment_rows
 from shipments.exchange.import_dates import read_date
-from shipments.exchange.import_rows import ImportOptions, kilograms
+from shipments.exchange.import_rows import ImportOptions, kilograms_noting_tons
 from shipments.exchange.imports import ImportReport, import_file, preview_file
 from shipments.ledger import iter_current_shipments, ledger_totals
 from shipments.models import ImportBatch, Shipment
@@ -292,7 +292,7 @@ def test_units_and_quantities_that_are_refused(quantity, unit, rule):
 
 def test_a_bare_ton_is_noted_in_the_preview():
     report = ImportReport(file_name="f", sha256="x", encoding="utf-8", delimiter=",")
-    kilograms("1", "tons", report.notes)
+    kilograms_noting_tons("1", "tons", report.notes)
     assert report.notes == [
         "'ton' was read as the metric tonne (1,000 kg); say 'short ton' or 'long ton' if not."
     ]

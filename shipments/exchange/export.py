@@ -109,9 +109,6 @@ class ExportTable:
         return sum(1 for c in self.fields(hxl=hxl) if c.sql is not None) - 1
 
 
-_R = ShipmentRevision
-
-
 def _text(column: Any) -> dict[str, Cell]:
     return dict.fromkeys(DIALECTS, ("%s", (column,)))
 
@@ -132,28 +129,46 @@ def source_urls_cell(sources: Iterable[SourceRef | SourcePublic]) -> str:
 
 SHIPMENTS = ExportTable(
     (
-        Column("id", "#meta+id", attrgetter("id"), _integer(col(_R.shipment_id))),
-        Column("revision", "#meta+revision", attrgetter("revision"), _integer(col(_R.revision))),
+        Column("id", "#meta+id", attrgetter("id"), _integer(col(ShipmentRevision.shipment_id))),
+        Column(
+            "revision",
+            "#meta+revision",
+            attrgetter("revision"),
+            _integer(col(ShipmentRevision.revision)),
+        ),
         Column(
             "event_date",
             "#date+occurred",
             lambda s: s.event_date.isoformat(),
             {
-                "sqlite": ("%s", (col(_R.event_date),)),  # stored as "YYYY-MM-DD"
-                "postgresql": ("%s", (func.to_char(col(_R.event_date), "YYYY-MM-DD"),)),
+                "sqlite": ("%s", (col(ShipmentRevision.event_date),)),  # stored as "YYYY-MM-DD"
+                "postgresql": (
+                    "%s",
+                    (func.to_char(col(ShipmentRevision.event_date), "YYYY-MM-DD"),),
+                ),
             },
         ),
         Column(
-            "date_means", "#meta+date_means", attrgetter("date_means"), _text(col(_R.date_means))
+            "date_means",
+            "#meta+date_means",
+            attrgetter("date_means"),
+            _text(col(ShipmentRevision.date_means)),
         ),
-        Column("donor", "#org+funder+name", attrgetter("donor"), _text(col(_R.donor))),
-        Column("recipient", "#country+dest", attrgetter("recipient"), _text(col(_R.recipient))),
-        Column("cargo", "#item+type", attrgetter("cargo"), _text(col(_R.cargo))),
+        Column(
+            "donor", "#org+funder+name", attrgetter("donor"), _text(col(ShipmentRevision.donor))
+        ),
+        Column(
+            "recipient",
+            "#country+dest",
+            attrgetter("recipient"),
+            _text(col(ShipmentRevision.recipient)),
+        ),
+        Column("cargo", "#item+type", attrgetter("cargo"), _text(col(ShipmentRevision.cargo))),
         Column(
             "cargo_description",
             "#item+name",
             lambda s: s.cargo_description or "",
-            _text(col(_R.cargo_description)),
+            _text(col(ShipmentRevision.cargo_description)),
         ),
         # Tonnes go in #item+num with a unit column (#value is for money); the kilograms column
         # is left out of HXL files so that #item+num means one quantity.
@@ -161,9 +176,9 @@ SHIPMENTS = ExportTable(
             "tonnes",
             "#item+num",
             lambda s: kg_to_tonnes(s.mass_kg),
-            {dialect: tonnes_sql(col(_R.mass_kg), dialect) for dialect in DIALECTS},
+            {dialect: tonnes_sql(col(ShipmentRevision.mass_kg), dialect) for dialect in DIALECTS},
         ),
-        Column("kilograms", None, attrgetter("mass_kg"), _integer(col(_R.mass_kg))),
+        Column("kilograms", None, attrgetter("mass_kg"), _integer(col(ShipmentRevision.mass_kg))),
         Column(
             "unit", "#item+unit", lambda s: "t", dict.fromkeys(DIALECTS, ("t", ())), hxl_only=True
         ),
@@ -177,12 +192,14 @@ SHIPMENTS = ExportTable(
             ),
         ),
         Column("source_urls", "#meta+url", lambda s: source_urls_cell(s.sources), None),
-        Column("note", "#description+notes", lambda s: s.note or "", _text(col(_R.note))),
+        Column(
+            "note", "#description+notes", lambda s: s.note or "", _text(col(ShipmentRevision.note))
+        ),
         Column(
             "recorded_by",
             "#meta+recorded_by",
             attrgetter("recorded_by"),
-            _text(col(_R.recorded_by)),
+            _text(col(ShipmentRevision.recorded_by)),
         ),
         Column(
             "recorded_at",
@@ -192,11 +209,18 @@ SHIPMENTS = ExportTable(
                 # SQLite stores a datetime as "YYYY-MM-DD HH:MM:SS.ffffff".
                 "sqlite": (
                     "%sT%s+00:00",
-                    (func.substr(col(_R.recorded_at), 1, 10), func.substr(col(_R.recorded_at), 12)),
+                    (
+                        func.substr(col(ShipmentRevision.recorded_at), 1, 10),
+                        func.substr(col(ShipmentRevision.recorded_at), 12),
+                    ),
                 ),
                 "postgresql": (
                     "%s",
-                    (func.to_char(col(_R.recorded_at), 'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"'),),
+                    (
+                        func.to_char(
+                            col(ShipmentRevision.recorded_at), 'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"'
+                        ),
+                    ),
                 ),
             },
         ),

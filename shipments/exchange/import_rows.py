@@ -289,7 +289,7 @@ def _convert(
 
     kg = None
     try:
-        kg = kilograms(value("quantity"), value("unit") or header_unit, notes)
+        kg = kilograms_noting_tons(value("quantity"), value("unit") or header_unit, notes)
     except ValueError as exc:
         problems.append(Problem("quantity", str(exc)))
     event_date: Any = value("event_date")
@@ -317,7 +317,7 @@ def _convert(
     return (None, problems) if problems else (shipment_in, [])
 
 
-def kilograms(quantity: str | None, unit: str | None, notes: list[str]) -> int:
+def kilograms_noting_tons(quantity: str | None, unit: str | None, notes: list[str]) -> int:
     """Convert a quantity in a mass unit to whole kilograms, noting that a bare "ton" is metric."""
     kg = quantity_to_kg(quantity, unit)
     if unit_name(unit or "") in AMBIGUOUS_TON and TON_NOTE not in notes:
