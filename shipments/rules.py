@@ -49,7 +49,8 @@ _URL = re.compile(r"https?://[^\s/?#]+\.[^\s/?#]+(?:[/?#]\S*)?", flags=re.IGNORE
 
 def sql_in(column: str, values: tuple[str, ...]) -> str:
     """Return a CHECK constraint's text that keeps ``column`` to one of ``values``."""
-    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+    quoted = ("'" + value.replace("'", "''") + "'" for value in values)
+    return f"{column} IN ({', '.join(quoted)})"
 
 
 def utcnow() -> datetime:

@@ -111,3 +111,16 @@ def test_correction_needs_a_reason_and_a_change():
 @pytest.mark.parametrize(("kg", "text"), [(269_000, "269.000"), (1, "0.001"), (64_500, "64.500")])
 def test_format_tonnes(kg: int, text: str):
     assert format_tonnes(kg) == text
+
+
+def test_a_mass_given_twice_is_refused():
+    with pytest.raises(InvalidInput, match="give the mass once"):
+        parse(ShipmentCreate, shipment_data(mass_kg=68_000))
+
+
+def test_a_mass_in_kilograms_from_code_keeps_the_tonnes_rule():
+    data = shipment_data()
+    del data["tonnes"]
+    assert parse(ShipmentCreate, {**data, "mass_kg": 68_000}).mass_kg == 68_000
+    with pytest.raises(InvalidInput, match=r"at most 100,000 t per shipment \(got 100000001 kg\)"):
+        parse(ShipmentCreate, {**data, "mass_kg": 100_000_001})

@@ -124,6 +124,8 @@ class ShipmentCreate(ShipmentFields):
     @classmethod
     def _tonnes_given(cls, data: Any) -> Any:
         if isinstance(data, dict) and "tonnes" in data:
+            if "mass_kg" in data:
+                raise ValueError("give the mass once: in tonnes or in kilograms, not both")
             return {**data, "tonnes": _Tonnes(data["tonnes"])}
         return data
 
