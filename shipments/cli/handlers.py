@@ -43,6 +43,7 @@ from shipments.ledger import (
     append_shipment,
     correct_shipment,
     current_shipments,
+    describe_shipment,
     ledger_totals,
     retract_shipment,
     shipment_history,
@@ -93,7 +94,7 @@ def run_add(args: argparse.Namespace, ctx: Context) -> Exit:
         via="cli",
         confirm_duplicate=args.confirm_duplicate,
     )
-    print(f"added shipment {shipment.id}: {output.describe(shipment)}", file=ctx.out)
+    print(f"added shipment {shipment.id}: {describe_shipment(shipment)}", file=ctx.out)
     return Exit.DONE
 
 
@@ -113,7 +114,7 @@ def run_correct(args: argparse.Namespace, ctx: Context) -> Exit:
     )
     print(
         f"corrected shipment {shipment.id} (revision {shipment.revision}): "
-        f"{output.describe(shipment)}",
+        f"{describe_shipment(shipment)}",
         file=ctx.out,
     )
     return Exit.DONE

@@ -17,7 +17,7 @@ from shipments.db import database_url
 from shipments.errors import DuplicateShipment, InvalidInput
 from shipments.exchange.csvfiles import write_csv
 from shipments.exchange.imports import REFUSED_COLUMNS, ImportReport
-from shipments.ledger import LedgerTotals
+from shipments.ledger import LedgerTotals, describe_shipment
 from shipments.models import ClaimPublic, EditorPublic, RevisionPublic, ShipmentPublic
 from shipments.reconcile import CONSISTENT, INCONSISTENT, NO_DATA, Reconciliation
 from shipments.rules import DEFAULT_TOLERANCE_PCT
@@ -95,17 +95,9 @@ def table(
         print(line(row), file=out)
 
 
-def describe(s: ShipmentPublic) -> str:
-    """Return a shipment's facts on one line."""
-    return (
-        f"{s.event_date.isoformat()} ({s.date_means}) {s.donor} -> {s.recipient}, "
-        f"{s.cargo}, {format_tonnes(s.mass_kg)} t"
-    )
-
-
 def claimed(claim: ClaimPublic) -> str:
     """Return a claim's figure with its unit and qualifier."""
-    unit = "t" if claim.metric == "tonnes" else "deliveries"
+    unit = claim.unit
     qualifier = claim.qualifier.replace("_", " ")
     if claim.qualifier == "approximately":
         qualifier += f" +/-{claim.tolerance_pct or DEFAULT_TOLERANCE_PCT}%"
@@ -149,7 +141,7 @@ def history(shipment_id: int, revisions: Sequence[RevisionPublic], out: TextIO) 
         )
         if r.reason:
             print(f"    reason: {r.reason}", file=out)
-        print(f"    {describe(r)}", file=out)
+        print(f"    {describe_shipment(r)}", file=out)
         for source in r.sources:
             print(f"    source: {source.publisher}, {source.title} <{source.url}>", file=out)
 
@@ -169,7 +161,7 @@ def reconciliation_table(result: Reconciliation, out: TextIO) -> None:
     """Print each claim's verdict, each reading's figures, then the count of each verdict."""
     for item in result.claims:
         claim = item.claim
-        unit = "t" if claim.metric == "tonnes" else "deliveries"
+        unit = claim.unit
         stated = claim.stated_on.isoformat() if claim.stated_on else "date not stated"
         verdict = item.verdict
         if item.supported_by:

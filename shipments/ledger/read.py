@@ -22,12 +22,14 @@ from shipments.models import (
     CurrentShipment,
     RevisionPublic,
     RevisionSourceLink,
+    ShipmentCreate,
     ShipmentPublic,
     ShipmentRevision,
     Source,
     SourcePublic,
 )
 from shipments.rules import NAME_FIELDS
+from shipments.units import format_tonnes
 
 P = TypeVar("P", bound=ShipmentPublic)
 _BATCH = 500
@@ -345,3 +347,11 @@ def _filter_conditions(
         if wanted:
             conditions.append(column.in_(wanted))
     return conditions
+
+
+def describe_shipment(facts: ShipmentPublic | ShipmentRevision | ShipmentCreate) -> str:
+    """Return a shipment's facts on one line, as the CLI, the forms and the audit trail say them."""
+    return (
+        f"{facts.event_date.isoformat()} ({facts.date_means}) {facts.donor} -> "
+        f"{facts.recipient}, {facts.cargo}, {format_tonnes(facts.mass_kg)} t"
+    )

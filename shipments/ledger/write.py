@@ -24,6 +24,7 @@ from shipments.ledger.projection import (
     show_revision,
 )
 from shipments.ledger.read import (
+    describe_shipment,
     find_source,
     public_revision,
     row_id,
@@ -44,7 +45,6 @@ from shipments.models import (
 )
 from shipments.rules import clean_reason, parse
 from shipments.transaction import Transaction, run_write
-from shipments.units import format_tonnes
 
 FIELD_NAMES: tuple[str, ...] = tuple(ShipmentFields.model_fields)
 
@@ -91,7 +91,7 @@ def add_shipment(
         facts=shipment_in,
         source_ids=[row_id(s) for s in sources],
     )
-    tx.record("shipment.append", f"shipment {shipment.id}", _facts_summary(revision))
+    tx.record("shipment.append", f"shipment {shipment.id}", describe_shipment(revision))
     return public_revision(ShipmentPublic, revision, [source_public(s) for s in sources])
 
 
@@ -169,7 +169,7 @@ def add_shipments(
         [{"revision_id": r, "source_id": s} for r, s in sorted(links)],
     )
     for (facts, _), shipment_id in zip(items, shipment_ids, strict=True):
-        tx.record("shipment.append", f"shipment {shipment_id}", _facts_summary(facts))
+        tx.record("shipment.append", f"shipment {shipment_id}", describe_shipment(facts))
     return shipment_ids
 
 
@@ -220,7 +220,8 @@ def correct_shipment(
         tx.record(
             "shipment.correct",
             f"shipment {shipment_id}",
-            f"revision {revision.revision}: {_facts_summary(revision)}; reason: {revision.reason}",
+            f"revision {revision.revision}: {describe_shipment(revision)};"
+            f" reason: {revision.reason}",
         )
         return public_revision(ShipmentPublic, revision, [source_public(s) for s in sources])
 
@@ -392,10 +393,3 @@ def _insert_revision(
     )
     session.flush()
     return revision
-
-
-def _facts_summary(facts: ShipmentRevision | ShipmentCreate) -> str:
-    return (
-        f"{facts.event_date.isoformat()} ({facts.date_means}) {facts.donor} -> "
-        f"{facts.recipient}, {facts.cargo}, {format_tonnes(facts.mass_kg)} t"
-    )

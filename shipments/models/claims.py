@@ -113,6 +113,11 @@ class ClaimBase(SQLModel):
     note: str | None = Field(default=None, max_length=MAX_NOTE_LENGTH)
 
     @property
+    def unit(self) -> str:
+        """Return the unit its figure is shown in: "t" or "deliveries"."""
+        return "t" if self.metric == "tonnes" else "deliveries"
+
+    @property
     def amount(self) -> Decimal:
         """Return the claimed figure as a number, keeping the digits as stated."""
         return Decimal(self.value)

@@ -47,7 +47,7 @@ def claims(url: str, current: view.View) -> None:
     rows = []
     for item in shown:
         claim = item.claim
-        unit = "t" if claim.metric == "tonnes" else "deliveries"
+        unit = claim.unit
         for r in item.readings:
             rows.append(
                 {

@@ -20,6 +20,7 @@ from shipments.errors import (
 from shipments.ledger import (
     append_shipment,
     correct_shipment,
+    describe_shipment,
     get_shipment,
     retract_shipment,
 )
@@ -190,11 +191,7 @@ def _duplicate_notice(url: str, form: str) -> None:
             except NotFound:
                 continue
             st.warning(
-                plain(
-                    f"This looks like shipment {existing.id}: {existing.event_date.isoformat()} "
-                    f"({existing.date_means}) {existing.donor} -> {existing.recipient}, "
-                    f"{existing.cargo}, {format_tonnes(existing.mass_kg)} t."
-                )
+                plain(f"This looks like shipment {existing.id}: {describe_shipment(existing)}.")
             )
     st.checkbox("It is a different delivery: record it anyway", key=f"{form}_confirm")
 
