@@ -69,7 +69,7 @@ def download_name(
         start = f.date_from.isoformat() if f.date_from else "start"
         end = f.date_to.isoformat() if f.date_to else "now"
         parts.append(f"{start}-to-{end}")
-    for label, values in (("donor", f.donors), ("recipient", f.recipients), ("cargo", f.cargos)):
+    for label, values in f.by_name():
         if values:
             parts.append(f"{label}-" + "+".join(values))
     if as_of is not None:

@@ -49,6 +49,10 @@ class ShipmentFilter:
         """Return True when the filter lets every shipment through."""
         return self == ShipmentFilter()
 
+    def by_name(self) -> tuple[tuple[str, tuple[str, ...]], ...]:
+        """Return the names wanted for each name field (NAME_FIELDS), in that order."""
+        return tuple(zip(NAME_FIELDS, (self.donors, self.recipients, self.cargos), strict=True))
+
 
 @dataclass(frozen=True)
 class DailyTotal:
@@ -339,13 +343,10 @@ def _filter_conditions(
         conditions.append(event_date >= filters.date_from)
     if filters.date_to is not None:
         conditions.append(event_date <= filters.date_to)
-    for column, wanted in (
-        (donor, filters.donors),
-        (recipient, filters.recipients),
-        (cargo, filters.cargos),
-    ):
+    columns = {"donor": donor, "recipient": recipient, "cargo": cargo}
+    for field, wanted in filters.by_name():
         if wanted:
-            conditions.append(column.in_(wanted))
+            conditions.append(columns[field].in_(wanted))
     return conditions
 
 

@@ -84,11 +84,8 @@ def reading_matches(reading: ClaimReadingBase, filters: ShipmentFilter) -> bool:
         return False
     if filters.date_to is not None and reading.end > filters.date_to:
         return False
-    for wanted, value in (
-        (filters.donors, reading.donor),
-        (filters.recipients, reading.recipient),
-        (filters.cargos, reading.cargo),
-    ):
+    for field, wanted in filters.by_name():
+        value = getattr(reading, field)
         if wanted and (value is None or value.casefold() not in {w.casefold() for w in wanted}):
             return False
     return True

@@ -81,7 +81,7 @@ def describe(view: View) -> str:
         start = f.date_from.isoformat() if f.date_from else "the start"
         end = f.date_to.isoformat() if f.date_to else "today"
         parts.append(f"from {start} to {end}")
-    for label, values in (("donor", f.donors), ("recipient", f.recipients), ("cargo", f.cargos)):
+    for label, values in f.by_name():
         if values:
             parts.append(f"{label} {' or '.join(values)}")
     moment = f"as it stood at {view.as_of.isoformat()}" if view.as_of else "as it stands now"
