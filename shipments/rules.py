@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -199,12 +199,23 @@ def clean_url(value: Any) -> str:
     return text
 
 
+def clean_choice(
+    value: Any,
+    choices: tuple[str, ...],
+    *,
+    fold: Callable[[str], str] = lambda text: text.strip().lower(),
+    rule: str | None = None,
+) -> str:
+    """Return ``value`` as one of ``choices`` once ``fold``ed, or refuse it naming them."""
+    text = fold(value) if isinstance(value, str) else value
+    if text not in choices:
+        raise ValueError(f"{rule or 'must be one of ' + ', '.join(choices)} (got {value!r})")
+    return str(text)
+
+
 def clean_date_means(value: Any) -> str:
     """Return 'sent' or 'received' (case and spaces ignored), or refuse anything else."""
-    text = value.strip().lower() if isinstance(value, str) else value
-    if text not in DATE_MEANINGS:
-        raise ValueError(f"must be 'sent' or 'received' (got {value!r})")
-    return str(text)
+    return clean_choice(value, DATE_MEANINGS, rule="must be 'sent' or 'received'")
 
 
 def parse(model: type[M], data: Mapping[str, Any]) -> M:

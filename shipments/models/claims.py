@@ -19,6 +19,7 @@ from shipments.rules import (
     METRICS,
     QUALIFIERS,
     SCOPES,
+    clean_choice,
     clean_name,
     clean_note,
     parse_calendar_date,
@@ -66,10 +67,7 @@ class ClaimReadingCreate(ClaimReadingBase):
     @field_validator("scope", mode="before")
     @classmethod
     def _scope(cls, value: Any) -> str:
-        text = value.strip().lower() if isinstance(value, str) else value
-        if text not in SCOPES:
-            raise ValueError(f"must be one of {', '.join(SCOPES)} (got {value!r})")
-        return str(text)
+        return clean_choice(value, SCOPES)
 
     @field_validator("start", "end", mode="before")
     @classmethod
@@ -157,22 +155,14 @@ class ClaimCreate(ClaimBase):
     @field_validator("metric", mode="before")
     @classmethod
     def _metric(cls, value: Any) -> str:
-        text = value.strip().lower() if isinstance(value, str) else value
-        if text not in METRICS:
-            raise ValueError(f"must be tonnes or deliveries (got {value!r})")
-        return str(text)
+        return clean_choice(value, METRICS, rule="must be tonnes or deliveries")
 
     @field_validator("qualifier", mode="before")
     @classmethod
     def _qualifier(cls, value: Any) -> str:
-        text = (
-            value.strip().lower().replace("-", "_").replace(" ", "_")
-            if isinstance(value, str)
-            else value
+        return clean_choice(
+            value, QUALIFIERS, fold=lambda t: t.strip().lower().replace("-", "_").replace(" ", "_")
         )
-        if text not in QUALIFIERS:
-            raise ValueError(f"must be one of {', '.join(QUALIFIERS)} (got {value!r})")
-        return str(text)
 
     @field_validator("value", mode="before")
     @classmethod

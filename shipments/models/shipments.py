@@ -26,6 +26,7 @@ from shipments.rules import (
     MAX_URL_LENGTH,
     REVISION_ACTIONS,
     SOURCE_KINDS,
+    clean_choice,
     clean_date_means,
     clean_name,
     clean_note,
@@ -73,10 +74,7 @@ class SourceCreate(SourceBase):
     @field_validator("kind", mode="before")
     @classmethod
     def _kind(cls, value: Any) -> str:
-        text = (value or "press").strip() if isinstance(value, str) else value
-        if text not in SOURCE_KINDS:
-            raise ValueError(f"must be one of {', '.join(SOURCE_KINDS)} (got {value!r})")
-        return str(text)
+        return clean_choice(value, SOURCE_KINDS, fold=lambda t: (t or "press").strip())
 
 
 class Source(SourceBase, table=True):
