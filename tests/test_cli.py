@@ -16,8 +16,8 @@ import pytest
 from factories import INVALID_INPUTS, SOUTH_FRONT, resolve, row_counts
 
 from shipments.cli import COMMANDS, main
-from shipments.cli.commands import Command
-from shipments.cli.options import FLAGS, OneOf
+from shipments.cli.commands import FLAGS, Command
+from shipments.cli.options import OneOf
 from shipments.db import REPO_ROOT, make_engine
 
 FLAG_FOR = {

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from shipments.cli import handlers
@@ -19,6 +19,7 @@ from shipments.cli.options import (
     Argument,
     add_arguments,
     facts,
+    flags_by_field,
     option,
     output_format,
     source,
@@ -46,6 +47,7 @@ COMMANDS = (
             *source(required=True),
             option(
                 "--confirm-duplicate",
+                sets="shipment",
                 action="store_true",
                 help="record it even if it matches a current shipment",
             ),
@@ -67,9 +69,10 @@ COMMANDS = (
             SHIPMENT_ID,
             *facts(required=False),
             *source(required=False),
-            option("--reason", required=True, help="why the correction is made"),
+            option("--reason", sets="reason", required=True, help="why the correction is made"),
             option(
                 "--confirm-duplicate",
+                sets="shipment",
                 action="store_true",
                 help="record it even if the result matches another current shipment",
             ),
@@ -80,7 +83,11 @@ COMMANDS = (
     Command(
         "retract",
         "withdraw a shipment, keeping its history",
-        (SHIPMENT_ID, option("--reason", required=True, help="why the shipment is withdrawn"), BY),
+        (
+            SHIPMENT_ID,
+            option("--reason", sets="reason", required=True, help="why the shipment is withdrawn"),
+            BY,
+        ),
         handlers.run_retract,
     ),
     Command(
@@ -135,6 +142,7 @@ COMMANDS = (
                     option("--email", help="a contact address kept with the account"),
                     option(
                         "--password-stdin",
+                        sets="password",
                         action="store_true",
                         help="read the password from standard input",
                     ),
@@ -151,6 +159,17 @@ COMMANDS = (
         ),
     ),
 )
+
+
+def _arguments(commands: Sequence[Command]) -> Iterator[Argument]:
+    for command in commands:
+        yield from command.arguments
+        yield from _arguments(command.actions)
+
+
+# How a refusal names the argument that sets each library field ("sources.0.url" is looked up as
+# "url"), so that an error points at the flag to change.
+FLAGS = flags_by_field(_arguments(COMMANDS))
 
 
 def build_parser() -> argparse.ArgumentParser:

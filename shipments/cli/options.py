@@ -19,10 +19,23 @@ from shipments.rules import DATE_MEANINGS, METRICS, QUALIFIERS, SOURCE_KINDS, pa
 
 @dataclass(frozen=True)
 class Option:
-    """One argument: its name or flags and the keywords ``add_argument`` takes."""
+    """One argument: its name or flags, the keywords ``add_argument`` takes, and the library's
+    fields it sets (a refusal of one of those fields names this argument)."""
 
     flags: tuple[str, ...]
     settings: dict[str, Any]
+    fields: tuple[str, ...] = ()
+
+    @property
+    def dest(self) -> str:
+        """Return the name argparse keeps the argument's value under."""
+        return str(self.settings.get("dest", self.flags[0].lstrip("-").replace("-", "_")))
+
+    @property
+    def shown(self) -> str:
+        """Return how a refusal names the argument: its flag, or a positional's name in capitals."""
+        flag = self.flags[0]
+        return flag if flag.startswith("-") else flag.upper()
 
 
 @dataclass(frozen=True)
@@ -35,9 +48,21 @@ class OneOf:
 Argument = Option | OneOf
 
 
-def option(*flags: str, **settings: Any) -> Option:
-    """Declare one argument as ``add_argument(*flags, **settings)`` would take it."""
-    return Option(flags, settings)
+def option(*flags: str, sets: str | tuple[str, ...] = (), **settings: Any) -> Option:
+    """Declare one argument as ``add_argument(*flags, **settings)`` would take it, and the
+    library field (or fields) it ``sets``."""
+    return Option(flags, settings, (sets,) if isinstance(sets, str) else sets)
+
+
+def flags_by_field(arguments: Iterable[Argument]) -> dict[str, str]:
+    """Return, by library field, how a refusal names the argument that sets it."""
+    found: dict[str, str] = {}
+    for argument in arguments:
+        for member in argument.options if isinstance(argument, OneOf) else (argument,):
+            for field in member.fields:
+                assert found.get(field, member.shown) == member.shown, f"{field} set twice"
+                found[field] = member.shown
+    return found
 
 
 def add_arguments(parser: argparse.ArgumentParser, arguments: Iterable[Argument]) -> None:
@@ -69,35 +94,44 @@ def timestamp(text: str) -> datetime:
 def facts(*, required: bool) -> tuple[Option, ...]:
     """Declare the options that state a shipment's facts (all required when adding one)."""
     return (
-        option("--date", required=required, help="event date, YYYY-MM-DD"),
+        option("--date", sets="event_date", required=required, help="event date, YYYY-MM-DD"),
         option(
             "--date-means",
+            sets="date_means",
             required=required,
             metavar="|".join(DATE_MEANINGS),
             help="whether the date is when the cargo was sent or received",
         ),
-        option("--donor", required=required),
-        option("--recipient", required=required),
-        option("--cargo", required=required, help="cargo category, e.g. medicine"),
-        option("--cargo-description"),
-        option("--tonnes", required=required, help="mass in metric tonnes, at most 3 decimals"),
-        option("--note"),
+        option("--donor", sets="donor", required=required),
+        option("--recipient", sets="recipient", required=required),
+        option("--cargo", sets="cargo", required=required, help="cargo category, e.g. medicine"),
+        option("--cargo-description", sets="cargo_description"),
+        option(
+            "--tonnes",
+            sets="tonnes",
+            required=required,
+            help="mass in metric tonnes, at most 3 decimals",
+        ),
+        NOTE,
     )
 
 
 def source(*, required: bool) -> tuple[Option, ...]:
     """Declare the options that name one source."""
     return (
-        option("--source-url", required=required, help="http(s) address of the source"),
-        option("--source-title", required=required),
-        option("--publisher", required=required),
+        option("--source-url", sets="url", required=required, help="http(s) address of the source"),
+        option("--source-title", sets="title", required=required),
+        option("--publisher", sets="publisher", required=required),
         option(
             "--source-kind",
+            sets="kind",
             default="press",
             metavar="|".join(SOURCE_KINDS),
             help="kind of source (default: press)",
         ),
-        option("--source-date", help="the source's publication date, YYYY-MM-DD"),
+        option(
+            "--source-date", sets="published_date", help="the source's publication date, YYYY-MM-DD"
+        ),
     )
 
 
@@ -110,7 +144,10 @@ DATABASE_URL = option(
     "--database-url",
     help="SQLAlchemy URL of the ledger (default: $LEDGER_DATABASE_URL or data/ledger.db)",
 )
-BY = option("--by", help="the active editor account recording it (default: $LEDGER_EDITOR)")
+BY = option(
+    "--by", sets="by", help="the active editor account recording it (default: $LEDGER_EDITOR)"
+)
+NOTE = option("--note", sets="note")
 AS_OF = option(
     "--as-of",
     type=timestamp,
@@ -127,15 +164,24 @@ NO_IDS = option(
 # The options of `claims add` and of `import`, each command's own but too many to sit in its row
 # of the command table.
 CLAIM = (
-    option("--claimant", required=True, help="organisation that stated it"),
-    option("--stated-on", help="date it was stated, YYYY-MM-DD"),
-    option("--quote", required=True, help="the words, verbatim"),
-    option("--metric", required=True, metavar="|".join(METRICS)),
-    option("--value", required=True, help="the figure as stated, e.g. 269"),
-    option("--qualifier", default="exact", metavar="|".join(QUALIFIERS), help="default: exact"),
-    option("--tolerance-pct", help="for approximately: +/- percent (default 5)"),
+    option("--claimant", sets="claimant", required=True, help="organisation that stated it"),
+    option("--stated-on", sets="stated_on", help="date it was stated, YYYY-MM-DD"),
+    option("--quote", sets="quote", required=True, help="the words, verbatim"),
+    option("--metric", sets="metric", required=True, metavar="|".join(METRICS)),
+    option("--value", sets="value", required=True, help="the figure as stated, e.g. 269"),
+    option(
+        "--qualifier",
+        sets="qualifier",
+        default="exact",
+        metavar="|".join(QUALIFIERS),
+        help="default: exact",
+    ),
+    option(
+        "--tolerance-pct", sets="tolerance_pct", help="for approximately: +/- percent (default 5)"
+    ),
     option(
         "--reading",
+        sets=("readings", "scope", "start", "end"),
         action="append",
         default=[],
         metavar="SPEC",
@@ -143,16 +189,17 @@ CLAIM = (
         "cumulative-before:DATE, single:DATE or period:FROM:TO, optionally followed by "
         ",donor=NAME,recipient=NAME,cargo=NAME",
     ),
-    option("--note"),
+    NOTE,
 )
 IMPORT = (
-    option("file", help="CSV file: comma or semicolon, UTF-8 or Latin-1, HXL too"),
+    option("file", sets="file", help="CSV file: comma or semicolon, UTF-8 or Latin-1, HXL too"),
     option("--dry-run", action="store_true", help="check and report; write nothing"),
     option(
         "--only-valid", action="store_true", help="import the valid rows even if others are refused"
     ),
     option(
         "--map",
+        sets="mapping",
         action="append",
         default=[],
         metavar="HEADER=FIELD",
@@ -183,41 +230,6 @@ IMPORT = (
     option("--errors", metavar="FILE", help="write the refused rows as CSV"),
 )
 
-# The argument that sets each field the library names in a refusal, by the field's last part
-# ("sources.0.url" -> "url"), so that an error points at the flag to change.
-FLAGS = {
-    "event_date": "--date",
-    "date_means": "--date-means",
-    "donor": "--donor",
-    "recipient": "--recipient",
-    "cargo": "--cargo",
-    "cargo_description": "--cargo-description",
-    "tonnes": "--tonnes",
-    "note": "--note",
-    "reason": "--reason",
-    "by": "--by",
-    "url": "--source-url",
-    "title": "--source-title",
-    "publisher": "--publisher",
-    "kind": "--source-kind",
-    "published_date": "--source-date",
-    "shipment": "--confirm-duplicate",
-    "password": "--password-stdin",
-    "claimant": "--claimant",
-    "stated_on": "--stated-on",
-    "quote": "--quote",
-    "metric": "--metric",
-    "value": "--value",
-    "qualifier": "--qualifier",
-    "tolerance_pct": "--tolerance-pct",
-    "readings": "--reading",
-    "mapping": "--map",
-    "file": "FILE",
-    "scope": "--reading",
-    "start": "--reading",
-    "end": "--reading",
-}
-
 
 def editor_from(args: argparse.Namespace) -> str:
     """Return the editor a write is recorded by: ``--by``, else ``$LEDGER_EDITOR``."""
@@ -236,16 +248,10 @@ def shell_user() -> str:
 
 def source_from(args: argparse.Namespace) -> dict[str, Any] | None:
     """Return the source the ``source`` options name, or None when none of them is given."""
-    given = [args.source_url, args.source_title, args.publisher, args.source_date]
-    if all(value is None for value in given):
-        return None
-    return {
-        "url": args.source_url,
-        "title": args.source_title,
-        "publisher": args.publisher,
-        "kind": args.source_kind,
-        "published_date": args.source_date,
-    }
+    given = {o.fields[0]: getattr(args, o.dest) for o in source(required=False)}
+    if all(value is None for field, value in given.items() if field != "kind"):
+        return None  # the kind alone (it has a default) names no source
+    return given
 
 
 def sources_from(args: argparse.Namespace) -> list[dict[str, Any]]:
@@ -256,17 +262,8 @@ def sources_from(args: argparse.Namespace) -> list[dict[str, Any]]:
 
 def facts_from(args: argparse.Namespace) -> dict[str, Any]:
     """Return the shipment fields the ``facts`` options give, leaving out those not given."""
-    facts = {
-        "event_date": args.date,
-        "date_means": args.date_means,
-        "donor": args.donor,
-        "recipient": args.recipient,
-        "cargo": args.cargo,
-        "cargo_description": args.cargo_description,
-        "tonnes": args.tonnes,
-        "note": args.note,
-    }
-    return {name: value for name, value in facts.items() if value is not None}
+    given = {o.fields[0]: getattr(args, o.dest) for o in facts(required=False)}
+    return {field: value for field, value in given.items() if value is not None}
 
 
 def claim_from(args: argparse.Namespace) -> dict[str, Any]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, TextIO
 
@@ -12,7 +12,6 @@ from pydantic import BaseModel
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
-from shipments.cli.options import FLAGS
 from shipments.db import database_url
 from shipments.errors import DuplicateShipment, InvalidInput
 from shipments.exchange.csvfiles import write_csv
@@ -33,11 +32,11 @@ def redacted(url: str | None) -> str:
         return repr(url)
 
 
-def refusal(exc: InvalidInput, err: TextIO) -> None:
-    """Print each broken rule with the field and the flag that set it, then what to do."""
+def refusal(exc: InvalidInput, err: TextIO, flags: Mapping[str, str]) -> None:
+    """Print each broken rule with its field and the flag that sets it, then what to do."""
     for problem in exc.problems:
         field = problem.field
-        flag = FLAGS.get(field.rsplit(".", 1)[-1])
+        flag = flags.get(field.rsplit(".", 1)[-1])
         label = f"{field} ({flag})" if flag and flag.lstrip("-") != field else field
         print(f"error: {label}: {problem.rule}", file=err)
     if "by" in exc.fields():
