@@ -1,9 +1,9 @@
 """Keep ``current_shipment`` in step with the history: one row per shipment that stands now.
 
-Every write that changes what stands goes through here, in its own transaction: an append adds
-the shipment's row, a correction replaces it with the new revision's facts, a retraction removes
-it. Readers of the ledger as it stands now read this table instead of finding the latest of every
-revision.
+Every write that changes what stands goes through here, inside that write's transaction: an
+append adds the shipment's row, a correction replaces it with the new revision's facts, a
+retraction removes it. Readers of the ledger as it stands now read this table instead of finding
+the latest of every revision.
 """
 
 from __future__ import annotations
