@@ -12,6 +12,7 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
 from argon2 import PasswordHasher
@@ -28,8 +29,14 @@ MAX_FAILURES = 5
 THROTTLE_WINDOW = timedelta(minutes=15)
 FAILURES = ("wrong_password", "unknown_name", "disabled")
 _hasher = PasswordHasher()
-# Verified against when the name is unknown, so that a wrong name costs as long as a wrong password.
-_DUMMY_HASH = _hasher.hash("not a password of anyone's")
+
+
+@cache
+def _dummy_hash() -> str:
+    """Return a hash to verify against when the name is unknown, so that a wrong name costs as
+    long as a wrong password. Made on first use, not on import: hashing takes argon2's 64 MiB,
+    which every command would otherwise hold at its peak."""
+    return _hasher.hash("not a password of anyone's")
 
 
 @dataclass(frozen=True)
@@ -147,6 +154,7 @@ def authenticate(
     same moment count against each other: no more than ``MAX_FAILURES`` guesses get through.
     """
     moment = now or utcnow()
+    dummy = _dummy_hash()  # before the first attempt is timed, whatever name it gives
     try:
         name = clean_actor(name)
     except ValueError:
@@ -176,7 +184,7 @@ def authenticate(
             result = SignIn("throttled", retry_after=locked_until)
         else:
             editor = find_editor(session=tx.session, name=name) if name else None
-            verified = _verify(editor.password_hash if editor else _DUMMY_HASH, password)
+            verified = _verify(editor.password_hash if editor else dummy, password)
             if editor is None:
                 result = SignIn("unknown_name")
             elif not verified:

@@ -60,7 +60,8 @@ class Column:
     files. ``value`` gives its cell from a shipment (a ``ShipmentPublic`` or a ``ShipmentRow``).
     ``sql`` gives, by dialect, the format cell and the arguments that write it into the
     database's export line. Only source_urls has none: a line holds its sources' ids once, in
-    the sources column's cell, and both source cells are written from them.
+    the sources column's cell, and both source cells are written from them. ``numeric``
+    columns hold numbers only, which no spreadsheet reads as a formula.
     """
 
     name: str
@@ -68,6 +69,7 @@ class Column:
     value: Callable[[Any], Any]
     sql: Mapping[str, Cell] | None
     hxl_only: bool = False
+    numeric: bool = False
 
 
 @dataclass(frozen=True)
@@ -129,12 +131,19 @@ def source_urls_cell(sources: Iterable[SourceRef | SourcePublic]) -> str:
 
 SHIPMENTS = ExportTable(
     (
-        Column("id", "#meta+id", attrgetter("id"), _integer(col(ShipmentRevision.shipment_id))),
+        Column(
+            "id",
+            "#meta+id",
+            attrgetter("id"),
+            _integer(col(ShipmentRevision.shipment_id)),
+            numeric=True,
+        ),
         Column(
             "revision",
             "#meta+revision",
             attrgetter("revision"),
             _integer(col(ShipmentRevision.revision)),
+            numeric=True,
         ),
         Column(
             "event_date",
@@ -177,8 +186,15 @@ SHIPMENTS = ExportTable(
             "#item+num",
             lambda s: kg_to_tonnes(s.mass_kg),
             {dialect: tonnes_sql(col(ShipmentRevision.mass_kg), dialect) for dialect in DIALECTS},
+            numeric=True,
         ),
-        Column("kilograms", None, attrgetter("mass_kg"), _integer(col(ShipmentRevision.mass_kg))),
+        Column(
+            "kilograms",
+            None,
+            attrgetter("mass_kg"),
+            _integer(col(ShipmentRevision.mass_kg)),
+            numeric=True,
+        ),
         Column(
             "unit", "#item+unit", lambda s: "t", dict.fromkeys(DIALECTS, ("t", ())), hxl_only=True
         ),
@@ -257,6 +273,7 @@ def write_shipments(
     writer = csv.writer(file, lineterminator="\n")
     write_header(writer, header, tags)
     separators = table.separators(hxl=hxl)
+    text_first = not table.fields(hxl=hxl)[0].numeric
     line = table.line(session.get_bind().dialect.name, hxl=hxl)
     cells = _SourceCells(session)
     count = 0
@@ -265,11 +282,11 @@ def write_shipments(
         iter_current_lines(session=session, line=line, filters=filters, batch_size=batch_size)
     ) as batches:
         for batch in batches:
-            if not _write_plain(batch, cells, file, separators):
+            if not _write_plain(batch, cells, file, separators, text_first):
                 # Some line needs care: each line is checked alone, and only those that need it
                 # go through the csv module, cell by cell.
                 for one in batch:
-                    if not _write_plain([one], cells, file, separators):
+                    if not _write_plain([one], cells, file, separators, text_first):
                         _write_carefully(one[0], cells, writer, len(header))
             count += len(batch)
     return count
@@ -283,16 +300,21 @@ def write_shipments(
 # only where a cell starts.
 _LINES = "\x1e"
 _ANYWHERE = (",", '"', "\r", "\n", "=", "@", "\t")
-_CELL_START = (EXPORT_SEPARATOR + "+", EXPORT_SEPARATOR + "-", _LINES + "+", _LINES + "-")
+_CELL_START = (EXPORT_SEPARATOR + "+", EXPORT_SEPARATOR + "-")
+_LINE_START = (_LINES + "+", _LINES + "-")
 _SOURCE_CACHE_LIMIT = 100_000
 _SOURCE_IDS = re.compile(r"[0-9 ]*")
 
 
 def _write_plain(
-    batch: Sequence[tuple[str]], cells: _SourceCells, file: TextIO, separators: int
+    batch: Sequence[tuple[str]],
+    cells: _SourceCells,
+    file: TextIO,
+    separators: int,
+    text_first: bool,
 ) -> bool:
     """Write the lines as they are if no cell needs quoting or neutralising; else write nothing
-    and return False."""
+    and return False. ``text_first``: a line's first cell is text, which may start a formula."""
     lines = _LINES.join(map(itemgetter(0), batch))
     # Split at the sources' marks: the odd parts are the ids of each line's sources.
     parts = lines.split(EXPORT_SOURCES)
@@ -303,7 +325,10 @@ def _write_plain(
         and lines.count(_LINES) == len(batch) - 1
         and not any(mark in lines for mark in _ANYWHERE)
         and not any(mark in lines for mark in _CELL_START)
-        and not lines.startswith(("+", "-"))
+        and not (
+            text_first
+            and (any(mark in lines for mark in _LINE_START) or lines.startswith(("+", "-")))
+        )
     ):
         return False
     cells.load(keys)
