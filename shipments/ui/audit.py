@@ -13,7 +13,6 @@ from shipments.db import session_scope
 from shipments.exchange.csvfiles import write_csv
 from shipments.ui import data, session, view
 from shipments.ui.common import page
-from shipments.ui.words import SIGN_IN_FIRST
 
 ACTIONS = {
     "Every write": None,
@@ -30,8 +29,7 @@ SIGN_IN_COLUMNS = ("at", "name", "outcome")
 def audit(url: str, current: view.View) -> None:
     """Draw the audit trail with its filters and downloads."""
     st.title("Audit trail")
-    if session.editor() is None:
-        st.warning(SIGN_IN_FIRST)
+    if session.editor_or_warning() is None:
         return
     who, what, since = st.columns(3)
     actor = who.text_input("Who (exact name)", key="audit_actor").strip() or None

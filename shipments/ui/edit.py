@@ -28,7 +28,6 @@ from shipments.models import ShipmentCorrection, ShipmentCreate, SourcePublic
 from shipments.rules import DATE_MEANINGS, SOURCE_KINDS, parse, utcnow
 from shipments.ui import data, session, view
 from shipments.ui.common import page, plain
-from shipments.ui.words import SIGN_IN_FIRST
 from shipments.units import format_tonnes
 
 FACTS = ("event_date", "date_means", "donor", "recipient", "cargo", "cargo_description", "note")
@@ -38,9 +37,8 @@ FACTS = ("event_date", "date_means", "donor", "recipient", "cargo", "cargo_descr
 def edit(url: str, current: view.View) -> None:
     """Draw the three edit forms for the signed-in editor."""
     st.title("Edit the ledger")
-    editor = session.editor()
+    editor = session.editor_or_warning()
     if editor is None:
-        st.warning(SIGN_IN_FIRST)
         return
     st.caption(plain(f"Signed in as {editor}. Every change is recorded with your name."))
     flash = st.session_state.pop("edit_flash", None)

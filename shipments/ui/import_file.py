@@ -20,7 +20,6 @@ from shipments.exchange.import_rows import TARGETS, ImportOptions, scan_file
 from shipments.rules import DATE_MEANINGS
 from shipments.ui import data, session, view
 from shipments.ui.common import page, plain
-from shipments.ui.words import SIGN_IN_FIRST
 from shipments.units import format_tonnes
 
 AUTO = "(read as named)"
@@ -30,9 +29,8 @@ AUTO = "(read as named)"
 def import_file(url: str, current: view.View) -> None:
     """Draw the import page: upload, mapping, preview, commit."""
     st.title("Import shipments")
-    editor = session.editor()
+    editor = session.editor_or_warning()
     if editor is None:
-        st.warning(SIGN_IN_FIRST)
         return
     flash = st.session_state.pop("import_flash", None)
     if flash:

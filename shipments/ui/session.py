@@ -10,6 +10,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from shipments.auth import find_editor
 from shipments.db import session_scope
 from shipments.ui import data
+from shipments.ui.words import SIGN_IN_FIRST
 
 EDITOR_KEY = "editor"
 
@@ -28,6 +29,14 @@ def editor() -> str | None:
         sign_out()
         return None
     return str(name)
+
+
+def editor_or_warning() -> str | None:
+    """Return the signed-in editor's name; with none, say on the page that signing in is needed."""
+    name = editor()
+    if name is None:
+        st.warning(SIGN_IN_FIRST)
+    return name
 
 
 def sign_in(name: str) -> None:
