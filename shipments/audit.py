@@ -37,7 +37,9 @@ def audit_events(*, session: Session, filters: AuditFilter | None = None) -> lis
         statement = statement.where(col(AuditEvent.at) >= f.since)
     if f.until:
         statement = statement.where(col(AuditEvent.at) <= f.until)
-    return list(session.exec(statement.order_by(col(AuditEvent.at).desc(), col(AuditEvent.id))))
+    # Newest first; events of one write share its moment, and the later id is the later event.
+    newest = (col(AuditEvent.at).desc(), col(AuditEvent.id).desc())
+    return list(session.exec(statement.order_by(*newest)))
 
 
 def sign_in_events(*, session: Session, filters: AuditFilter | None = None) -> list[SignInEvent]:
@@ -50,7 +52,8 @@ def sign_in_events(*, session: Session, filters: AuditFilter | None = None) -> l
         statement = statement.where(col(SignInEvent.at) >= f.since)
     if f.until:
         statement = statement.where(col(SignInEvent.at) <= f.until)
-    return list(session.exec(statement.order_by(col(SignInEvent.at).desc(), col(SignInEvent.id))))
+    newest = (col(SignInEvent.at).desc(), col(SignInEvent.id).desc())
+    return list(session.exec(statement.order_by(*newest)))
 
 
 def ledger_version(*, session: Session) -> int:

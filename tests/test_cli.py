@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from factories import INVALID_INPUTS, SOUTH_FRONT, resolve, row_counts
 
-from shipments.cli import COMMANDS, main
+from shipments.cli import COMMANDS, Exit, main
 from shipments.cli.commands import FLAGS, Command
 from shipments.cli.options import OneOf
 from shipments.db import REPO_ROOT, make_engine
@@ -603,3 +603,38 @@ def declared_flags(commands: tuple[Command, ...]) -> set[str]:
 def test_refusals_name_only_arguments_that_exist():
     """An error names the flag to change (FILE is the import's positional file)."""
     assert {flag.lower() for flag in FLAGS.values()} <= declared_flags(COMMANDS)
+
+
+def test_an_output_file_that_cannot_be_written_is_named(database_url: str, tmp_path, capsys):
+    target = tmp_path / "no-such-folder" / "out.csv"
+    code, _, err = run(database_url, "export", "--output", str(target), capsys=capsys)
+    assert code == Exit.DATABASE
+    assert err.startswith(f"error: cannot write {target}: No such file or directory")
+    assert "database" not in err
+
+
+def test_a_reader_that_goes_away_stops_the_command_quietly(database_url: str, engine):
+    from factories import make_shipment
+
+    from shipments.db import session_scope
+    from shipments.ledger import add_shipments
+    from shipments.transaction import run_write
+
+    rows = [(make_shipment(donor=f"Donor {n}"), None) for n in range(2000)]
+    with session_scope(engine) as session:
+        run_write(
+            session=session, by="ana", via="cli", write=lambda tx: add_shipments(tx=tx, items=rows)
+        )
+    reader = subprocess.Popen(
+        [sys.executable, "-m", "shipments", "export"],
+        cwd=REPO_ROOT,
+        env={**os.environ, "LEDGER_DATABASE_URL": database_url},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert reader.stdout is not None
+    assert reader.stderr is not None
+    assert reader.stdout.readline().startswith(b"id,revision,")
+    reader.stdout.close()  # as `| head -1` does once it has its line
+    assert reader.wait(timeout=120) == 1
+    assert reader.stderr.read() == b""

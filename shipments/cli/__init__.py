@@ -8,6 +8,7 @@ and seeds it if needed, and calls the same functions the dashboard calls; it exi
 
 from __future__ import annotations
 
+import argparse
 import sys
 from collections.abc import Sequence
 from typing import TextIO
@@ -44,10 +45,26 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None) -> 
     except LedgerError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return Exit.REFUSED
-    except (SQLAlchemyError, OSError) as exc:
-        print(
-            f"error: cannot use the database at {output.redacted(args.database_url)}: "
-            f"{exc.__class__.__name__}: {exc}",
-            file=sys.stderr,
-        )
+    except BrokenPipeError:
+        raise  # the reader went away (`| head`): python -m shipments stops quietly
+    except OSError as exc:
+        if exc.filename is None or exc.filename not in _files_written(args):
+            return _database_error(args, exc)
+        print(f"error: cannot write {exc.filename}: {exc.strerror}", file=sys.stderr)
         return Exit.DATABASE
+    except SQLAlchemyError as exc:
+        return _database_error(args, exc)
+
+
+def _files_written(args: argparse.Namespace) -> set[str]:
+    """Return the files the command was asked to write (``--output``, ``--errors``)."""
+    return {name for name in (getattr(args, "output", None), getattr(args, "errors", None)) if name}
+
+
+def _database_error(args: argparse.Namespace, exc: Exception) -> Exit:
+    print(
+        f"error: cannot use the database at {output.redacted(args.database_url)}: "
+        f"{exc.__class__.__name__}: {exc}",
+        file=sys.stderr,
+    )
+    return Exit.DATABASE
