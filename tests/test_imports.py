@@ -161,6 +161,9 @@ def test_only_the_valid_rows_when_asked_with_the_refused_lines_audited(
     [event] = [e for e in audit_events(session=seeded_session) if e.action == "import.commit"]
     assert (event.actor, event.via) == ("ana", "import")
     assert "refused lines 4, 5, 6, 7" in (event.detail or "")
+    # Newest first: the commit that closes the import is listed before the shipments it added.
+    listed = [e.action for e in audit_events(session=seeded_session) if e.via == "import"]
+    assert listed == ["import.commit"] + ["shipment.append"] * 5
     donors = {s.donor for s in iter_current_shipments(session=seeded_session)}
     assert {"Bogotá", '=HYPERLINK("http://evil.example")'} <= donors
     exported = export(seeded_session)
