@@ -5,6 +5,7 @@ The reconciliation engine that checks them against the ledger is ``shipments.rec
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlmodel import Session, col, select
@@ -93,9 +94,11 @@ def add_claim(*, tx: Transaction, claim_in: ClaimCreate) -> ClaimPublic:
     return _claim_public(claim, source, readings)
 
 
-def list_claims(*, session: Session) -> list[ClaimPublic]:
-    """Return every claim with its source and readings, in the order they were recorded."""
-    claims = list(session.exec(select(Claim).order_by(col(Claim.id))))
+def list_claims(*, session: Session, as_of: datetime | None = None) -> list[ClaimPublic]:
+    """Return every claim (recorded by ``as_of``, if given) with its source and readings, in the
+    order they were recorded."""
+    recorded = [] if as_of is None else [col(Claim.recorded_at) <= as_of]
+    claims = list(session.exec(select(Claim).where(*recorded).order_by(col(Claim.id))))
     if not claims:
         return []
     sources = {

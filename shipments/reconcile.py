@@ -109,14 +109,15 @@ def reconcile(
     list_ids: bool = True,
     one_pass_from: int = ONE_PASS_READINGS,
 ) -> Reconciliation:
-    """Check every claim against the ledger (now, or as it stood at ``as_of``).
+    """Check every claim against the ledger (now, or both as they stood at ``as_of``).
 
     ``list_ids`` lists the first ``LISTED`` shipment ids of each reading (by date, then id);
     without it each reading has its count, sum and verdict only, which is all a chart needs.
     From ``one_pass_from`` readings on, the current ledger is read once and every reading
     is answered from that (see ``_LedgerIndex``) instead of with queries of its own.
     """
-    claims = list_claims(session=session)
+    # As of a moment, the claims too are those recorded by then: a past report stays as it was.
+    claims = list_claims(session=session, as_of=as_of)
     readings_count = sum(len(claim.readings) for claim in claims)
     matcher: _Matcher
     if as_of is None and readings_count >= one_pass_from:

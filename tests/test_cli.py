@@ -638,3 +638,41 @@ def test_a_reader_that_goes_away_stops_the_command_quietly(database_url: str, en
     reader.stdout.close()  # as `| head -1` does once it has its line
     assert reader.wait(timeout=120) == 1
     assert reader.stderr.read() == b""
+
+
+def test_reconcile_as_of_keeps_its_report_when_a_claim_comes_later(database_url: str, capsys):
+    time.sleep(0.01)
+    before = datetime.now(UTC).isoformat()
+    time.sleep(0.01)
+    first = run(database_url, "reconcile", "--as-of", before, "--format", "json", capsys=capsys)
+    code, _, err = run(
+        database_url,
+        "claims",
+        "add",
+        "--claimant",
+        "Someone",
+        "--quote",
+        "a thousand tonnes",
+        "--metric",
+        "tonnes",
+        "--value",
+        "1000",
+        "--reading",
+        "cumulative:2019-05-27",
+        "--source-url",
+        "https://example.org/thousand",
+        "--source-title",
+        "A thousand",
+        "--publisher",
+        "Example",
+        capsys=capsys,
+    )
+    assert code == 0, err
+    assert run(database_url, "reconcile", capsys=capsys)[0] == 1
+    later = run(database_url, "reconcile", "--as-of", before, "--format", "json", capsys=capsys)
+    assert later == first
+    assert first[0] == 0
+    code, out, _ = run(database_url, "reconcile", "--as-of", "0001-01-01", capsys=capsys)
+    assert code == 0
+    assert out.splitlines()[-1].startswith("0 claims as of 0001-01-01")
+    assert out.splitlines()[-1].endswith(": 0 consistent, 0 inconsistent, 0 no data")

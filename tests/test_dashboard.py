@@ -20,7 +20,7 @@ from streamlit.testing.v1 import AppTest
 
 from shipments.db import REPO_ROOT, make_engine, migrate, session_scope
 from shipments.ledger import ShipmentFilter, correct_shipment, retract_shipment
-from shipments.models import ShipmentCorrection
+from shipments.models import ClaimCreate, ShipmentCorrection
 from shipments.rules import parse, utcnow
 from shipments.seed import prepare_database
 from shipments.ui.words import DATABASE_ERROR, EMPTY_LEDGER, NO_MATCH
@@ -238,6 +238,39 @@ def test_as_of_shows_the_ledger_before_a_correction(database_url: str, monkeypat
     assert metrics(then)["Total delivered"] == "269.000 t"
     assert metrics(then)["Claims consistent / inconsistent"] == "7 / 0"
     assert "as it stood at" in then.caption[0].value
+
+
+def test_as_of_leaves_out_claims_recorded_later(database_url: str, monkeypatch):
+    from shipments.claims import parse_reading_spec, record_claim
+
+    engine = make_engine(database_url)
+    prepare_database(engine)
+    add_editors(engine)
+    time.sleep(0.01)
+    before = utcnow().isoformat()
+    time.sleep(0.01)
+    later = {
+        "claimant": "Someone",
+        "quote": "a thousand tonnes",
+        "metric": "tonnes",
+        "value": "1000",
+        "qualifier": "exact",
+        "source": {"url": "https://example.org/k", "title": "K", "publisher": "P"},
+        "readings": [parse_reading_spec("cumulative:2019-05-27")],
+    }
+    with session_scope(engine) as session:
+        record_claim(session=session, claim_in=parse(ClaimCreate, later), by="ana", via="cli")
+    engine.dispose()
+    monkeypatch.setenv("LEDGER_DATABASE_URL", database_url)
+    now = AppTest.from_file(DASHBOARD, default_timeout=60).run()
+    assert metrics(now)["Claims consistent / inconsistent"] == "7 / 1"
+    then = AppTest.from_file(DASHBOARD, default_timeout=60)
+    then.query_params["as_of"] = before
+    then.run()
+    assert metrics(then)["Claims consistent / inconsistent"] == "7 / 0"
+    switch_page(then, "/claims")
+    then.run()
+    assert set(then.dataframe[0].value["claim"]) == set(range(1, 8))
 
 
 def test_a_malformed_as_of_is_reported_not_raised(database_url: str, monkeypatch):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -476,3 +477,25 @@ def test_one_pass_whatever_the_servers_date_style(engine: Engine, database_url: 
             )
     finally:
         styled.dispose()
+
+
+def test_as_of_a_moment_the_claims_are_those_recorded_by_then(seeded_session: Session):
+    """A past report stays as it was: a claim recorded later is not in it."""
+    time.sleep(0.01)
+    before = utcnow()
+    time.sleep(0.01)
+    then = reconcile(session=seeded_session, as_of=before)
+    record_claim(
+        session=seeded_session,
+        claim_in=make_claim(
+            value="1000", qualifier="exact", readings=[parse_reading_spec("cumulative:2019-05-27")]
+        ),
+        by="ana",
+        via="cli",
+    )
+    assert reconcile(session=seeded_session).any_inconsistent
+    again = reconcile(session=seeded_session, as_of=before)
+    assert again == then
+    assert not again.any_inconsistent
+    assert len(again.claims) == 7
+    assert reconcile(session=seeded_session, as_of=datetime(1, 1, 1, tzinfo=UTC)).claims == ()

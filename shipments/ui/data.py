@@ -242,7 +242,7 @@ def csv_maker(url: str, key: ViewKey, what: str, *, hxl: bool) -> Callable[[], s
                 rows = reconciliation_rows(reconcile(session=session, as_of=view.as_of))
                 columns, tags = RECONCILIATION_COLUMNS, RECONCILIATION_HXL
             elif what == "claims":
-                rows = claim_rows(list_claims(session=session))
+                rows = claim_rows(list_claims(session=session, as_of=view.as_of))
                 columns, tags = CLAIM_COLUMNS, CLAIM_HXL
             elif what == "sources":
                 rows = source_rows(list_sources(session=session))
