@@ -89,7 +89,13 @@ def parse_number(value: Any, *, what: str = "a number") -> Decimal:
 
 
 def clean_name(value: Any, *, required: bool = True, limit: int = MAX_NAME_LENGTH) -> str | None:
-    """Return a trimmed one-line name (or None when optional and empty), or refuse it."""
+    """Return a trimmed one-line name (or None when optional and empty), or refuse it.
+
+    One rule for every name and one-line text (donor, recipient, cargo, publisher, title,
+    claimant, editor): no control characters, no invisible formatting characters (direction
+    overrides, zero-width marks) and no line or paragraph separators, so that no name can look
+    like another, reorder what is shown after it, or fake a line of output.
+    """
     if value is None:
         if required:
             raise ValueError("is required")
@@ -106,6 +112,10 @@ def clean_name(value: Any, *, required: bool = True, limit: int = MAX_NAME_LENGT
     if any(unicodedata.category(ch) == "Cc" for ch in text):
         raise ValueError("must not contain control characters")
     _refuse_undecodable(text)
+    if any(unicodedata.category(ch) == "Cf" for ch in text):
+        raise ValueError("must not contain invisible formatting characters")
+    if any(unicodedata.category(ch) in ("Zl", "Zp") for ch in text):
+        raise ValueError("must be one line (no line or paragraph separators)")
     return text
 
 
@@ -142,15 +152,13 @@ def clean_reason(value: Any) -> str:
 def clean_actor(value: Any) -> str:
     """Return the name of whoever records a change, NFKC-normalised and trimmed, or refuse it.
 
-    Invisible formatting characters (zero-width, direction marks) are refused, so that two
-    accounts never look alike in the audit trail.
+    NFKC and the name rule (``clean_name``) keep two accounts from looking alike in the audit
+    trail.
     """
     if value is None or (isinstance(value, str) and not value.strip()):
         raise ValueError("who records the change is required")
     text = clean_name(unicodedata.normalize("NFKC", value) if isinstance(value, str) else value)
     assert text is not None
-    if any(unicodedata.category(ch) == "Cf" for ch in text):
-        raise ValueError("must not contain invisible formatting characters")
     return text
 
 

@@ -147,6 +147,10 @@ INVALID_INPUTS: list[tuple[str, dict[str, Any], str]] = [
     ("donor", {"donor": "x" * 201}, "at most 200 characters"),
     ("recipient", {"recipient": "Vene\x1bzuela"}, "control characters"),
     ("cargo", {"cargo": "medi\x07cine"}, "control characters"),
+    ("donor", {"donor": "China\u202e"}, "invisible formatting characters"),
+    ("recipient", {"recipient": "Vene\u200bzuela"}, "invisible formatting characters"),
+    ("cargo", {"cargo": "medicine\u2028line two"}, "must be one line"),
+    ("donor", {"donor": "Chi\u2029na"}, "must be one line"),
     ("sources.0.url", {"source_url": "ftp://example.org/x"}, "http:// or https://"),
     ("sources.0.url", {"source_url": "  "}, "must not be empty"),
 ]

@@ -160,6 +160,8 @@ def test_an_editor_adds_a_shipment_and_the_overview_total_grows_by_its_tonnage(l
         ({"tonnes": "1.2345"}, "at most 3 decimals"),
         ({"donor": "   "}, "must not be empty"),
         ({"source_url": "ftp://example.org/x"}, "url: must be an http"),
+        ({"donor": "China\u202e"}, "invisible formatting characters"),
+        ({"cargo": "medicine\u2028line two"}, "must be one line"),
     ],
 )
 def test_a_refused_input_shows_the_fields_error_and_writes_nothing(

@@ -231,6 +231,26 @@ def test_who_imports_is_checked_before_the_file(
 
 
 @pytest.mark.parametrize(
+    ("donor", "rule"),
+    [
+        ("China\u202e", "must not contain invisible formatting characters"),
+        ("Chi\u2028na", "must be one line (no line or paragraph separators)"),
+    ],
+)
+def test_a_name_that_could_spoof_another_is_refused(
+    seeded_session: Session, seeded_engine: Engine, tmp_path: Path, donor: str, rule: str
+):
+    row = ROW.format(day=1, amount=5).replace(",Cuba,", f",{donor},")
+    path = write(tmp_path, "n.csv", HEAD.format(quantity="tonnes") + row)
+    report = preview_file(session=seeded_session, path=path, options=ImportOptions())
+    assert [(p.line, p.field, p.rule) for p in report.problems] == [(2, "donor", rule)]
+    before = row_counts(seeded_engine)
+    done = import_file(session=seeded_session, path=path, options=ImportOptions(), by="ana")
+    assert (done.committed, done.rows_added) == (False, 0)
+    assert row_counts(seeded_engine) == before
+
+
+@pytest.mark.parametrize(
     ("amount", "unit", "rule"),
     [
         ("100000.001", "t", "must be at most 100,000 t per shipment (got 100000.001)"),
