@@ -676,3 +676,25 @@ def test_reconcile_as_of_keeps_its_report_when_a_claim_comes_later(database_url:
     assert code == 0
     assert out.splitlines()[-1].startswith("0 claims as of 0001-01-01")
     assert out.splitlines()[-1].endswith(": 0 consistent, 0 inconsistent, 0 no data")
+
+
+def test_text_from_data_reaches_the_terminal_inert(database_url: str, tmp_path, capsys):
+    """A reason cannot fake a revision line; a file's header cannot send escape sequences."""
+    fake = "weighbill\nrevision 9 (correct) by mallory"
+    code, _, err = run(
+        database_url, "correct", "1", "--tonnes", "66", "--reason", fake, capsys=capsys
+    )
+    assert code == 0, err
+    _, history, _ = run(database_url, "history", "1", capsys=capsys)
+    assert "    reason: weighbill\\nrevision 9 (correct) by mallory" in history.splitlines()
+    assert not any(line.startswith("revision 9") for line in history.splitlines())
+    path = tmp_path / "escapes.csv"
+    path.write_text(
+        "date,date_means,donor,recipient,cargo,tonnes,source_url,\x1b]0;owned\x07\x1b[2J\n"
+        "2019-06-01,sent,Cuba,Venezuela,medicine,5,https://example.org/e,x\n",
+        encoding="utf-8",
+    )
+    code, out, err = run(database_url, "import", str(path), "--dry-run", capsys=capsys)
+    assert code == 0, err
+    assert "\x1b" not in out + err
+    assert "Columns not read: \\x1b]0;owned\\x07\\x1b[2J." in out

@@ -43,14 +43,14 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None) -> 
         output.refusal(exc, sys.stderr, FLAGS)
         return Exit.REFUSED
     except LedgerError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        output.say(f"error: {exc}", file=sys.stderr)
         return Exit.REFUSED
     except BrokenPipeError:
         raise  # the reader went away (`| head`): python -m shipments stops quietly
     except OSError as exc:
         if exc.filename is None or exc.filename not in _files_written(args):
             return _database_error(args, exc)
-        print(f"error: cannot write {exc.filename}: {exc.strerror}", file=sys.stderr)
+        output.say(f"error: cannot write {exc.filename}: {exc.strerror}", file=sys.stderr)
         return Exit.DATABASE
     except SQLAlchemyError as exc:
         return _database_error(args, exc)
@@ -62,7 +62,7 @@ def _files_written(args: argparse.Namespace) -> set[str]:
 
 
 def _database_error(args: argparse.Namespace, exc: Exception) -> Exit:
-    print(
+    output.say(
         f"error: cannot use the database at {output.redacted(args.database_url)}: "
         f"{exc.__class__.__name__}: {exc}",
         file=sys.stderr,

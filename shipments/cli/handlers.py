@@ -29,6 +29,7 @@ from shipments.cli.options import (
     shell_user,
     sources_from,
 )
+from shipments.cli.output import say
 from shipments.db import current_revision
 from shipments.errors import InvalidInput
 from shipments.exchange.csvfiles import write_csv
@@ -94,7 +95,7 @@ def run_add(args: argparse.Namespace, ctx: Context) -> Exit:
         via="cli",
         confirm_duplicate=args.confirm_duplicate,
     )
-    print(f"added shipment {shipment.id}: {describe_shipment(shipment)}", file=ctx.out)
+    say(f"added shipment {shipment.id}: {describe_shipment(shipment)}", file=ctx.out)
     return Exit.DONE
 
 
@@ -112,7 +113,7 @@ def run_correct(args: argparse.Namespace, ctx: Context) -> Exit:
         via="cli",
         confirm_duplicate=args.confirm_duplicate,
     )
-    print(
+    say(
         f"corrected shipment {shipment.id} (revision {shipment.revision}): "
         f"{describe_shipment(shipment)}",
         file=ctx.out,
@@ -129,7 +130,7 @@ def run_retract(args: argparse.Namespace, ctx: Context) -> Exit:
         by=editor_from(args),
         via="cli",
     )
-    print(
+    say(
         f"retracted shipment {revision.id} (revision {revision.revision}): {revision.reason}",
         file=ctx.out,
     )
@@ -163,7 +164,7 @@ def run_export(args: argparse.Namespace, ctx: Context) -> Exit:
         return Exit.DONE
     with open(args.output, "w", newline="", encoding="utf-8") as handle:
         count = write_shipments(session=ctx.session, file=handle, as_of=args.as_of, hxl=args.hxl)
-    print(f"wrote {count} shipments to {args.output}", file=sys.stderr)
+    say(f"wrote {count} shipments to {args.output}", file=sys.stderr)
     return Exit.DONE
 
 
@@ -184,7 +185,7 @@ def run_claims_add(args: argparse.Namespace, ctx: Context) -> Exit:
     claim_in = parse(ClaimCreate, claim_from(args))
     claim = record_claim(session=ctx.session, claim_in=claim_in, by=editor_from(args), via="cli")
     readings_text = "; ".join(r.describe() for r in claim.readings)
-    print(f"added claim {claim.id}: {output.claimed(claim)} [{readings_text}]", file=ctx.out)
+    say(f"added claim {claim.id}: {output.claimed(claim)} [{readings_text}]", file=ctx.out)
     return Exit.DONE
 
 
@@ -231,14 +232,14 @@ def run_editors_add(args: argparse.Namespace, ctx: Context) -> Exit:
         by=shell_user(),
         email=args.email,
     )
-    print(f"added editor {editor.name}", file=ctx.out)
+    say(f"added editor {editor.name}", file=ctx.out)
     return Exit.DONE
 
 
 def run_editors_disable(args: argparse.Namespace, ctx: Context) -> Exit:
     """Stop an editor signing in or writing."""
     editor = disable_editor(session=ctx.session, name=args.name, by=shell_user())
-    print(f"disabled editor {editor.name}", file=ctx.out)
+    say(f"disabled editor {editor.name}", file=ctx.out)
     return Exit.DONE
 
 

@@ -24,6 +24,22 @@ from shipments.seed import Seeded
 from shipments.units import format_tonnes
 
 
+def inert(text: str) -> str:
+    """Return ``text`` as a terminal may show it: every character that is not printable
+    (control, invisible formatting, line separator) written as its escape, so that data cannot
+    move the cursor, clear the screen, reorder a line or fake one."""
+    if text.isprintable():
+        return text
+    return "".join(
+        ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in text
+    )
+
+
+def say(text: str = "", *, file: TextIO, flush: bool = False) -> None:
+    """Print one line of the command line's text, made inert (every line passes through here)."""
+    print(inert(text), file=file, flush=flush)
+
+
 def redacted(url: str | None) -> str:
     """Return the database URL that ``url`` names, its password hidden."""
     try:
@@ -38,30 +54,30 @@ def refusal(exc: InvalidInput, err: TextIO, flags: Mapping[str, str]) -> None:
         field = problem.field
         flag = flags.get(field.rsplit(".", 1)[-1])
         label = f"{field} ({flag})" if flag and flag.lstrip("-") != field else field
-        print(f"error: {label}: {problem.rule}", file=err)
+        say(f"error: {label}: {problem.rule}", file=err)
     if "by" in exc.fields():
-        print(
+        say(
             "Pass --by NAME or set LEDGER_EDITOR to an active editor account"
             " (python -m shipments editors list).",
             file=err,
         )
     if isinstance(exc, DuplicateShipment):
-        print("Pass --confirm-duplicate to record it anyway.", file=err)
+        say("Pass --confirm-duplicate to record it anyway.", file=err)
 
 
 def database_state(
     url: str, revision: str | None, seeded: Seeded, totals: LedgerTotals, out: TextIO
 ) -> None:
     """Print which database this is, what a start just seeded into it and what it holds."""
-    print(f"database: {url} (schema revision {revision})", file=out)
+    say(f"database: {url} (schema revision {revision})", file=out)
     if seeded.shipments or seeded.claims:
-        print(
+        say(
             f"seeded {seeded.shipments} shipments and {seeded.claims} claims from data/seed",
             file=out,
         )
     else:
-        print("already initialised: nothing added", file=out)
-    print(f"ledger: {totals.shipments} shipments, {format_tonnes(totals.mass_kg)} t", file=out)
+        say("already initialised: nothing added", file=out)
+    say(f"ledger: {totals.shipments} shipments, {format_tonnes(totals.mass_kg)} t", file=out)
 
 
 def models_json(models: Iterable[BaseModel], out: TextIO, *, ensure_ascii: bool) -> None:
@@ -72,13 +88,14 @@ def models_json(models: Iterable[BaseModel], out: TextIO, *, ensure_ascii: bool)
 def json_value(value: Any, out: TextIO, *, ensure_ascii: bool) -> None:
     """Print ``value`` as indented JSON and end the line."""
     json.dump(value, out, indent=2, ensure_ascii=ensure_ascii)
-    print(file=out)
+    say(file=out)
 
 
 def table(
     header: Sequence[str], rows: Sequence[tuple[str, ...]], out: TextIO, *, right: set[int]
 ) -> None:
     """Print ``rows`` under ``header`` in aligned columns, those in ``right`` right-aligned."""
+    rows = [tuple(inert(cell) for cell in row) for row in rows]
     widths = [
         max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(header)
     ]
@@ -89,9 +106,9 @@ def table(
             for i, (c, w) in enumerate(zip(cells, widths, strict=True))
         ).rstrip()
 
-    print(line(header), file=out)
+    say(line(header), file=out)
     for row in rows:
-        print(line(row), file=out)
+        say(line(row), file=out)
 
 
 def claimed(claim: ClaimPublic) -> str:
@@ -127,33 +144,33 @@ def shipments_table(
     ]
     table(header, rows, out, right={0, 1, 7})
     moment = f" as of {as_of.isoformat()}" if as_of else ""
-    print(f"{totals.shipments} shipments, {format_tonnes(totals.mass_kg)} t{moment}", file=out)
+    say(f"{totals.shipments} shipments, {format_tonnes(totals.mass_kg)} t{moment}", file=out)
 
 
 def history(shipment_id: int, revisions: Sequence[RevisionPublic], out: TextIO) -> None:
     """Print every revision of one shipment with who, when, why and its sources."""
-    print(f"shipment {shipment_id}: {len(revisions)} revision(s)", file=out)
+    say(f"shipment {shipment_id}: {len(revisions)} revision(s)", file=out)
     for r in revisions:
-        print(
+        say(
             f"  revision {r.revision} {r.action} at {r.recorded_at.isoformat()} by {r.recorded_by}",
             file=out,
         )
         if r.reason:
-            print(f"    reason: {r.reason}", file=out)
-        print(f"    {describe_shipment(r)}", file=out)
+            say(f"    reason: {r.reason}", file=out)
+        say(f"    {describe_shipment(r)}", file=out)
         for source in r.sources:
-            print(f"    source: {source.publisher}, {source.title} <{source.url}>", file=out)
+            say(f"    source: {source.publisher}, {source.title} <{source.url}>", file=out)
 
 
 def claims_listing(claims: Sequence[ClaimPublic], out: TextIO) -> None:
     """Print every claim with its quote, source and readings, then how many."""
     for claim in claims:
         stated = claim.stated_on.isoformat() if claim.stated_on else "date not stated"
-        print(f"claim {claim.id}: {claim.claimant}, {stated}: {claimed(claim)}", file=out)
-        print(f'  "{claim.quote}" <{claim.source.url}>', file=out)
+        say(f"claim {claim.id}: {claim.claimant}, {stated}: {claimed(claim)}", file=out)
+        say(f'  "{claim.quote}" <{claim.source.url}>', file=out)
         for reading in claim.readings:
-            print(f"  reading {reading.id}: {reading.describe()}", file=out)
-    print(f"{len(claims)} claims", file=out)
+            say(f"  reading {reading.id}: {reading.describe()}", file=out)
+    say(f"{len(claims)} claims", file=out)
 
 
 def reconciliation_table(result: Reconciliation, out: TextIO) -> None:
@@ -165,25 +182,23 @@ def reconciliation_table(result: Reconciliation, out: TextIO) -> None:
         verdict = item.verdict
         if item.supported_by:
             verdict += " under reading " + ", ".join(str(i) for i in item.supported_by)
-        print(
-            f"claim {claim.id}: {claim.claimant}, {stated}: {claimed(claim)}: {verdict}", file=out
-        )
-        print(f'  "{claim.quote}" <{claim.source.url}>', file=out)
+        say(f"claim {claim.id}: {claim.claimant}, {stated}: {claimed(claim)}: {verdict}", file=out)
+        say(f'  "{claim.quote}" <{claim.source.url}>', file=out)
         for r in item.readings:
-            print(f"  reading {r.reading_id}: {r.description}", file=out)
+            say(f"  reading {r.reading_id}: {r.description}", file=out)
             if r.ledger_value is None:
-                print("    no shipments in the ledger match: no data", file=out)
+                say("    no shipments in the ledger match: no data", file=out)
                 continue
             low = "-inf" if r.low is None else str(r.low)
             bounds = f"{low}..{'inf' if r.high is None else r.high}"
-            print(
+            say(
                 f"    ledger {r.ledger_value} {unit} (claim allows {bounds}), difference "
                 f"{r.difference:+} {unit} ({r.difference_pct:+} %): {r.verdict}; "
                 f"shipments {' '.join(str(i) for i in r.shipment_ids)}",
                 file=out,
             )
     moment = f" as of {result.as_of.isoformat()}" if result.as_of else ""
-    print(
+    say(
         f"{len(result.claims)} claims{moment}: {result.count(CONSISTENT)} consistent, "
         f"{result.count(INCONSISTENT)} inconsistent, {result.count(NO_DATA)} no data",
         file=out,
@@ -192,31 +207,31 @@ def reconciliation_table(result: Reconciliation, out: TextIO) -> None:
 
 def import_summary(report: ImportReport, out: TextIO, *, dry_run: bool) -> None:
     """Print what an import read, refused and added (or would add)."""
-    print(
+    say(
         f"file: {report.file_name} (SHA-256 {report.sha256}, {report.encoding}, "
         f"delimiter {report.delimiter!r})",
         file=out,
     )
     for note in report.notes:
-        print(f"note: {note}", file=out)
-    print(f"rows read: {report.rows_read}", file=out)
-    print(f"rows refused: {report.rows_refused}", file=out)
+        say(f"note: {note}", file=out)
+    say(f"rows read: {report.rows_read}", file=out)
+    say(f"rows refused: {report.rows_refused}", file=out)
     for problem in report.problems:
-        print(f"  line {problem.line}: {problem.field}: {problem.rule}", file=out)
+        say(f"  line {problem.line}: {problem.field}: {problem.rule}", file=out)
     would = (
         "would add" if dry_run else ("added" if report.committed else "added nothing; would add")
     )
     tonnes = format_tonnes(report.kg_valid)
-    print(f"{would}: {report.rows_valid} shipments, {tonnes} t", file=out)
+    say(f"{would}: {report.rows_valid} shipments, {tonnes} t", file=out)
     if report.committed:
-        print(f"imported as batch {report.batch_id}: {report.rows_added} shipments", file=out)
+        say(f"imported as batch {report.batch_id}: {report.rows_added} shipments", file=out)
     elif not dry_run and report.problems:
-        print("nothing was written: fix the refused rows, or pass --only-valid", file=out)
+        say("nothing was written: fix the refused rows, or pass --only-valid", file=out)
 
 
 def import_progress(rows: int) -> None:
     """Tell the terminal how far a long import has gone."""
-    print(f"imported {rows} rows so far", file=sys.stderr, flush=True)
+    say(f"imported {rows} rows so far", file=sys.stderr, flush=True)
 
 
 def refused_rows(report: ImportReport, path: str) -> None:
@@ -238,4 +253,4 @@ def editors_table(editors: Sequence[EditorPublic], out: TextIO) -> None:
         for e in editors
     ]
     table(("name", "state", "email", "created by", "created at"), rows, out, right=set())
-    print(f"{len(editors)} editors", file=out)
+    say(f"{len(editors)} editors", file=out)
