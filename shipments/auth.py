@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 from argon2 import PasswordHasher
@@ -22,10 +23,17 @@ from sqlmodel import Session, col, select
 
 from shipments.errors import InvalidInput, NotFound
 from shipments.models import Editor, EditorPublic, SignInEvent
-from shipments.rules import MIN_PASSWORD_LENGTH, clean_actor, utcnow
+from shipments.rules import (
+    MAX_PASSWORD_BYTES,
+    MIN_PASSWORD_CHARACTERS,
+    MIN_PASSWORD_LENGTH,
+    clean_actor,
+    utcnow,
+)
 from shipments.transaction import SEED_ACTOR, Transaction, run_write
 
 MAX_FAILURES = 5
+COMMON_PASSWORDS = Path(__file__).with_name("common_passwords.txt")
 THROTTLE_WINDOW = timedelta(minutes=15)
 FAILURES = ("wrong_password", "unknown_name", "disabled")
 _hasher = PasswordHasher()
@@ -54,7 +62,8 @@ class SignIn:
 
 
 def check_password(password: str) -> str:
-    """Return the password if it is long enough and not blank, else refuse it."""
+    """Return the password if it is long enough, not too long, not blank and not a common one,
+    else refuse it."""
     if not isinstance(password, str) or len(password) < MIN_PASSWORD_LENGTH:
         raise InvalidInput.single(
             "password", f"must be at least {MIN_PASSWORD_LENGTH} characters long"
@@ -65,7 +74,21 @@ def check_password(password: str) -> str:
         raise InvalidInput.single(
             "password", "must be valid text (it holds bytes that are not UTF-8)"
         )
+    if len(password.encode("utf-8")) > MAX_PASSWORD_BYTES:
+        raise InvalidInput.single("password", f"must be at most {MAX_PASSWORD_BYTES} bytes long")
+    if len(set(password)) < MIN_PASSWORD_CHARACTERS:
+        raise InvalidInput.single(
+            "password", f"must hold at least {MIN_PASSWORD_CHARACTERS} different characters"
+        )
+    if password.casefold() in _common_passwords():
+        raise InvalidInput.single("password", "is one of the commonest passwords: choose another")
     return password
+
+
+@cache
+def _common_passwords() -> frozenset[str]:
+    lines = COMMON_PASSWORDS.read_text(encoding="utf-8").splitlines()
+    return frozenset(line.casefold() for line in lines if line and not line.startswith("#"))
 
 
 def hash_password(password: str) -> str:

@@ -33,6 +33,8 @@ SOURCE_KINDS = ("press", "official_statement", "social_post", "report", "other")
 REVISION_ACTIONS = ("append", "correct", "retract")
 VIAS = ("form", "cli", "import", "seed")
 MIN_PASSWORD_LENGTH = 12
+MAX_PASSWORD_BYTES = 1024
+MIN_PASSWORD_CHARACTERS = 5  # different characters: "aaaaaaaaaaaa" is not a password
 
 METRICS = ("tonnes", "deliveries")
 QUALIFIERS = ("exact", "approximately", "at_least", "at_most")
