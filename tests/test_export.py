@@ -48,6 +48,10 @@ from shipments.rules import parse
         ("@SUM(A1)", "'@SUM(A1)"),
         ("\tx", "'\tx"),
         ("\rx", "'\rx"),
+        (" =1+1", "' =1+1"),
+        ("  @cmd", "'  @cmd"),
+        ('"=HYPERLINK(""x"")', '\'"=HYPERLINK(""x"")'),
+        ("'-1", "''-1"),
         ("China", "China"),
         ("a=b", "a=b"),
         (64, 64),
@@ -492,3 +496,15 @@ def test_a_text_column_first_is_made_inert_like_any_other(session, batch_size, d
         "cargo_description",
         *(neutralise(d) for d in descriptions),
     ]
+
+
+@pytest.mark.parametrize("description", ["'+rations", "'@cmd", "plain"])
+def test_a_formula_behind_a_quote_is_made_inert_by_both_export_paths(session, description):
+    shipment_in = make_shipment(cargo_description=description)
+    append_shipment(session=session, shipment_in=shipment_in, by="ana", via="cli")
+    out = io.StringIO()
+    write_shipments(session=session, file=out)
+    assert out.getvalue() == _python_export(session, SHIPMENTS, hxl=False)
+    [row] = list(csv.DictReader(io.StringIO(out.getvalue())))
+    assert row["cargo_description"] == neutralise(description)
+    assert row["cargo_description"].startswith("''") != (description == "plain")

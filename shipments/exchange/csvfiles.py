@@ -20,9 +20,16 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 MAX_NAME_STEM = 150
 
 
+# A spreadsheet looks past leading spaces and quotes for a formula: so does neutralise().
+LEADING = " \t\r\n'\""
+
+
 def neutralise(value: Any) -> Any:
-    """Return ``value`` made inert for spreadsheets if it is text that starts like a formula."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+    """Return ``value`` made inert for spreadsheets if it is text that starts like a formula,
+    at its first character or after leading spaces and quotes."""
+    if isinstance(value, str) and (
+        value.startswith(FORMULA_STARTS) or value.lstrip(LEADING).startswith(FORMULA_STARTS)
+    ):
         return "'" + value
     return value
 

@@ -300,8 +300,10 @@ def write_shipments(
 # only where a cell starts.
 _LINES = "\x1e"
 _ANYWHERE = (",", '"', "\r", "\n", "=", "@", "\t")
-_CELL_START = (EXPORT_SEPARATOR + "+", EXPORT_SEPARATOR + "-")
-_LINE_START = (_LINES + "+", _LINES + "-")
+# Stored texts are trimmed, so a cell cannot start with a space; "'" can hide a formula behind it
+# (neutralise looks past it), '"' is caught anywhere by _ANYWHERE.
+_CELL_START = (EXPORT_SEPARATOR + "+", EXPORT_SEPARATOR + "-", EXPORT_SEPARATOR + "'")
+_LINE_START = (_LINES + "+", _LINES + "-", _LINES + "'")
 _SOURCE_CACHE_LIMIT = 100_000
 _SOURCE_IDS = re.compile(r"[0-9 ]*")
 
@@ -327,7 +329,7 @@ def _write_plain(
         and not any(mark in lines for mark in _CELL_START)
         and not (
             text_first
-            and (any(mark in lines for mark in _LINE_START) or lines.startswith(("+", "-")))
+            and (any(mark in lines for mark in _LINE_START) or lines.startswith(("+", "-", "'")))
         )
     ):
         return False
