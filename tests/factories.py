@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from typing import Any
 
@@ -183,3 +185,28 @@ def with_source_url(overrides: dict[str, Any]) -> dict[str, Any]:
         url = resolved.pop("source_url")
         resolved["sources"] = [{"url": url, "title": "A report", "publisher": "A publisher"}]
     return resolved
+
+
+@contextmanager
+def history_unlocked(session: Session) -> Iterator[None]:
+    """Let a test rewrite stored history on purpose, which the database's triggers refuse.
+
+    SQLite: the triggers are dropped and made again afterwards, from their own SQL. PostgreSQL:
+    the transaction runs as a replica, which fires no ordinary trigger (the tests connect as a
+    superuser); the setting ends with the transaction, so rewrite before any commit.
+    """
+    connection = session.connection()
+    if connection.dialect.name == "sqlite":
+        triggers = connection.exec_driver_sql(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'trigger'"
+        ).all()
+        for name, _ in triggers:
+            connection.exec_driver_sql(f'DROP TRIGGER "{name}"')
+        yield
+        connection = session.connection()
+        for _, sql in triggers:
+            connection.exec_driver_sql(sql)
+    else:
+        connection.exec_driver_sql("SET LOCAL session_replication_role = replica")
+        yield
+    session.commit()

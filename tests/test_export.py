@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
-from factories import make_shipment
+from factories import history_unlocked, make_shipment
 from sqlalchemy import delete, update
 from sqlmodel import col, select
 
@@ -263,21 +263,21 @@ def _tricky_ledger(session) -> None:
     unsourced = session.exec(
         select(ShipmentRevision.id).where(col(ShipmentRevision.shipment_id) == ids[11].id)
     ).one()
-    session.execute(
-        delete(RevisionSourceLink).where(col(RevisionSourceLink.revision_id) == unsourced)
-    )
-    session.execute(
-        update(CurrentShipment)
-        .where(col(CurrentShipment.revision_id) == unsourced)
-        .values(source_ids="")
-    )
-    # A time on the whole second: written with six zero microseconds by both ways.
-    session.execute(
-        update(ShipmentRevision)
-        .where(col(ShipmentRevision.shipment_id) == ids[0].id)
-        .values(recorded_at=datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC))
-    )
-    session.commit()
+    with history_unlocked(session):
+        session.execute(
+            delete(RevisionSourceLink).where(col(RevisionSourceLink.revision_id) == unsourced)
+        )
+        session.execute(
+            update(CurrentShipment)
+            .where(col(CurrentShipment.revision_id) == unsourced)
+            .values(source_ids="")
+        )
+        # A time on the whole second: written with six zero microseconds by both ways.
+        session.execute(
+            update(ShipmentRevision)
+            .where(col(ShipmentRevision.shipment_id) == ids[0].id)
+            .values(recorded_at=datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC))
+        )
 
 
 @pytest.mark.parametrize("batch_size", [1, 3, 5000])
@@ -316,12 +316,12 @@ def test_fast_export_applies_the_view_filter(session):
 def test_fast_export_keeps_a_stored_record_separator(session):
     _tricky_ledger(session)
     # The character that joins a batch's lines while they are checked stays inside its cell.
-    session.execute(
-        update(ShipmentRevision)
-        .where(col(ShipmentRevision.shipment_id) == 2)
-        .values(donor="line\x1ehere")
-    )
-    session.commit()
+    with history_unlocked(session):
+        session.execute(
+            update(ShipmentRevision)
+            .where(col(ShipmentRevision.shipment_id) == 2)
+            .values(donor="line\x1ehere")
+        )
     out = io.StringIO()
     write_shipments(session=session, file=out)
     assert out.getvalue() == _reference_export(session)
@@ -332,10 +332,12 @@ def test_fast_export_keeps_a_stored_record_separator(session):
 def test_fast_export_refuses_a_stored_control_character(session, stored):
     _tricky_ledger(session)
     # Validation keeps control characters out; a row written around it must not shift cells.
-    session.execute(
-        update(ShipmentRevision).where(col(ShipmentRevision.shipment_id) == 2).values(donor=stored)
-    )
-    session.commit()
+    with history_unlocked(session):
+        session.execute(
+            update(ShipmentRevision)
+            .where(col(ShipmentRevision.shipment_id) == 2)
+            .values(donor=stored)
+        )
     with pytest.raises(ValueError, match="shipment 2: a stored text holds a control character"):
         write_shipments(session=session, file=io.StringIO())
 
@@ -343,13 +345,14 @@ def test_fast_export_refuses_a_stored_control_character(session, stored):
 def _fixed_times(session) -> None:
     """Give every revision a known recording time, so an export can be written out in full."""
     base = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
-    for (revision_id,) in session.execute(select(ShipmentRevision.id)).all():
-        session.execute(
-            update(ShipmentRevision)
-            .where(col(ShipmentRevision.id) == revision_id)
-            .values(recorded_at=base.replace(microsecond=revision_id * 1001))
-        )
-    session.commit()
+    revision_ids = [revision_id for (revision_id,) in session.execute(select(ShipmentRevision.id))]
+    with history_unlocked(session):
+        for revision_id in revision_ids:
+            session.execute(
+                update(ShipmentRevision)
+                .where(col(ShipmentRevision.id) == revision_id)
+                .values(recorded_at=base.replace(microsecond=revision_id * 1001))
+            )
 
 
 HEADER = (

@@ -149,7 +149,7 @@ def test_every_write_needs_an_active_editor(
     from shipments.auth import add_editor, disable_editor
     from shipments.claims import record_claim
 
-    add_editor(session=seeded_session, name="dora", password="x" * 12, by="tests")
+    add_editor(session=seeded_session, name="dora", password="a long passphrase", by="tests")
     disable_editor(session=seeded_session, name="dora", by="tests")
     before = row_counts(seeded_engine)
     writes = [
