@@ -245,6 +245,8 @@ def _field(field: str, check: Callable[[Any], str], value: Any) -> str:
 
 
 def _verify(password_hash: str, password: str) -> bool:
+    if len((password or "").encode("utf-8", "surrogatepass")) > MAX_PASSWORD_BYTES:
+        return False  # no account has one so long; hashing megabytes per guess costs the server
     try:
         return bool(_hasher.verify(password_hash, password or ""))
     except (VerificationError, InvalidHashError):

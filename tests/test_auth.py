@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from factories import EDITOR_PASSWORD, make_shipment, row_counts
@@ -146,3 +147,28 @@ def test_long_reasons_fit_the_audit_trail(seeded_session: Session):
     retract_shipment(session=seeded_session, shipment_id=1, reason="r" * 2000, by="ana", via="cli")
     [event] = [e for e in audit_events(session=seeded_session) if e.action == "shipment.retract"]
     assert event.detail == "reason: " + "r" * 2000
+
+
+def test_a_sign_in_with_a_password_over_1_kb_fails_without_hashing_it(
+    session: Session, monkeypatch: pytest.MonkeyPatch
+):
+    import shipments.auth
+
+    hashed: list[int] = []
+
+    class Spy:
+        def __init__(self, hasher: Any) -> None:
+            self.hasher = hasher
+
+        def verify(self, password_hash: str, password: str) -> bool:
+            hashed.append(len(password))
+            return bool(self.hasher.verify(password_hash, password))
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(self.hasher, name)
+
+    monkeypatch.setattr(shipments.auth, "_hasher", Spy(shipments.auth._hasher))
+    huge = authenticate(session=session, name="ana", password="x" * 20_000_000)
+    assert (huge.outcome, hashed) == ("wrong_password", [])
+    assert authenticate(session=session, name="ana", password=EDITOR_PASSWORD).outcome == "success"
+    assert hashed == [len(EDITOR_PASSWORD)]
