@@ -230,44 +230,37 @@ def test_who_imports_is_checked_before_the_file(
     assert row_counts(seeded_engine) == before
 
 
-@pytest.mark.parametrize(
-    ("donor", "rule"),
-    [
-        ("China\u202e", "must not contain invisible formatting characters"),
-        ("Chi\u2028na", "must be one line (no line or paragraph separators)"),
-    ],
-)
-def test_a_name_that_could_spoof_another_is_refused(
-    seeded_session: Session, seeded_engine: Engine, tmp_path: Path, donor: str, rule: str
-):
-    row = ROW.format(day=1, amount=5).replace(",Cuba,", f",{donor},")
-    path = write(tmp_path, "n.csv", HEAD.format(quantity="tonnes") + row)
-    report = preview_file(session=seeded_session, path=path, options=ImportOptions())
-    assert [(p.line, p.field, p.rule) for p in report.problems] == [(2, "donor", rule)]
-    before = row_counts(seeded_engine)
-    done = import_file(session=seeded_session, path=path, options=ImportOptions(), by="ana")
-    assert (done.committed, done.rows_added) == (False, 0)
-    assert row_counts(seeded_engine) == before
+# (the weight column's header, the row's donor and amount, the field refused, the rule's words)
+REFUSED_ROWS = [
+    ("tonnes", "China\u202e", "5", "donor", "must not contain invisible formatting characters"),
+    ("tonnes", "Chi\u2028na", "5", "donor", "must be one line (no line or paragraph separators)"),
+    (
+        "t",
+        "Cuba",
+        "100000.001",
+        "tonnes",
+        "must be at most 100,000 t per shipment (got 100000.001)",
+    ),
+    ("kg", "Cuba", "150000000", "tonnes", "must be at most 100,000 t per shipment (got 150000)"),
+    ("lb", "Cuba", "0.4", "tonnes", "must be greater than 0 (got 0)"),
+]
 
 
-@pytest.mark.parametrize(
-    ("amount", "unit", "rule"),
-    [
-        ("100000.001", "t", "must be at most 100,000 t per shipment (got 100000.001)"),
-        ("150000000", "kg", "must be at most 100,000 t per shipment (got 150000)"),
-        ("0.4", "lb", "must be greater than 0 (got 0)"),
-    ],
-)
-def test_a_mass_the_ledger_cannot_hold_is_refused_under_tonnes(
-    seeded_session: Session, seeded_engine: Engine, tmp_path: Path, amount: str, unit: str, rule
+@pytest.mark.parametrize(("unit", "donor", "amount", "field", "rule"), REFUSED_ROWS)
+def test_a_row_the_ledger_cannot_keep_is_refused_with_its_field_and_rule(
+    seeded_session: Session,
+    seeded_engine: Engine,
+    tmp_path: Path,
+    unit: str,
+    donor: str,
+    amount: str,
+    field: str,
+    rule: str,
 ):
-    path = write(
-        tmp_path,
-        "m.csv",
-        HEAD.format(quantity=f"Weight ({unit})") + ROW.format(day=1, amount=amount),
-    )
+    row = ROW.format(day=1, amount=amount).replace(",Cuba,", f",{donor},")
+    path = write(tmp_path, "r.csv", HEAD.format(quantity=f"Weight ({unit})") + row)
     report = preview_file(session=seeded_session, path=path, options=ImportOptions())
-    assert [(p.line, p.field, p.rule) for p in report.problems] == [(2, "tonnes", rule)]
+    assert [(p.line, p.field, p.rule) for p in report.problems] == [(2, field, rule)]
     before = row_counts(seeded_engine)
     done = import_file(session=seeded_session, path=path, options=ImportOptions(), by="ana")
     assert (done.committed, done.rows_added) == (False, 0)
