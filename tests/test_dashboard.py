@@ -240,27 +240,18 @@ def test_as_of_shows_the_ledger_before_a_correction(database_url: str, monkeypat
     assert "as it stood at" in then.caption[0].value
 
 
-def test_as_of_leaves_out_claims_recorded_later(database_url: str, monkeypatch):
+def test_as_of_leaves_out_claims_recorded_later(database_url: str, seeded_engine: Any, monkeypatch):
+    from test_reconcile import make_claim
+
     from shipments.claims import parse_reading_spec, record_claim
 
-    engine = make_engine(database_url)
-    prepare_database(engine)
-    add_editors(engine)
     time.sleep(0.01)
     before = utcnow().isoformat()
     time.sleep(0.01)
-    later = {
-        "claimant": "Someone",
-        "quote": "a thousand tonnes",
-        "metric": "tonnes",
-        "value": "1000",
-        "qualifier": "exact",
-        "source": {"url": "https://example.org/k", "title": "K", "publisher": "P"},
-        "readings": [parse_reading_spec("cumulative:2019-05-27")],
-    }
-    with session_scope(engine) as session:
-        record_claim(session=session, claim_in=parse(ClaimCreate, later), by="ana", via="cli")
-    engine.dispose()
+    later = make_claim(value="1000", readings=[parse_reading_spec("cumulative:2019-05-27")])
+    with session_scope(seeded_engine) as session:
+        record_claim(session=session, claim_in=later, by="ana", via="cli")
+    seeded_engine.dispose()
     monkeypatch.setenv("LEDGER_DATABASE_URL", database_url)
     now = AppTest.from_file(DASHBOARD, default_timeout=60).run()
     assert metrics(now)["Claims consistent / inconsistent"] == "7 / 1"
@@ -289,7 +280,7 @@ HOSTILE = "![x](https://evil.example/x.png) <img src=x onerror=alert(1)> www.evi
 def test_text_from_users_and_links_is_shown_inert(database_url: str, monkeypatch):
     from shipments.claims import parse_reading_spec, record_claim
     from shipments.ledger import append_shipment
-    from shipments.models import ClaimCreate, ShipmentCreate
+    from shipments.models import ShipmentCreate
 
     engine = make_engine(database_url)
     prepare_database(engine)
