@@ -69,7 +69,7 @@ def record_claim(*, session: Session, claim_in: ClaimCreate, by: str, via: str) 
 
 def add_claim(*, tx: Transaction, claim_in: ClaimCreate) -> ClaimPublic:
     """Add a claim with its source and readings to the write ``tx`` (record_claim's, the seed's)."""
-    source = get_or_add_source(tx=tx, source_in=claim_in.source)
+    source = get_or_add_source(tx=tx, source_in=claim_in.source, field="source")
     assert source.id is not None
     claim = Claim(
         **claim_in.model_dump(exclude={"source", "readings"}),

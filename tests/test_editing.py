@@ -9,7 +9,7 @@ from datetime import date
 
 import pytest
 from dashboard_pages import switch_page
-from factories import EDITOR_PASSWORD, row_counts
+from factories import EDITOR_PASSWORD, SOUTH_FRONT, row_counts
 from sqlalchemy import Engine
 from streamlit.testing.v1 import AppTest
 
@@ -162,6 +162,8 @@ def test_an_editor_adds_a_shipment_and_the_overview_total_grows_by_its_tonnage(l
         ({"source_url": "ftp://example.org/x"}, "url: must be an http"),
         ({"donor": "China\u202e"}, "invisible formatting characters"),
         ({"cargo": "medicine\u2028line two"}, "must be one line"),
+        # A source the ledger holds, given another title and publisher: refused, not dropped.
+        ({"source_url": SOUTH_FRONT}, "is already recorded (source"),
     ],
 )
 def test_a_refused_input_shows_the_fields_error_and_writes_nothing(

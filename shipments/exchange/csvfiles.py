@@ -34,6 +34,16 @@ def neutralise(value: Any) -> Any:
     return value
 
 
+def restore(cell: str) -> str:
+    """Return a trimmed cell as it was before ``neutralise``: the apostrophe it put before a
+    formula goes; any other text is returned as it is."""
+    if cell.startswith("'"):
+        inner = cell[1:]
+        if inner == inner.strip() and neutralise(inner) == cell:
+            return inner
+    return cell
+
+
 def write_csv(
     rows: Iterable[Mapping[str, Any]],
     file: TextIO,

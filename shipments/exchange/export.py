@@ -39,8 +39,9 @@ from shipments.exchange.reading import (
     iter_export_rows,
     sources_by_id,
 )
+from shipments.exchange.source_cells import source_urls_cell, sources_cell
 from shipments.ledger import ShipmentFilter
-from shipments.models import CurrentShipment, ShipmentPublic, ShipmentRevision, SourcePublic
+from shipments.models import CurrentShipment, ShipmentPublic, ShipmentRevision
 from shipments.units import kg_to_tonnes, tonnes_sql
 
 EXPORT_SEPARATOR = "\x1f"
@@ -117,16 +118,6 @@ def _text(column: Any) -> dict[str, Cell]:
 
 def _integer(column: Any) -> dict[str, Cell]:
     return {"sqlite": ("%d", (column,)), "postgresql": ("%s", (column,))}
-
-
-def sources_cell(sources: Iterable[SourceRef | SourcePublic]) -> str:
-    """Return a shipment's sources cell: "publisher: title; publisher: title"."""
-    return "; ".join(f"{source.publisher}: {source.title}" for source in sources)
-
-
-def source_urls_cell(sources: Iterable[SourceRef | SourcePublic]) -> str:
-    """Return a shipment's source_urls cell: the URLs, separated by spaces."""
-    return " ".join(source.url for source in sources)
 
 
 SHIPMENTS = ExportTable(

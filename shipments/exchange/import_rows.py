@@ -19,7 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from shipments.errors import InvalidInput, Problem
+from shipments.exchange.csvfiles import restore
 from shipments.exchange.import_dates import DateOrder
+from shipments.exchange.source_cells import read_sources_cell
 from shipments.models import ShipmentCreate
 from shipments.rules import parse
 from shipments.units import (
@@ -268,10 +270,7 @@ def _cell(cells: list[str], columns: Mapping[str, int], name: str) -> str | None
     index = columns.get(name)
     if index is None or index >= len(cells):
         return None
-    value = cells[index].strip()
-    if value.startswith("'") and value[1:2] in ("=", "+", "-", "@"):
-        value = value[1:]  # our own exports neutralise formulas this way
-    return value or None
+    return restore(cells[index].strip()) or None
 
 
 def _convert(
@@ -297,6 +296,11 @@ def _convert(
         event_date = order.read(event_date)
     except ValueError as exc:
         problems.append(Problem("event_date", str(exc)))
+    sources: list[dict[str, Any]] = []
+    try:
+        sources = _sources(value, options)
+    except ValueError as exc:
+        problems.append(Problem("sources", str(exc)))
     data: dict[str, Any] = {
         "event_date": event_date,
         "date_means": value("date_means"),
@@ -305,7 +309,7 @@ def _convert(
         "cargo": value("cargo"),
         "cargo_description": value("cargo_description"),
         "note": value("note"),
-        "sources": _sources(value, options),
+        "sources": sources,
         **_mass(kg),
     }
     try:
@@ -337,16 +341,31 @@ def _mass(kg: int | None) -> dict[str, Any]:
 
 
 def _sources(value: Callable[[str], str | None], options: ImportOptions) -> list[dict[str, Any]]:
+    """Return a row's sources: its URLs, each with the publisher and title the row gives it.
+
+    The sources cell is read as our exports write it (``source_cells``); it must describe as many
+    sources as there are URLs. A URL given with no title and no publisher is not described: it
+    takes what the ledger holds for it, or its own address and host when it is new.
+    """
     urls = (value("source_url") or "").split()
-    described = [part.strip() for part in (value("sources") or "").split(";") if part.strip()]
+    cell = value("sources") or ""
+    described = read_sources_cell(cell)
+    if cell and urls and len(described) != len(urls):
+        raise ValueError(
+            f"describes {len(described)} source(s) but source_urls holds {len(urls)} URL(s):"
+            " give one 'publisher: title' per URL, in the same order"
+        )
     found = []
     for index, url in enumerate(urls):
-        publisher, _, title = (described[index] if index < len(described) else "").partition(": ")
+        publisher, title = described[index] if index < len(described) else ("", "")
+        title = value("source_title") or title
+        publisher = value("publisher") or publisher
         found.append(
             {
                 "url": url,
-                "title": value("source_title") or title or url,
-                "publisher": value("publisher") or publisher or _host(url),
+                "title": title or url,
+                "publisher": publisher or _host(url),
+                "described": bool(title or publisher),
             }
         )
     if not found and options.source:

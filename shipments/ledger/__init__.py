@@ -1,8 +1,9 @@
 """The ledger: shipments appended, corrected and retracted as revisions, and read back.
 
     write       append, correct, retract (each its own transaction through ``run_write``), the
-                add_* steps that go inside another write (bulk imports, the seed), sources, and
-                the duplicate finder
+                add_* steps that go inside another write (bulk imports, the seed), and the
+                duplicate finder
+    sources     each source URL recorded once, as first described; another description refused
     read        the ledger now or as of a moment: shipments, history, retractions, totals,
                 daily totals, filter options, and the queries other modules build on
     projection  keeps ``current_shipment`` in step with every write
@@ -34,6 +35,7 @@ from shipments.ledger.read import (
     source_public,
     totals_of,
 )
+from shipments.ledger.sources import get_or_add_source, source_changes
 from shipments.ledger.write import (
     add_shipment,
     add_shipments,
@@ -41,7 +43,6 @@ from shipments.ledger.write import (
     correct_shipment,
     duplicate_key,
     find_duplicates,
-    get_or_add_source,
     retract_shipment,
 )
 
@@ -72,6 +73,7 @@ __all__ = [
     "retract_shipment",
     "retracted_shipments",
     "shipment_history",
+    "source_changes",
     "source_public",
     "totals_of",
 ]

@@ -16,7 +16,12 @@ from typing import Any
 from sqlalchemy import func, insert, tuple_
 from sqlmodel import Session, col, select
 
-from shipments.errors import AlreadyRetracted, DuplicateShipment, InvalidInput, NotFound
+from shipments.errors import (
+    AlreadyRetracted,
+    DuplicateShipment,
+    InvalidInput,
+    NotFound,
+)
 from shipments.ledger.projection import (
     current_shipment_row,
     hide_shipment,
@@ -25,12 +30,12 @@ from shipments.ledger.projection import (
 )
 from shipments.ledger.read import (
     describe_shipment,
-    find_source,
     public_revision,
     row_id,
     source_public,
     sources_by_revision,
 )
+from shipments.ledger.sources import get_or_add_source, source_ids
 from shipments.models import (
     RevisionPublic,
     RevisionSourceLink,
@@ -40,8 +45,6 @@ from shipments.models import (
     ShipmentFields,
     ShipmentPublic,
     ShipmentRevision,
-    Source,
-    SourceCreate,
 )
 from shipments.rules import clean_reason, parse
 from shipments.transaction import Transaction, run_write
@@ -81,7 +84,10 @@ def add_shipment(
     session.add(shipment)
     session.flush()
     assert shipment.id is not None
-    sources = [get_or_add_source(tx=tx, source_in=source_in) for source_in in shipment_in.sources]
+    sources = [
+        get_or_add_source(tx=tx, source_in=source_in, field=f"sources.{i}")
+        for i, source_in in enumerate(shipment_in.sources)
+    ]
     revision = _insert_revision(
         tx,
         shipment_id=shipment.id,
@@ -144,7 +150,7 @@ def add_shipments(
             ],
         ).scalars()
     )
-    source_ids = _source_ids(tx, [s for facts, _ in items for s in facts.sources])
+    ids_by_url = source_ids(tx, [s for facts, _ in items for s in facts.sources])
     show_new_shipments(
         tx.session,
         [
@@ -152,7 +158,7 @@ def add_shipments(
                 shipment_id=shipment_id,
                 revision_id=revision_id,
                 facts=facts,
-                source_ids=[source_ids[s.url] for s in facts.sources],
+                source_ids=[ids_by_url[s.url] for s in facts.sources],
             )
             for (facts, _), shipment_id, revision_id in zip(
                 items, shipment_ids, revision_ids, strict=True
@@ -160,7 +166,7 @@ def add_shipments(
         ],
     )
     links = {
-        (revision_id, source_ids[s.url])
+        (revision_id, ids_by_url[s.url])
         for (facts, _), revision_id in zip(items, revision_ids, strict=True)
         for s in facts.sources
     }
@@ -207,7 +213,13 @@ def correct_shipment(
             )
         if not confirm_duplicate:
             _refuse_duplicates(tx.session, shipment_in, exclude_id=shipment_id)
-        sources = [get_or_add_source(tx=tx, source_in=s) for s in shipment_in.sources]
+        kept = len(old_sources)  # then the sources the correction adds, named as it gave them
+        sources = [
+            get_or_add_source(
+                tx=tx, source_in=s, field=f"add_sources.{i - kept}" if i >= kept else "sources"
+            )
+            for i, s in enumerate(shipment_in.sources)
+        ]
         revision = _insert_revision(
             tx,
             shipment_id=shipment_id,
@@ -307,30 +319,6 @@ def find_duplicates(
         if (ids := current.get(duplicate_key(s))) is not None:
             found[index] = sorted(ids)
     return found
-
-
-def get_or_add_source(*, tx: Transaction, source_in: SourceCreate) -> Source:
-    """Return the source recorded for this URL, adding it to the write ``tx`` if it is new."""
-    existing = find_source(session=tx.session, url=source_in.url)
-    if existing is not None:
-        return existing
-    source = Source(**source_in.model_dump(), recorded_by=tx.actor, recorded_at=tx.at)
-    tx.session.add(source)
-    tx.session.flush()
-    return source
-
-
-def _source_ids(tx: Transaction, sources: Sequence[SourceCreate]) -> dict[str, int]:
-    wanted = {s.url: s for s in sources}
-    known = dict(
-        tx.session.exec(
-            select(col(Source.url), col(Source.id)).where(col(Source.url).in_(list(wanted)))
-        ).all()
-    )
-    for url, source_in in wanted.items():
-        if url not in known:
-            known[url] = row_id(get_or_add_source(tx=tx, source_in=source_in))
-    return {url: int(i) for url, i in known.items() if i is not None}
 
 
 def duplicate_key(facts: ShipmentCreate | ShipmentRevision) -> tuple[Any, ...]:

@@ -47,7 +47,15 @@ class SourceBase(SQLModel):
 
 
 class SourceCreate(SourceBase):
-    """A source as given by a user: validated, trimmed."""
+    """A source as given by a user: validated, trimmed.
+
+    ``described`` is False when the input named only the URL and the title and publisher were
+    filled in for it (an import row with a bare URL): such a source takes whatever is recorded
+    for its URL. A described source whose URL is recorded with another publisher, title or
+    publication date is refused (``shipments.ledger.write.get_or_add_source``).
+    """
+
+    described: bool = Field(default=True, exclude=True)
 
     @field_validator("publisher", mode="before")
     @classmethod
