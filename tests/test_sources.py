@@ -22,6 +22,7 @@ from sqlmodel import Session
 from shipments.cli import Exit, main
 from shipments.db import make_engine, migrate
 from shipments.errors import InvalidInput
+from shipments.exchange.csvfiles import neutralise, restore
 from shipments.exchange.import_rows import ImportOptions
 from shipments.exchange.imports import import_file, preview_file
 from shipments.exchange.source_cells import read_sources_cell, sources_cell
@@ -377,3 +378,11 @@ def test_the_preview_and_the_import_agree_across_batches(session: Session, tmp_p
     assert [(p.line, p.field) for p in preview.problems] == [(1103, "sources.0")]
     assert report.problems == preview.problems
     assert not report.committed
+
+
+@pytest.mark.parametrize(
+    "stored",
+    ["=1+1", "'=quoted", "''=twice", '"=SUM(A1)"', "-5 t", "+plus", "@handle", "'plain", "plain"],
+)
+def test_the_importer_takes_away_exactly_the_apostrophe_the_export_put(stored: str):
+    assert restore(neutralise(stored)) == stored
