@@ -42,6 +42,23 @@ def audit_events(*, session: Session, filters: AuditFilter | None = None) -> lis
     return list(session.exec(statement.order_by(*newest)))
 
 
+def write_origin(event: AuditEvent) -> str:
+    """Return where a write ran beyond its path: ``cli: user@host`` for the command line's.
+
+    Empty for the dashboard's writes (the editor's sign-in is their proof) and for events
+    recorded before the operating-system user and host were kept. The user and host are stored
+    as the machine gave them; here every character that is not printable is written as its
+    escape (``\\x1b``), so that neither a grid, a spreadsheet nor a terminal acts on it.
+    """
+    if event.os_user is None and event.host is None:
+        return ""
+    return f"cli: {_printable(event.os_user or '')}@{_printable(event.host or '')}"
+
+
+def _printable(text: str) -> str:
+    return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode() for ch in text)
+
+
 def sign_in_events(*, session: Session, filters: AuditFilter | None = None) -> list[SignInEvent]:
     """Return sign-in attempts, newest first."""
     f = filters or AuditFilter()

@@ -11,6 +11,11 @@ run theirs through ``run_write``, which on each attempt:
 4. runs the write, which records its audit events with ``Transaction.record``;
 5. inserts those events, stores the form key with the subject of the first of them, and commits.
 
+Who writes is a name the caller gives: the dashboard's is proven by the editor's sign-in, but the
+command line's ``--by`` is only a claim (whoever holds the database URL is trusted). So every
+write made inside ``from_shell()``, as the command line makes all of its writes, also records the
+operating-system user and the host it runs on (``shell_origin``) in each of its audit events.
+
 Any error rolls everything back, so a refusal leaves the database exactly as it was. A unique key
 that fails (``IntegrityError``) means another writer changed the same record first (a revision
 number, a new source's URL, the same form key): the write starts again from step 1, up to
@@ -20,6 +25,9 @@ therefore run more than once; it builds everything it returns inside the call.
 
 from __future__ import annotations
 
+import getpass
+import os
+import socket
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -34,7 +42,8 @@ from sqlmodel import Session, col, select
 from shipments.db import write_connection
 from shipments.errors import AlreadySubmitted, Conflict, InvalidInput
 from shipments.models import AuditEvent, Editor, FormSubmission
-from shipments.rules import VIAS, clean_actor, utcnow
+from shipments.models.accounts import MAX_HOST_LENGTH
+from shipments.rules import MAX_NAME_LENGTH, VIAS, clean_actor, utcnow
 
 R = TypeVar("R")
 WRITE_ATTEMPTS = 3
@@ -44,6 +53,15 @@ SEED_ACTOR = "seed"
 _EVENT_BATCH = 500
 
 _SEEDING: ContextVar[bool] = ContextVar("seeding", default=False)
+_FROM_SHELL: ContextVar[bool] = ContextVar("from_shell", default=False)
+
+
+@dataclass(frozen=True)
+class Origin:
+    """The operating-system user and the host a command-line write ran as."""
+
+    os_user: str
+    host: str
 
 
 @dataclass
@@ -54,6 +72,7 @@ class Transaction:
     actor: str
     via: str
     at: datetime
+    origin: Origin | None = None
     _events: list[dict[str, Any]] = field(default_factory=list, init=False, repr=False)
     _subject: str | None = field(default=None, init=False, repr=False)
     _discarded: bool = field(default=False, init=False, repr=False)
@@ -62,6 +81,8 @@ class Transaction:
         """Add an audit event (this actor, path and moment) to the write's transaction."""
         if self._subject is None:
             self._subject = subject
+            if self.origin is not None:
+                _checked(self.origin)  # only a write that records something needs to keep it
         self._events.append(
             {
                 "at": self.at,
@@ -70,6 +91,8 @@ class Transaction:
                 "action": action,
                 "subject": subject,
                 "detail": detail,
+                "os_user": self.origin.os_user if self.origin else None,
+                "host": self.origin.host if self.origin else None,
             }
         )
         if len(self._events) >= _EVENT_BATCH:
@@ -102,7 +125,9 @@ def run_write(
     it is taken as given, already cleaned: the shell user who manages accounts, or the name a
     sign-in attempt gives. ``form_key`` (a form's idempotency key) refuses a second submission with
     ``AlreadySubmitted`` and is stored with the subject of the write's first audit event.
+    Inside ``from_shell()`` every audit event also records ``shell_origin()``.
     """
+    origin = shell_origin() if _FROM_SHELL.get() else None
     for attempt in range(1, WRITE_ATTEMPTS + 1):
         write_connection(session)
         try:
@@ -114,7 +139,7 @@ def run_write(
                 _check_via(via)
             if form_key is not None and (earlier := session.get(FormSubmission, form_key)):
                 raise AlreadySubmitted(earlier.subject)
-            tx = Transaction(session=session, actor=actor, via=via, at=utcnow())
+            tx = Transaction(session=session, actor=actor, via=via, at=utcnow(), origin=origin)
             result = write(tx)
             if tx._discarded:
                 session.rollback()
@@ -147,6 +172,48 @@ def seeding() -> Iterator[None]:
         yield
     finally:
         _SEEDING.reset(token)
+
+
+@contextmanager
+def from_shell() -> Iterator[None]:
+    """Record the operating-system user and host with every write made inside (the CLI's)."""
+    token = _FROM_SHELL.set(True)
+    try:
+        yield
+    finally:
+        _FROM_SHELL.reset(token)
+
+
+def shell_origin() -> Origin:
+    """Return the operating-system user (``getpass.getuser()``, else the uid) and the host name."""
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):  # no login name in the environment and no passwd entry
+        user = f"uid {os.getuid()}"
+    return Origin(os_user=user, host=socket.gethostname())
+
+
+def _checked(origin: Origin) -> None:
+    """Refuse the write unless the audit trail can keep ``origin`` exactly.
+
+    It is kept as the machine gave it, control characters and all (every reader shows it inert),
+    but text that is not text (undecodable bytes) or is longer than its column is refused.
+    """
+    for name, value, limit in (
+        ("os_user", origin.os_user, MAX_NAME_LENGTH),
+        ("host", origin.host, MAX_HOST_LENGTH),
+    ):
+        what = "the operating-system user name" if name == "os_user" else "the host name"
+        if len(value) > limit:
+            rule = f"{what} must be at most {limit} characters (it has {len(value):,})"
+            raise InvalidInput.single(name, rule)
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            rule = f"{what} {value!r} is not valid UTF-8 text; the audit trail cannot keep it"
+            raise InvalidInput.single(name, rule) from None
+        if "\x00" in value:
+            raise InvalidInput.single(name, f"{what} {value!r} holds a NUL character")
 
 
 def require_editor(*, session: Session, by: Any, via: str) -> str:

@@ -225,3 +225,57 @@ def test_an_editor_made_by_the_cli_adds_a_shipment_through_the_form(
     page.get_by_text("Total delivered").wait_for(timeout=30_000)
     assert page.get_by_role("button", name="Add shipment").count() == 0
     context.close()
+
+
+FORMULA = '=HYPERLINK("http://x","y")'
+
+
+def grid_toolbar(page: Any, grid: Any) -> list[str]:
+    """Hover a grid until its toolbar shows; return the labels of the toolbar's buttons."""
+    grid.hover()
+    toolbar = page.locator('[data-testid="stElementToolbar"]').first
+    toolbar.get_by_role("button", name="Search").wait_for(timeout=15_000)
+    return [str(b.get_attribute("aria-label")) for b in toolbar.get_by_role("button").all()]
+
+
+def test_the_grids_offer_no_download_of_raw_cells(
+    browser: Any, dashboard: str, seeded_engine: Engine, tmp_path: Path
+):
+    """Streamlit's own "Download as CSV" would write a ledger text such as a =HYPERLINK(...)
+    live, under internal column names; the dashboard turns it off (client.disableDataExport)."""
+    with session_scope(seeded_engine) as session:
+        append_shipment(
+            session=session,
+            shipment_in=make_shipment(donor="Cuba", event_date="2019-06-02", note=FORMULA),
+            by="ana",
+            via="cli",
+        )
+    seeded_engine.dispose()
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    page = context.new_page()
+    page.goto(f"{dashboard}/ledger")
+    grid = page.locator('[data-testid="stDataFrame"]').first
+    grid.locator('[role="gridcell"]', has_text=FORMULA).first.wait_for(
+        state="attached", timeout=30_000
+    )
+    labels = grid_toolbar(page, grid)
+    page.screenshot(path=str(tmp_path / "ledger-toolbar.png"))
+    assert "Search" in labels
+    assert "Download as CSV" not in labels
+
+    page.get_by_role("link", name="Claims").click()
+    heading(page, "Claims against the ledger")
+    assert "Download as CSV" not in grid_toolbar(
+        page, page.locator('[data-testid="stDataFrame"]').first
+    )
+
+    page.get_by_role("link", name="Sign in").click()
+    page.get_by_role("textbox", name="Name").fill("ana")
+    page.get_by_role("textbox", name="Password").fill(EDITOR_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("link", name="Audit", exact=True).click(timeout=30_000)
+    heading(page, "Audit trail")
+    assert "Download as CSV" not in grid_toolbar(
+        page, page.locator('[data-testid="stDataFrame"]').first
+    )
+    context.close()

@@ -3,7 +3,8 @@
 Every command opens the database named by ``--database-url`` or ``LEDGER_DATABASE_URL``, upgrades
 and seeds it if needed, and calls the same functions the dashboard calls; it exits with one of
 ``Exit``. ``commands`` holds the command table, ``options`` the arguments and how they are read,
-``handlers`` what each command does, ``output`` how its result is printed.
+``handlers`` what each command does, ``output`` how its result is printed. Every write a command
+makes records the operating-system user and host beside the editor it names (``from_shell``).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from shipments.cli.handlers import Context, Exit
 from shipments.db import make_engine, session_scope
 from shipments.errors import InvalidInput, LedgerError
 from shipments.seed import prepare_database
+from shipments.transaction import from_shell
 
 __all__ = ["COMMANDS", "Exit", "main"]
 
@@ -29,15 +31,16 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None) -> 
     """Run one command and return its exit status."""
     args = build_parser().parse_args(argv)
     try:
-        engine = make_engine(args.database_url)
-        seeded = prepare_database(engine)
-        try:
-            with session_scope(engine) as session:
-                status: Exit = args.run(
-                    args, Context(session, stdout or sys.stdout, engine, seeded)
-                )
-        finally:
-            engine.dispose()
+        with from_shell():
+            engine = make_engine(args.database_url)
+            seeded = prepare_database(engine)
+            try:
+                with session_scope(engine) as session:
+                    status: Exit = args.run(
+                        args, Context(session, stdout or sys.stdout, engine, seeded)
+                    )
+            finally:
+                engine.dispose()
         return status
     except InvalidInput as exc:
         output.refusal(exc, sys.stderr, FLAGS)

@@ -1,4 +1,4 @@
-"""The ledger's reports as rows for CSV (and JSON): claims, sources, the reconciliation.
+"""The ledger's reports as rows for CSV (and JSON): claims, sources, the reconciliation, the audit.
 
 Each report has its columns, its HXL hashtags and a function that turns records into rows;
 ``shipments.exchange.csvfiles.write_csv`` writes them. The shipments export has its own table in
@@ -11,7 +11,8 @@ from collections.abc import Iterable, Iterator
 from decimal import Decimal
 from typing import Any
 
-from shipments.models import ClaimPublic, SourcePublic
+from shipments.audit import write_origin
+from shipments.models import AuditEvent, ClaimPublic, SignInEvent, SourcePublic
 from shipments.reconcile import CONSISTENT, INCONSISTENT, NO_DATA, Reconciliation
 
 CLAIM_COLUMNS: tuple[str, ...] = (
@@ -106,6 +107,33 @@ RECONCILIATION_HXL: dict[str, str] = {
     "quote": "#description+quote",
     "source_url": "#meta+url",
 }
+
+
+# "from" is where a command-line write ran: "cli: user@host" (see shipments.audit.write_origin).
+AUDIT_COLUMNS: tuple[str, ...] = ("at", "actor", "via", "from", "action", "subject", "detail")
+
+
+SIGN_IN_COLUMNS: tuple[str, ...] = ("at", "name", "outcome")
+
+
+def audit_rows(events: Iterable[AuditEvent]) -> Iterator[dict[str, Any]]:
+    """Turn audit events into rows, each with where a command-line write ran."""
+    for e in events:
+        yield {
+            "at": e.at.isoformat(),
+            "actor": e.actor,
+            "via": e.via,
+            "from": write_origin(e),
+            "action": e.action,
+            "subject": e.subject,
+            "detail": e.detail or "",
+        }
+
+
+def sign_in_rows(events: Iterable[SignInEvent]) -> Iterator[dict[str, Any]]:
+    """Turn sign-in attempts into rows."""
+    for e in events:
+        yield {"at": e.at.isoformat(), "name": e.name, "outcome": e.outcome}
 
 
 def claim_rows(claims: Iterable[ClaimPublic]) -> Iterator[dict[str, Any]]:

@@ -50,8 +50,17 @@ class SignInEvent(SQLModel, table=True):
     outcome: str = Field(max_length=32)
 
 
+# A DNS name is at most 253 characters; an operating-system account name is shorter still.
+MAX_HOST_LENGTH = 255
+
+
 class AuditEvent(SQLModel, table=True):
-    """One write to the ledger: who, when, from which path, what."""
+    """One write to the ledger: who, when, from which path, what.
+
+    A write made through the command line also records the operating-system user and the host
+    it ran as (``os_user``, ``host``): ``actor`` there is only the name given with ``--by``. The
+    dashboard's writes leave both empty, its proof of who writes being the editor's sign-in.
+    """
 
     __tablename__ = "audit_event"
 
@@ -62,6 +71,8 @@ class AuditEvent(SQLModel, table=True):
     action: str = Field(max_length=32)
     subject: str = Field(max_length=300)
     detail: str | None = Field(default=None, sa_type=Text)
+    os_user: str | None = Field(default=None, max_length=MAX_NAME_LENGTH)
+    host: str | None = Field(default=None, max_length=MAX_HOST_LENGTH)
 
 
 class FormSubmission(SQLModel, table=True):

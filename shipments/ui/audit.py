@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 from datetime import UTC, datetime, time
+from typing import Any
 
 import pandas as pd
 import streamlit as st
@@ -11,6 +12,7 @@ import streamlit as st
 from shipments.audit import AuditFilter, audit_events, sign_in_events
 from shipments.db import session_scope
 from shipments.exchange.csvfiles import write_csv
+from shipments.exchange.reports import AUDIT_COLUMNS, SIGN_IN_COLUMNS, audit_rows, sign_in_rows
 from shipments.ui import data, session, view
 from shipments.ui.common import page
 
@@ -21,8 +23,17 @@ ACTIONS = {
     "Editor accounts": "editor.",
 }
 SHOWN = 1000
-WRITE_COLUMNS = ("at", "actor", "via", "action", "subject", "detail")
-SIGN_IN_COLUMNS = ("at", "name", "outcome")
+LABELS = {
+    "at": "At (UTC)",
+    "actor": "Who",
+    "via": "Via",
+    "from": "From (command line: OS user@host)",
+    "action": "Action",
+    "subject": "Subject",
+    "detail": "Detail",
+    "name": "Name",
+    "outcome": "Outcome",
+}
 
 
 @page
@@ -41,31 +52,25 @@ def audit(url: str, current: view.View) -> None:
         since=datetime.combine(start, time.min, tzinfo=UTC) if start else None,
     )
     with session_scope(data.engine(url)) as db:
-        writes = [
-            {
-                "at": e.at.isoformat(),
-                "actor": e.actor,
-                "via": e.via,
-                "action": e.action,
-                "subject": e.subject,
-                "detail": e.detail or "",
-            }
-            for e in audit_events(session=db, filters=filters)
-        ]
-        sign_ins = [
-            {"at": e.at.isoformat(), "name": e.name, "outcome": e.outcome}
-            for e in sign_in_events(session=db, filters=filters)
-        ]
-    _section("Writes", writes, WRITE_COLUMNS, "writes")
+        writes = list(audit_rows(audit_events(session=db, filters=filters)))
+        sign_ins = list(sign_in_rows(sign_in_events(session=db, filters=filters)))
+    st.caption(
+        "Who: the editor named. The dashboard proves it by the sign-in; on the command line it is"
+        " a claim, so each command-line write also records the operating-system user and host."
+    )
+    _section("Writes", writes, AUDIT_COLUMNS, "writes")
     _section("Sign-in attempts", sign_ins, SIGN_IN_COLUMNS, "sign-ins")
 
 
-def _section(title: str, rows: list[dict[str, str]], columns: tuple[str, ...], kind: str) -> None:
+def _section(title: str, rows: list[dict[str, Any]], columns: tuple[str, ...], kind: str) -> None:
     st.subheader(f"{title} ({len(rows):,})")
     if len(rows) > SHOWN:
         st.caption(f"The newest {SHOWN:,} are shown; the download holds all of them.")
     st.dataframe(
-        pd.DataFrame(rows[:SHOWN], columns=list(columns)), hide_index=True, width="stretch"
+        pd.DataFrame(rows[:SHOWN], columns=list(columns)),
+        hide_index=True,
+        width="stretch",
+        column_config={column: LABELS[column] for column in columns},
     )
     st.download_button(
         f"{title} (CSV)",
@@ -77,7 +82,7 @@ def _section(title: str, rows: list[dict[str, str]], columns: tuple[str, ...], k
     )
 
 
-def _csv(rows: list[dict[str, str]], columns: tuple[str, ...]) -> str:
+def _csv(rows: list[dict[str, Any]], columns: tuple[str, ...]) -> str:
     out = io.StringIO()
     write_csv(rows, out, columns)
     return out.getvalue()
