@@ -25,8 +25,8 @@ therefore run more than once; it builds everything it returns inside the call.
 
 from __future__ import annotations
 
-import getpass
 import os
+import pwd
 import socket
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -185,12 +185,17 @@ def from_shell() -> Iterator[None]:
 
 
 def shell_origin() -> Origin:
-    """Return the operating-system user (``getpass.getuser()``, else the uid) and the host name."""
+    """Return the operating-system user and the host name."""
+    return Origin(os_user=os_user(), host=socket.gethostname())
+
+
+def os_user() -> str:
+    """Return the account the process runs as, by its uid: the kernel's word, not ``$LOGNAME``
+    or ``$USER`` (which whoever runs the command sets); "uid N" when it has no passwd entry."""
     try:
-        user = getpass.getuser()
-    except (KeyError, OSError):  # no login name in the environment and no passwd entry
-        user = f"uid {os.getuid()}"
-    return Origin(os_user=user, host=socket.gethostname())
+        return pwd.getpwuid(os.getuid()).pw_name
+    except KeyError:
+        return f"uid {os.getuid()}"
 
 
 def _checked(origin: Origin) -> None:

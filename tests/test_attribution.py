@@ -1,9 +1,10 @@
 """Who wrote: a command-line write records the operating-system user and host beside ``--by``.
 
 ``--by`` (or ``$LEDGER_EDITOR``) names an editor account without proof, so every write made
-through the command line also keeps ``getpass.getuser()`` and ``socket.gethostname()`` in its
-audit events; the dashboard's writes, proven by the sign-in, keep neither. The tests set both to
-values no machine has, so a value taken from anywhere else fails them.
+through the command line also keeps the process's account (by its uid) and
+``socket.gethostname()`` in its audit events; the dashboard's writes, proven by the sign-in, keep
+neither. The tests set both to values no machine has, so a value taken from anywhere else fails
+them.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import pwd
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +31,7 @@ from shipments.exchange.csvfiles import write_csv
 from shipments.exchange.reports import AUDIT_COLUMNS, audit_rows
 from shipments.ledger import append_shipment, retract_shipment
 from shipments.models import AuditEvent
+from shipments.transaction import shell_origin
 
 OS_USER, HOST = "os-alice", "box-7.example"
 DASHBOARD = str(REPO_ROOT / "dashboard.py")
@@ -73,10 +76,13 @@ WRITES: dict[str, tuple[list[str], list[tuple[str, str, str]]]] = {
 }
 
 
+USER_NAME = "shipments.transaction.os_user"
+
+
 @pytest.fixture
 def machine(monkeypatch: pytest.MonkeyPatch) -> None:
     """Make this machine's user OS_USER and its host HOST, as the standard library reports."""
-    monkeypatch.setattr("getpass.getuser", lambda: OS_USER)
+    monkeypatch.setattr("shipments.transaction.os_user", lambda: OS_USER)
     monkeypatch.setattr("socket.gethostname", lambda: HOST)
     monkeypatch.delenv("LEDGER_EDITOR", raising=False)
 
@@ -130,14 +136,15 @@ def test_the_seed_that_init_loads_records_who_ran_it(database_url: str):
     }
 
 
-@pytest.mark.usefixtures("machine")
-def test_without_a_login_name_the_uid_is_recorded(
+def test_an_account_without_a_passwd_entry_is_recorded_by_its_uid(
     seeded_engine: Engine, database_url: str, monkeypatch: pytest.MonkeyPatch
 ):
-    def no_login_name() -> str:
-        raise OSError("No username set in the environment")
+    monkeypatch.setattr("socket.gethostname", lambda: HOST)
 
-    monkeypatch.setattr("getpass.getuser", no_login_name)
+    def no_passwd_entry(uid: int) -> object:
+        raise KeyError(f"getpwuid(): uid not found: {uid}")
+
+    monkeypatch.setattr("pwd.getpwuid", no_passwd_entry)
     before = newest_id(seeded_engine)
     assert cli(database_url, "retract", "1", "--reason", "x", "--by", "ana") == 0
     [event] = events_after(seeded_engine, before)
@@ -148,9 +155,9 @@ def test_without_a_login_name_the_uid_is_recorded(
 @pytest.mark.parametrize(
     ("patch", "value", "message"),
     [
-        ("getpass.getuser", "u" * 201, "os_user: the operating-system user name must be at most"),
+        (USER_NAME, "u" * 201, "os_user: the operating-system user name must be at most"),
         ("socket.gethostname", "h" * 256, "host: the host name must be at most 255 characters"),
-        ("getpass.getuser", "caf\udce9", "os_user: the operating-system user name 'caf\\udce9'"),
+        (USER_NAME, "caf\udce9", "os_user: the operating-system user name 'caf\\udce9'"),
     ],
 )
 def test_an_os_user_or_host_the_audit_cannot_keep_refuses_the_write(
@@ -226,7 +233,9 @@ def test_the_audit_page_and_its_csv_show_where_a_cli_write_ran(
 def test_a_hostile_os_user_is_kept_and_reaches_the_audit_csv_inert(
     seeded_engine: Engine, database_url: str, monkeypatch: pytest.MonkeyPatch
 ):
-    monkeypatch.setattr("getpass.getuser", lambda: '=HYPERLINK("http://x","y")\x1b[2J')
+    monkeypatch.setattr(
+        "shipments.transaction.os_user", lambda: '=HYPERLINK("http://x","y")\x1b[2J'
+    )
     assert cli(database_url, "retract", "2", "--reason", "x", "--by", "bo") == 0
     with session_scope(seeded_engine) as session:
         [event] = [e for e in audit_events(session=session) if e.os_user]
@@ -281,3 +290,12 @@ def test_a_library_write_outside_the_command_line_records_none(session: Session)
     append_shipment(session=session, shipment_in=make_shipment(), by="ana", via="cli")
     [event] = session.exec(select(AuditEvent)).all()
     assert (event.os_user, event.host) == (None, None)
+
+
+def test_the_os_user_is_the_account_of_the_uid_not_the_login_name_variables(
+    monkeypatch: pytest.MonkeyPatch,
+):
+
+    monkeypatch.setenv("LOGNAME", "someone-else")
+    monkeypatch.setenv("USER", "someone-else")
+    assert shell_origin().os_user == pwd.getpwuid(os.getuid()).pw_name != "someone-else"

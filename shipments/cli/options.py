@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from shipments import transaction
 from shipments.claims import parse_reading_spec
 from shipments.errors import InvalidInput
 from shipments.exchange.import_rows import TARGETS, ImportOptions
@@ -239,11 +240,8 @@ def editor_from(args: argparse.Namespace) -> str:
 
 
 def shell_user() -> str:
-    """Return who runs the command, as the shell knows them, for changes to editor accounts."""
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return "shell"
+    """Return who runs the command (the account of its uid), for changes to editor accounts."""
+    return transaction.os_user()
 
 
 def source_from(args: argparse.Namespace) -> dict[str, Any] | None:
