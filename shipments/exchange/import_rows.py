@@ -5,6 +5,8 @@ imported once), finds its encoding (UTF-8 with or without BOM, else Latin-1) and
 (``,`` or ``;``); ``convert_rows`` then reads each row into a ``ShipmentCreate`` with the same
 rules as every other input, or into the problems that refuse it. Columns are found by their
 header words, by a unit in the header ("Weight (kg)"), by HXL hashtags, or by the editor's map.
+A file's day/month order and its decimal mark are decided for the whole file
+(``import_dates``, ``import_numbers``).
 """
 
 from __future__ import annotations
@@ -15,19 +17,23 @@ import hashlib
 import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from shipments.errors import InvalidInput, Problem
+from shipments.exchange.export import SHIPMENTS
 from shipments.exchange.import_dates import DateOrder
+from shipments.exchange.import_numbers import NumberFormat
 from shipments.models import ShipmentCreate
-from shipments.rules import parse
+from shipments.rules import parse, parse_number
 from shipments.units import (
     AMBIGUOUS_TON,
     MASS_UNITS,
     kg_to_tonnes,
     mass_fits,
     quantity_to_kg,
+    rounded_unit,
     unit_name,
 )
 
@@ -97,10 +103,11 @@ TON_NOTE = "'ton' was read as the metric tonne (1,000 kg); say 'short ton' or 'l
 
 @dataclass(frozen=True)
 class ImportOptions:
-    """How to read a file: column mapping, date order and defaults for every row."""
+    """How to read a file: column mapping, date order, decimal mark, defaults for every row."""
 
     mapping: Mapping[str, str] = field(default_factory=dict)
     date_order: str | None = None  # None (ISO only, or unambiguous), "dayfirst", "monthfirst"
+    decimal_mark: str | None = None  # None (1.500 and 1,5 are refused), "point", "comma"
     source: Mapping[str, str] | None = None  # a source for rows that name none
     defaults: Mapping[str, str] = field(default_factory=dict)  # e.g. {"date_means": "received"}
 
@@ -157,6 +164,7 @@ def convert_rows(
                 raise InvalidInput.single("file", "is empty: no header row")
             columns, header_unit = _map_columns(header, options, notes)
             order = DateOrder(options.date_order)
+            numbers = NumberFormat(options.decimal_mark, own_export=_own_export(header, scan))
             ended = reader.line_num
             first = True
             for cells in reader:
@@ -168,11 +176,23 @@ def convert_rows(
                     first = False
                     continue
                 first = False
-                yield (line, *_convert(cells, columns, header_unit, order, options, notes))
+                yield (
+                    line,
+                    *_convert(cells, columns, header_unit, (order, numbers), options, notes),
+                )
+            if numbers.note is not None and numbers.note not in notes:
+                notes.append(numbers.note)
         except csv.Error as exc:
             raise InvalidInput.single(
                 "file", f"line {reader.line_num + 1} cannot be read as CSV: {exc}"
             ) from None
+
+
+def _own_export(header: list[str], scan: FileScan) -> bool:
+    """Return True when the file has the header of this ledger's export (plain or HXL)."""
+    names = tuple(h.removeprefix("\ufeff") for h in header)
+    exports = (SHIPMENTS.header(), SHIPMENTS.header(hxl=True))
+    return scan.delimiter == "," and names in exports
 
 
 def _normal(text: str) -> str:
@@ -278,7 +298,7 @@ def _convert(
     cells: list[str],
     columns: Mapping[str, int],
     header_unit: str | None,
-    order: DateOrder,
+    readers: tuple[DateOrder, NumberFormat],
     options: ImportOptions,
     notes: list[str],
 ) -> tuple[ShipmentCreate | None, list[Problem]]:
@@ -287,9 +307,12 @@ def _convert(
     def value(name: str) -> str | None:
         return _cell(cells, columns, name) or options.defaults.get(name)
 
+    order, numbers = readers
     kg = None
     try:
-        kg = kilograms_noting_tons(value("quantity"), value("unit") or header_unit, notes)
+        kg = kilograms_noting_tons(
+            value("quantity"), value("unit") or header_unit, notes, read=numbers.read
+        )
     except ValueError as exc:
         problems.append(Problem("quantity", str(exc)))
     event_date: Any = value("event_date")
@@ -317,11 +340,20 @@ def _convert(
     return (None, problems) if problems else (shipment_in, [])
 
 
-def kilograms_noting_tons(quantity: str | None, unit: str | None, notes: list[str]) -> int:
-    """Convert a quantity in a mass unit to whole kilograms, noting that a bare "ton" is metric."""
-    kg = quantity_to_kg(quantity, unit)
-    if unit_name(unit or "") in AMBIGUOUS_TON and TON_NOTE not in notes:
-        notes.append(TON_NOTE)
+def kilograms_noting_tons(
+    quantity: str | None,
+    unit: str | None,
+    notes: list[str],
+    *,
+    read: Callable[..., Decimal] = parse_number,
+) -> int:
+    """Convert a quantity in a mass unit to whole kilograms, noting that a bare "ton" is metric
+    and that pounds, short and long tons were rounded to the kilogram (a note per unit)."""
+    kg = quantity_to_kg(quantity, unit, read=read)
+    notes_now = [TON_NOTE] if unit_name(unit or "") in AMBIGUOUS_TON else []
+    if (rounded := rounded_unit(unit)) is not None:
+        notes_now.append(f"Quantities in {rounded} were converted and rounded to the kilogram.")
+    notes.extend(note for note in notes_now if note not in notes)
     return kg
 
 
