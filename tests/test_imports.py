@@ -977,3 +977,13 @@ def test_the_import_page_reads_numbers_as_the_cli_flag_does(
     tonnes = f"{format_tonnes(kg)} t"
     assert shown["Tonnes it would add"] == tonnes
     assert f"would add: {0 if refusal else 1} shipments, {tonnes}" in out
+
+
+def test_an_unknown_decimal_mark_is_refused_whole(seeded_session: Session, tmp_path: Path):
+    path = write(tmp_path, "peso.csv", PESO.format(amount="1.500"))
+    with pytest.raises(InvalidInput, match=r"decimal_mark: must be point or comma \(got 'dot'\)"):
+        preview_file(
+            session=seeded_session,
+            path=path,
+            options=ImportOptions(mapping=PESO_MAP, decimal_mark="dot"),
+        )

@@ -15,6 +15,7 @@ import re
 from decimal import Decimal
 from typing import Any
 
+from shipments.errors import InvalidInput
 from shipments.rules import parse_number
 
 DECIMAL_MARKS = ("point", "comma")
@@ -45,7 +46,9 @@ class NumberFormat:
 
     def __init__(self, given: str | None, *, own_export: bool = False) -> None:
         if given not in (None, *DECIMAL_MARKS):
-            raise ValueError(f"decimal mark must be one of {', '.join(DECIMAL_MARKS)}")
+            raise InvalidInput.single(
+                "decimal_mark", f"must be {' or '.join(DECIMAL_MARKS)} (got {given!r})"
+            )
         self.given = given
         self.own_export = own_export and given is None
         self.mark = "point" if self.own_export else given
