@@ -64,7 +64,9 @@ with session_scope(engine) as session:
     add_editor(session=session, name="bench", password="bench password", by="bench")
 start = time.perf_counter()
 with session_scope(engine) as session:
-    report = import_file(session=session, path=path, options=ImportOptions(), by="bench")
+    report = import_file(
+        session=session, path=path, options=ImportOptions(decimal_mark="point"), by="bench"
+    )
 elapsed = time.perf_counter() - start
 peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 print(report.rows_added, len(report.problems), elapsed, peak_mb)

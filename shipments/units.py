@@ -10,7 +10,16 @@ divides by a thousand.
 from __future__ import annotations
 
 import re
-from decimal import ROUND_HALF_EVEN, Decimal, Inexact, InvalidOperation, localcontext
+from collections.abc import Callable
+from decimal import (
+    MAX_EMAX,
+    MIN_EMIN,
+    ROUND_HALF_EVEN,
+    Decimal,
+    Inexact,
+    Rounded,
+    localcontext,
+)
 from typing import Any
 
 from sqlalchemy import Numeric, cast, func
@@ -48,6 +57,16 @@ MASS_UNITS: dict[str, Decimal] = {
     **dict.fromkeys(("long ton", "long tons"), _LONG_TON),
 }
 AMBIGUOUS_TON = ("ton", "tons")
+# The units whose quantities are not a whole number of kilograms, by the name an import's note
+# gives them: converted exactly, then rounded to the kilogram.
+ROUNDED_UNITS: dict[Decimal, str] = {
+    _POUND: "pounds",
+    _SHORT_TON: "short tons",
+    _LONG_TON: "long tons",
+}
+# A quantity of 10**18 kg or more is refused as too large before it is made an int: far above
+# the ledger's limit, and small enough that its tonnes are still shown exactly.
+_TOO_LARGE_DIGITS = 18
 # Counts and volumes that files give where a mass belongs: refused, never guessed.
 NOT_MASS = frozenset(
     {
@@ -116,8 +135,22 @@ def unit_name(unit: str) -> str:
     return re.sub(r"[\s_]+", " ", unit.strip().lower()).rstrip(".")
 
 
-def quantity_to_kg(quantity: str | None, unit: str | None) -> int:
-    """Convert a quantity in a mass unit to whole kilograms (tonnes keep the 3-decimal rule)."""
+def rounded_unit(unit: str | None) -> str | None:
+    """Return the name of a unit that converts to kilograms only with rounding, else None."""
+    factor = MASS_UNITS.get(unit_name(unit or ""))
+    return None if factor is None else ROUNDED_UNITS.get(factor)
+
+
+def quantity_to_kg(
+    quantity: str | None, unit: str | None, *, read: Callable[..., Decimal] = parse_number
+) -> int:
+    """Convert a quantity in a mass unit to whole kilograms: exactly, or refuse it.
+
+    A metric quantity is kept only when it is whole kilograms (tonnes keep the 3-decimal rule
+    of every input); pounds, short and long tons are never whole kilograms, so they are
+    converted exactly, then rounded to the kilogram (half to even). ``read`` reads the number
+    as the file writes it (``parse_number``'s signature); refusals show ``quantity`` as given.
+    """
     if quantity is None:
         raise ValueError("is required (a weight with its unit)")
     if not unit or not unit.strip():
@@ -127,16 +160,30 @@ def quantity_to_kg(quantity: str | None, unit: str | None) -> int:
         raise ValueError(f"is counted in {unit!r}, which is not a mass: give the weight instead")
     if name not in MASS_UNITS:
         raise ValueError(f"has an unknown unit {unit!r} (use t, kg, lb, short ton or long ton)")
-    number = parse_number(quantity, what="a quantity")
+    factor = MASS_UNITS[name]
+    number = read(quantity, what="a number of tonnes" if factor == _TONNE else "a quantity")
     if number <= 0:
         raise ValueError(f"must be greater than 0 (got {quantity})")
-    kg = number * MASS_UNITS[name]
-    if MASS_UNITS[name] == _TONNE and kg != kg.to_integral_value():
+    kg = _exact_product(number, factor)
+    if kg.adjusted() >= _TOO_LARGE_DIGITS:
+        raise ValueError(f"is too large (got {quantity})")
+    whole = kg.to_integral_value(rounding=ROUND_HALF_EVEN)
+    if factor in ROUNDED_UNITS or whole == kg:
+        return int(whole)
+    if factor == _TONNE:
         raise ValueError(f"must have at most 3 decimals in tonnes (got {quantity})")
-    try:
-        return int(kg.quantize(Decimal(1), rounding=ROUND_HALF_EVEN))
-    except InvalidOperation:
-        raise ValueError(f"is too large (got {quantity})") from None
+    raise ValueError(f"must be whole kilograms (the ledger keeps whole kilograms; got {quantity})")
+
+
+def _exact_product(number: Decimal, factor: Decimal) -> Decimal:
+    """Multiply two decimals exactly: in a context with room for every digit, where rounding
+    would raise (the default context keeps 28 digits, and 1.00000000000000000000000000001 t
+    would come out as 1,000 kg)."""
+    with localcontext() as exact:
+        exact.prec = len(number.as_tuple().digits) + len(factor.as_tuple().digits)
+        exact.Emax, exact.Emin = MAX_EMAX, MIN_EMIN
+        exact.traps[Inexact] = exact.traps[Rounded] = True
+        return number * factor
 
 
 def kg_to_tonnes(mass_kg: int) -> Decimal:

@@ -14,7 +14,8 @@ from typing import Any
 from shipments import transaction
 from shipments.claims import parse_reading_spec
 from shipments.errors import InvalidInput
-from shipments.exchange.import_rows import TARGETS, ImportOptions
+from shipments.exchange.import_columns import TARGETS
+from shipments.exchange.import_rows import ImportOptions
 from shipments.rules import DATE_MEANINGS, METRICS, QUALIFIERS, SOURCE_KINDS, parse_moment
 
 
@@ -224,6 +225,24 @@ IMPORT = (
             ),
         )
     ),
+    OneOf(
+        (
+            option(
+                "--decimal-point",
+                action="store_const",
+                const="point",
+                dest="decimal_mark",
+                help="numbers in the file are written 1,500.5 (1.500 is one and a half)",
+            ),
+            option(
+                "--decimal-comma",
+                action="store_const",
+                const="comma",
+                dest="decimal_mark",
+                help="numbers in the file are written 1.500,5 (1.500 is fifteen hundred)",
+            ),
+        )
+    ),
     option("--date-means", help="sent or received, for rows that do not say"),
     option("--source-url", help="a source for rows that name none"),
     option("--source-title"),
@@ -295,6 +314,7 @@ def import_options_from(args: argparse.Namespace) -> ImportOptions:
     return ImportOptions(
         mapping=mapping,
         date_order=args.date_order,
+        decimal_mark=args.decimal_mark,
         source=source,
         defaults={"date_means": args.date_means} if args.date_means else {},
     )

@@ -5,6 +5,8 @@ imported once), finds its encoding (UTF-8 with or without BOM, else Latin-1) and
 (``,`` or ``;``); ``convert_rows`` then reads each row into a ``ShipmentCreate`` with the same
 rules as every other input, or into the problems that refuse it. Columns are found by their
 header words, by a unit in the header ("Weight (kg)"), by HXL hashtags, or by the editor's map.
+Columns are mapped by ``import_columns``; a file's day/month order and its decimal mark are
+decided for the whole file (``import_dates``, ``import_numbers``).
 """
 
 from __future__ import annotations
@@ -15,94 +17,39 @@ import hashlib
 import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from shipments.errors import InvalidInput, Problem
 from shipments.exchange.csvfiles import restore
+from shipments.exchange.export import SHIPMENTS
+from shipments.exchange.import_columns import is_hxl_row, map_columns, map_hxl
 from shipments.exchange.import_dates import DateOrder
+from shipments.exchange.import_numbers import NumberFormat
 from shipments.exchange.source_cells import read_sources_cell
 from shipments.models import ShipmentCreate
-from shipments.rules import parse
+from shipments.rules import parse, parse_number
 from shipments.units import (
     AMBIGUOUS_TON,
-    MASS_UNITS,
     kg_to_tonnes,
     mass_fits,
     quantity_to_kg,
+    rounded_unit,
     unit_name,
 )
 
-TARGETS = (
-    "event_date",
-    "date_means",
-    "donor",
-    "recipient",
-    "cargo",
-    "cargo_description",
-    "quantity",
-    "unit",
-    "note",
-    "source_url",
-    "source_title",
-    "publisher",
-    "sources",
-    "ignore",
-)
-
-HEADER_ALIASES: dict[str, str] = {
-    "event date": "event_date",
-    "date": "event_date",
-    "date means": "date_means",
-    "donor": "donor",
-    "recipient": "recipient",
-    "cargo": "cargo",
-    "cargo description": "cargo_description",
-    "description": "cargo_description",
-    "quantity": "quantity",
-    "weight": "quantity",
-    "mass": "quantity",
-    "amount": "quantity",
-    "unit": "unit",
-    "units": "unit",
-    "uom": "unit",
-    "note": "note",
-    "notes": "note",
-    "source urls": "source_url",
-    "source url": "source_url",
-    "url": "source_url",
-    "source title": "source_title",
-    "title": "source_title",
-    "publisher": "publisher",
-    "sources": "sources",
-}
-
-# HXL hashtags and the field each feeds; a file's tag matches when it has the pattern's parts.
-HXL_FIELDS: tuple[tuple[str, str], ...] = (
-    ("#date+occurred", "event_date"),
-    ("#meta+date_means", "date_means"),
-    ("#org+funder", "donor"),
-    ("#country+dest", "recipient"),
-    ("#item+type", "cargo"),
-    ("#item+name", "cargo_description"),
-    ("#item+num", "quantity"),
-    ("#item+unit", "unit"),
-    ("#meta+url", "source_url"),
-    ("#meta+source", "sources"),
-    ("#description+notes", "note"),
-)
-
 _CHUNK = 1 << 20
-_UNIT_IN_HEADER = re.compile(r"^(?P<name>.*?)\s*[\(\[](?P<unit>[^)\]]+)[\)\]]\s*$")
 TON_NOTE = "'ton' was read as the metric tonne (1,000 kg); say 'short ton' or 'long ton' if not."
 
 
 @dataclass(frozen=True)
 class ImportOptions:
-    """How to read a file: column mapping, date order and defaults for every row."""
+    """How to read a file: column mapping, date order, decimal mark, defaults for every row."""
 
     mapping: Mapping[str, str] = field(default_factory=dict)
     date_order: str | None = None  # None (ISO only, or unambiguous), "dayfirst", "monthfirst"
+    decimal_mark: str | None = None  # None (1.500 and 1,5 are refused), "point", "comma"
     source: Mapping[str, str] | None = None  # a source for rows that name none
     defaults: Mapping[str, str] = field(default_factory=dict)  # e.g. {"date_means": "received"}
 
@@ -157,113 +104,39 @@ def convert_rows(
             header = next(reader, None)
             if header is None:
                 raise InvalidInput.single("file", "is empty: no header row")
-            columns, header_unit = _map_columns(header, options, notes)
+            columns, header_unit = map_columns(header, options.mapping, notes)
             order = DateOrder(options.date_order)
+            numbers = NumberFormat(options.decimal_mark, own_export=_own_export(header, scan))
             ended = reader.line_num
             first = True
             for cells in reader:
                 line, ended = ended + 1, reader.line_num  # a quoted record may span lines
                 if not any(cell.strip() for cell in cells):
                     continue
-                if first and _is_hxl_row(cells):
-                    columns, header_unit = _map_hxl(header, cells, options, notes, header_unit)
+                if first and is_hxl_row(cells):
+                    columns, header_unit = map_hxl(
+                        header, cells, options.mapping, notes, header_unit
+                    )
                     first = False
                     continue
                 first = False
-                yield (line, *_convert(cells, columns, header_unit, order, options, notes))
+                yield (
+                    line,
+                    *_convert(cells, columns, header_unit, (order, numbers), options, notes),
+                )
+            if numbers.note is not None and numbers.note not in notes:
+                notes.append(numbers.note)
         except csv.Error as exc:
             raise InvalidInput.single(
                 "file", f"line {reader.line_num + 1} cannot be read as CSV: {exc}"
             ) from None
 
 
-def _normal(text: str) -> str:
-    return re.sub(r"[\s_]+", " ", text.strip().lower())
-
-
-def _map_columns(
-    header: list[str], options: ImportOptions, notes: list[str]
-) -> tuple[dict[str, int], str | None]:
-    header = [h.removeprefix("\ufeff").removeprefix("\u00ef\u00bb\u00bf") for h in header]
-    columns: dict[str, int] = {}
-    header_unit: str | None = None
-    ignored: list[str] = []
-    given = {_normal(k): v for k, v in options.mapping.items()}
-    chosen = [v for v in given.values() if v != "ignore"]
-    if len(chosen) != len(set(chosen)):
-        raise InvalidInput.single("mapping", "two columns are mapped to the same field")
-    for index, raw in enumerate(header):
-        name = _normal(raw)
-        if name not in given and HEADER_ALIASES.get(name) in chosen:
-            ignored.append(raw)
-            continue  # the editor mapped another column to this field
-        target = given.get(name) or HEADER_ALIASES.get(name)
-        unit = None
-        match = _UNIT_IN_HEADER.match(name)
-        if target is None and match and HEADER_ALIASES.get(_normal(match["name"])) == "quantity":
-            target = "quantity"
-        elif target is None and name in MASS_UNITS:
-            target, unit = "quantity", name
-        if target == "quantity":
-            if "quantity" in columns:
-                continue  # a second quantity column (e.g. kilograms next to tonnes) is not read
-            if match and unit is None:
-                unit = _normal(match["unit"])
-            if unit is not None:
-                header_unit = unit
-        if target is None:
-            ignored.append(raw)
-            continue
-        if target not in TARGETS:
-            fields = ", ".join(TARGETS)
-            raise InvalidInput.single(
-                "mapping", f"{raw!r} maps to unknown field {target!r} (fields: {fields})"
-            )
-        if target != "ignore" and target not in columns:
-            columns[target] = index
-    if "tonnes" in (_normal(h) for h in header) and header_unit is None:
-        header_unit = "t"
-    for wanted in options.mapping:
-        if _normal(wanted) not in (_normal(h) for h in header):
-            raise InvalidInput.single("mapping", f"the file has no column {wanted!r}")
-    missing = [f for f in ("event_date", "quantity") if f not in columns]
-    if missing and not any(h.startswith("#") for h in header):
-        raise InvalidInput.single(
-            "mapping",
-            f"no column is read as {' or '.join(missing)}; map one with --map "
-            f"(the file's columns: {', '.join(header)[:300]})",
-        )
-    note = f"Columns not read: {', '.join(ignored)}." if ignored else None
-    if note and note not in notes:
-        notes.append(note)
-    return columns, header_unit
-
-
-def _is_hxl_row(cells: list[str]) -> bool:
-    filled = [c.strip() for c in cells if c.strip()]
-    return bool(filled) and all(c.startswith("#") for c in filled)
-
-
-def _map_hxl(
-    header: list[str],
-    tags: list[str],
-    options: ImportOptions,
-    notes: list[str],
-    header_unit: str | None,
-) -> tuple[dict[str, int], str | None]:
-    columns: dict[str, int] = {}
-    for index, tag in enumerate(tags):
-        parts = set(tag.strip().lower().replace(" ", "").split("+"))
-        for pattern, target in HXL_FIELDS:
-            if set(pattern.split("+")) <= parts and target not in columns:
-                columns[target] = index
-                break
-    notes.append("HXL hashtags were found and used to map the columns.")
-    notes[:] = [n for n in notes if not n.startswith("Columns not read")]
-    mapped, _ = _map_columns(header, ImportOptions(mapping=options.mapping), notes)
-    for target, index in mapped.items():
-        columns.setdefault(target, index)
-    return columns, header_unit
+def _own_export(header: list[str], scan: FileScan) -> bool:
+    """Return True when the file has the header of this ledger's export (plain or HXL)."""
+    names = tuple(h.removeprefix("\ufeff") for h in header)
+    exports = (SHIPMENTS.header(), SHIPMENTS.header(hxl=True))
+    return scan.delimiter == "," and names in exports
 
 
 def _cell(cells: list[str], columns: Mapping[str, int], name: str) -> str | None:
@@ -277,7 +150,7 @@ def _convert(
     cells: list[str],
     columns: Mapping[str, int],
     header_unit: str | None,
-    order: DateOrder,
+    readers: tuple[DateOrder, NumberFormat],
     options: ImportOptions,
     notes: list[str],
 ) -> tuple[ShipmentCreate | None, list[Problem]]:
@@ -286,9 +159,12 @@ def _convert(
     def value(name: str) -> str | None:
         return _cell(cells, columns, name) or options.defaults.get(name)
 
+    order, numbers = readers
     kg = None
     try:
-        kg = kilograms_noting_tons(value("quantity"), value("unit") or header_unit, notes)
+        kg = kilograms_noting_tons(
+            value("quantity"), value("unit") or header_unit, notes, read=numbers.read
+        )
     except ValueError as exc:
         problems.append(Problem("quantity", str(exc)))
     event_date: Any = value("event_date")
@@ -321,11 +197,20 @@ def _convert(
     return (None, problems) if problems else (shipment_in, [])
 
 
-def kilograms_noting_tons(quantity: str | None, unit: str | None, notes: list[str]) -> int:
-    """Convert a quantity in a mass unit to whole kilograms, noting that a bare "ton" is metric."""
-    kg = quantity_to_kg(quantity, unit)
-    if unit_name(unit or "") in AMBIGUOUS_TON and TON_NOTE not in notes:
-        notes.append(TON_NOTE)
+def kilograms_noting_tons(
+    quantity: str | None,
+    unit: str | None,
+    notes: list[str],
+    *,
+    read: Callable[..., Decimal] = parse_number,
+) -> int:
+    """Convert a quantity in a mass unit to whole kilograms, noting that a bare "ton" is metric
+    and that pounds, short and long tons were rounded to the kilogram (a note per unit)."""
+    kg = quantity_to_kg(quantity, unit, read=read)
+    notes_now = [TON_NOTE] if unit_name(unit or "") in AMBIGUOUS_TON else []
+    if (rounded := rounded_unit(unit)) is not None:
+        notes_now.append(f"Quantities in {rounded} were converted and rounded to the kilogram.")
+    notes.extend(note for note in notes_now if note not in notes)
     return kg
 
 

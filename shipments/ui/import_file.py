@@ -16,13 +16,20 @@ from shipments.db import session_scope
 from shipments.errors import Conflict, InvalidInput
 from shipments.exchange import imports
 from shipments.exchange.csvfiles import write_csv
-from shipments.exchange.import_rows import TARGETS, ImportOptions, scan_file
+from shipments.exchange.import_columns import TARGETS
+from shipments.exchange.import_rows import ImportOptions, scan_file
 from shipments.rules import DATE_MEANINGS
 from shipments.ui import data, session, view
 from shipments.ui.common import page, plain
 from shipments.units import format_tonnes
 
 AUTO = "(read as named)"
+# The Import page's choices of a file's decimal mark, and the mark each names.
+DECIMAL_MARKS: dict[str, str | None] = {
+    "not said": None,
+    "point (1,500.5)": "point",
+    "comma (1.500,5)": "comma",
+}
 
 
 @page
@@ -54,12 +61,19 @@ def import_file(url: str, current: view.View) -> None:
         )
         if choice != AUTO and name:
             mapping[name] = choice
-    left, right = st.columns(2)
+    left, middle, right = st.columns(3)
     order = left.radio(
         "Dates like 05/06/2019 are",
         ["not expected", "day-first", "month-first"],
         key="import_order",
         horizontal=True,
+    )
+    mark = middle.radio(
+        "Decimal mark in this file",
+        list(DECIMAL_MARKS),
+        key="import_decimal_mark",
+        horizontal=True,
+        help="Without it, numbers such as 1.500 or 1,5 are refused: either mark could be meant.",
     )
     means = right.selectbox(
         "Rows that do not say: the date is when the cargo was",
@@ -69,6 +83,7 @@ def import_file(url: str, current: view.View) -> None:
     options = ImportOptions(
         mapping=mapping,
         date_order={"day-first": "dayfirst", "month-first": "monthfirst"}.get(order),
+        decimal_mark=DECIMAL_MARKS[mark],
         defaults={"date_means": means} if means else {},
     )
     try:

@@ -1,0 +1,172 @@
+"""A shipment file's columns: which field each header names, by words, unit, hashtag or map.
+
+The editor's map ("Header=field") comes first; then the header's words (``HEADER_ALIASES``,
+compared without case, spaces or underscores); a mass unit in a header ("Weight (kg)", "tonnes")
+makes that column the quantity, in that unit; and a row of HXL hashtags under the header maps
+the columns it tags (``HXL_FIELDS``), whatever the header says.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+from shipments.errors import InvalidInput
+from shipments.units import MASS_UNITS
+
+TARGETS = (
+    "event_date",
+    "date_means",
+    "donor",
+    "recipient",
+    "cargo",
+    "cargo_description",
+    "quantity",
+    "unit",
+    "note",
+    "source_url",
+    "source_title",
+    "publisher",
+    "sources",
+    "ignore",
+)
+
+HEADER_ALIASES: dict[str, str] = {
+    "event date": "event_date",
+    "date": "event_date",
+    "date means": "date_means",
+    "donor": "donor",
+    "recipient": "recipient",
+    "cargo": "cargo",
+    "cargo description": "cargo_description",
+    "description": "cargo_description",
+    "quantity": "quantity",
+    "weight": "quantity",
+    "mass": "quantity",
+    "amount": "quantity",
+    "unit": "unit",
+    "units": "unit",
+    "uom": "unit",
+    "note": "note",
+    "notes": "note",
+    "source urls": "source_url",
+    "source url": "source_url",
+    "url": "source_url",
+    "source title": "source_title",
+    "title": "source_title",
+    "publisher": "publisher",
+    "sources": "sources",
+}
+
+# HXL hashtags and the field each feeds; a file's tag matches when it has the pattern's parts.
+HXL_FIELDS: tuple[tuple[str, str], ...] = (
+    ("#date+occurred", "event_date"),
+    ("#meta+date_means", "date_means"),
+    ("#org+funder", "donor"),
+    ("#country+dest", "recipient"),
+    ("#item+type", "cargo"),
+    ("#item+name", "cargo_description"),
+    ("#item+num", "quantity"),
+    ("#item+unit", "unit"),
+    ("#meta+url", "source_url"),
+    ("#meta+source", "sources"),
+    ("#description+notes", "note"),
+)
+
+_UNIT_IN_HEADER = re.compile(r"^(?P<name>.*?)\s*[\(\[](?P<unit>[^)\]]+)[\)\]]\s*$")
+
+
+def normal(text: str) -> str:
+    return re.sub(r"[\s_]+", " ", text.strip().lower())
+
+
+def map_columns(
+    header: list[str], mapping: Mapping[str, str], notes: list[str]
+) -> tuple[dict[str, int], str | None]:
+    """Return the column of each field the header names, and the unit a header gives, if any.
+
+    ``mapping`` (the editor's "Header=field") comes first, then the header words, then a mass
+    unit in the header ("Weight (kg)", "tonnes"); columns not read are noted.
+    """
+    header = [h.removeprefix("\ufeff").removeprefix("\u00ef\u00bb\u00bf") for h in header]
+    columns: dict[str, int] = {}
+    header_unit: str | None = None
+    ignored: list[str] = []
+    given = {normal(k): v for k, v in mapping.items()}
+    chosen = [v for v in given.values() if v != "ignore"]
+    if len(chosen) != len(set(chosen)):
+        raise InvalidInput.single("mapping", "two columns are mapped to the same field")
+    for index, raw in enumerate(header):
+        name = normal(raw)
+        if name not in given and HEADER_ALIASES.get(name) in chosen:
+            ignored.append(raw)
+            continue  # the editor mapped another column to this field
+        target = given.get(name) or HEADER_ALIASES.get(name)
+        unit = None
+        match = _UNIT_IN_HEADER.match(name)
+        if target is None and match and HEADER_ALIASES.get(normal(match["name"])) == "quantity":
+            target = "quantity"
+        elif target is None and name in MASS_UNITS:
+            target, unit = "quantity", name
+        if target == "quantity":
+            if "quantity" in columns:
+                continue  # a second quantity column (e.g. kilograms next to tonnes) is not read
+            if match and unit is None:
+                unit = normal(match["unit"])
+            if unit is not None:
+                header_unit = unit
+        if target is None:
+            ignored.append(raw)
+            continue
+        if target not in TARGETS:
+            fields = ", ".join(TARGETS)
+            raise InvalidInput.single(
+                "mapping", f"{raw!r} maps to unknown field {target!r} (fields: {fields})"
+            )
+        if target != "ignore" and target not in columns:
+            columns[target] = index
+    if "tonnes" in (normal(h) for h in header) and header_unit is None:
+        header_unit = "t"
+    for wanted in mapping:
+        if normal(wanted) not in (normal(h) for h in header):
+            raise InvalidInput.single("mapping", f"the file has no column {wanted!r}")
+    missing = [f for f in ("event_date", "quantity") if f not in columns]
+    if missing and not any(h.startswith("#") for h in header):
+        raise InvalidInput.single(
+            "mapping",
+            f"no column is read as {' or '.join(missing)}; map one with --map "
+            f"(the file's columns: {', '.join(header)[:300]})",
+        )
+    note = f"Columns not read: {', '.join(ignored)}." if ignored else None
+    if note and note not in notes:
+        notes.append(note)
+    return columns, header_unit
+
+
+def is_hxl_row(cells: list[str]) -> bool:
+    """Return True when every filled cell of a row is an HXL hashtag."""
+    filled = [c.strip() for c in cells if c.strip()]
+    return bool(filled) and all(c.startswith("#") for c in filled)
+
+
+def map_hxl(
+    header: list[str],
+    tags: list[str],
+    mapping: Mapping[str, str],
+    notes: list[str],
+    header_unit: str | None,
+) -> tuple[dict[str, int], str | None]:
+    """Return the columns the hashtag row maps, completed by the header's words."""
+    columns: dict[str, int] = {}
+    for index, tag in enumerate(tags):
+        parts = set(tag.strip().lower().replace(" ", "").split("+"))
+        for pattern, target in HXL_FIELDS:
+            if set(pattern.split("+")) <= parts and target not in columns:
+                columns[target] = index
+                break
+    notes.append("HXL hashtags were found and used to map the columns.")
+    notes[:] = [n for n in notes if not n.startswith("Columns not read")]
+    mapped, _ = map_columns(header, mapping, notes)
+    for target, index in mapped.items():
+        columns.setdefault(target, index)
+    return columns, header_unit
