@@ -169,7 +169,8 @@ def _arguments(commands: Sequence[Command]) -> Iterator[Argument]:
 
 
 # How a refusal names the argument that sets each library field ("sources.0.url" is looked up as
-# "url"), so that an error points at the flag to change.
+# "url"), so that an error points at the flag to change. Each command looks up its own arguments
+# (a parsed command's ``flags``): `claims add` has no --donor for a reading's donor to point at.
 FLAGS = flags_by_field(_arguments(COMMANDS))
 
 
@@ -210,4 +211,4 @@ def _add_commands(
         if command.actions:
             _add_commands(child, command.actions, dest=f"{command.name}_command", metavar="ACTION")
         else:
-            child.set_defaults(run=command.run)
+            child.set_defaults(run=command.run, flags=flags_by_field(command.arguments))
