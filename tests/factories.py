@@ -210,3 +210,14 @@ def history_unlocked(session: Session) -> Iterator[None]:
         connection.exec_driver_sql("SET LOCAL session_replication_role = replica")
         yield
     session.commit()
+
+
+# Names that would pass for another or fake a line of output (issue 12, item 6). One rule holds
+# for every name: donor, recipient, cargo, publisher, title, claimant, editor. Each: (a name
+# holding such a character, words of the rule it breaks).
+SPOOFING_NAMES: list[tuple[str, str]] = [
+    ("Example\u202e sweN", "must not contain invisible formatting characters"),  # RTL override
+    ("Exam\u200bple News", "must not contain invisible formatting characters"),  # zero width
+    ("Example\u2028News", "must be one line"),  # line separator
+    ("Example\x1b[2J News", "must not contain control characters"),  # terminal escape
+]

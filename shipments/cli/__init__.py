@@ -17,7 +17,7 @@ from typing import TextIO
 from sqlalchemy.exc import SQLAlchemyError
 
 from shipments.cli import output
-from shipments.cli.commands import COMMANDS, FLAGS, build_parser
+from shipments.cli.commands import COMMANDS, build_parser
 from shipments.cli.handlers import Context, Exit
 from shipments.db import make_engine, session_scope
 from shipments.errors import InvalidInput, LedgerError
@@ -43,7 +43,7 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None) -> 
                 engine.dispose()
         return status
     except InvalidInput as exc:
-        output.refusal(exc, sys.stderr, FLAGS)
+        output.refusal(exc, sys.stderr, args.flags)
         return Exit.REFUSED
     except LedgerError as exc:
         output.say(f"error: {exc}", file=sys.stderr)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from shipments.cli import handlers
 from shipments.cli.handlers import Handler
@@ -168,13 +169,30 @@ def _arguments(commands: Sequence[Command]) -> Iterator[Argument]:
 
 
 # How a refusal names the argument that sets each library field ("sources.0.url" is looked up as
-# "url"), so that an error points at the flag to change.
+# "url"), so that an error points at the flag to change. Each command looks up its own arguments
+# (a parsed command's ``flags``): `claims add` has no --donor for a reading's donor to point at.
 FLAGS = flags_by_field(_arguments(COMMANDS))
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, except that a flag glued to ``--`` (``--as-of=--``) takes ``--`` as its value.
+
+    Python 3.11's argparse drops that ``--`` as if it ended the options, and the flag then holds
+    an empty list that no type or choice has checked: ``--as-of=--`` reached the database as a
+    moment (exit 3, "cannot use the database"), ``--map=--`` crashed, ``--format=--`` passed.
+    """
+
+    def _get_values(self, action: argparse.Action, arg_strings: list[str]) -> Any:
+        if action.option_strings and action.nargs is None and arg_strings == ["--"]:
+            value = self._get_value(action, "--")
+            self._check_value(action, value)
+            return value
+        return super()._get_values(action, arg_strings)
 
 
 def build_parser() -> argparse.ArgumentParser:
     """Build the argument parser for every command in ``COMMANDS``."""
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="python -m shipments",
         description="Record aid shipments, correct or retract them, and export the ledger.",
     )
@@ -193,4 +211,4 @@ def _add_commands(
         if command.actions:
             _add_commands(child, command.actions, dest=f"{command.name}_command", metavar="ACTION")
         else:
-            child.set_defaults(run=command.run)
+            child.set_defaults(run=command.run, flags=flags_by_field(command.arguments))

@@ -302,12 +302,15 @@ def claim_from(args: argparse.Namespace) -> dict[str, Any]:
 
 def import_options_from(args: argparse.Namespace) -> ImportOptions:
     """Return how the ``IMPORT`` options say to read a file."""
-    mapping = {}
+    mapping: dict[str, str] = {}
     for item in args.map:
         header, sep, target = item.partition("=")
         if not sep or not header.strip():
             raise InvalidInput.single("mapping", f"--map {item!r} must be HEADER=FIELD")
-        mapping[header.strip()] = target.strip()
+        if mapping.setdefault(header.strip(), target.strip()) != target.strip():
+            raise InvalidInput.single(
+                "mapping", f"--map reads the column {header.strip()!r} as two fields: say one"
+            )
     source = None
     if args.source_url or args.source_title or args.publisher:
         source = {"url": args.source_url, "title": args.source_title, "publisher": args.publisher}

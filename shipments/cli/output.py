@@ -49,10 +49,15 @@ def redacted(url: str | None) -> str:
 
 
 def refusal(exc: InvalidInput, err: TextIO, flags: Mapping[str, str]) -> None:
-    """Print each broken rule with its field and the flag that sets it, then what to do."""
+    """Print each broken rule with its field and the flag that sets it, then what to do.
+
+    A nested field is looked up by its last part, then its first ("readings.0.donor" is set by
+    --reading when the command has no --donor).
+    """
     for problem in exc.problems:
         field = problem.field
-        flag = flags.get(field.rsplit(".", 1)[-1])
+        parts = field.split(".")
+        flag = flags.get(parts[-1]) or flags.get(parts[0])
         label = f"{field} ({flag})" if flag and flag.lstrip("-") != field else field
         say(f"error: {label}: {problem.rule}", file=err)
     if "by" in exc.fields():
