@@ -92,7 +92,14 @@ def map_columns(
     columns: dict[str, int] = {}
     header_unit: str | None = None
     ignored: list[str] = []
-    given = {normal(k): v for k, v in mapping.items()}
+    given: dict[str, str] = {}
+    for wanted, asked in mapping.items():
+        if given.setdefault(normal(wanted), asked) != asked:
+            raise InvalidInput.single(
+                "mapping",
+                f"reads the column {wanted!r} as two fields ({given[normal(wanted)]!r}"
+                f" and {asked!r})",
+            )
     chosen = [v for v in given.values() if v != "ignore"]
     if len(chosen) != len(set(chosen)):
         raise InvalidInput.single("mapping", "two columns are mapped to the same field")
@@ -110,7 +117,10 @@ def map_columns(
             target, unit = "quantity", name
         if target == "quantity":
             if "quantity" in columns:
-                continue  # a second quantity column (e.g. kilograms next to tonnes) is not read
+                # A second weight column (kilograms next to tonnes, as our export has) is not
+                # read, and the note says so.
+                ignored.append(raw)
+                continue
             if match and unit is None:
                 unit = normal(match["unit"])
             if unit is not None:
@@ -123,7 +133,15 @@ def map_columns(
             raise InvalidInput.single(
                 "mapping", f"{raw!r} maps to unknown field {target!r} (fields: {fields})"
             )
-        if target != "ignore" and target not in columns:
+        if target != "ignore":
+            if target in columns:
+                first = columns[target]
+                raise InvalidInput.single(
+                    "mapping",
+                    f"two columns are read as {target}: {header[first]!r} (column {first + 1})"
+                    f" and {raw!r} (column {index + 1}); rename one, or read it as another field"
+                    " or as ignore",
+                )
             columns[target] = index
     if "tonnes" in (normal(h) for h in header) and header_unit is None:
         header_unit = "t"

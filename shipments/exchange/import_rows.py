@@ -120,6 +120,9 @@ def convert_rows(
                     first = False
                     continue
                 first = False
+                if any(cell.strip() for cell in cells[len(header) :]):
+                    yield line, None, [_too_many_cells(len(cells), len(header), scan.delimiter)]
+                    continue
                 yield (
                     line,
                     *_convert(cells, columns, header_unit, (order, numbers), options, notes),
@@ -137,6 +140,14 @@ def _own_export(header: list[str], scan: FileScan) -> bool:
     names = tuple(h.removeprefix("\ufeff") for h in header)
     exports = (SHIPMENTS.header(), SHIPMENTS.header(hxl=True))
     return scan.delimiter == "," and names in exports
+
+
+def _too_many_cells(count: int, width: int, delimiter: str) -> Problem:
+    return Problem(
+        "row",
+        f"has {count} cells but the header has {width}: a cell that holds the delimiter"
+        f" ({delimiter!r}) must be in double quotes; nothing of the row is guessed",
+    )
 
 
 def _cell(cells: list[str], columns: Mapping[str, int], name: str) -> str | None:
