@@ -92,7 +92,7 @@ LAYERS = (
     ("shipments.claims",),
     ("shipments.reconcile",),
     ("shipments.exchange", "shipments.seed"),
-    ("shipments.cli", "shipments.ui"),
+    ("shipments.cli", "shipments.ui", "shipments.web"),
     ("shipments.__main__",),
 )
 

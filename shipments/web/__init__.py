@@ -1,0 +1,8 @@
+"""What the dashboard serves beside its pages, on the same server (Streamlit's ``st.App``).
+
+    routes      the routes ``dashboard.py`` hands to ``st.App``
+    readiness   /ready: 200 when the ledger can be read at the latest schema, else 503
+    headers     security headers on every response
+
+Nothing here imports the pages (``shipments.ui``), nor they this: both stand on the library.
+"""
