@@ -13,12 +13,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from factories import INVALID_INPUTS, SOUTH_FRONT, resolve, row_counts
+from factories import INVALID_INPUTS, SOUTH_FRONT, make_shipment, resolve, row_counts
+from sqlalchemy import Engine
 
-from shipments.cli import COMMANDS, Exit, main
+from shipments.cli import COMMANDS, Exit, main, output
 from shipments.cli.commands import FLAGS, Command
 from shipments.cli.options import OneOf
-from shipments.db import REPO_ROOT, make_engine
+from shipments.db import REPO_ROOT, make_engine, session_scope
+from shipments.ledger import append_shipment
 
 FLAG_FOR = {
     "event_date": "--date",
@@ -308,6 +310,50 @@ def test_unreachable_database_exits_3(capsys, command: str):
     code, _, err = run(url, command, capsys=capsys)
     assert code == 3
     assert "error: cannot use the database at postgresql+psycopg://nobody@127.0.0.1:1/none" in err
+
+
+@pytest.mark.parametrize("url", ["foo", "postgresql://ana:s3cret@host:port/db"])
+def test_a_database_url_that_is_not_one_is_said_so_without_repeating_it(capsys, url: str):
+    code, _, err = run(url, "list", capsys=capsys)
+    assert code == 3
+    assert "error: cannot use the database at the URL given (--database-url or" in err
+    assert "which is not a database URL" in err
+    assert "s3cret" not in err
+    assert "None" not in err
+
+
+@pytest.mark.parametrize("command", [("list",), ("claims", "list"), ("reconcile",)], ids=" ".join)
+def test_every_json_output_writes_letters_as_they_are(
+    engine: Engine, database_url: str, capsys, command: tuple[str, ...]
+):
+    assert run(database_url, "init", capsys=capsys)[0] == Exit.DONE  # the seed, then one more
+    with session_scope(engine) as session:
+        append_shipment(
+            session=session,
+            shipment_in=make_shipment(recipient="Türkiye", donor="中国"),
+            by="ana",
+            via="cli",
+        )
+    code, out, _ = run(database_url, *command, "--format", "json", capsys=capsys)
+    assert code in (0, 1)
+    json.loads(out)
+    assert "\\u" not in out
+    assert "Cancillería" in out  # a seed publisher: in every output (sources, claims)
+    if command == ("list",):
+        assert "Türkiye" in out
+        assert "中国" in out
+
+
+def test_json_output_escapes_what_is_not_printable_and_reads_back_the_same():
+    value = {"text": "a\u202eb \x7f \u2028 c\td 中国 \U0001f600"}
+    out = io.StringIO()
+    output.json_value(value, out)
+    assert json.loads(out.getvalue()) == value
+    assert all(c.isprintable() for c in out.getvalue() if c != "\n")
+    assert "\\u202e" in out.getvalue()
+    assert "\\u007f" in out.getvalue()
+    assert "\\u2028" in out.getvalue()
+    assert "中国 😀" in out.getvalue()
 
 
 def test_python_dash_m_shipments_runs(database_url: str):

@@ -32,7 +32,10 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None) -> 
     args = build_parser().parse_args(argv)
     try:
         with from_shell():
-            engine = make_engine(args.database_url)
+            try:
+                engine = make_engine(args.database_url)
+            except ValueError as exc:  # a URL that parses but cannot be (a port not a number)
+                return _database_error(args, exc)
             seeded = prepare_database(engine)
             try:
                 with session_scope(engine) as session:

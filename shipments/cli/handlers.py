@@ -143,7 +143,7 @@ def run_list(args: argparse.Namespace, ctx: Context) -> Exit:
     if args.format == "csv":
         write_csv(shipment_rows(shipments), ctx.out, SHIPMENT_COLUMNS)
     elif args.format == "json":
-        output.models_json(shipments, ctx.out, ensure_ascii=True)
+        output.models_json(shipments, ctx.out)
     else:
         totals = ledger_totals(session=ctx.session, as_of=args.as_of)
         output.shipments_table(shipments, totals, ctx.out, as_of=args.as_of)
@@ -172,7 +172,7 @@ def run_reconcile(args: argparse.Namespace, ctx: Context) -> Exit:
     """Check every claim against the ledger; exit 1 when any is inconsistent."""
     result = reconcile(session=ctx.session, as_of=args.as_of, list_ids=args.list_ids)
     if args.format == "json":
-        output.json_value(reconciliation_json(result), ctx.out, ensure_ascii=False)
+        output.json_value(reconciliation_json(result), ctx.out)
     elif args.format == "csv":
         write_csv(reconciliation_rows(result), ctx.out, RECONCILIATION_COLUMNS)
     else:
@@ -193,7 +193,7 @@ def run_claims_list(args: argparse.Namespace, ctx: Context) -> Exit:
     """Print every recorded claim."""
     claims = list_claims(session=ctx.session)
     if args.format == "json":
-        output.models_json(claims, ctx.out, ensure_ascii=False)
+        output.models_json(claims, ctx.out)
     else:
         output.claims_listing(claims, ctx.out)
     return Exit.DONE

@@ -45,7 +45,8 @@ def redacted(url: str | None) -> str:
     try:
         return make_url(database_url(url)).render_as_string(hide_password=True)
     except (SQLAlchemyError, ValueError, OSError):
-        return repr(url)
+        # Not a URL at all: not repeated, since it may hold a password in a shape not parsed.
+        return "the URL given (--database-url or LEDGER_DATABASE_URL), which is not a database URL"
 
 
 def refusal(exc: InvalidInput, err: TextIO, flags: Mapping[str, str]) -> None:
@@ -85,15 +86,31 @@ def database_state(
     say(f"ledger: {totals.shipments} shipments, {format_tonnes(totals.mass_kg)} t", file=out)
 
 
-def models_json(models: Iterable[BaseModel], out: TextIO, *, ensure_ascii: bool) -> None:
+def models_json(models: Iterable[BaseModel], out: TextIO) -> None:
     """Print ``models`` as an indented JSON array."""
-    json_value([json.loads(m.model_dump_json()) for m in models], out, ensure_ascii=ensure_ascii)
+    json_value([json.loads(m.model_dump_json()) for m in models], out)
 
 
-def json_value(value: Any, out: TextIO, *, ensure_ascii: bool) -> None:
-    """Print ``value`` as indented JSON and end the line."""
-    json.dump(value, out, indent=2, ensure_ascii=ensure_ascii)
+def json_value(value: Any, out: TextIO) -> None:
+    """Print ``value`` as indented JSON in UTF-8 text, and end the line.
+
+    Every command's JSON is written the same way: letters of every script as they are; a
+    character that is not printable (control, invisible formatting, line separator) as its
+    ``\\uXXXX`` escape, which JSON reads back as the same character, so the output stays inert.
+    """
+    text = json.dumps(value, indent=2, ensure_ascii=False)
+    if not text.isprintable():
+        text = "".join(ch if ch.isprintable() or ch == "\n" else _json_escape(ch) for ch in text)
+    out.write(text)
     say(file=out)
+
+
+def _json_escape(ch: str) -> str:
+    code = ord(ch)
+    if code <= 0xFFFF:
+        return f"\\u{code:04x}"
+    code -= 0x10000  # outside the basic plane: a surrogate pair, as JSON writes one
+    return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
 
 
 def table(
