@@ -161,4 +161,7 @@ def test_hover_text_escapes_what_users_typed(quote: str):
     assert "<script>" not in hover
     assert "<img" not in hover
     assert "&lt;b&gt;Ministry&lt;/b&gt;" in hover
+    # Plotly decodes &amp; &lt; &gt; but not &quot; or &#x27;: quotes stay as typed.
+    assert "&quot;" not in hover
+    assert "&#x27;" not in hover
     assert "269 t (exact, 268.5 to 269.5 t)" in hover

@@ -165,7 +165,12 @@ def claims_frame(points: Iterable[ClaimPoint]) -> pd.DataFrame:
 
 
 def claim_hover(point: ClaimPoint) -> str:
-    """Describe a claim for its hover label; every user-entered text is HTML-escaped."""
+    """Describe a claim for its hover label; every user-entered text is made inert.
+
+    Plotly reads a hover label as a small subset of HTML and decodes only a few entities
+    (``&amp;``, ``&lt;``, ``&gt;``, not ``&quot;``): ``<``, ``>`` and ``&`` are escaped, quotes are
+    left as they are (no attribute is ever built from the text), so none shows as an entity.
+    """
     stated = point.stated_on.isoformat() if point.stated_on else "date not stated"
     bounds = _bounds(point)
     ledger = (
@@ -173,16 +178,20 @@ def claim_hover(point: ClaimPoint) -> str:
         if point.ledger_value is None
         else f"{point.ledger_value:,.3f} t ({point.difference_pct:+} %)"
     )
-    quote = "<br>".join(escape(line) for line in textwrap.wrap(f'"{point.quote}"', 70)[:6])
+    quote = "<br>".join(_inert(line) for line in textwrap.wrap(f'"{point.quote}"', 70)[:6])
     lines = [
-        f"<b>{escape(point.claimant)}</b>, {stated}",
+        f"<b>{_inert(point.claimant)}</b>, {stated}",
         f"claimed {point.value} t ({point.qualifier.replace('_', ' ')}{bounds})",
-        f"reading: {escape(point.reading)}",
+        f"reading: {_inert(point.reading)}",
         f"ledger: {ledger}: <b>{point.verdict}</b>",
         quote,
-        f"source: {escape(point.source_publisher)}, {escape(point.source_url)}",
+        f"source: {_inert(point.source_publisher)}, {_inert(point.source_url)}",
     ]
     return "<br>".join(lines)
+
+
+def _inert(text: str) -> str:
+    return escape(text, quote=False)
 
 
 def _bounds(point: ClaimPoint) -> str:
