@@ -3,15 +3,21 @@
 Each seed set (shipments, claims) loads once per database: a marker row is inserted in the same
 transaction as its rows, so a second start (or a second server starting at the same moment) adds
 nothing, and a database from before claims existed gets the claims on its next start.
+
+Which seed a start loads: the report's four deliveries (``data/seed/``) unless the setting
+``LEDGER_SEED`` names another folder laid out the same way, or ``none`` for a ledger of one's
+own; ``python -m shipments init --empty`` / ``--seed DIR`` choose once, for that database. A
+ledger started empty stays so: its markers are set, and no later start seeds it.
 """
 
 from __future__ import annotations
 
 import csv
+import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import Literal, TypeVar
 
 from sqlalchemy import Engine, func
 from sqlmodel import Session, SQLModel, select
@@ -31,6 +37,34 @@ SHIPMENTS_MARKER = "shipments"
 CLAIMS_MARKER = "claims"
 
 
+SEED_SETTING = "LEDGER_SEED"
+SEED_FILES = ("shipments.csv", "sources.csv", "claims.csv")
+NO_SEED = "none"
+
+
+def configured_seed(value: str | None = None, *, field: str = SEED_SETTING) -> Path | None:
+    """Return the seed folder a start loads into an empty ledger, or None for no seed.
+
+    ``value`` (else the ``LEDGER_SEED`` setting) names a folder laid out like ``data/seed/``, or
+    ``none``; unset, it is ``data/seed/``. A folder without the seed files is refused, naming
+    ``field``.
+    """
+    text = (os.environ.get(SEED_SETTING, "") if value is None else value).strip()
+    if not text:
+        return SEED_DIR
+    if text.lower() == NO_SEED:
+        return None
+    folder = Path(text).expanduser()
+    missing = [name for name in SEED_FILES if not (folder / name).is_file()]
+    if missing:
+        raise InvalidInput.single(
+            field,
+            f"{text!r} is not a seed folder: it has no {', '.join(missing)} (lay it out like"
+            f" data/seed/, see data/seed/README.md), or say {NO_SEED!r} for an empty ledger",
+        )
+    return folder
+
+
 @dataclass(frozen=True)
 class Seeded:
     """How many rows a start loaded from the seed files (zero when already seeded)."""
@@ -39,18 +73,30 @@ class Seeded:
     claims: int = 0
 
 
-def prepare_database(engine: Engine, *, seed_dir: Path = SEED_DIR) -> Seeded:
-    """Upgrade the schema to the latest revision and seed what is still empty."""
+def prepare_database(
+    engine: Engine, *, seed_dir: Path | Literal["configured"] | None = "configured"
+) -> Seeded:
+    """Upgrade the schema to the latest revision and seed what is still empty.
+
+    ``seed_dir`` is the seed folder (None: none, the ledger starts empty); by default the one
+    ``configured_seed`` names.
+    """
+    chosen = configured_seed() if seed_dir == "configured" else seed_dir
     with startup_lock(engine):
         migrate(engine)
         with session_scope(engine) as session:
-            return seed_ledger(session=session, seed_dir=seed_dir)
+            return seed_ledger(session=session, seed_dir=chosen)
 
 
-def seed_ledger(*, session: Session, seed_dir: Path = SEED_DIR) -> Seeded:
-    """Load each seed set once, each in one transaction; return how many rows were added."""
+def seed_ledger(*, session: Session, seed_dir: Path | None = SEED_DIR) -> Seeded:
+    """Load each seed set once, each in one transaction; return how many rows were added.
+
+    With no ``seed_dir`` the markers alone are set: the ledger starts, and stays, unseeded.
+    """
 
     def shipments(tx: Transaction) -> int:
+        if seed_dir is None:
+            return 0
         added = 0
         for shipment_in in read_seed_shipments(seed_dir):
             add_shipment(tx=tx, shipment_in=shipment_in)
@@ -58,6 +104,8 @@ def seed_ledger(*, session: Session, seed_dir: Path = SEED_DIR) -> Seeded:
         return added
 
     def claims(tx: Transaction) -> int:
+        if seed_dir is None:
+            return 0
         added = 0
         for claim_in in read_seed_claims(seed_dir):
             add_claim(tx=tx, claim_in=claim_in)

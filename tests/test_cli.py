@@ -744,3 +744,51 @@ def test_text_from_data_reaches_the_terminal_inert(database_url: str, tmp_path, 
     assert code == 0, err
     assert "\x1b" not in out + err
     assert "Columns not read: \\x1b]0;owned\\x07\\x1b[2J." in out
+
+
+def test_init_empty_starts_a_ledger_of_ones_own_that_no_later_start_seeds(
+    other_database_url: str, capsys
+):
+    code, out, _ = run(other_database_url, "init", "--empty", capsys=capsys)
+    assert code == Exit.DONE
+    assert "an empty ledger of your own" in out
+    for command in (("list",), ("init",), ("claims", "list")):
+        code, out, _ = run(other_database_url, *command, capsys=capsys)
+        assert code == Exit.DONE
+    engine = make_engine(other_database_url)
+    counts = row_counts(engine)
+    engine.dispose()
+    assert (counts["shipment"], counts["claim"], counts["source"]) == (0, 0, 0)
+
+
+def test_init_seed_loads_another_folder_laid_out_like_data_seed(
+    other_database_url: str, tmp_path, capsys
+):
+    folder = tmp_path / "my-seed"
+    folder.mkdir()
+    for name in ("sources.csv", "claims.csv"):
+        lines = (REPO_ROOT / "data" / "seed" / name).read_text(encoding="utf-8").splitlines()
+        (folder / name).write_text("\n".join(lines[:1] if name == "claims.csv" else lines) + "\n")
+    shipments = (REPO_ROOT / "data" / "seed" / "shipments.csv").read_text().splitlines()
+    (folder / "shipments.csv").write_text("\n".join(shipments[:2]) + "\n", encoding="utf-8")
+    code, out, _ = run(other_database_url, "init", "--seed", str(folder), capsys=capsys)
+    assert code == Exit.DONE
+    assert f"seeded 1 shipments and 0 claims from {folder}" in out
+    assert "ledger: 1 shipments, 65.000 t" in out
+
+
+@pytest.mark.parametrize(
+    ("setting", "args", "code", "said"),
+    [
+        ("none", ("list",), Exit.DONE, "0 shipments, 0.000 t"),
+        ("/no/such/folder", ("list",), Exit.REFUSED, "error: LEDGER_SEED: '/no/such/folder' is"),
+        ("/no/such/folder", ("init", "--seed", "/x"), Exit.REFUSED, "error: seed: '/x' is not"),
+    ],
+)
+def test_the_seed_setting_chooses_what_any_first_start_loads(
+    other_database_url: str, monkeypatch, capsys, setting: str, args: tuple[str, ...], code, said
+):
+    monkeypatch.setenv("LEDGER_SEED", setting)
+    got, out, err = run(other_database_url, *args, capsys=capsys)
+    assert got == code
+    assert said in out + err

@@ -12,7 +12,8 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
-from typing import TextIO
+from pathlib import Path
+from typing import Literal, TextIO
 
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -21,7 +22,7 @@ from shipments.cli.commands import COMMANDS, build_parser
 from shipments.cli.handlers import Context, Exit
 from shipments.db import make_engine, session_scope
 from shipments.errors import InvalidInput, LedgerError
-from shipments.seed import prepare_database
+from shipments.seed import configured_seed, prepare_database
 from shipments.transaction import from_shell
 
 __all__ = ["COMMANDS", "Exit", "main"]
@@ -36,7 +37,7 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None) -> 
                 engine = make_engine(args.database_url)
             except ValueError as exc:  # a URL that parses but cannot be (a port not a number)
                 return _database_error(args, exc)
-            seeded = prepare_database(engine)
+            seeded = prepare_database(engine, seed_dir=_seed_choice(args))
             try:
                 with session_scope(engine) as session:
                     status: Exit = args.run(
@@ -60,6 +61,12 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None) -> 
         return Exit.DATABASE
     except SQLAlchemyError as exc:
         return _database_error(args, exc)
+
+
+def _seed_choice(args: argparse.Namespace) -> Path | Literal["configured"] | None:
+    """Return the seed ``init --empty`` / ``--seed DIR`` asks for, else the configured one."""
+    given = getattr(args, "seed", None)
+    return "configured" if given is None else configured_seed(given, field="seed")
 
 
 def _files_written(args: argparse.Namespace) -> set[str]:

@@ -15,6 +15,7 @@ from shipments.cli.options import (
     CLAIM,
     DATABASE_URL,
     IMPORT,
+    INIT,
     NO_IDS,
     SHIPMENT_ID,
     Argument,
@@ -39,7 +40,12 @@ class Command:
 
 
 COMMANDS = (
-    Command("init", "create or upgrade the database and seed it if empty", run=handlers.run_init),
+    Command(
+        "init",
+        "create or upgrade the database and seed it if empty",
+        INIT,
+        run=handlers.run_init,
+    ),
     Command(
         "add",
         "record a new shipment",

@@ -30,7 +30,7 @@ from shipments.cli.options import (
     sources_from,
 )
 from shipments.cli.output import say
-from shipments.db import current_revision
+from shipments.db import REPO_ROOT, current_revision
 from shipments.errors import InvalidInput
 from shipments.exchange.csvfiles import write_csv
 from shipments.exchange.export import SHIPMENT_COLUMNS, shipment_rows, write_shipments
@@ -52,7 +52,7 @@ from shipments.ledger import (
 from shipments.models import ClaimCreate, ShipmentCorrection, ShipmentCreate
 from shipments.reconcile import reconcile
 from shipments.rules import parse
-from shipments.seed import Seeded
+from shipments.seed import Seeded, configured_seed
 
 
 class Exit(IntEnum):
@@ -81,8 +81,24 @@ def run_init(args: argparse.Namespace, ctx: Context) -> Exit:
     """Create or upgrade the database, seed it if empty and say what it holds."""
     revision = current_revision(ctx.engine)
     totals = ledger_totals(session=ctx.session)
-    output.database_state(output.redacted(args.database_url), revision, ctx.seeded, totals, ctx.out)
+    folder = configured_seed(args.seed, field="seed") if args.seed else configured_seed()
+    output.database_state(
+        output.redacted(args.database_url),
+        revision,
+        ctx.seeded,
+        totals,
+        ctx.out,
+        seed=None if folder is None else _shown_path(folder),
+    )
     return Exit.DONE
+
+
+def _shown_path(folder: Path) -> str:
+    """Return a folder as the README names it: relative to the repository when inside it."""
+    try:
+        return str(folder.resolve().relative_to(REPO_ROOT))
+    except ValueError:
+        return str(folder)
 
 
 def run_add(args: argparse.Namespace, ctx: Context) -> Exit:

@@ -335,3 +335,25 @@ def password_from(args: argparse.Namespace) -> str:
     if getpass.getpass("The same password again: ") != password:
         raise InvalidInput.single("password", "the two passwords differ")
     return password
+
+
+INIT = (
+    OneOf(
+        (
+            option(
+                "--empty",
+                action="store_const",
+                const="none",
+                dest="seed",
+                help="start a ledger of your own: no seed now or on any later start",
+            ),
+            option(
+                "--seed",
+                metavar="DIR",
+                dest="seed",
+                sets="seed",
+                help="load this folder (laid out like data/seed/) into the empty ledger",
+            ),
+        )
+    ),
+)

@@ -72,13 +72,26 @@ def refusal(exc: InvalidInput, err: TextIO, flags: Mapping[str, str]) -> None:
 
 
 def database_state(
-    url: str, revision: str | None, seeded: Seeded, totals: LedgerTotals, out: TextIO
+    url: str,
+    revision: str | None,
+    seeded: Seeded,
+    totals: LedgerTotals,
+    out: TextIO,
+    *,
+    seed: str | None,
 ) -> None:
-    """Print which database this is, what a start just seeded into it and what it holds."""
+    """Print which database this is, what a start just seeded into it (from the folder ``seed``,
+    None when it asked for no seed) and what it holds."""
     say(f"database: {url} (schema revision {revision})", file=out)
     if seeded.shipments or seeded.claims:
         say(
-            f"seeded {seeded.shipments} shipments and {seeded.claims} claims from data/seed",
+            f"seeded {seeded.shipments} shipments and {seeded.claims} claims from {seed}",
+            file=out,
+        )
+    elif seed is None and totals.shipments == 0:
+        say(
+            "an empty ledger of your own: no seed is loaded into it, now or later; record the"
+            " first shipment with `add` or `import`",
             file=out,
         )
     else:

@@ -13,6 +13,7 @@ from starlette.middleware import Middleware
 from starlette.routing import BaseRoute, Route
 
 from shipments.db import database_url, make_engine
+from shipments.errors import LedgerError
 from shipments.seed import prepare_database
 from shipments.web.headers import SecurityHeaders
 from shipments.web.readiness import ready
@@ -37,7 +38,7 @@ async def lifespan(app: Any) -> AsyncIterator[None]:
     """
     try:
         await anyio.to_thread.run_sync(_prepare)
-    except (SQLAlchemyError, OSError) as exc:
+    except (SQLAlchemyError, OSError, LedgerError) as exc:
         logging.getLogger(__name__).warning("the ledger could not be prepared at start: %s", exc)
     yield
 
