@@ -358,6 +358,7 @@ def test_empty_ledger_says_so(database_url: str, monkeypatch):
     app = run_dashboard(monkeypatch, database_url)
     assert not app.exception
     assert [i.value for i in app.info] == [EMPTY_LEDGER]
+    assert "records the first one on the Edit page" in app.info[0].value  # what to do next
     assert len(app.metric) == 0
 
 
