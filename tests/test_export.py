@@ -511,3 +511,9 @@ def test_a_formula_behind_a_quote_is_made_inert_by_both_export_paths(session, de
     [row] = list(csv.DictReader(io.StringIO(out.getvalue())))
     assert row["cargo_description"] == neutralise(description)
     assert row["cargo_description"].startswith("''") != (description == "plain")
+
+
+def test_the_reconciliation_has_one_set_of_columns_in_both_renderings():
+    from shipments.exchange.reports import RECONCILIATION_COLUMNS, RECONCILIATION_HXL
+
+    assert tuple(RECONCILIATION_HXL) == RECONCILIATION_COLUMNS

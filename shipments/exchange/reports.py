@@ -80,6 +80,7 @@ RECONCILIATION_COLUMNS: tuple[str, ...] = (
     "difference",
     "difference_pct",
     "reading_verdict",
+    "shipment_count",
     "shipment_ids",
     "quote",
     "source_url",
