@@ -56,7 +56,87 @@ HEADER_ALIASES: dict[str, str] = {
     "title": "source_title",
     "publisher": "publisher",
     "sources": "sources",
+    # Spanish
+    "fecha": "event_date",
+    "donante": "donor",
+    "donador": "donor",
+    "receptor": "recipient",
+    "destinatario": "recipient",
+    "beneficiario": "recipient",
+    "carga": "cargo",
+    "descripción": "cargo_description",
+    "descripcion": "cargo_description",
+    "cantidad": "quantity",
+    "peso": "quantity",
+    "unidad": "unit",
+    "nota": "note",
+    "notas": "note",
+    "fuente": "source_url",
+    "enlace": "source_url",
+    "título": "source_title",
+    "titulo": "source_title",
+    "editor": "publisher",
+    "medio": "publisher",
+    # French
+    "donateur": "donor",
+    "bailleur": "donor",
+    "destinataire": "recipient",
+    "bénéficiaire": "recipient",
+    "beneficiaire": "recipient",
+    "cargaison": "cargo",
+    "quantité": "quantity",
+    "quantite": "quantity",
+    "poids": "quantity",
+    "unité": "unit",
+    "unite": "unit",
+    "lien": "source_url",
+    "titre": "source_title",
+    "éditeur": "publisher",
 }
+
+# Date headers that say what the date means: the column is the event date, and rows that do not
+# say otherwise (no date_means column, no --date-means) take this meaning.
+DATE_MEANING_HEADERS: dict[str, str] = {
+    **dict.fromkeys(
+        (
+            "received date",
+            "date received",
+            "receipt date",
+            "arrival date",
+            "date of arrival",
+            "delivery date",
+            "date delivered",
+            "fecha de recepción",
+            "fecha de recepcion",
+            "fecha de llegada",
+            "fecha de entrega",
+            "date de réception",
+            "date de reception",
+            "date d'arrivée",
+            "date de livraison",
+        ),
+        "received",
+    ),
+    **dict.fromkeys(
+        (
+            "sent date",
+            "date sent",
+            "shipped date",
+            "ship date",
+            "date shipped",
+            "dispatch date",
+            "date dispatched",
+            "fecha de envío",
+            "fecha de envio",
+            "fecha de despacho",
+            "date d'envoi",
+            "date d'expédition",
+            "date d'expedition",
+        ),
+        "sent",
+    ),
+}
+HEADER_ALIASES.update(dict.fromkeys(DATE_MEANING_HEADERS, "event_date"))
 
 # HXL hashtags and the field each feeds; a file's tag matches when it has the pattern's parts.
 HXL_FIELDS: tuple[tuple[str, str], ...] = (
@@ -188,3 +268,22 @@ def map_hxl(
     for target, index in mapped.items():
         columns.setdefault(target, index)
     return columns, header_unit
+
+
+def implied_date_means(header: list[str], columns: Mapping[str, int]) -> str | None:
+    """Return what the event date column's header says the date means ("Received Date": the
+    cargo was received), or None when it does not say or a date_means column is read."""
+    if "date_means" in columns or "event_date" not in columns:
+        return None
+    return DATE_MEANING_HEADERS.get(normal(header[columns["event_date"]].removeprefix("\ufeff")))
+
+
+def read_as(header: list[str], columns: Mapping[str, int]) -> str | None:
+    """Return a note saying which column became which field, where its header is not the field's
+    own name (None when every column read is named as its field)."""
+    renamed = [
+        f"{header[index].removeprefix(chr(0xFEFF))!r} as {target}"
+        for target, index in sorted(columns.items(), key=lambda item: item[1])
+        if normal(header[index].removeprefix(chr(0xFEFF))) != normal(target)
+    ]
+    return f"Columns read: {', '.join(renamed)}." if renamed else None

@@ -16,7 +16,7 @@ import csv
 import hashlib
 import re
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -24,7 +24,13 @@ from typing import Any
 from shipments.errors import InvalidInput, Problem
 from shipments.exchange.csvfiles import restore
 from shipments.exchange.export import SHIPMENTS
-from shipments.exchange.import_columns import is_hxl_row, map_columns, map_hxl
+from shipments.exchange.import_columns import (
+    implied_date_means,
+    is_hxl_row,
+    map_columns,
+    map_hxl,
+    read_as,
+)
 from shipments.exchange.import_dates import DateOrder
 from shipments.exchange.import_numbers import NumberFormat
 from shipments.exchange.source_cells import read_sources_cell
@@ -105,6 +111,7 @@ def convert_rows(
             if header is None:
                 raise InvalidInput.single("file", "is empty: no header row")
             columns, header_unit = map_columns(header, options.mapping, notes)
+            options = _with_implied_meaning(options, header, columns, notes)
             order = DateOrder(options.date_order)
             numbers = NumberFormat(options.decimal_mark, own_export=_own_export(header, scan))
             ended = reader.line_num
@@ -140,6 +147,23 @@ def _own_export(header: list[str], scan: FileScan) -> bool:
     names = tuple(h.removeprefix("\ufeff") for h in header)
     exports = (SHIPMENTS.header(), SHIPMENTS.header(hxl=True))
     return scan.delimiter == "," and names in exports
+
+
+def _with_implied_meaning(
+    options: ImportOptions, header: list[str], columns: Mapping[str, int], notes: list[str]
+) -> ImportOptions:
+    """Say which column became which field; take the date's meaning from its header when the
+    rows do not say it ("Received Date": received) and the editor gave none."""
+    if (said := read_as(header, columns)) is not None and said not in notes:
+        notes.append(said)
+    implied = implied_date_means(header, columns)
+    if implied is None or "date_means" in options.defaults:
+        return options
+    notes.append(
+        f"Dates were read as when the cargo was {implied}, as the header"
+        f" {header[columns['event_date']]!r} says."
+    )
+    return replace(options, defaults={**options.defaults, "date_means": implied})
 
 
 def _too_many_cells(count: int, width: int, delimiter: str) -> Problem:
