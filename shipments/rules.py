@@ -24,6 +24,7 @@ MAX_NAME_LENGTH = 200
 MAX_NOTE_LENGTH = 2000
 MAX_URL_LENGTH = 2000
 EARLIEST_DATE = date(1900, 1, 1)
+MAX_IMPORT_COLUMNS = 100  # a shipment file has about 15; more is not one
 MAX_MASS_KG = 100_000_000
 
 DATE_MEANINGS = ("sent", "received")
@@ -225,6 +226,8 @@ def clean_choice(
 
 def clean_date_means(value: Any) -> str:
     """Return 'sent' or 'received' (case and spaces ignored), or refuse anything else."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        raise ValueError("is required: say whether the date is when the cargo was sent or received")
     return clean_choice(value, DATE_MEANINGS, rule="must be 'sent' or 'received'")
 
 

@@ -205,7 +205,7 @@ ADD_CASES = [
     case(f"--source-url https://example.org/{'u' * 2000}", URL, "at most 2000", base=ADD),
     case(f"--source-title {'t' * 2001}", "sources.0.title", "at most 2000 characters", base=ADD),
     case(f"--publisher {'p' * 201}", "sources.0.publisher", "at most 200 characters", base=ADD),
-    case("--date-means=", "date_means (--date-means)", "'sent' or 'received'", base=ADD),
+    case("--date-means=", "date_means (--date-means)", "is required: say whether", base=ADD),
     case("--tonnes=--", "tonnes", "written like 64 or 64.5", base=ADD),
     case("--cargo-description 'x\x1by'", "cargo_description", "control characters", base=ADD),
     case("--note 'a\x7fb'", "note", "control characters other than newline and tab", base=ADD),
@@ -578,6 +578,12 @@ IMPORT_CASES = [
     import_case("UTF-16", UTF16, FILE, "is UTF-16: save it as CSV in UTF-8"),
     import_case("UTF-16 without BOM", VALID.encode("utf-16-le"), MAPPING, "no column is read"),
     import_case("cell over 128 KiB", f'{HEADER}x,"{"x" * 140_000}"\n', FILE, "cannot be read"),
+    import_case(
+        "101 columns",
+        ",".join(f"c{n}" for n in range(101)) + "\n" + ",".join("1" * 101) + "\n",
+        FILE,
+        "has 101 columns; a shipment file has at most 100",
+    ),
     import_case("unmappable columns", "a,b\n1,2\n", MAPPING, "no column is read as event_date"),
     import_case("no weight column", "date,donor\n2019-06-01,Cuba\n", MAPPING, "read as quantity"),
     import_case(

@@ -286,8 +286,11 @@ def test_import_page_previews_then_imports_only_when_told(ledger):
     assert shown["Rows read"] == "3"
     assert shown["Rows refused"] == "1"
     assert shown["Tonnes it would add"] == "12.500 t"
-    assert list(app.dataframe[0].value["line"]) == [3]
-    assert app.button(key="import_commit").disabled
+    refused = next(d.value for d in app.dataframe if "rule" in d.value.columns)
+    assert list(refused["line"]) == [3]
+    preview = next(d.value for d in app.dataframe if "tonnes" in d.value.columns)
+    assert list(preview["line"]) == [2, 4]  # the valid rows, with the tonnes each will be
+    assert [b for b in app.button if b.key == "import_commit"] == []  # nothing to press yet
     before = row_counts(ledger)
     app.checkbox(key="import_only_valid").check().run()
     app.button(key="import_commit").click().run()
@@ -297,6 +300,25 @@ def test_import_page_previews_then_imports_only_when_told(ledger):
         [event] = [e for e in audit_events(session=session) if e.action == "import.commit"]
     assert (event.actor, event.via) == ("ana", "import")
     assert "refused lines 3" in (event.detail or "")
+
+
+def test_import_page_offers_nothing_that_would_do_nothing(ledger):
+    app = upload(app_as("ana"), UPLOAD.replace("2019-", "TOMORROW-"))  # every row refused
+    assert not app.exception
+    assert [c for c in app.checkbox if c.key == "import_only_valid"] == []
+    assert [b for b in app.button if b.key == "import_commit"] == []
+    assert "No row of this file can be recorded" in app.warning[0].value
+    assert "None" not in [o for s in app.selectbox for o in s.options]
+
+
+def test_import_page_refuses_a_file_of_too_many_columns_before_drawing_them(ledger):
+    wide = ",".join(f"c{n}" for n in range(500)) + "\n" + ",".join("1" * 500) + "\n"
+    app = app_as("ana")
+    switch_page(app, IMPORT).run()
+    app.file_uploader(key="import_file").upload("wide.csv", wide.encode("utf-8")).run()
+    assert not app.exception
+    assert "has 500 columns" in unescaped(app.error[0].value)
+    assert len(app.selectbox) < 10  # the sidebar's, not one per column
 
 
 def test_import_page_removes_uploads_left_for_a_day(ledger):

@@ -12,6 +12,7 @@ import re
 from collections.abc import Mapping
 
 from shipments.errors import InvalidInput
+from shipments.rules import MAX_IMPORT_COLUMNS
 from shipments.units import MASS_UNITS
 
 TARGETS = (
@@ -169,6 +170,12 @@ def map_columns(
     unit in the header ("Weight (kg)", "tonnes"); columns not read are noted.
     """
     header = [h.removeprefix("\ufeff").removeprefix("\u00ef\u00bb\u00bf") for h in header]
+    if len(header) > MAX_IMPORT_COLUMNS:
+        raise InvalidInput.single(
+            "file",
+            f"has {len(header):,} columns; a shipment file has at most {MAX_IMPORT_COLUMNS}:"
+            " is it the right file, with the right delimiter?",
+        )
     columns: dict[str, int] = {}
     header_unit: str | None = None
     ignored: list[str] = []
@@ -232,8 +239,9 @@ def map_columns(
     if missing and not any(h.startswith("#") for h in header):
         raise InvalidInput.single(
             "mapping",
-            f"no column is read as {' or '.join(missing)}; map one with --map "
-            f"(the file's columns: {', '.join(header)[:300]})",
+            f"no column is read as {' or '.join(missing)}: map one of the file's columns to it"
+            f" (--map on the command line, the column choices on the Import page; the file's"
+            f" columns: {', '.join(header)[:300]})",
         )
     note = f"Columns not read: {', '.join(ignored)}." if ignored else None
     if note and note not in notes:

@@ -21,8 +21,10 @@ from shipments.exchange.import_rows import FileScan, ImportOptions, convert_rows
 from shipments.ledger import add_shipments, duplicate_key, find_duplicates, source_changes
 from shipments.models import ImportBatch, ShipmentCreate, Source
 from shipments.transaction import Transaction, require_editor, run_write
+from shipments.units import format_tonnes
 
 MAX_PROBLEMS = 10_000
+PREVIEW_ROWS = 20  # the valid rows a preview shows as they will be recorded
 REFUSED_COLUMNS = ("line", "field", "rule")
 _BATCH = 1000
 
@@ -52,6 +54,7 @@ class ImportReport:
     kg_valid: int = 0
     problems: list[RowProblem] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    preview: list[dict[str, str | int]] = field(default_factory=list)  # the first valid rows
     committed: bool = False
     rows_added: int = 0
     batch_id: int | None = None
@@ -253,10 +256,26 @@ def _not_in_ledger(
             )
             continue
         sources.remember(shipment_in, line, recorded)
+        if len(report.preview) < PREVIEW_ROWS:
+            report.preview.append(_as_recorded(shipment_in, line))
         report.rows_valid += 1
         report.kg_valid += shipment_in.mass_kg
         keep.append((shipment_in, line))
     return keep
+
+
+def _as_recorded(shipment_in: ShipmentCreate, line: int) -> dict[str, str | int]:
+    """Return a valid row as it will be recorded: its facts, and its mass in tonnes."""
+    return {
+        "line": line,
+        "event_date": shipment_in.event_date.isoformat(),
+        "date_means": shipment_in.date_means,
+        "donor": shipment_in.donor,
+        "recipient": shipment_in.recipient,
+        "cargo": shipment_in.cargo,
+        "tonnes": format_tonnes(shipment_in.mass_kg),
+        "sources": "; ".join(s.url for s in shipment_in.sources),
+    }
 
 
 class _SourcesSeen:

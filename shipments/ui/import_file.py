@@ -18,7 +18,7 @@ from shipments.exchange import imports
 from shipments.exchange.csvfiles import write_csv
 from shipments.exchange.import_columns import TARGETS
 from shipments.exchange.import_rows import ImportOptions, scan_file
-from shipments.rules import DATE_MEANINGS
+from shipments.rules import DATE_MEANINGS, MAX_IMPORT_COLUMNS
 from shipments.ui import data, session, view
 from shipments.ui.common import page, plain
 from shipments.units import format_tonnes
@@ -53,6 +53,14 @@ def import_file(url: str, current: view.View) -> None:
     content = upload.getvalue()
     path = _stored(content)
     header = _header(path)
+    if len(header) > MAX_IMPORT_COLUMNS:
+        st.error(
+            plain(
+                f"This file has {len(header):,} columns; a shipment file has at most"
+                f" {MAX_IMPORT_COLUMNS}. Is it the right file, saved with commas or semicolons?"
+            )
+        )
+        return
     st.subheader("Columns")
     mapping = {}
     for index, name in enumerate(header):
@@ -78,6 +86,7 @@ def import_file(url: str, current: view.View) -> None:
     means = right.selectbox(
         "Rows that do not say: the date is when the cargo was",
         [None, *DATE_MEANINGS],
+        format_func=lambda choice: choice or "(each row must say)",
         key="import_means",
     )
     options = ImportOptions(
@@ -96,14 +105,19 @@ def import_file(url: str, current: view.View) -> None:
         return
     _show(report)
     only_valid = False
-    if report.problems:
+    if report.problems and report.rows_valid:
         only_valid = st.checkbox(
             f"Import only the {report.rows_valid} valid rows; the refused lines are recorded in "
             "the audit trail",
             key="import_only_valid",
         )
-    ready = report.rows_valid > 0 and (not report.problems or only_valid)
-    if st.button("Import", type="primary", disabled=not ready, key="import_commit"):
+    if report.rows_valid == 0:
+        st.warning("No row of this file can be recorded: fix the refused rows, then upload again.")
+        return
+    if report.problems and not only_valid:
+        st.caption("Fix the refused rows, or tick the box above to import the valid rows only.")
+        return
+    if st.button("Import", type="primary", key="import_commit"):
         try:
             with session_scope(data.engine(url)) as db:
                 done = imports.import_file(
@@ -166,6 +180,11 @@ def _show(report: imports.ImportReport) -> None:
     st.caption(plain(f"{report.encoding}, delimiter {report.delimiter!r}, SHA-256 {report.sha256}"))
     for note in report.notes:
         st.info(plain(note))
+    if report.preview:
+        first = len(report.preview)
+        shown = "" if report.rows_valid <= first else f" (the first {first})"
+        st.markdown(f"**Rows it would record{shown}**, with the tonnes each will be:")
+        st.dataframe(pd.DataFrame(report.preview), hide_index=True, width="stretch")
     if report.problems:
         rows = report.refused_rows()
         st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
