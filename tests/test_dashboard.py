@@ -123,6 +123,15 @@ def test_ledger_page_lists_shipments_and_their_history(database_url: str, monkey
     history = app.dataframe[1].value
     assert list(history["action"]) == ["append", "correct"]
     assert list(history["reason"]) == ["", "recount"]
+    # Its columns in words, tonnes with three decimals, room for the reason.
+    labels = json.loads(app.dataframe[1].proto.columns)
+    assert {name: labels[name]["label"] for name in ("reason", "recorded_at", "tonnes")} == {
+        "reason": "Reason",
+        "recorded_at": "Recorded (UTC)",
+        "tonnes": "Tonnes (t)",
+    }
+    assert labels["reason"]["width"] == "large"
+    assert labels["tonnes"]["type_config"]["format"] == "%.3f"
     app.number_input(key="history_of").set_value(4).run()
     assert list(app.dataframe[1].value["tonnes"]) == [69.0]
     app.number_input(key="history_of").set_value(99).run()

@@ -74,17 +74,30 @@ def ledger(url: str, current: view.View) -> None:
     if revisions.empty:
         st.info(f"There is no shipment with ID {int(chosen)}.")
     else:
-        st.dataframe(
-            revisions,
-            hide_index=True,
-            width="stretch",
-            column_config={
-                "tonnes": st.column_config.NumberColumn("Tonnes (t)", format="%.3f"),
-                "sources": st.column_config.TextColumn("Sources"),
-            },
-        )
+        st.dataframe(revisions, hide_index=True, width="stretch", column_config=_LABELS)
     retracted = data.retracted(url, current.as_of.isoformat() if current.as_of else None)
     if not retracted.empty:
         st.subheader("Retracted shipments")
         st.caption("Withdrawn from the ledger with a reason; their history stays above.")
-        st.dataframe(retracted, hide_index=True, width="stretch")
+        st.dataframe(retracted, hide_index=True, width="stretch", column_config=_LABELS)
+
+
+# The history and retracted tables' columns, in words; tonnes always with their three decimals,
+# and room for the reason (the whole of it shows on hover and in the full-screen view).
+_LABELS = {
+    "id": st.column_config.NumberColumn("ID", format="%d"),
+    "revision": st.column_config.NumberColumn("Revision", format="%d"),
+    "action": st.column_config.TextColumn("What"),
+    "reason": st.column_config.TextColumn("Reason", width="large"),
+    "recorded_at": st.column_config.TextColumn("Recorded (UTC)"),
+    "recorded_by": st.column_config.TextColumn("By"),
+    "retracted_at": st.column_config.TextColumn("Retracted (UTC)"),
+    "retracted_by": st.column_config.TextColumn("By"),
+    "event_date": st.column_config.TextColumn("Date"),
+    "date_means": st.column_config.TextColumn("Date means"),
+    "donor": st.column_config.TextColumn("Donor"),
+    "recipient": st.column_config.TextColumn("Recipient"),
+    "cargo": st.column_config.TextColumn("Cargo"),
+    "tonnes": st.column_config.NumberColumn("Tonnes (t)", format="%.3f"),
+    "sources": st.column_config.TextColumn("Sources"),
+}
