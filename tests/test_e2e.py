@@ -279,3 +279,40 @@ def test_the_grids_offer_no_download_of_raw_cells(
         page, page.locator('[data-testid="stDataFrame"]').first
     )
     context.close()
+
+
+def test_after_an_add_the_form_starts_afresh_and_keeps_its_success(
+    browser: Any, dashboard: str, seeded_engine: Engine
+):
+    """The browser keeps what was typed unless the page sets the inputs again: a second click
+    would otherwise offer to record the same shipment twice."""
+    seeded_engine.dispose()
+    context = browser.new_context(viewport={"width": 1400, "height": 1600})
+    page = context.new_page()
+    page.goto(f"{dashboard}/sign-in")
+    page.get_by_role("textbox", name="Name").fill("ana")
+    page.get_by_role("textbox", name="Password").fill(EDITOR_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("link", name="Edit").click(timeout=30_000)
+    page.get_by_role("button", name="Add shipment").wait_for(timeout=30_000)
+    page.get_by_role("spinbutton", name="year, Date", exact=True).click()
+    page.keyboard.type("20190612")
+    page.keyboard.press("Tab")
+    for label, value in (
+        ("Donor", "Cuba"),
+        ("Recipient", "Venezuela"),
+        ("Cargo category (e.g. medicine)", "rice"),
+        ("Tonnes (t)", "4"),
+        ("or a new source: its web address", "https://example.org/rice"),
+        ("Title", "Rice arrives"),
+        ("Publisher", "Example News"),
+    ):
+        page.get_by_role("textbox", name=label, exact=True).fill(value)
+    page.get_by_role("button", name="Add shipment").click()
+    page.get_by_text("Added shipment 6").wait_for(timeout=30_000)
+    assert page.get_by_role("textbox", name="Donor", exact=True).input_value() == ""
+    assert page.get_by_role("textbox", name="Tonnes (t)", exact=True).input_value() == ""
+    page.get_by_role("button", name="Add shipment").click()
+    page.get_by_text("must not be empty").first.wait_for(timeout=30_000)
+    assert page.get_by_text("This looks like shipment 6").count() == 0
+    context.close()

@@ -153,8 +153,41 @@ def _finish(form: str, message: str) -> None:
     for key in list(st.session_state):
         if str(key).startswith(f"{form}_") and not str(key).endswith("_form_key"):
             del st.session_state[key]
+    st.session_state[f"{form}_cleared"] = True
     st.session_state["edit_flash"] = message
     st.rerun()
+
+
+# What each input of a form shows when it starts afresh.
+_EMPTY_FORM: dict[str, Any] = {
+    "event_date": None,
+    "date_means": DATE_MEANINGS[0],
+    "donor": "",
+    "recipient": "",
+    "cargo": "",
+    "cargo_description": "",
+    "tonnes": "",
+    "note": "",
+    "source_id": None,
+    "source_url": "",
+    "source_title": "",
+    "source_publisher": "",
+    "source_kind": SOURCE_KINDS[0],
+    "reason": "",
+    "id": None,
+}
+
+
+def _start_afresh(form: str) -> None:
+    """Empty the form's inputs after a write, in the browser too.
+
+    Forgetting a widget's value is not enough: the browser keeps showing (and sends back) what
+    was typed. Values set before the widgets are drawn are sent to the browser, so the form
+    shows, and submits, an empty form.
+    """
+    if st.session_state.pop(f"{form}_cleared", False):
+        for field, empty in _EMPTY_FORM.items():
+            st.session_state[f"{form}_{field}"] = empty
 
 
 def _attempt(form: str, write: Callable[[], str]) -> None:
@@ -195,6 +228,7 @@ def _duplicate_notice(url: str, form: str) -> None:
 
 
 def _add_form(url: str, editor: str) -> None:
+    _start_afresh("add")
     session.form_key("add")  # issued with the form, so every submit of it carries the same key
     sources = data.sources(url)
     with st.form("add_shipment"):
@@ -291,6 +325,7 @@ def _correct_form(url: str, editor: str) -> None:
 
 
 def _retract_form(url: str, editor: str) -> None:
+    _start_afresh("drop")
     session.form_key("drop")
     with st.form("drop_shipment"):
         st.number_input(
