@@ -139,6 +139,13 @@ def test_the_sixth_wrong_password_within_15_minutes_is_refused_even_when_right(l
     assert app.session_state["editor"] == "bo"
 
 
+def test_the_summary_by_the_button_names_every_field_that_needs_attention(ledger):
+    app = app_as("ana")
+    switch_page(app, EDIT).run()
+    app = submit(fill_add_form(app, tonnes="0", donor=" "), "Add shipment")
+    assert unescaped(app.error[-1].value) == "2 fields need attention: Donor, Tonnes."
+
+
 def test_an_editor_adds_a_shipment_and_the_overview_total_grows_by_its_tonnage(ledger):
     app = app_as("ana")
     assert total(app) == "269.000 t"
@@ -154,27 +161,30 @@ def test_an_editor_adds_a_shipment_and_the_overview_total_grows_by_its_tonnage(l
 
 
 @pytest.mark.parametrize(
-    ("overrides", "field_error"),
+    ("overrides", "field_error", "field"),
     [
-        ({"tonnes": "0"}, "must be greater than 0"),
-        ({"tonnes": "1.2345"}, "at most 3 decimals"),
-        ({"donor": "   "}, "must not be empty"),
-        ({"source_url": "ftp://example.org/x"}, "url: must be an http"),
-        ({"donor": "China\u202e"}, "invisible formatting characters"),
-        ({"cargo": "medicine\u2028line two"}, "must be one line"),
+        ({"tonnes": "0"}, "must be greater than 0", "Tonnes"),
+        ({"tonnes": "1.2345"}, "at most 3 decimals", "Tonnes"),
+        ({"donor": "   "}, "must not be empty", "Donor"),
+        ({"source_url": "ftp://example.org/x"}, "url: must be an http", "Source"),
+        ({"donor": "China\u202e"}, "invisible formatting characters", "Donor"),
+        ({"cargo": "medicine\u2028line two"}, "must be one line", "Cargo"),
         # A source the ledger holds, given another title and publisher: refused, not dropped.
-        ({"source_url": SOUTH_FRONT}, "is already recorded (source"),
+        ({"source_url": SOUTH_FRONT}, "is already recorded (source", "Source"),
+        # A date the widget would once have refused as out of its range, said by the ledger once.
+        ({"event_date": date(2999, 1, 1)}, "must not be in the future", "Date"),
     ],
 )
 def test_a_refused_input_shows_the_fields_error_and_writes_nothing(
-    ledger, overrides: dict[str, object], field_error: str
+    ledger, overrides: dict[str, object], field_error: str, field: str
 ):
     app = app_as("ana")
     switch_page(app, EDIT).run()
     before = row_counts(ledger)
     app = submit(fill_add_form(app, **overrides), "Add shipment")
     assert not app.exception
-    assert len(app.error) == 1
+    # The field's message under it, and by the button the summary of what needs attention.
+    assert [unescaped(e.value) for e in app.error][1:] == [f"1 field needs attention: {field}."]
     assert field_error in unescaped(app.error[0].value)
     assert len(app.success) == 0
     assert row_counts(ledger) == before

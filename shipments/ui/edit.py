@@ -25,7 +25,7 @@ from shipments.ledger import (
     retract_shipment,
 )
 from shipments.models import ShipmentCorrection, ShipmentCreate, SourcePublic
-from shipments.rules import DATE_MEANINGS, SOURCE_KINDS, parse, utcnow
+from shipments.rules import DATE_MEANINGS, SOURCE_KINDS, parse
 from shipments.ui import data, session, view
 from shipments.ui.common import page, plain
 from shipments.units import format_tonnes
@@ -53,6 +53,30 @@ def edit(url: str, current: view.View) -> None:
         _retract_form(url, editor)
 
 
+# How the summary by a form's button names each field.
+_FIELD_NAMES = {
+    "event_date": "Date",
+    "date_means": "Date means",
+    "donor": "Donor",
+    "recipient": "Recipient",
+    "cargo": "Cargo",
+    "cargo_description": "Cargo description",
+    "tonnes": "Tonnes",
+    "note": "Note",
+    "sources": "Source",
+    "reason": "Reason",
+}
+
+
+def _summary(form: str) -> None:
+    """Say by the button which fields need attention: their messages may be off-screen."""
+    errors = st.session_state.get(f"{form}_errors", {})
+    named = [_FIELD_NAMES[field] for field in _FIELD_NAMES if field in errors]
+    if named:
+        count = f"{len(named)} fields need" if len(named) > 1 else "1 field needs"
+        st.error(plain(f"{count} attention: {', '.join(named)}."))
+
+
 def _error(form: str, field: str) -> None:
     message = st.session_state.get(f"{form}_errors", {}).get(field)
     if message:
@@ -60,14 +84,15 @@ def _error(form: str, field: str) -> None:
 
 
 def _fact_inputs(form: str) -> None:
-    today = utcnow().date()
+    # No range on the widget: a date it refused would reach the ledger as no date at all ("is
+    # required") after its own "outside allowed range"; the ledger's rule says what is wrong.
     st.date_input(
         "Date",
         value=None,
         key=f"{form}_event_date",
         format="YYYY-MM-DD",
-        min_value=date(1900, 1, 1),
-        max_value=today,
+        min_value=date(1, 1, 1),
+        max_value=date(9999, 12, 31),
     )
     _error(form, "event_date")
     st.selectbox("The date is when the cargo was", DATE_MEANINGS, key=f"{form}_date_means")
@@ -236,6 +261,7 @@ def _add_form(url: str, editor: str) -> None:
         _source_inputs("add", sources, optional=False)
         _duplicate_notice(url, "add")
         _error("add", "form")
+        _summary("add")
         submitted = st.form_submit_button("Add shipment", type="primary")
     if not submitted:
         return
@@ -299,6 +325,7 @@ def _correct_form(url: str, editor: str) -> None:
         _error("fix", "reason")
         _duplicate_notice(url, "fix")
         _error("fix", "form")
+        _summary("fix")
         submitted = st.form_submit_button("Record correction", type="primary")
     if not submitted:
         return
