@@ -26,8 +26,10 @@ trap 'kill "${pids[@]}" 2>/dev/null || true' EXIT
 ports=()
 for n in $(seq 1 "$count"); do
   port=$((8500 + n))
-  .venv/bin/streamlit run dashboard.py --server.port "$port" --server.address 127.0.0.1 \
-    --server.cookieSecret "$LEDGER_COOKIE_SECRET" >"$folder/server-$port.log" 2>&1 &
+  # Streamlit takes the cookie secret from its environment, never from a command-line flag
+  # (which every user of the machine could read in the process list).
+  STREAMLIT_SERVER_COOKIE_SECRET="$LEDGER_COOKIE_SECRET" .venv/bin/streamlit run dashboard.py \
+    --server.port "$port" --server.address 127.0.0.1 >"$folder/server-$port.log" 2>&1 &
   pids+=("$!")
   ports+=(--port "$port")
 done
