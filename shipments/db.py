@@ -20,6 +20,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.pool import NullPool
 from sqlmodel import Session, create_engine
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -70,20 +71,28 @@ def write_connection(session: Any) -> None:
     session.connection(execution_options={WRITE_OPTION: True})
 
 
-def make_engine(url: str | None = None) -> Engine:
-    """Create an engine for the ledger database (WAL and a busy timeout on SQLite)."""
+def make_engine(url: str | None = None, *, pooled: bool = True) -> Engine:
+    """Create an engine for the ledger database (WAL and a busy timeout on SQLite).
+
+    A pooled engine checks each connection before lending it (``pool_pre_ping`` on PostgreSQL),
+    so a database that went away and came back is used again without a restart. ``pooled=False``
+    opens a connection for each use: a health check tests a fresh one, and one that hangs holds
+    nothing that the next check would wait for.
+    """
     resolved = database_url(url)
     backend = make_url(resolved).get_backend_name()
+    pool: dict[str, Any] = {} if pooled else {"poolclass": NullPool}
     if backend == "sqlite":
         engine = create_engine(
             resolved,
             connect_args={"check_same_thread": False, "isolation_level": None},
             hide_parameters=True,
+            **pool,
         )
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
     else:
-        engine = create_engine(resolved, pool_pre_ping=True, hide_parameters=True)
+        engine = create_engine(resolved, pool_pre_ping=True, hide_parameters=True, **pool)
     return engine
 
 

@@ -23,6 +23,7 @@ from sqlalchemy import Engine
 
 from shipments.db import REPO_ROOT, session_scope
 from shipments.ledger import append_shipment
+from shipments.web.headers import SECURITY_HEADERS
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -104,9 +105,12 @@ def test_every_page_opens_at_its_address(browser: Any, dashboard: str):
         ("/downloads", "Downloads"),
         ("/sign-in", "Sign in"),
     ):
-        page.goto(dashboard + path)
+        answer = page.goto(dashboard + path)
         heading(page, title)
         assert page.url == dashboard + path
+        assert {name: answer.headers.get(name.lower()) for name in SECURITY_HEADERS} == (
+            SECURITY_HEADERS
+        )
     page.get_by_role("textbox", name="Name").fill("ana")
     page.get_by_role("textbox", name="Password").fill(EDITOR_PASSWORD)
     page.get_by_role("button", name="Sign in").click()
