@@ -24,6 +24,7 @@ from shipments.models import Editor, EditorSession
 from shipments.rules import utcnow
 from shipments.transaction import Transaction, run_write
 
+COOKIE = "ledger_session"
 IDLE_SETTING = "LEDGER_SESSION_IDLE_MINUTES"
 LIFETIME_SETTING = "LEDGER_SESSION_LIFETIME_HOURS"
 DEFAULT_IDLE = timedelta(minutes=30)
