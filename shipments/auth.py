@@ -37,7 +37,7 @@ from shipments.sessions import revoke_editor_sessions
 from shipments.transaction import SEED_ACTOR, Transaction, run_write
 
 COMMON_PASSWORDS = Path(__file__).with_name("common_passwords.txt")
-# Failures a (name, address) and an address make before each further one doubles the wait.
+# Failures a (name, address) and an address make at no cost; each further one doubles the wait.
 FREE_FAILURES = 3
 FREE_ADDRESS_FAILURES = 10
 MAX_DELAY = timedelta(minutes=15)
@@ -238,11 +238,11 @@ def authenticate(
 
 
 def delay(failures: int, free: int) -> timedelta:
-    """Return the wait after ``failures`` failures of which ``free`` cost nothing: 1 s after the
-    first that costs, doubling with each, at most ``MAX_DELAY``."""
-    if failures < free:
+    """Return the wait after ``failures`` failures, the first ``free`` of which cost none: 1 s
+    after the next, doubling with each, at most ``MAX_DELAY``."""
+    if failures <= free:
         return timedelta(0)
-    return min(timedelta(seconds=2 ** min(failures - free, 20)), MAX_DELAY)
+    return min(timedelta(seconds=2 ** min(failures - free - 1, 20)), MAX_DELAY)
 
 
 def _admit(db: Session, name: str, address: str, moment: datetime) -> datetime | None:
