@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import re
 import time
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from dashboard_pages import signed_in, switch_page
@@ -18,7 +18,7 @@ from streamlit.testing.v1 import AppTest
 from shipments.audit import audit_events
 from shipments.auth import disable_editor
 from shipments.db import REPO_ROOT, session_scope
-from shipments.models import EditorSession
+from shipments.models import EditorSession, SignInEvent
 from shipments.ui.import_file import UPLOADS
 from shipments.ui.words import SIGN_IN_FIRST
 
@@ -326,3 +326,22 @@ def test_import_page_refuses_a_file_imported_before(ledger):
     app = upload(again, clean)
     assert "was already imported as batch" in unescaped(app.error[0].value)
     assert row_counts(ledger) == before
+
+
+def test_the_audit_page_lists_sign_in_attempts_a_page_at_a_time(ledger):
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    with session_scope(ledger) as session:
+        session.add_all(
+            SignInEvent(at=start + timedelta(minutes=n), name=f"n{n}", outcome="unknown_name")
+            for n in range(250)
+        )
+        session.commit()
+    app = app_as("ana")
+    switch_page(app, AUDIT).run()
+    assert "Sign-in attempts (250)" in [h.value for h in app.subheader]
+    attempts = app.dataframe[1].value
+    assert (len(attempts), attempts["name"].iloc[0]) == (100, "n249")
+    app.number_input(key="audit_sign_in_page").set_value(3).run()
+    attempts = app.dataframe[1].value
+    assert list(attempts["name"]) == [f"n{n}" for n in range(49, -1, -1)]
+    assert "Attempts 201 to 250 of 250, newest first." in [c.value for c in app.caption]
