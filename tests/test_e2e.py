@@ -326,14 +326,15 @@ def test_a_session_survives_a_reload_a_bookmark_and_a_server_restart(
         heading(bookmark, "Edit the ledger")
         bookmark.goto(f"{first.base}/audit")
         heading(bookmark, "Audit trail")
-        for opened in (page, bookmark):  # an open page's connection would hold the server up
-            opened.close()
+        context.close()  # the browser's open connections would hold the server up
+    restarted = browser.new_context()  # the browser restarted too, keeping its cookie
+    restarted.add_cookies([{"name": cookie["name"], "value": cookie["value"], "url": first.base}])
     with serve_dashboard(database_url, tmp_path) as second:
-        again = context.new_page()
+        again = restarted.new_page()
         again.goto(f"{second.base}/edit")
         heading(again, "Edit the ledger")
         again.get_by_role("button", name="Add shipment").wait_for(timeout=30_000)
-    context.close()
+        restarted.close()
 
 
 def test_a_signed_out_cookie_replayed_opens_only_the_viewer_pages(browser: Any, dashboard: str):
