@@ -8,6 +8,7 @@ middleware as ``dashboard.py``'s ``st.App`` plus one route that answers who
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Iterator
 from datetime import timedelta
 
@@ -396,3 +397,19 @@ def test_migration_0009_makes_writable_session_tables_and_goes_back(database_url
     assert "editor_session" not in inspect(engine).get_table_names()
     migrate(engine)
     engine.dispose()
+
+
+@pytest.mark.parametrize(
+    ("setting", "value", "said"),
+    [
+        ("LEDGER_SESSION_LIFETIME_HOURS", "twelve", "LEDGER_SESSION_LIFETIME_HOURS: must be"),
+        ("LEDGER_TRUSTED_PROXIES", "proxy.local", "LEDGER_TRUSTED_PROXIES: 'proxy.local'"),
+    ],
+)
+def test_a_bad_setting_stops_the_server_at_start(
+    ledger, monkeypatch, setting: str, value: str, said: str
+):
+    monkeypatch.setenv(setting, value)
+    app = Starlette(routes=routes.routes(), lifespan=routes.lifespan)
+    with pytest.raises((InvalidInput, ValueError), match=re.escape(said)), TestClient(app):
+        pass

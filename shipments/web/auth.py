@@ -119,6 +119,12 @@ def _is_trusted(
     return any(ip in network for network in trusted)
 
 
+def check_settings() -> None:
+    """Refuse, naming the variable, a session or proxy setting that cannot be used."""
+    session_limits()
+    trusted_proxies()
+
+
 def auth_routes() -> list[BaseRoute]:
     """Return the sign-in and sign-out routes."""
     return [

@@ -14,7 +14,7 @@ from starlette.routing import BaseRoute, Route
 
 from shipments.db import database_url, make_engine
 from shipments.seed import prepare_database
-from shipments.web.auth import auth_routes
+from shipments.web.auth import auth_routes, check_settings
 from shipments.web.headers import SecurityHeaders
 from shipments.web.readiness import ready
 
@@ -36,6 +36,7 @@ async def lifespan(app: Any) -> AsyncIterator[None]:
     A database that cannot be prepared does not stop the server: its pages say so in words, and
     /ready answers 503 until it can.
     """
+    check_settings()  # a bad session or proxy setting stops the server here, named
     try:
         await anyio.to_thread.run_sync(_prepare)
     except (SQLAlchemyError, OSError) as exc:
