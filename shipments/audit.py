@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from shipments.models import AuditEvent, SignInEvent
+from shipments.models import AuditEvent, SignInEvent, SignInThrottle
 
 
 @dataclass(frozen=True)
@@ -59,18 +60,49 @@ def _printable(text: str) -> str:
     return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode() for ch in text)
 
 
-def sign_in_events(*, session: Session, filters: AuditFilter | None = None) -> list[SignInEvent]:
-    """Return sign-in attempts, newest first."""
+def sign_in_events(
+    *,
+    session: Session,
+    filters: AuditFilter | None = None,
+    limit: int | None = None,
+    offset: int = 0,
+) -> list[SignInEvent]:
+    """Return checked sign-in attempts, newest first: all, or ``limit`` from ``offset``."""
+    newest = (col(SignInEvent.at).desc(), col(SignInEvent.id).desc())
+    statement = _sign_ins(select(SignInEvent), filters).order_by(*newest).offset(offset)
+    if limit is not None:
+        statement = statement.limit(limit)
+    return list(session.exec(statement))
+
+
+def count_sign_in_events(*, session: Session, filters: AuditFilter | None = None) -> int:
+    """Return how many checked sign-in attempts ``sign_in_events`` would list."""
+    statement = _sign_ins(select(func.count()).select_from(SignInEvent), filters)
+    return int(session.exec(statement).one())
+
+
+def sign_in_throttles(
+    *, session: Session, filters: AuditFilter | None = None
+) -> list[SignInThrottle]:
+    """Return the failure counts per (name, client address), latest failure first."""
     f = filters or AuditFilter()
-    statement = select(SignInEvent)
+    statement = select(SignInThrottle)
+    if f.actor:
+        statement = statement.where(col(SignInThrottle.name) == f.actor)
+    if f.since:
+        statement = statement.where(col(SignInThrottle.last_at) >= f.since)
+    return list(session.exec(statement.order_by(col(SignInThrottle.last_at).desc())))
+
+
+def _sign_ins(statement: Any, filters: AuditFilter | None) -> Any:
+    f = filters or AuditFilter()
     if f.actor:
         statement = statement.where(col(SignInEvent.name) == f.actor)
     if f.since:
         statement = statement.where(col(SignInEvent.at) >= f.since)
     if f.until:
         statement = statement.where(col(SignInEvent.at) <= f.until)
-    newest = (col(SignInEvent.at).desc(), col(SignInEvent.id).desc())
-    return list(session.exec(statement.order_by(*newest)))
+    return statement
 
 
 def ledger_version(*, session: Session) -> int:

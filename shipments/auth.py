@@ -1,8 +1,10 @@
 """Editor accounts, password hashing and sign-in with throttling (no streamlit).
 
-Passwords are hashed with argon2id. A name that fails to sign in ``MAX_FAILURES`` times within
-``THROTTLE_WINDOW`` is refused, even with the right password, until fewer than that many
-failures remain in the window. Every attempt is logged with its outcome.
+Passwords are hashed with argon2id. Failed sign-ins are counted per (name, client address) and
+per client address, and each failure beyond a few free ones doubles the wait before that caller's
+next attempt is checked: a stranger guessing from elsewhere delays only themselves, never the
+editor at their own address. Checked attempts are logged one row each; attempts refused for
+coming too soon are only counted.
 """
 
 from __future__ import annotations
@@ -22,7 +24,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from shipments.errors import InvalidInput, NotFound
-from shipments.models import Editor, EditorPublic, SignInEvent
+from shipments.models import Editor, EditorPublic, SignInEvent, SignInThrottle
+from shipments.models.accounts import MAX_ADDRESS_LENGTH
 from shipments.rules import (
     MAX_PASSWORD_BYTES,
     MIN_PASSWORD_CHARACTERS,
@@ -30,12 +33,17 @@ from shipments.rules import (
     clean_actor,
     utcnow,
 )
+from shipments.sessions import revoke_editor_sessions
 from shipments.transaction import SEED_ACTOR, Transaction, run_write
 
-MAX_FAILURES = 5
 COMMON_PASSWORDS = Path(__file__).with_name("common_passwords.txt")
+# Failures a (name, address) and an address make at no cost; each further one doubles the wait.
+FREE_FAILURES = 3
+FREE_ADDRESS_FAILURES = 10
+MAX_DELAY = timedelta(minutes=15)
+# A count whose last failure is older than this starts over.
 THROTTLE_WINDOW = timedelta(minutes=15)
-FAILURES = ("wrong_password", "unknown_name", "disabled")
+UNKNOWN_ADDRESS = "unknown"
 _hasher = PasswordHasher()
 
 
@@ -142,7 +150,7 @@ def add_editor(
 
 
 def disable_editor(*, session: Session, name: str, by: str) -> EditorPublic:
-    """Mark an editor inactive: they can no longer sign in or write."""
+    """Mark an editor inactive and end all their sessions: they can no longer sign in or write."""
     clean = _field("name", clean_actor, name)
 
     def write(tx: Transaction) -> EditorPublic:
@@ -151,6 +159,8 @@ def disable_editor(*, session: Session, name: str, by: str) -> EditorPublic:
             raise NotFound(f"no editor named {name!r}")
         editor.active = False
         tx.session.add(editor)
+        assert editor.id is not None
+        revoke_editor_sessions(session=tx.session, editor_id=editor.id, at=tx.at)
         tx.record("editor.disable", f"editor {editor.name}")
         return _public(editor)
 
@@ -169,12 +179,20 @@ def find_editor(*, session: Session, name: str) -> Editor | None:
 
 
 def authenticate(
-    *, session: Session, name: str, password: str, now: datetime | None = None
+    *,
+    session: Session,
+    name: str,
+    password: str,
+    address: str = UNKNOWN_ADDRESS,
+    now: datetime | None = None,
 ) -> SignIn:
-    """Check a name and password, throttling repeated failures; log the attempt either way.
+    """Check a name and password from a client address, delaying repeated failures.
 
-    The attempt is logged as pending before the password is checked, so attempts made at the
-    same moment count against each other: no more than ``MAX_FAILURES`` guesses get through.
+    Failures are counted per (name, address) and per address (``SignInThrottle``); each failure
+    beyond the free ones doubles the wait before the next attempt is checked (``delay``). An
+    attempt made too soon is refused unchecked and only counted, not logged as a row of its
+    own; a checked one is logged in ``SignInEvent``. The attempt counts as a failure before the
+    password is checked, so attempts made at the same moment count against each other.
     """
     moment = now or utcnow()
     dummy = _dummy_hash()  # before the first attempt is timed, whatever name it gives
@@ -182,59 +200,92 @@ def authenticate(
         name = clean_actor(name)
     except ValueError:
         name = "".join(ch if ch.isprintable() else "\ufffd" for ch in str(name or ""))[:200]
+    where = (address or UNKNOWN_ADDRESS)[:MAX_ADDRESS_LENGTH]
 
-    def log_pending(tx: Transaction) -> SignInEvent:
-        attempt = SignInEvent(at=moment, name=name, outcome="pending")
-        tx.session.add(attempt)
-        return attempt
+    def admit(tx: Transaction) -> datetime | None:
+        return _admit(tx.session, name, where, moment)
 
-    # Two transactions: the pending attempt is committed before the password is checked.
-    attempt = run_write(session=session, by=name, via="form", write=log_pending, check_editor=False)
+    # Two transactions: the attempt is counted before the password is checked, and the hash is
+    # computed between them, holding no write lock.
+    retry_after = run_write(session=session, by=name, via="form", write=admit, check_editor=False)
+    if retry_after is not None:
+        return SignIn("throttled", retry_after=retry_after)
+    editor = find_editor(session=session, name=name) if name else None
+    verified = _verify(editor.password_hash if editor else dummy, password)
+    session.rollback()
 
-    def check(tx: Transaction) -> SignIn:
-        recent = tx.session.exec(
-            select(SignInEvent.at)
-            .where(
-                col(SignInEvent.name) == name,
-                col(SignInEvent.outcome).in_((*FAILURES, "pending")),
-                col(SignInEvent.at) > moment - 2 * THROTTLE_WINDOW,
-                col(SignInEvent.id) != attempt.id,
-            )
-            .order_by(col(SignInEvent.at))
-        ).all()
-        locked_until = _locked_until(list(recent), moment)
-        if locked_until is not None:
-            result = SignIn("throttled", retry_after=locked_until)
+    def settle(tx: Transaction) -> SignIn:
+        account = find_editor(session=tx.session, name=name) if name else None
+        if account is None:
+            result = SignIn("unknown_name")
+        elif not verified:
+            result = SignIn("wrong_password")
+        elif not account.active:
+            result = SignIn("disabled")
         else:
-            editor = find_editor(session=tx.session, name=name) if name else None
-            verified = _verify(editor.password_hash if editor else dummy, password)
-            if editor is None:
-                result = SignIn("unknown_name")
-            elif not verified:
-                result = SignIn("wrong_password")
-            elif not editor.active:
-                result = SignIn("disabled")
-            else:
-                result = SignIn("success", editor=editor.name)
-                if _hasher.check_needs_rehash(editor.password_hash):
-                    editor.password_hash = _hasher.hash(password)
-                    tx.session.add(editor)
-        attempt.outcome = result.outcome
-        tx.session.add(attempt)
+            result = SignIn("success", editor=account.name)
+            if _hasher.check_needs_rehash(account.password_hash):
+                account.password_hash = _hasher.hash(password)
+                tx.session.add(account)
+            counter = _counter(tx.session, name, where)
+            if counter is not None:  # the right password clears this caller's count for the name
+                counter.failures = 0
+                tx.session.add(counter)
+        tx.session.add(SignInEvent(at=moment, name=name, outcome=result.outcome, address=where))
         return result
 
-    return run_write(session=session, by=name, via="form", write=check, check_editor=False)
+    return run_write(session=session, by=name, via="form", write=settle, check_editor=False)
 
 
-def _locked_until(failures: list[datetime], moment: datetime) -> datetime | None:
-    """Return when a lock-out ends: 15 minutes after the failure that made 5 within 15 minutes."""
-    until = None
-    for index in range(MAX_FAILURES - 1, len(failures)):
-        if failures[index] - failures[index - MAX_FAILURES + 1] <= THROTTLE_WINDOW:
-            end = failures[index] + THROTTLE_WINDOW
-            if end > moment:
-                until = end if until is None else max(until, end)
-    return until
+def delay(failures: int, free: int) -> timedelta:
+    """Return the wait after ``failures`` failures, the first ``free`` of which cost none: 1 s
+    after the next, doubling with each, at most ``MAX_DELAY``."""
+    if failures <= free:
+        return timedelta(0)
+    return min(timedelta(seconds=2 ** min(failures - free - 1, 20)), MAX_DELAY)
+
+
+def _admit(db: Session, name: str, address: str, moment: datetime) -> datetime | None:
+    """Count an attempt as a failure and return None, or return when one will be checked."""
+    recent = list(
+        db.exec(
+            select(SignInThrottle)
+            .where(
+                col(SignInThrottle.address) == address,
+                col(SignInThrottle.last_at) > moment - THROTTLE_WINDOW,
+            )
+            .order_by(col(SignInThrottle.last_at).desc())
+            .with_for_update()
+        )
+    )
+    mine = next((row for row in recent if row.name == name), None)
+    waits = [] if mine is None else [mine.last_at + delay(mine.failures, FREE_FAILURES)]
+    if recent:
+        total = sum(row.failures for row in recent)
+        waits.append(recent[0].last_at + delay(total, FREE_ADDRESS_FAILURES))
+    retry_after = max(waits, default=None)
+    if retry_after is not None and retry_after > moment:
+        counted = mine or recent[0]
+        counted.throttled += 1
+        db.add(counted)
+        return retry_after
+    row = mine or _counter(db, name, address)
+    if row is None:
+        row = SignInThrottle(name=name, address=address, first_at=moment, last_at=moment)
+    elif mine is None:  # the count is older than the window: it starts over
+        row.failures, row.throttled, row.first_at = 0, 0, moment
+    row.failures += 1
+    row.last_at = moment
+    db.add(row)
+    return None
+
+
+def _counter(db: Session, name: str, address: str) -> SignInThrottle | None:
+    return db.exec(
+        select(SignInThrottle).where(
+            col(SignInThrottle.name) == name, col(SignInThrottle.address) == address
+        )
+    ).first()
 
 
 def _field(field: str, check: Callable[[Any], str], value: Any) -> str:

@@ -328,3 +328,24 @@ def fresh_caches() -> Iterator[None]:
     yield
     st.cache_data.clear()
     st.cache_resource.clear()
+
+
+@pytest.fixture(autouse=True)
+def page_cookie_from_session_state(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Let AppTest stand for a browser holding a session cookie (AppTest sends no cookies).
+
+    Only the reading of the cookie is replaced (``dashboard_pages.signed_in`` puts a real token,
+    from a real session in the database, where this reads it); the page still resolves it
+    against the database each run, so expiry, sign-out and disabling act as in a browser.
+    """
+    from dashboard_pages import TOKEN_KEY
+
+    import shipments.ui.session
+
+    def token_from_session_state() -> str | None:
+        import streamlit as st
+
+        token = st.session_state.get(TOKEN_KEY)
+        return str(token) if token else None
+
+    monkeypatch.setattr(shipments.ui.session, "cookie_token", token_from_session_state)

@@ -21,3 +21,21 @@ def switch_page(app: AppTest, url: str) -> AppTest:
             return app
     known = sorted(f"/{info.get('url_pathname', '')}" for info in registered.values())
     raise ValueError(f"Could not find a navigation page for {url!r}. Known pages: {known}.")
+
+
+TOKEN_KEY = "_test_session_token"
+
+
+def signed_in(app: AppTest, editor: str) -> AppTest:
+    """Open a real session for ``editor`` in the configured ledger and give its token to ``app``
+    as a browser's cookie would be (conftest's ``page_cookie_from_session_state`` reads it)."""
+    from shipments.db import make_engine, session_scope
+    from shipments.sessions import start_session
+
+    engine = make_engine()
+    try:
+        with session_scope(engine) as db:
+            app.session_state[TOKEN_KEY] = start_session(session=db, editor=editor)
+    finally:
+        engine.dispose()
+    return app

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from dashboard_pages import switch_page
+from dashboard_pages import signed_in, switch_page
 from factories import make_shipment, row_counts
 from sqlalchemy import Engine, inspect, text
 from sqlalchemy.exc import DBAPIError
@@ -184,7 +184,7 @@ def test_a_dashboard_write_records_no_os_user_or_host(
     monkeypatch.setenv("LEDGER_DATABASE_URL", database_url)
     before = newest_id(seeded_engine)
     app = AppTest.from_file(DASHBOARD, default_timeout=60)
-    app.session_state["editor"] = "ana"
+    signed_in(app, "ana")
     switch_page(app.run(), "/edit").run()
     app.number_input(key="drop_id").set_value(1)
     app.text_area(key="drop_reason").input("not medicine")
@@ -215,7 +215,7 @@ def test_the_audit_page_and_its_csv_show_where_a_cli_write_ran(
     monkeypatch.setattr(streamlit, "download_button", keep)
     monkeypatch.setenv("LEDGER_DATABASE_URL", database_url)
     app = AppTest.from_file(DASHBOARD, default_timeout=60)
-    app.session_state["editor"] = "ana"
+    signed_in(app, "ana")
     switch_page(app.run(), "/audit").run()
     assert not app.exception
     writes = app.dataframe[0].value
@@ -257,7 +257,7 @@ def test_migration_0008_keeps_audit_rows_and_the_append_only_triggers(database_u
                 " NULL)"
             )
         )
-    migrate(engine)
+    migrate(engine, "0008")
     assert current_revision(engine) == "0008"
     with session_scope(engine) as session:
         [old] = session.exec(select(AuditEvent)).all()

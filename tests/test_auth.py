@@ -12,7 +12,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from shipments.audit import audit_events, sign_in_events
-from shipments.auth import add_editor, authenticate, find_editor, list_editors
+from shipments.auth import add_editor, authenticate, delay, find_editor, list_editors
 from shipments.errors import InvalidInput
 from shipments.ledger import append_shipment, retract_shipment
 from shipments.rules import utcnow
@@ -88,37 +88,65 @@ def test_names_are_normalised_when_signing_in(session: Session):
     )
 
 
-def test_a_lock_out_lasts_15_minutes_after_the_fifth_failure(session: Session):
+def test_each_failure_after_the_third_doubles_the_wait(session: Session):
     start = utcnow()
-    for seconds in (0, 840, 850, 860, 870):
-        at = start + timedelta(seconds=seconds)
+    for _ in range(4):
+        assert authenticate(session=session, name="ana", password="wrong!", now=start).outcome == (
+            "wrong_password"
+        )
+    at = start
+    for wait in (1, 2, 4, 8):
+        early = authenticate(session=session, name="ana", password=EDITOR_PASSWORD, now=at)
+        assert (early.outcome, early.retry_after) == ("throttled", at + timedelta(seconds=wait))
+        at += timedelta(seconds=wait)
         assert authenticate(session=session, name="ana", password="wrong!", now=at).outcome == (
             "wrong_password"
         )
-    refused = authenticate(
-        session=session, name="ana", password=EDITOR_PASSWORD, now=start + timedelta(seconds=901)
-    )
-    assert refused.outcome == "throttled"
-    assert refused.retry_after == start + timedelta(seconds=870 + 900)
-    later = authenticate(
-        session=session, name="ana", password=EDITOR_PASSWORD, now=start + timedelta(seconds=1771)
-    )
-    assert later.outcome == "success"
+    assert authenticate(
+        session=session, name="ana", password=EDITOR_PASSWORD, now=at + timedelta(seconds=16)
+    ).ok
 
 
-def test_four_failures_do_not_lock(session: Session):
-    for _ in range(4):
-        authenticate(session=session, name="bo", password="wrong!")
-    assert authenticate(session=session, name="bo", password=EDITOR_PASSWORD).ok
+def test_the_wait_is_at_most_15_minutes():
+    assert [delay(n, 3).total_seconds() for n in (0, 3, 4, 5, 6, 13, 14, 200)] == [
+        0,
+        0,
+        1,
+        2,
+        4,
+        512,
+        900,
+        900,
+    ]
+
+
+def test_a_count_starts_over_15_minutes_after_its_last_failure(session: Session):
+    start = utcnow()
+    for _ in range(40):
+        authenticate(session=session, name="ana", password="wrong!", now=start)
+    at = start + timedelta(minutes=15, seconds=1)
+    for _ in range(3):
+        assert authenticate(session=session, name="ana", password="wrong!", now=at).outcome == (
+            "wrong_password"
+        )
+    assert authenticate(session=session, name="ana", password=EDITOR_PASSWORD, now=at).ok
+
+
+def test_three_failures_cost_no_wait(session: Session):
+    start = utcnow()
+    for _ in range(3):
+        authenticate(session=session, name="bo", password="wrong!", now=start)
+    assert authenticate(session=session, name="bo", password=EDITOR_PASSWORD, now=start).ok
 
 
 def test_attempts_at_the_same_moment_cannot_pass_the_throttle(engine: Engine):
     outcomes: list[str] = []
     lock = threading.Lock()
+    moment = utcnow()
 
     def guess(n: int) -> None:
         with Session(engine) as own:
-            result = authenticate(session=own, name="ana", password=f"guess {n}")
+            result = authenticate(session=own, name="ana", password=f"guess {n}", now=moment)
         with lock:
             outcomes.append(result.outcome)
 
@@ -127,12 +155,11 @@ def test_attempts_at_the_same_moment_cannot_pass_the_throttle(engine: Engine):
         thread.start()
     for thread in threads:
         thread.join()
-    assert outcomes.count("wrong_password") <= 5
-    assert outcomes.count("throttled") >= 7
+    assert outcomes.count("wrong_password") <= 4
+    assert outcomes.count("throttled") >= 8
     with Session(engine) as check:
         logged = [e.outcome for e in sign_in_events(session=check)]
-    assert sorted(logged) == sorted(outcomes)
-    assert "pending" not in logged
+    assert sorted(logged) == sorted(o for o in outcomes if o != "throttled")
 
 
 def test_only_the_seed_loader_writes_as_seed(seeded_session: Session, seeded_engine: Engine):

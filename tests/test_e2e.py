@@ -13,16 +13,20 @@ import re
 import subprocess
 import sys
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from factories import EDITOR_PASSWORD, make_shipment
+from factories import EDITOR_PASSWORD, make_shipment, row_counts
 from server import serve_dashboard
-from sqlalchemy import Engine
+from sqlalchemy import Engine, update
 
-from shipments.db import REPO_ROOT, session_scope
+from shipments.auth import disable_editor
+from shipments.db import REPO_ROOT, make_engine, session_scope
 from shipments.ledger import append_shipment
+from shipments.models import EditorSession
+from shipments.rules import utcnow
 from shipments.web.headers import SECURITY_HEADERS
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -285,19 +289,125 @@ def test_the_grids_offer_no_download_of_raw_cells(
     context.close()
 
 
-def test_after_an_add_the_form_starts_afresh_and_keeps_its_success(
-    browser: Any, dashboard: str, seeded_engine: Engine
+def sign_in_as(page: Any, base: str, name: str = "ana", password: str = EDITOR_PASSWORD) -> None:
+    """Sign in through the Sign in page's form, which posts to the route and lands on Edit."""
+    page.goto(f"{base}/sign-in")
+    page.get_by_role("textbox", name="Name").fill(name)
+    page.get_by_role("textbox", name="Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    heading(page, "Edit the ledger")
+
+
+def signed_out(page: Any) -> bool:
+    """Wait for the viewer's menu; return True when it offers no editor page."""
+    page.get_by_role("link", name="Sign in").wait_for(timeout=30_000)
+    return all(
+        page.get_by_role("link", name=link, exact=True).count() == 0
+        for link in ("Edit", "Import", "Audit")
+    )
+
+
+def session_cookie(context: Any) -> dict[str, Any]:
+    [cookie] = [c for c in context.cookies() if c["name"] == "ledger_session"]
+    return dict(cookie)
+
+
+def test_a_session_survives_a_reload_a_bookmark_and_a_server_restart(
+    browser: Any, seeded_engine: Engine, database_url: str, tmp_path: Path
 ):
+    seeded_engine.dispose()
+    context = browser.new_context()
+    page = context.new_page()
+    with serve_dashboard(database_url, tmp_path) as first:
+        sign_in_as(page, first.base)
+        cookie = session_cookie(context)
+        assert (cookie["httpOnly"], cookie["sameSite"], cookie["path"]) == (True, "Lax", "/")
+        page.reload()
+        heading(page, "Edit the ledger")
+        page.get_by_role("button", name="Sign out (ana)").wait_for(timeout=30_000)
+        bookmark = context.new_page()
+        bookmark.goto(f"{first.base}/edit")
+        heading(bookmark, "Edit the ledger")
+        bookmark.goto(f"{first.base}/audit")
+        heading(bookmark, "Audit trail")
+        context.close()  # the browser's open connections would hold the server up
+    restarted = browser.new_context()  # the browser restarted too, keeping its cookie
+    restarted.add_cookies([{"name": cookie["name"], "value": cookie["value"], "url": first.base}])
+    with serve_dashboard(database_url, tmp_path) as second:
+        again = restarted.new_page()
+        again.goto(f"{second.base}/edit")
+        heading(again, "Edit the ledger")
+        again.get_by_role("button", name="Add shipment").wait_for(timeout=30_000)
+        restarted.close()
+
+
+def test_a_signed_out_cookie_replayed_opens_only_the_viewer_pages(browser: Any, dashboard: str):
+    context = browser.new_context()
+    page = context.new_page()
+    sign_in_as(page, dashboard)
+    cookie = session_cookie(context)
+    page.get_by_role("button", name="Sign out (ana)").click()
+    assert signed_out(page)
+    replay = browser.new_context()
+    replay.add_cookies([{"name": cookie["name"], "value": cookie["value"], "url": dashboard}])
+    stolen = replay.new_page()
+    stolen.goto(f"{dashboard}/edit")
+    assert signed_out(stolen)
+    assert stolen.get_by_role("button", name="Add shipment").count() == 0
+    replay.close()
+    context.close()
+
+
+def test_an_idle_session_expires(browser: Any, dashboard: str, database_url: str):
+    context = browser.new_context()
+    page = context.new_page()
+    sign_in_as(page, dashboard)
+    engine = make_engine(database_url)
+    with engine.begin() as connection:  # the clock driven back: seen 31 minutes ago
+        connection.execute(
+            update(EditorSession).values(last_seen_at=utcnow() - timedelta(minutes=31))
+        )
+    engine.dispose()
+    page.reload()
+    assert signed_out(page)
+    context.close()
+
+
+def test_a_disabled_editors_open_session_can_no_longer_write(
+    browser: Any, dashboard: str, database_url: str
+):
+    context = browser.new_context()
+    page = context.new_page()
+    sign_in_as(page, dashboard, "carla")
+    page.get_by_role("spinbutton", name="year, Date", exact=True).click()
+    page.keyboard.type("20190612")
+    page.keyboard.press("Tab")
+    for label, value in (
+        ("Donor", "Cuba"),
+        ("Recipient", "Venezuela"),
+        ("Cargo category (e.g. medicine)", "medicine"),
+        ("Tonnes (t)", "12.345"),
+        ("or a new source: its web address", "https://example.org/cuba-aid"),
+    ):
+        page.get_by_role("textbox", name=label, exact=True).fill(value)
+    engine = make_engine(database_url)
+    with session_scope(engine) as session:
+        disable_editor(session=session, name="carla", by="root")
+    before = row_counts(engine)["shipment"]
+    page.get_by_role("button", name="Add shipment").click()
+    assert signed_out(page)
+    assert page.get_by_text("Added shipment").count() == 0
+    assert row_counts(engine)["shipment"] == before
+    engine.dispose()
+    context.close()
+
+
+def test_after_an_add_the_form_starts_afresh_and_keeps_its_success(browser: Any, dashboard: str):
     """The browser keeps what was typed unless the page sets the inputs again: a second click
     would otherwise offer to record the same shipment twice."""
-    seeded_engine.dispose()
     context = browser.new_context(viewport={"width": 1400, "height": 1600})
     page = context.new_page()
-    page.goto(f"{dashboard}/sign-in")
-    page.get_by_role("textbox", name="Name").fill("ana")
-    page.get_by_role("textbox", name="Password").fill(EDITOR_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.get_by_role("link", name="Edit").click(timeout=30_000)
+    sign_in_as(page, dashboard)
     page.get_by_role("button", name="Add shipment").wait_for(timeout=30_000)
     page.get_by_role("spinbutton", name="year, Date", exact=True).click()
     page.keyboard.type("20190612")

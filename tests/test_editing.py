@@ -1,23 +1,25 @@
-"""Editors in the dashboard: sign-in, throttling, the add / correct / retract forms, audit."""
+"""Editors in the dashboard: the signed-in pages, sign-out, the add / correct / retract forms,
+audit. (Sign-in itself is a route: tests/test_sessions.py.)"""
 
 from __future__ import annotations
 
 import os
 import re
 import time
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from dashboard_pages import switch_page
-from factories import EDITOR_PASSWORD, SOUTH_FRONT, row_counts
+from dashboard_pages import signed_in, switch_page
+from factories import SOUTH_FRONT, row_counts
 from sqlalchemy import Engine
+from sqlmodel import select
 from streamlit.testing.v1 import AppTest
 
-from shipments.audit import audit_events, sign_in_events
+from shipments.audit import audit_events
 from shipments.auth import disable_editor
 from shipments.db import REPO_ROOT, session_scope
+from shipments.models import EditorSession, SignInEvent
 from shipments.ui.import_file import UPLOADS
-from shipments.ui.sign_in import REFUSED
 from shipments.ui.words import SIGN_IN_FIRST
 
 DASHBOARD = str(REPO_ROOT / "dashboard.py")
@@ -39,19 +41,12 @@ def ledger(seeded_engine: Engine, database_url: str, monkeypatch: pytest.MonkeyP
 def app_as(editor: str | None = None) -> AppTest:
     app = AppTest.from_file(DASHBOARD, default_timeout=60)
     if editor:
-        app.session_state["editor"] = editor
+        signed_in(app, editor)
     return app.run()
 
 
 def page_titles(app: AppTest) -> list[str]:
     return [t.value for t in app.title]
-
-
-def sign_in(app: AppTest, name: str, password: str) -> AppTest:
-    switch_page(app, SIGN_IN).run()
-    app.text_input(key="sign_in_name").input(name)
-    app.text_input(key="sign_in_password").input(password)
-    return app.get("form_submit_button")[0].click().run()
 
 
 def fill_add_form(app: AppTest, **overrides: object) -> AppTest:
@@ -111,32 +106,36 @@ def test_edit_pages_refuse_a_session_without_an_editor(ledger, page: str):
     assert len(app.get("form_submit_button")) == 0
 
 
-def test_sign_in_opens_the_edit_pages_and_sign_out_closes_them(ledger):
-    app = sign_in(app_as(None), "ana", EDITOR_PASSWORD)
-    assert not app.exception
+def test_the_sign_in_page_is_a_form_posting_to_the_sign_in_route(ledger):
+    app = app_as(None)
+    switch_page(app, SIGN_IN).run()
+    [form] = [element.proto.body for element in app.get("html")]
+    assert '<form method="post" action="/auth/sign-in"' in form
+    assert 'name="username"' in form
+    assert 'name="password" type="password"' in form
+
+
+def test_a_signed_in_session_opens_the_edit_pages_and_sign_out_ends_it(ledger):
+    app = app_as("ana")
     switch_page(app, EDIT).run()
     assert page_titles(app) == ["Edit the ledger"]
     app.button(key="sign_out").click().run()
     with pytest.raises(ValueError, match="Could not find a navigation page"):
         switch_page(app, EDIT)
     with session_scope(ledger) as session:
-        outcomes = [e.outcome for e in sign_in_events(session=session)]
-    assert outcomes == ["success"]
+        [held] = session.exec(select(EditorSession)).all()
+    assert held.revoked_at is not None
 
 
-def test_the_sixth_wrong_password_within_15_minutes_is_refused_even_when_right(ledger):
-    app = app_as(None)
-    for _ in range(5):
-        app = sign_in(app, "ana", "not the password")
-        assert [e.value for e in app.error] == [REFUSED]
-    app = sign_in(app, "ana", EDITOR_PASSWORD)
-    assert "Too many failed sign-ins" in unescaped(app.error[0].value)
-    assert "editor" not in app.session_state
-    with session_scope(ledger) as session:
-        outcomes = [e.outcome for e in sign_in_events(session=session)]
-    assert outcomes == ["throttled"] + ["wrong_password"] * 5
-    app = sign_in(app, "bo", EDITOR_PASSWORD)
-    assert app.session_state["editor"] == "bo"
+def test_sign_out_everywhere_ends_the_editors_other_sessions(ledger):
+    here, there, other = app_as("ana"), app_as("ana"), app_as("bo")
+    here.button(key="sign_out_everywhere").click().run()
+    for app in (there.run(), other.run()):
+        assert not app.exception
+    with pytest.raises(ValueError, match="Could not find a navigation page"):
+        switch_page(there, EDIT)
+    switch_page(other, EDIT).run()
+    assert page_titles(other) == ["Edit the ledger"]
 
 
 def test_the_summary_by_the_button_names_every_field_that_needs_attention(ledger):
@@ -244,13 +243,17 @@ def test_an_editor_corrects_and_retracts_with_a_required_reason(ledger):
     assert set(writes["via"][:2]) == {"form"}
 
 
-def test_a_disabled_editor_is_signed_out_at_the_next_rerun(ledger):
+def test_a_disabled_editors_open_page_can_no_longer_write(ledger):
     app = app_as("carla")
     switch_page(app, EDIT).run()
+    fill_add_form(app)
     with session_scope(ledger) as session:
         disable_editor(session=session, name="carla", by="tests")
-    app.run()
-    assert "editor" not in app.session_state
+    before = row_counts(ledger)
+    app = submit(app, "Add shipment")
+    assert not app.exception
+    assert not [s for s in app.success if "Added shipment" in s.value]
+    assert row_counts(ledger) == before
     with pytest.raises(ValueError, match="Could not find a navigation page"):
         switch_page(app, EDIT)
 
@@ -350,7 +353,27 @@ def test_import_page_refuses_a_file_imported_before(ledger):
     app = upload(app_as("ana"), clean)
     app.button(key="import_commit").click().run()
     assert "Imported 3 shipments" in unescaped(app.success[0].value)
+    again = app_as("ana")  # its sign-in is a row too: opened before the count
     before = row_counts(ledger)
-    app = upload(app_as("ana"), clean)
+    app = upload(again, clean)
     assert "was already imported as batch" in unescaped(app.error[0].value)
     assert row_counts(ledger) == before
+
+
+def test_the_audit_page_lists_sign_in_attempts_a_page_at_a_time(ledger):
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    with session_scope(ledger) as session:
+        session.add_all(
+            SignInEvent(at=start + timedelta(minutes=n), name=f"n{n}", outcome="unknown_name")
+            for n in range(250)
+        )
+        session.commit()
+    app = app_as("ana")
+    switch_page(app, AUDIT).run()
+    assert "Sign-in attempts (250)" in [h.value for h in app.subheader]
+    attempts = app.dataframe[1].value
+    assert (len(attempts), attempts["name"].iloc[0]) == (100, "n249")
+    app.number_input(key="audit_sign_in_page").set_value(3).run()
+    attempts = app.dataframe[1].value
+    assert list(attempts["name"]) == [f"n{n}" for n in range(49, -1, -1)]
+    assert "Attempts 201 to 250 of 250, newest first." in [c.value for c in app.caption]

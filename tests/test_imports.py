@@ -956,13 +956,13 @@ def test_the_import_page_reads_numbers_as_the_cli_flag_does(
     refusal: str | None,
     kg: int,
 ):
-    from dashboard_pages import switch_page
+    from dashboard_pages import signed_in, switch_page
     from streamlit.testing.v1 import AppTest
 
     monkeypatch.setenv("LEDGER_DATABASE_URL", database_url)
     content = PESO.format(amount="1.500")
     app = AppTest.from_file(str(REPO_ROOT / "dashboard.py"), default_timeout=60)
-    app.session_state["editor"] = "ana"
+    signed_in(app, "ana")
     switch_page(app.run(), "/import").run()
     app.file_uploader(key="import_file").upload("peso.csv", content.encode("utf-8")).run()
     for index, target in enumerate(PESO_MAP.values()):

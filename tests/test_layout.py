@@ -88,6 +88,7 @@ LAYERS = (
     ("shipments.models",),
     ("shipments.db",),
     ("shipments.transaction",),
+    ("shipments.sessions",),
     ("shipments.audit", "shipments.auth", "shipments.ledger"),
     ("shipments.claims",),
     ("shipments.reconcile",),

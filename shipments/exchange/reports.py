@@ -114,7 +114,7 @@ RECONCILIATION_HXL: dict[str, str] = {
 AUDIT_COLUMNS: tuple[str, ...] = ("at", "actor", "via", "from", "action", "subject", "detail")
 
 
-SIGN_IN_COLUMNS: tuple[str, ...] = ("at", "name", "outcome")
+SIGN_IN_COLUMNS: tuple[str, ...] = ("at", "name", "outcome", "address")
 
 
 def audit_rows(events: Iterable[AuditEvent]) -> Iterator[dict[str, Any]]:
@@ -134,7 +134,7 @@ def audit_rows(events: Iterable[AuditEvent]) -> Iterator[dict[str, Any]]:
 def sign_in_rows(events: Iterable[SignInEvent]) -> Iterator[dict[str, Any]]:
     """Turn sign-in attempts into rows."""
     for e in events:
-        yield {"at": e.at.isoformat(), "name": e.name, "outcome": e.outcome}
+        yield {"at": e.at.isoformat(), "name": e.name, "outcome": e.outcome, "address": e.address}
 
 
 def claim_rows(claims: Iterable[ClaimPublic]) -> Iterator[dict[str, Any]]:

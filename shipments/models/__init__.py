@@ -12,9 +12,11 @@ from shipments.models.accounts import (
     AuditEvent,
     Editor,
     EditorPublic,
+    EditorSession,
     FormSubmission,
     ImportBatch,
     SignInEvent,
+    SignInThrottle,
 )
 from shipments.models.claims import (
     Claim,
@@ -57,6 +59,7 @@ __all__ = [
     "CurrentShipment",
     "Editor",
     "EditorPublic",
+    "EditorSession",
     "FormSubmission",
     "ImportBatch",
     "RevisionPublic",
@@ -69,6 +72,7 @@ __all__ = [
     "ShipmentPublic",
     "ShipmentRevision",
     "SignInEvent",
+    "SignInThrottle",
     "Source",
     "SourceBase",
     "SourceCreate",

@@ -1,5 +1,5 @@
-"""Accounts and what they leave behind: editors, sign-in attempts, the audit trail, submitted
-forms and imported files."""
+"""Accounts and what they leave behind: editors, their sessions, sign-in attempts and throttles,
+the audit trail, submitted forms and imported files."""
 
 from __future__ import annotations
 
@@ -10,6 +10,9 @@ from sqlmodel import Field, SQLModel
 
 from shipments.models.columns import UTCDateTime
 from shipments.rules import MAX_NAME_LENGTH
+
+# An IPv6 address with a zone, or a proxy's hostname, fits in this.
+MAX_ADDRESS_LENGTH = 255
 
 
 class Editor(SQLModel, table=True):
@@ -38,8 +41,53 @@ class EditorPublic(SQLModel):
     created_at: datetime
 
 
+class EditorSession(SQLModel, table=True):
+    """One signed-in browser: the SHA-256 of its cookie's random token, never the token itself.
+
+    Written to (``last_seen_at``, ``revoked_at``), unlike the history tables: it is not a record
+    of the ledger but the state of who is signed in.
+    """
+
+    __tablename__ = "editor_session"
+    __table_args__ = (
+        UniqueConstraint("token_sha256", name="uq_editor_session_token_sha256"),
+        Index("ix_editor_session_editor_id", "editor_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_sha256: str = Field(max_length=64)
+    editor_id: int = Field(foreign_key="editor.id")
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    last_seen_at: datetime = Field(sa_type=UTCDateTime)
+    revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    address: str | None = Field(default=None, max_length=MAX_ADDRESS_LENGTH)
+
+
+class SignInThrottle(SQLModel, table=True):
+    """Failed sign-ins of one name from one client address, counted in one row, not one each.
+
+    ``failures`` counts the attempts that were checked and failed since ``first_at``;
+    ``throttled`` counts the attempts refused unchecked because they came too soon after.
+    """
+
+    __tablename__ = "sign_in_throttle"
+    __table_args__ = (
+        UniqueConstraint("name", "address", name="uq_sign_in_throttle_name_address"),
+        Index("ix_sign_in_throttle_address", "address"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=MAX_NAME_LENGTH)
+    address: str = Field(max_length=MAX_ADDRESS_LENGTH)
+    failures: int = 0
+    throttled: int = 0
+    first_at: datetime = Field(sa_type=UTCDateTime)
+    last_at: datetime = Field(sa_type=UTCDateTime)
+
+
 class SignInEvent(SQLModel, table=True):
-    """One attempt to sign in, whatever its outcome."""
+    """One attempt to sign in that was checked, whatever its outcome (a throttled one is counted
+    in ``SignInThrottle`` instead)."""
 
     __tablename__ = "sign_in_event"
     __table_args__ = (Index("ix_sign_in_event_name_at", "name", "at"),)
@@ -48,6 +96,7 @@ class SignInEvent(SQLModel, table=True):
     at: datetime = Field(sa_type=UTCDateTime)
     name: str = Field(max_length=MAX_NAME_LENGTH)
     outcome: str = Field(max_length=32)
+    address: str | None = Field(default=None, max_length=MAX_ADDRESS_LENGTH)
 
 
 # A DNS name is at most 253 characters; an operating-system account name is shorter still.

@@ -1,4 +1,4 @@
-"""Audit: every write and every sign-in attempt, for editors only."""
+"""Audit: every write, and the sign-in attempts a page at a time, for editors only."""
 
 from __future__ import annotations
 
@@ -9,7 +9,13 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from shipments.audit import AuditFilter, audit_events, sign_in_events
+from shipments.audit import (
+    AuditFilter,
+    audit_events,
+    count_sign_in_events,
+    sign_in_events,
+    sign_in_throttles,
+)
 from shipments.db import session_scope
 from shipments.exchange.csvfiles import write_csv
 from shipments.exchange.reports import AUDIT_COLUMNS, SIGN_IN_COLUMNS, audit_rows, sign_in_rows
@@ -23,6 +29,7 @@ ACTIONS = {
     "Editor accounts": "editor.",
 }
 SHOWN = 1000
+SIGN_INS_PER_PAGE = 100
 LABELS = {
     "at": "At (UTC)",
     "actor": "Who",
@@ -33,7 +40,13 @@ LABELS = {
     "detail": "Detail",
     "name": "Name",
     "outcome": "Outcome",
+    "address": "From (client address)",
+    "failures": "Failures counted",
+    "throttled": "Refused unchecked (too soon)",
+    "first_at": "Counting since (UTC)",
+    "last_at": "Last failure (UTC)",
 }
+THROTTLE_COLUMNS = ("name", "address", "failures", "throttled", "first_at", "last_at")
 
 
 @page
@@ -53,13 +66,69 @@ def audit(url: str, current: view.View) -> None:
     )
     with session_scope(data.engine(url)) as db:
         writes = list(audit_rows(audit_events(session=db, filters=filters)))
-        sign_ins = list(sign_in_rows(sign_in_events(session=db, filters=filters)))
+        total = count_sign_in_events(session=db, filters=filters)
     st.caption(
         "Who: the editor named. The dashboard proves it by the sign-in; on the command line it is"
         " a claim, so each command-line write also records the operating-system user and host."
     )
     _section("Writes", writes, AUDIT_COLUMNS, "writes")
-    _section("Sign-in attempts", sign_ins, SIGN_IN_COLUMNS, "sign-ins")
+    _sign_ins(url, filters, total)
+
+
+def _sign_ins(url: str, filters: AuditFilter, total: int) -> None:
+    """Draw the checked sign-in attempts a page at a time, then the failure counts."""
+    st.subheader(f"Sign-in attempts ({total:,})")
+    pages = max(1, -(-total // SIGN_INS_PER_PAGE))
+    number = int(
+        st.number_input("Page", min_value=1, max_value=pages, value=1, key="audit_sign_in_page")
+    )
+    offset = (number - 1) * SIGN_INS_PER_PAGE
+    with session_scope(data.engine(url)) as db:
+        shown = list(
+            sign_in_rows(
+                sign_in_events(session=db, filters=filters, limit=SIGN_INS_PER_PAGE, offset=offset)
+            )
+        )
+        counts = [
+            {
+                "name": t.name,
+                "address": t.address,
+                "failures": t.failures,
+                "throttled": t.throttled,
+                "first_at": t.first_at.isoformat(),
+                "last_at": t.last_at.isoformat(),
+            }
+            for t in sign_in_throttles(session=db, filters=filters)[:SHOWN]
+        ]
+    if total:
+        st.caption(
+            f"Attempts {offset + 1:,} to {offset + len(shown):,} of {total:,}, newest first."
+        )
+    _table(shown, SIGN_IN_COLUMNS)
+    with session_scope(data.engine(url)) as db:
+        every = list(sign_in_rows(sign_in_events(session=db, filters=filters)))
+    st.download_button(
+        "Sign-in attempts (CSV)",
+        _csv(every, SIGN_IN_COLUMNS),
+        file_name=_name("sign-ins"),
+        mime="text/csv",
+        key="audit_sign-ins_csv",
+        on_click="ignore",
+    )
+    st.subheader("Failures per name and address")
+    st.caption(
+        "Attempts refused for coming too soon after failures are counted here, not listed above."
+    )
+    _table(counts, THROTTLE_COLUMNS)
+
+
+def _table(rows: list[dict[str, Any]], columns: tuple[str, ...]) -> None:
+    st.dataframe(
+        pd.DataFrame(rows, columns=list(columns)),
+        hide_index=True,
+        width="stretch",
+        column_config={column: LABELS[column] for column in columns},
+    )
 
 
 def _section(title: str, rows: list[dict[str, Any]], columns: tuple[str, ...], kind: str) -> None:

@@ -1,4 +1,9 @@
-"""Who is signed in: the editor's name in the browser session, checked against the database."""
+"""Who is signed in: the editor whose session the browser's cookie holds, checked every run.
+
+The cookie is set by the sign-in route (``shipments.web.auth``), which a page cannot do: a page
+only reads it (``st.context.cookies``) and resolves it against the database on every run, so a
+session that is signed out, expired or whose editor is disabled signs the page out at once.
+"""
 
 from __future__ import annotations
 
@@ -7,28 +12,32 @@ import uuid
 import streamlit as st
 from sqlalchemy.exc import SQLAlchemyError
 
-from shipments.auth import find_editor
 from shipments.db import session_scope
+from shipments.sessions import COOKIE, resolve_session, revoke_session, sign_out_everywhere
 from shipments.ui import data
 from shipments.ui.words import SIGN_IN_FIRST
 
-EDITOR_KEY = "editor"
+
+def cookie_token() -> str | None:
+    """Return the session token the browser sent with this page run, if any.
+
+    The one place a page reads the cookie: tests of pages (AppTest, which sends no cookies)
+    replace this function to stand for a browser holding a session.
+    """
+    token = st.context.cookies.get(COOKIE)
+    return str(token) if token else None
 
 
 def editor() -> str | None:
-    """Return the signed-in editor's name, or None; a disabled account is signed out."""
-    name = st.session_state.get(EDITOR_KEY)
-    if not name:
+    """Return the name of the editor the browser's session signs in, or None."""
+    token = cookie_token()
+    if not token:
         return None
     try:
         with session_scope(data.engine(data.configured_url())) as db:
-            account = find_editor(session=db, name=name)
+            return resolve_session(session=db, token=token)
     except (SQLAlchemyError, ImportError, OSError):
         return None
-    if account is None or not account.active:
-        sign_out()
-        return None
-    return str(name)
 
 
 def editor_or_warning() -> str | None:
@@ -39,15 +48,20 @@ def editor_or_warning() -> str | None:
     return name
 
 
-def sign_in(name: str) -> None:
-    """Remember that ``name`` signed in, in this browser session only."""
-    st.session_state[EDITOR_KEY] = name
+def sign_out(*, everywhere: bool = False) -> None:
+    """End this browser's session (or all the editor's) on the server; forget the forms' state.
 
-
-def sign_out() -> None:
-    """Forget the signed-in editor and every form's state."""
+    The cookie stays in the browser until it expires, but opens nothing: the server has revoked
+    it. (The sign-out route also clears it; a page cannot.)
+    """
+    token = cookie_token()
+    with session_scope(data.engine(data.configured_url())) as db:
+        if everywhere:
+            sign_out_everywhere(session=db, token=token)
+        else:
+            revoke_session(session=db, token=token)
     for key in list(st.session_state):
-        if key == EDITOR_KEY or str(key).startswith(("add_", "fix_", "drop_")):
+        if str(key).startswith(("add_", "fix_", "drop_")):
             del st.session_state[key]
 
 

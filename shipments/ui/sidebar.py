@@ -1,4 +1,4 @@
-"""The sidebar under the page menu: the editor's sign-out button, then the shared filters."""
+"""The sidebar under the page menu: the editor's sign-out buttons, then the shared filters."""
 
 from __future__ import annotations
 
@@ -14,12 +14,23 @@ LABELS = {"donor": "Donor", "recipient": "Recipient", "cargo": "Cargo"}
 
 
 def draw(editor: str | None) -> None:
-    """Draw the sign-out button for a signed-in ``editor``, then the filters."""
-    if editor is not None and st.sidebar.button(f"Sign out ({plain(editor)})", key="sign_out"):
-        session.sign_out()
-        data.clear()
-        st.rerun()
+    """Draw the sign-out buttons for a signed-in ``editor``, then the filters."""
+    if editor is not None:
+        if st.sidebar.button(f"Sign out ({plain(editor)})", key="sign_out"):
+            _sign_out(everywhere=False)
+        if st.sidebar.button(
+            "Sign out everywhere",
+            key="sign_out_everywhere",
+            help="End this editor's sessions in every browser, this one included.",
+        ):
+            _sign_out(everywhere=True)
     _filters()
+
+
+def _sign_out(*, everywhere: bool) -> None:
+    session.sign_out(everywhere=everywhere)
+    data.clear()
+    st.rerun()
 
 
 def _filters() -> None:

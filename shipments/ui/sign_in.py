@@ -1,40 +1,34 @@
-"""Sign in: editors only; viewers need none of it."""
+"""Sign in: editors only; viewers need none of it.
+
+The form is plain HTML posting to the sign-in route (``/auth/sign-in``), not Streamlit widgets:
+only a response from the server can set the ``HttpOnly`` session cookie, and a page run sends
+none. Every value in it is a constant; a refused attempt is answered by the route's own page.
+The name field is ``username``: Streamlit's HTML sanitiser drops ``name="name"`` (a form
+property it will not let markup shadow).
+"""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from shipments.auth import authenticate
-from shipments.db import session_scope
-from shipments.ui import data, session, view
+from shipments.ui import view
 from shipments.ui.common import page
 
-REFUSED = "Wrong name or password."
+SIGN_IN_ROUTE = "/auth/sign-in"
+AFTER_SIGN_IN = "/edit"
 
 
 @page
 def sign_in(url: str, current: view.View) -> None:
-    """Draw the sign-in form and act on it."""
+    """Draw the sign-in form, which posts to the sign-in route."""
     st.title("Sign in")
     st.caption("For data editors. Viewers can browse every page without signing in.")
-    with st.form("sign_in"):
-        name = st.text_input("Name", key="sign_in_name")
-        password = st.text_input("Password", type="password", key="sign_in_password")
-        submitted = st.form_submit_button("Sign in")
-    if not submitted:
-        return
-    with session_scope(data.engine(url)) as db:
-        result = authenticate(session=db, name=name, password=password)
-    if result.ok and result.editor:
-        session.sign_in(result.editor)
-        data.clear()
-        st.rerun()
-    elif result.outcome == "throttled" and result.retry_after:
-        st.error(
-            "Too many failed sign-ins for this name. Try again after "
-            f"{result.retry_after.strftime('%H:%M:%S')} UTC."
-        )
-    elif result.outcome == "disabled":
-        st.error("This editor account is disabled.")
-    else:
-        st.error(REFUSED)
+    st.html(
+        f'<form method="post" action="{SIGN_IN_ROUTE}" class="ledger-sign-in">'
+        '<p><label>Name<br><input name="username" autocomplete="username" required></label></p>'
+        '<p><label>Password<br><input name="password" type="password"'
+        ' autocomplete="current-password" required></label></p>'
+        f'<input type="hidden" name="next" value="{AFTER_SIGN_IN}">'
+        '<p><button type="submit">Sign in</button></p></form>'
+    )
+    st.caption(f"If the form does not show, sign in on [its own page]({SIGN_IN_ROUTE}).")

@@ -3,6 +3,7 @@
     routes      the routes ``dashboard.py`` hands to ``st.App``
     readiness   /ready: 200 when the ledger can be read at the latest schema, else 503
     headers     security headers on every response
+    auth        the session cookie, sign-in and sign-out, the caller's address
 
 Nothing here imports the pages (``shipments.ui``), nor they this: both stand on the library.
 """

@@ -15,13 +15,14 @@ from starlette.routing import BaseRoute, Route
 from shipments.db import database_url, make_engine
 from shipments.errors import LedgerError
 from shipments.seed import prepare_database
+from shipments.web.auth import auth_routes, check_settings
 from shipments.web.headers import SecurityHeaders
 from shipments.web.readiness import ready
 
 
 def routes() -> list[BaseRoute]:
     """Return the routes served beside the pages."""
-    return [Route("/ready", ready, methods=["GET", "HEAD"])]
+    return [Route("/ready", ready, methods=["GET", "HEAD"]), *auth_routes()]
 
 
 def middleware() -> list[Middleware]:
@@ -36,6 +37,7 @@ async def lifespan(app: Any) -> AsyncIterator[None]:
     A database that cannot be prepared does not stop the server: its pages say so in words, and
     /ready answers 503 until it can.
     """
+    check_settings()  # a bad session or proxy setting stops the server here, named
     try:
         await anyio.to_thread.run_sync(_prepare)
     except (SQLAlchemyError, OSError, LedgerError) as exc:
