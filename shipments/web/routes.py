@@ -14,13 +14,14 @@ from starlette.routing import BaseRoute, Route
 
 from shipments.db import database_url, make_engine
 from shipments.seed import prepare_database
+from shipments.web import data
 from shipments.web.headers import SecurityHeaders
 from shipments.web.readiness import ready
 
 
 def routes() -> list[BaseRoute]:
     """Return the routes served beside the pages."""
-    return [Route("/ready", ready, methods=["GET", "HEAD"])]
+    return [Route("/ready", ready, methods=["GET", "HEAD"]), *data.routes()]
 
 
 def middleware() -> list[Middleware]:
