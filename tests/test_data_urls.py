@@ -195,10 +195,16 @@ def test_revalidation_answers_304_until_the_next_write(ledger: Session, client: 
     )
 
 
-def test_head_answers_the_headers_without_the_file(ledger: Session, client: TestClient):
+def test_head_answers_the_headers_without_writing_the_file(
+    ledger: Session, client: TestClient, monkeypatch: pytest.MonkeyPatch
+):
+    etag = client.get(data_url("shipments.csv")).headers["etag"]
+    written: list[Any] = []
+    monkeypatch.setattr(data, "stream", lambda write: written.append(write) or iter([b"x"]))
     answer = client.head(data_url("shipments.csv"))
+    assert written == []
     assert (answer.status_code, answer.content) == (200, b"")
-    assert answer.headers["etag"] == client.get(data_url("shipments.csv")).headers["etag"]
+    assert answer.headers["etag"] == etag
 
 
 def test_audit_needs_an_editor(ledger: Session, client: TestClient, monkeypatch):
