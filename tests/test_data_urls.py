@@ -218,6 +218,18 @@ def test_audit_needs_an_editor(ledger: Session, client: TestClient, monkeypatch)
     assert (answer.status_code, answer.text) == (200, out.getvalue())
 
 
+def test_a_database_that_does_not_answer_gets_503_and_nothing_of_its_url(monkeypatch):
+    url = "postgresql+psycopg://ledger:s3cret-pw@127.0.0.1:1/nowhere?connect_timeout=2"
+    monkeypatch.setenv("LEDGER_DATABASE_URL", url)
+    data._engine.cache_clear()
+    with TestClient(make_app()) as test_client:
+        answer = test_client.get("/data/shipments.csv")
+    data._engine.cache_clear()
+    assert (answer.status_code, answer.json()) == (503, {"error": "the database does not answer"})
+    for secret in ("ledger", "s3cret", "127.0.0.1", "nowhere"):
+        assert secret not in answer.text
+
+
 LONG = "x" * 201
 BAD = [
     ("from=2019-13-01", "from", "must be a date as YYYY-MM-DD"),
