@@ -28,6 +28,7 @@ from urllib.parse import quote
 
 import anyio
 from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, select
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -58,6 +59,7 @@ from shipments.exchange.view_params import DATA_ROOT, ViewQuery, parse_view_quer
 from shipments.ledger import list_sources
 from shipments.models import AuditEvent
 from shipments.reconcile import reconcile
+from shipments.rules import utcnow
 from shipments.web.streaming import Streamed, stream
 
 Writer = Callable[[Session, ViewQuery, TextIO], object]
@@ -200,7 +202,8 @@ def routes() -> list[BaseRoute]:
 
 
 async def serve(request: Request, *, file: DataFile) -> Response:
-    """Answer a data URL: 400 for a bad parameter, 304 when unchanged, else the file streamed."""
+    """Answer a data URL: 400 for a bad parameter, 304 when unchanged, else the file streamed
+    (503 when the database does not answer, nothing of its URL said)."""
     try:
         view = parse_view_query(request.query_params.multi_items())
     except InvalidInput as exc:
@@ -210,13 +213,17 @@ async def serve(request: Request, *, file: DataFile) -> Response:
     if file.editors_only and editor_from_request(request) is None:
         body = {"error": "sign in as an editor to read this file"}
         return JSONResponse(body, status_code=401, headers={"Cache-Control": "no-store"})
-    engine = _engine(database_url())
-    version, written = await anyio.to_thread.run_sync(_latest_write, engine)
+    try:
+        engine = _engine(database_url())
+        version, written = await anyio.to_thread.run_sync(_latest_write, engine)
+    except (SQLAlchemyError, OSError):
+        body = {"error": "the database does not answer"}
+        return JSONResponse(body, status_code=503, headers={"Cache-Control": "no-store"})
     headers = _validators(version, written, request.url.path, view)
     if _unchanged(request, headers["ETag"], written):
         return Response(status_code=304, headers=headers)
     disposition = "inline" if file.media_type == JSON else "attachment"
-    headers["Content-Disposition"] = _disposition(disposition, file.name(view, datetime.now(UTC)))
+    headers["Content-Disposition"] = _disposition(disposition, file.name(view, utcnow()))
     if request.method == "HEAD":
         return Response(status_code=200, headers=headers, media_type=file.media_type)
     chunks = stream(partial(_write, engine, file, view))
