@@ -25,7 +25,6 @@ from starlette.testclient import TestClient
 
 from shipments.audit import audit_events
 from shipments.claims import list_claims
-from shipments.errors import InvalidInput
 from shipments.exchange.csvfiles import download_name, write_csv
 from shipments.exchange.export import SHIPMENT_COLUMNS, write_shipments
 from shipments.exchange.reports import (
@@ -42,7 +41,7 @@ from shipments.exchange.reports import (
     reconciliation_rows,
     source_rows,
 )
-from shipments.exchange.view_params import ViewQuery, data_url, parse_as_of, parse_view_query
+from shipments.exchange.view_params import ViewQuery, data_url, parse_view_query
 from shipments.ledger import ShipmentFilter, append_shipment, list_sources
 from shipments.reconcile import reconcile
 from shipments.rules import utcnow
@@ -287,11 +286,21 @@ def test_a_bad_parameter_gets_400_naming_it(
     assert rule in body["rule"]
 
 
-def test_the_sidebar_and_the_data_urls_refuse_as_of_in_the_same_words(offline: TestClient):
-    with pytest.raises(InvalidInput) as refused:
-        parse_as_of("last tuesday")
-    answer = offline.get("/data/shipments.csv?as_of=last%20tuesday")
-    assert answer.json()["rule"] == refused.value.problems[0].rule
+@pytest.mark.usefixtures("fresh_caches")
+def test_the_sidebar_and_the_data_urls_refuse_as_of_in_the_same_words(
+    offline: TestClient, database_url: str, monkeypatch: pytest.MonkeyPatch
+):
+    from streamlit.testing.v1 import AppTest
+
+    from shipments.db import REPO_ROOT
+    from shipments.ui.common import plain
+
+    rule = offline.get("/data/shipments.csv?as_of=yesterday").json()["rule"]
+    monkeypatch.setenv("LEDGER_DATABASE_URL", database_url)
+    app = AppTest.from_file(str(REPO_ROOT / "dashboard.py"), default_timeout=60)
+    app.query_params["as_of"] = "yesterday"
+    app.run()
+    assert app.warning[0].value.startswith(plain(f"As of: {rule}"))
 
 
 @pytest.mark.parametrize(
