@@ -170,20 +170,22 @@ def test_claims_page_shows_every_reading_and_verdict(database_url: str, monkeypa
     assert len(app.expander) == 7
 
 
-def test_downloads_page_offers_csv_and_hxl_named_after_the_view(database_url: str, monkeypatch):
+def test_downloads_page_links_to_the_data_urls_of_the_view(database_url: str, monkeypatch):
     monkeypatch.setenv("LEDGER_DATABASE_URL", database_url)
     app = AppTest.from_file(DASHBOARD, default_timeout=60)
     app.query_params["donor"] = "China"
     app.query_params["from"] = "2019-05-01"
     app.run()
     app = open_page(app, "downloads")
-    buttons = app.get("download_button")
-    assert len(buttons) == 8
-    today = utcnow().date().isoformat()
-    names = [b.proto.file_name if hasattr(b.proto, "file_name") else "" for b in buttons]
-    labels = [b.proto.label for b in buttons]
-    assert labels[:2] == ["Shipments (CSV)", "Shipments (HXL CSV)"]
-    assert all(today in name for name in names if name)
+    links = [(b.proto.label, b.proto.url) for b in app.get("link_button")]
+    assert links[:3] == [
+        ("Shipments (CSV)", "/data/shipments.csv?from=2019-05-01&donor=China"),
+        ("Shipments (HXL CSV)", "/data/shipments.hxl.csv?from=2019-05-01&donor=China"),
+        ("Shipments (JSON)", "/data/shipments.json?from=2019-05-01&donor=China"),
+    ]
+    assert len(links) == 10
+    assert [c.value for c in app.code] == [url for _, url in links]
+    assert not app.get("download_button")
 
 
 def test_running_total_counts_what_came_before_the_from_date(database_url: str, monkeypatch):
@@ -380,7 +382,7 @@ def test_unreachable_database_shows_a_message_not_a_traceback(monkeypatch, page:
     app = open_page(app, page)
     assert not app.exception
     if page == "downloads":
-        assert len(app.get("download_button")) == 8
+        assert len(app.get("link_button")) == 10
     else:
         assert app.error[0].value == DATABASE_ERROR
 

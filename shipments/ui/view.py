@@ -11,11 +11,14 @@ from datetime import date, datetime
 
 import streamlit as st
 
+from shipments.errors import InvalidInput
+from shipments.exchange.view_params import AS_OF, DATE_FROM, DATE_TO, ViewQuery, parse_as_of
 from shipments.ledger import ShipmentFilter
 from shipments.rules import parse_moment
 
-# Widget key = query parameter name, so a filtered view is a link that reopens it.
-DATE_FROM, DATE_TO, AS_OF = "from", "to", "as_of"
+# Widget key = query parameter name (shipments.exchange.view_params), so a filtered view is a
+# link that reopens it, and the data URLs take the same parameters.
+__all__ = ["AS_OF", "DATE_FROM", "DATE_TO", "View", "current", "describe"]
 
 
 @dataclass(frozen=True)
@@ -53,6 +56,10 @@ class View:
             as_of=parse_moment(moment) if moment else None,
         )
 
+    def query(self) -> ViewQuery:
+        """Return the view as the query a data URL takes."""
+        return ViewQuery(filters=self.filters, as_of=self.as_of)
+
 
 def current() -> View:
     """Return the view the sidebar's widgets describe."""
@@ -64,13 +71,10 @@ def current() -> View:
         recipients=tuple(state.get("recipient") or ()),
         cargos=tuple(state.get("cargo") or ()),
     )
-    text = (state.get(AS_OF) or "").strip()
-    if not text or text.lower() == "now":
-        return View(filters=filters, as_of=None)
     try:
-        return View(filters=filters, as_of=parse_moment(text))
-    except ValueError as exc:
-        return View(filters=filters, as_of=None, as_of_error=f"As of: {exc}")
+        return View(filters=filters, as_of=parse_as_of(state.get(AS_OF)))
+    except InvalidInput as exc:
+        return View(filters=filters, as_of=None, as_of_error=f"As of: {exc.problems[0].rule}")
 
 
 def describe(view: View) -> str:

@@ -15,6 +15,7 @@ from starlette.routing import BaseRoute, Route
 from shipments.db import database_url, make_engine
 from shipments.errors import LedgerError
 from shipments.seed import prepare_database
+from shipments.web import data
 from shipments.web.auth import auth_routes, check_settings
 from shipments.web.headers import SecurityHeaders
 from shipments.web.readiness import ready
@@ -22,7 +23,7 @@ from shipments.web.readiness import ready
 
 def routes() -> list[BaseRoute]:
     """Return the routes served beside the pages."""
-    return [Route("/ready", ready, methods=["GET", "HEAD"]), *auth_routes()]
+    return [Route("/ready", ready, methods=["GET", "HEAD"]), *auth_routes(), *data.routes()]
 
 
 def middleware() -> list[Middleware]:
