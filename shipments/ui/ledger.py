@@ -44,13 +44,7 @@ def ledger(url: str, current: view.View) -> None:
         hide_index=True,
         width="stretch",
         column_config={
-            "id": st.column_config.NumberColumn("ID", format="%d"),
-            "event_date": st.column_config.TextColumn("Date"),
-            "date_means": st.column_config.TextColumn("Date means"),
-            "donor": st.column_config.TextColumn("Donor"),
-            "recipient": st.column_config.TextColumn("Recipient"),
-            "cargo": st.column_config.TextColumn("Cargo"),
-            "tonnes": st.column_config.NumberColumn("Tonnes (t)", format="%.3f"),
+            **_LABELS,
             "revision": st.column_config.NumberColumn("Revisions", format="%d"),
             "first_source": st.column_config.LinkColumn(
                 "Source", validate=r"^https?://", display_text=r"https?://([^/]+)"
