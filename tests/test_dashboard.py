@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import base64
-import csv
-import io
 import json
 import re
 import time
-from datetime import date
 from typing import Any
 
 import numpy as np
@@ -19,7 +16,7 @@ from server import serve_dashboard
 from streamlit.testing.v1 import AppTest
 
 from shipments.db import REPO_ROOT, make_engine, migrate, session_scope
-from shipments.ledger import ShipmentFilter, correct_shipment, retract_shipment
+from shipments.ledger import correct_shipment, retract_shipment
 from shipments.models import ClaimCreate, ShipmentCorrection
 from shipments.rules import parse, utcnow
 from shipments.seed import prepare_database
@@ -401,27 +398,6 @@ def test_migrated_but_unseeded_database_is_seeded_on_start(database_url: str, mo
     engine.dispose()
     app = run_dashboard(monkeypatch, database_url)
     assert metrics(app)["Total delivered"] == "269.000 t"
-
-
-def test_download_makers_write_the_filtered_rows(database_url: str, monkeypatch):
-    from shipments.ui import data
-    from shipments.ui.view import View
-
-    engine = make_engine(database_url)
-    prepare_database(engine)
-    add_editors(engine)
-    engine.dispose()
-    key = View(filters=ShipmentFilter(date_from=date(2019, 5, 10)), as_of=None).key()
-    plain = list(
-        csv.DictReader(io.StringIO(data.csv_maker(database_url, key, "shipments", hxl=False)()))
-    )
-    assert [r["event_date"] for r in plain] == ["2019-05-13", "2019-05-16", "2019-05-27"]
-    hxl = list(csv.reader(io.StringIO(data.csv_maker(database_url, key, "shipments", hxl=True)())))
-    assert hxl[1][hxl[0].index("tonnes")] == "#item+num"
-    assert [row[hxl[0].index("tonnes")] for row in hxl[2:]] == ["71.000", "64.000", "69.000"]
-    for what in ("reconciliation", "claims", "sources"):
-        text = data.csv_maker(database_url, key, what, hxl=True)()
-        assert text.splitlines()[1].startswith("#meta+")
 
 
 def test_streamlit_run_starts_without_a_prompt(tmp_path):

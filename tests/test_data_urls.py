@@ -79,7 +79,7 @@ def ledger(seeded_engine: Engine) -> Iterator[Session]:
 
 
 def downloaded(session: Session, what: str, view: ViewQuery, *, hxl: bool) -> str:
-    """Write a file as the Downloads page's download buttons did (ui.data.csv_maker)."""
+    """Write a file as the Downloads page's download buttons did, from the library's writers."""
     out = io.StringIO()
     if what == "shipments":
         write_shipments(session=session, file=out, as_of=view.as_of, filters=view.filters, hxl=hxl)

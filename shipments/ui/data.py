@@ -6,8 +6,6 @@ Every cached query takes plain arguments (the database URL and the view's key) a
 
 from __future__ import annotations
 
-import io
-from collections.abc import Callable
 from dataclasses import replace
 from datetime import timedelta
 
@@ -17,22 +15,9 @@ import streamlit as st
 from sqlalchemy import Engine
 
 from shipments import audit
-from shipments.claims import list_claims
 from shipments.db import database_url, make_engine, session_scope
 from shipments.errors import NotFound
-from shipments.exchange.csvfiles import write_csv
-from shipments.exchange.export import SHIPMENT_COLUMNS, shipment_rows, write_shipments
-from shipments.exchange.reports import (
-    CLAIM_COLUMNS,
-    CLAIM_HXL,
-    RECONCILIATION_COLUMNS,
-    RECONCILIATION_HXL,
-    SOURCE_COLUMNS,
-    SOURCE_HXL,
-    claim_rows,
-    reconciliation_rows,
-    source_rows,
-)
+from shipments.exchange.export import SHIPMENT_COLUMNS, shipment_rows
 from shipments.ledger import (
     DailyTotal,
     LedgerTotals,
@@ -224,38 +209,6 @@ def overview_figures(url: str, key: ViewKey) -> tuple[go.Figure, go.Figure]:
         cumulative_step(frame, markers, opening=opening_tonnes(url, key)),
         deliveries_bar(frame, markers),
     )
-
-
-def csv_maker(url: str, key: ViewKey, what: str, *, hxl: bool) -> Callable[[], str]:
-    """Return a function that writes one download when the viewer asks for it."""
-
-    def make() -> str:
-        view = View.from_key(key)
-        out = io.StringIO()
-        with session_scope(engine(url)) as session:
-            if what == "shipments":
-                write_shipments(
-                    session=session, file=out, as_of=view.as_of, filters=view.filters, hxl=hxl
-                )
-                return out.getvalue()
-            if what == "reconciliation":
-                rows = reconciliation_rows(reconcile(session=session, as_of=view.as_of))
-                columns, tags = RECONCILIATION_COLUMNS, RECONCILIATION_HXL
-            elif what == "claims":
-                rows = claim_rows(list_claims(session=session, as_of=view.as_of))
-                columns, tags = CLAIM_COLUMNS, CLAIM_HXL
-            elif what == "sources":
-                rows = source_rows(list_sources(session=session))
-                columns, tags = SOURCE_COLUMNS, SOURCE_HXL
-            else:
-                raise ValueError(f"unknown download {what!r}")
-            if hxl:
-                write_csv(rows, out, tuple(tags), hxl=tags)
-            else:
-                write_csv(rows, out, columns)
-        return out.getvalue()
-
-    return make
 
 
 def clear() -> None:
