@@ -30,8 +30,10 @@ from collections.abc import Iterator
 from contextlib import closing
 from itertools import count
 from pathlib import Path
+from typing import Any
 
 import pytest
+from browsers import launch_browser
 from factories import add_editors
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
@@ -316,6 +318,12 @@ def seeded_session(seeded_engine: Engine) -> Iterator[Session]:
     """Return a session on the seeded ledger."""
     with Session(seeded_engine, expire_on_commit=False) as opened:
         yield opened
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """Headless Chromium from the system package, one for the whole run (tests/browsers.py)."""
+    yield from launch_browser()
 
 
 @pytest.fixture

@@ -22,9 +22,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from browsers import unavailable
 from server import serve_dashboard
 from sqlalchemy import Engine
-from test_e2e import _unavailable, browser, metric  # noqa: F401 (browser is a fixture)
+from test_e2e import metric
 
 from shipments.db import REPO_ROOT, head_revision
 
@@ -68,7 +69,7 @@ def _free_port() -> int:
 def run_nginx(config: Path) -> Iterator[str]:
     """Run nginx in the foreground with ``config`` until it answers; yield its address."""
     if not NGINX.exists():
-        _unavailable(f"nginx not found at {NGINX} (apt-get install -y nginx)")
+        unavailable(f"nginx not found at {NGINX} (apt-get install -y nginx)")
     folder = config.parent
     listen = re.search(r"^\s*listen (\S+);", config.read_text(), flags=re.MULTILINE)
     assert listen is not None
@@ -117,7 +118,7 @@ def _upstreams(access_log: Path, path: str | None = None) -> list[list[str]]:
 @pytest.mark.slow
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 def test_two_servers_behind_nginx_keep_the_dashboard_up_when_one_stops(
-    browser: Any,  # noqa: F811
+    browser: Any,
     seeded_engine: Engine,
     database_url: str,
     tmp_path: Path,
