@@ -19,7 +19,6 @@ from typing import Any
 
 import pytest
 from factories import EDITOR_PASSWORD, make_shipment, row_counts
-from playwright.sync_api import expect
 from server import serve_dashboard
 from sqlalchemy import Engine, update
 
@@ -386,6 +385,7 @@ def test_after_an_add_the_form_starts_afresh_and_keeps_its_success(browser: Any,
     """The browser keeps what was typed unless the page sets the inputs again: a second click
     would otherwise offer to record the same shipment twice."""
     from playwright.sync_api import expect  # here: without Playwright the fixture skips first
+
     context = browser.new_context(viewport={"width": 1400, "height": 1600})
     page = context.new_page()
     sign_in_as(page, dashboard)
