@@ -9,6 +9,7 @@ coming too soon are only counted.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
 from collections.abc import Callable
@@ -20,6 +21,7 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -247,6 +249,11 @@ def delay(failures: int, free: int) -> timedelta:
 
 def _admit(db: Session, name: str, address: str, moment: datetime) -> datetime | None:
     """Count an attempt as a failure and return None, or return when one will be checked."""
+    if db.get_bind().dialect.name == "postgresql":
+        # Attempts from one address take turns, also before its first counter row exists (a
+        # row lock cannot serialise what is not there yet); the lock ends with the transaction.
+        key = int.from_bytes(hashlib.sha256(address.encode()).digest()[:8], "big", signed=True)
+        db.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
     recent = list(
         db.exec(
             select(SignInThrottle)
