@@ -358,17 +358,13 @@ def test_a_disabled_editors_open_session_can_no_longer_write(
     context = browser.new_context()
     page = context.new_page()
     sign_in_as(page, dashboard, "carla")
-    page.get_by_role("spinbutton", name="year, Date", exact=True).click()
-    page.keyboard.type("20190612")
-    page.keyboard.press("Tab")
-    for label, value in (
-        ("Donor", "Cuba"),
-        ("Recipient", "Venezuela"),
-        ("Cargo category (e.g. medicine)", "medicine"),
-        ("Tonnes (t)", "12.345"),
-        ("or a new source: its web address", "https://example.org/cuba-aid"),
-    ):
-        page.get_by_role("textbox", name=label, exact=True).fill(value)
+    fill_add_form(
+        page,
+        cargo="medicine",
+        tonnes="12.345",
+        url="https://example.org/cuba-aid",
+        title="Cuban aid arrives",
+    )
     engine = make_engine(database_url)
     with session_scope(engine) as session:
         disable_editor(session=session, name="carla", by="root")
