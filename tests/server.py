@@ -23,14 +23,19 @@ class Served:
 
 
 @contextmanager
-def serve_dashboard(database_url: str, home: Path) -> Iterator[Served]:
-    """Run `streamlit run dashboard.py` on a free port until healthy; yield its address."""
+def serve_dashboard(
+    database_url: str, home: Path, env: dict[str, str] | None = None
+) -> Iterator[Served]:
+    """Run `streamlit run dashboard.py` on a free port until healthy; yield its address.
+
+    ``env`` adds to (or overrides) the server's environment.
+    """
     from shipments.db import REPO_ROOT
 
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    env = {**os.environ, "LEDGER_DATABASE_URL": database_url, "HOME": str(home)}
+    env = {**os.environ, "LEDGER_DATABASE_URL": database_url, "HOME": str(home), **(env or {})}
     server = subprocess.Popen(
         [
             sys.executable,

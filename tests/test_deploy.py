@@ -7,9 +7,12 @@ when LEDGER_REQUIRE_E2E=1, as in CI.
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import os
 import re
+import secrets
 import shutil
 import socket
 import subprocess
@@ -25,12 +28,14 @@ import pytest
 from browsers import unavailable
 from server import serve_dashboard
 from sqlalchemy import Engine
-from test_e2e import metric
+from test_e2e import fill_add_form, heading, metric, sign_in_as
 
 from shipments.db import REPO_ROOT, head_revision
 
 NGINX = Path(os.environ.get("LEDGER_NGINX", shutil.which("nginx") or "/usr/sbin/nginx"))
 NGINX_CONF = REPO_ROOT / "deploy" / "nginx_conf.py"
+# Every server takes the same cookie secret, as deploy/run.sh gives them.
+SHARED_SECRET = {"STREAMLIT_SERVER_COOKIE_SECRET": secrets.token_hex(32)}
 
 
 def _configure(folder: Path, listen: str, ports: list[int]) -> Path:
@@ -115,6 +120,16 @@ def _upstreams(access_log: Path, path: str | None = None) -> list[list[str]]:
     return tried
 
 
+def _upstreams_of_posts(access_log: Path, path: str) -> list[str]:
+    """Return the server that answered each POST of ``path`` logged so far."""
+    answered = []
+    for line in access_log.read_text().splitlines():
+        found = re.search(r'"POST (\S+) HTTP/[\d.]+" \d+ upstream=(.*?) upstream_status=', line)
+        if found and found.group(1) == path:
+            answered.append(found.group(2).split(", ")[-1])
+    return answered
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 def test_two_servers_behind_nginx_keep_the_dashboard_up_when_one_stops(
@@ -129,7 +144,9 @@ def test_two_servers_behind_nginx_keep_the_dashboard_up_when_one_stops(
         for name in ("first", "second"):
             (tmp_path / name).mkdir()
             stack = everything.enter_context(ExitStack())
-            served = stack.enter_context(serve_dashboard(database_url, tmp_path / name))
+            served = stack.enter_context(
+                serve_dashboard(database_url, tmp_path / name, env=SHARED_SECRET)
+            )
             servers[served.base.removeprefix("http://")] = stack
         (tmp_path / "nginx").mkdir()
         config = _configure(
@@ -174,3 +191,62 @@ def test_two_servers_behind_nginx_keep_the_dashboard_up_when_one_stops(
 
         status, _, body = _get(f"{base}/ready")
         assert (status, json.loads(body)["ready"]) == (200, True)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_an_editor_keeps_working_through_nginx_when_their_server_stops(
+    browser: Any,
+    seeded_engine: Engine,
+    database_url: str,
+    tmp_path: Path,
+):
+    """The session lives in the database, not in the server that signed the editor in."""
+    seeded_engine.dispose()
+    with ExitStack() as everything:
+        servers = {}
+        for name in ("first", "second"):
+            (tmp_path / name).mkdir()
+            stack = everything.enter_context(ExitStack())
+            served = stack.enter_context(
+                serve_dashboard(database_url, tmp_path / name, env=SHARED_SECRET)
+            )
+            servers[served.base.removeprefix("http://")] = stack
+        (tmp_path / "nginx").mkdir()
+        config = _configure(
+            tmp_path / "nginx",
+            f"127.0.0.1:{_free_port()}",
+            [int(address.rsplit(":", 1)[1]) for address in servers],
+        )
+        base = everything.enter_context(run_nginx(config))
+        access_log = tmp_path / "nginx" / "access.log"
+
+        context = browser.new_context(viewport={"width": 1400, "height": 1600})
+        page = context.new_page()
+        sign_in_as(page, base)
+        [signed_in_by] = _upstreams_of_posts(access_log, "/auth/sign-in")
+        [answered] = {tuple(tried) for tried in _upstreams(access_log, "/edit")}
+        assert [signed_in_by] == list(answered)  # sticky: one server did both
+
+        servers.pop(signed_in_by).close()  # stop the server that answered
+        [other] = servers
+
+        page.reload()
+        heading(page, "Edit the ledger")  # still signed in, without signing in again
+        page.get_by_role("button", name="Sign out (ana)").wait_for(timeout=30_000)
+        assert _upstreams(access_log, "/edit")[-1] in ([other], [signed_in_by, other])
+        fill_add_form(
+            page,
+            cargo="rice",
+            tonnes="7.5",
+            url="https://example.org/rice-through-nginx",
+            title="Rice through nginx",
+        )
+        page.get_by_role("button", name="Add shipment").click()
+        page.get_by_text("Added shipment 5").wait_for(timeout=30_000)
+
+        found = page.context.request.get(f"{base}/data/shipments.csv?cargo=rice")
+        assert found.status == 200
+        rows = list(csv.DictReader(io.StringIO(found.text())))
+        assert [(r["id"], r["tonnes"], r["recorded_by"]) for r in rows] == [("5", "7.500", "ana")]
+        context.close()
