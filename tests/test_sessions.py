@@ -217,6 +217,21 @@ def test_sign_out_everywhere_ends_every_session_of_that_editor_only(ledger):
     assert [who(client, t) for t in (here, there, bos)] == ["nobody", "nobody", "bo"]
 
 
+def test_an_editor_disabled_while_signing_in_is_told_so_and_gets_no_session(ledger, monkeypatch):
+    opened = auth.start_session
+
+    def disabled_first(**kwargs: object) -> str:
+        with session_scope(ledger) as db:
+            disable_editor(session=db, name="ana", by="root")
+        return opened(**kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(auth, "start_session", disabled_first)
+    answer = post_sign_in(make_client())
+    assert (answer.status_code, "This editor account is disabled." in answer.text) == (403, True)
+    assert COOKIE not in answer.headers.get("set-cookie", "")
+    assert count(ledger, EditorSession) == 0
+
+
 def test_disabling_an_editor_ends_their_sessions_in_the_same_write(ledger):
     with session_scope(ledger) as db:
         tokens = [start_session(session=db, editor="carla") for _ in range(2)]

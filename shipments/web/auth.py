@@ -27,6 +27,7 @@ from starlette.routing import BaseRoute, Route
 
 from shipments.auth import SignIn, authenticate
 from shipments.db import database_url, make_engine, session_scope
+from shipments.errors import InvalidInput
 from shipments.rules import utcnow
 from shipments.sessions import (
     COOKIE,
@@ -226,7 +227,10 @@ def _sign_in(name: str, password: str, address: str) -> tuple[SignIn, str | None
         result = authenticate(session=db, name=name, password=password, address=address)
         if not result.ok or result.editor is None:
             return result, None
-        return result, start_session(session=db, editor=result.editor, address=address)
+        try:
+            return result, start_session(session=db, editor=result.editor, address=address)
+        except InvalidInput:  # disabled between the password check and the session's write
+            return SignIn("disabled", result.editor), None
 
 
 def _revoke(token: str | None, everywhere: bool) -> None:
