@@ -75,8 +75,8 @@ def empty_message(current: view.View, first: datetime | None) -> str:
     if current.as_of is not None and current.as_of < first:
         return (
             f"Nothing had been recorded by {utc_text(current.as_of)}: the first shipment was"
-            f" recorded at {utc_text(first)}. {AS_OF_MEANS} Choose a later As of, or clear it"
-            " for the ledger as it stands now."
+            f" recorded at {utc_text(first)}. {AS_OF_MEANS} Clear As of, or pick a later moment,"
+            " to see shipments."
         )
     if not f.is_empty():
         return NO_MATCH
@@ -88,7 +88,7 @@ def empty_message(current: view.View, first: datetime | None) -> str:
 def problems_message(problems: Iterable[Problem]) -> str:
     """Say, as markdown, which parts of the request were ignored and why."""
     lines = [f"- {plain(f'{p.field}: {p.rule}')}" for p in problems]
-    return "Ignored, and the view shown without it:\n" + "\n".join(lines)
+    return "Ignored (the view is shown without it):\n" + "\n".join(lines)
 
 
 def range_message(current: view.View) -> str:
