@@ -593,3 +593,21 @@ def test_the_audit_page_shows_seconds_and_its_download_keeps_every_digit(
     stored = "2026-11-30T22:27:38.123456+00:00"
     raw = [{"at": stored} | dict.fromkeys(AUDIT_COLUMNS[1:], "")]
     assert stored in _csv(raw, AUDIT_COLUMNS)
+
+
+def test_a_visit_to_an_editors_page_clears_the_filters(
+    seeded_engine: Any, database_url: str, monkeypatch
+):
+    """The view and its address must agree; Streamlit restores one but not always the other."""
+    from dashboard_pages import signed_in
+
+    seeded_engine.dispose()
+    monkeypatch.setenv("LEDGER_DATABASE_URL", database_url)
+    app = AppTest.from_file(DASHBOARD, default_timeout=60)
+    app.query_params["from"] = "2019-05-01"
+    signed_in(app, "ana").run()
+    assert metrics(app)["Total delivered"] == "204.000 t"
+    switch_page(app, "/edit").run()
+    switch_page(app, "/").run()
+    assert app.date_input(key="from").value is None
+    assert metrics(app)["Total delivered"] == "269.000 t"

@@ -37,6 +37,13 @@ def alert(page: Any, kind: str, text: str) -> str:
     return str(box.first.inner_text())
 
 
+def settled(page: Any) -> None:
+    """Wait until the page's script run has finished (the sidebar and address are then final)."""
+    page.locator('[data-testid="stApp"][data-test-script-state="notRunning"]').wait_for(
+        timeout=30_000
+    )
+
+
 def test_an_as_of_before_every_recording_says_what_as_of_means(
     browser: Any, dashboard: str, seeded_engine: Engine
 ):
@@ -87,6 +94,16 @@ def test_the_filters_are_not_on_the_editors_pages(browser: Any, dashboard: str):
         sidebar.get_by_role("button", name="Sign out everywhere").wait_for(timeout=30_000)
         assert sidebar.get_by_text("Filters", exact=True).count() == 0
         assert sidebar.locator('[data-testid="stDateInput"]').count() == 0
+    # The editors' pages have no filters, so a view left for one is not brought back: the
+    # page shown and its address then agree (Streamlit restores the values but not always the
+    # address).
+    page.goto(dashboard + "/?from=2019-05-01")
+    page.wait_for_function("() => document.body.innerText.includes('204.000 t')", timeout=30_000)
+    page.get_by_role("link", name="Edit", exact=True).click()
+    page.locator("h1", has_text="Edit the ledger").wait_for(timeout=30_000)
+    settled(page)
     page.get_by_role("link", name="Overview", exact=True).click()
     sidebar.get_by_text("Filters", exact=True).wait_for(timeout=30_000)
+    page.wait_for_function("() => document.body.innerText.includes('269.000 t')", timeout=30_000)
+    assert "from=" not in page.url
     context.close()

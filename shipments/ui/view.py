@@ -20,6 +20,7 @@ from shipments.exchange.view_params import (
     AS_OF,
     DATE_FROM,
     DATE_TO,
+    PARAMETERS,
     ViewQuery,
     check_range,
     parse_as_of,
@@ -146,8 +147,15 @@ def note_address(
 
 
 def set_aside() -> None:
-    """Say that this run's page has no filters: its view is the whole ledger now."""
+    """Say that this run's page has no filters: its view is the whole ledger now.
+
+    The filters' values are forgotten too. Streamlit would bring them back on the next page with
+    filters, but puts them back in the address only sometimes (a race in the browser), and a
+    view its address does not describe is a link that opens something else.
+    """
     st.session_state[_ADDRESS_PROBLEMS] = None
+    for key in PARAMETERS:
+        st.session_state.pop(key, None)
 
 
 def current() -> View:
