@@ -611,3 +611,50 @@ def test_a_visit_to_an_editors_page_clears_the_filters(
     switch_page(app, "/").run()
     assert app.date_input(key="from").value is None
     assert metrics(app)["Total delivered"] == "269.000 t"
+
+
+def test_first_recorded_at_is_the_earliest_revision(session: Any):
+    from factories import make_shipment
+
+    from shipments.ledger import append_shipment, first_recorded_at
+
+    assert first_recorded_at(session=session) is None
+    first = append_shipment(session=session, shipment_in=make_shipment(), by="ana", via="cli")
+    time.sleep(0.01)
+    append_shipment(session=session, shipment_in=make_shipment(tonnes="7"), by="ana", via="cli")
+    assert first_recorded_at(session=session) == first.recorded_at
+
+
+def test_the_empty_view_says_why():
+    from datetime import UTC, date, datetime
+
+    from shipments.ledger import ShipmentFilter
+    from shipments.ui.common import empty_message
+    from shipments.ui.view import View
+
+    first = datetime(2026, 11, 30, 9, 15, 42, 123456, tzinfo=UTC)
+    before = datetime(2019, 6, 1, tzinfo=UTC)
+    china = ShipmentFilter(donors=("China",))
+    reversed_range = ShipmentFilter(date_from=date(2019, 5, 10), date_to=date(2019, 5, 1))
+    assert empty_message(View(ShipmentFilter(), None), None) == EMPTY_LEDGER
+    assert empty_message(View(china, None), None) == EMPTY_LEDGER
+    assert empty_message(View(china, None), first) == NO_MATCH
+    assert empty_message(View(china, before), first).startswith(
+        "Nothing had been recorded by 2019-06-01 00:00:00 UTC: the first shipment was recorded"
+        " at 2026-11-30 09:15:42 UTC."
+    )
+    assert "see above" in empty_message(View(reversed_range, None), first)
+    later = datetime(2026, 12, 1, tzinfo=UTC)
+    assert empty_message(View(ShipmentFilter(), later), first) == (
+        "Every shipment recorded by 2026-12-01 00:00:00 UTC had been retracted by then."
+    )
+
+
+def test_a_date_the_picker_reads_is_used_not_reported(database_url: str, monkeypatch):
+    """Streamlit reads 2019/05/01 too (and writes the address anew): nothing was ignored."""
+    monkeypatch.setenv("LEDGER_DATABASE_URL", database_url)
+    app = AppTest.from_file(DASHBOARD, default_timeout=60)
+    app.query_params["from"] = "2019/05/01"
+    app.run()
+    assert not app.warning
+    assert metrics(app)["Total delivered"] == "204.000 t"

@@ -49,7 +49,7 @@ def _filters() -> None:
     """Draw the shared filters; their values travel in the URL.
 
     What the address asks for is read before the widgets take it: a widget drops a value it
-    cannot hold without a word, so the view says what was dropped and why (view.note_address).
+    cannot hold without a word, so the page says what was dropped and why (view.note_address).
     """
     asked = {name: st.query_params.get_all(name) for name in PARAMETERS}
     try:
@@ -58,7 +58,6 @@ def _filters() -> None:
         options: dict[str, list[str]] | None = {f: data.options(url, f) for f in NAME_FIELDS}
     except (SQLAlchemyError, ImportError, OSError):
         options = None  # the page says the database cannot be opened
-    view.note_address(asked, options)
     with st.sidebar:
         st.header("Filters")
         for key, label in ((DATE_FROM, "From"), (DATE_TO, "To")):
@@ -88,3 +87,4 @@ def _filters() -> None:
             help=AS_OF_HELP,
         )
         st.caption(AS_OF_MEANS)
+    view.note_address(asked, options)

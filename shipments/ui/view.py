@@ -109,19 +109,24 @@ class View:
 
 
 def address_problems(
-    asked: Mapping[str, Sequence[str]], options: Mapping[str, Sequence[str]] | None
+    asked: Mapping[str, Sequence[str]],
+    options: Mapping[str, Sequence[str]] | None,
+    dates_taken: Mapping[str, date | None],
 ) -> tuple[Problem, ...]:
-    """Return why the sidebar's widgets will leave out each date or name the address asks for.
+    """Return why the sidebar's widgets left out each date or name the address asks for.
 
-    ``asked`` holds the address's values by parameter, read before the widgets take them;
-    ``options`` the names each name filter offers (None: unknown, so names go unchecked).
-    Dates follow the data URLs' rules and must lie in the pickers' range; names must be ones
-    the ledger holds. The as-of box keeps whatever it is given, so its rule is checked on the
-    view (``current``).
+    ``asked`` holds the address's values by parameter, read before the widgets took them;
+    ``options`` the names each name filter offers (None: unknown, so names go unchecked);
+    ``dates_taken`` what the date pickers hold now. A date breaks the data URLs' rules or lies
+    outside the pickers' range, and the picker holds none (Streamlit also reads 2019/05/01,
+    and then writes the address anew as 2019-05-01); a name is not one the ledger holds. The
+    as-of box keeps whatever it is given, so its rule is checked on the view (``current``).
     """
     problems: list[Problem] = []
     for name in (DATE_FROM, DATE_TO, *NAME_FIELDS):
         values = [v for v in asked.get(name, ()) if v]
+        if name in (DATE_FROM, DATE_TO) and dates_taken.get(name) is not None:
+            continue
         try:
             query = parse_view_query([(name, v) for v in values])
         except InvalidInput as exc:
@@ -142,8 +147,9 @@ def address_problems(
 def note_address(
     asked: Mapping[str, Sequence[str]], options: Mapping[str, Sequence[str]] | None
 ) -> None:
-    """Keep, for this run's pages, what the address asked for that the widgets will leave out."""
-    st.session_state[_ADDRESS_PROBLEMS] = address_problems(asked, options)
+    """Keep, for this run's page, what the address asked for that the widgets left out."""
+    taken = {name: st.session_state.get(name) for name in (DATE_FROM, DATE_TO)}
+    st.session_state[_ADDRESS_PROBLEMS] = address_problems(asked, options, taken)
 
 
 def set_aside() -> None:
