@@ -7,6 +7,7 @@ server imports the file for ``app``.
 
 Viewers see the four read-only pages and "Sign in"; a signed-in editor also sees "Edit",
 "Import" and "Audit" and a sign-out button. Pages not in the navigation cannot be opened by URL.
+The sidebar's filters show on the four read-only pages only, the ones they act on.
 """
 
 import streamlit as st
@@ -38,12 +39,14 @@ def main() -> None:
     st.set_page_config(page_title="Aid shipment ledger", page_icon=":package:", layout="wide")
     editor = session.editor()
     # A page made from a function takes its URL from the function's name unless given one.
-    pages = [
+    # These four read the sidebar's filters; the others have none to show.
+    viewing = [
         st.Page(overview, title="Overview", default=True),
         st.Page(ledger, title="Ledger", url_path="ledger"),
         st.Page(claims, title="Claims", url_path="claims"),
         st.Page(downloads, title="Downloads", url_path="downloads"),
     ]
+    pages = list(viewing)
     if editor is None:
         pages.append(st.Page(sign_in, title="Sign in", url_path="sign-in"))
     else:
@@ -51,7 +54,7 @@ def main() -> None:
         pages.append(st.Page(import_file, title="Import", url_path="import"))
         pages.append(st.Page(audit, title="Audit", url_path="audit"))
     navigation = st.navigation(pages)
-    sidebar.draw(editor)
+    sidebar.draw(editor, filters=navigation in viewing)
     navigation.run()
 
 

@@ -426,3 +426,235 @@ def test_a_write_from_elsewhere_shows_at_the_next_rerun(database_url: str, monke
     engine.dispose()
     app.run()
     assert metrics(app)["Total delivered"] == "300.000 t"
+
+
+def warnings(app: AppTest) -> list[str]:
+    """Return the page's warnings as a reader sees them (markdown escapes taken out)."""
+    return [re.sub(r"\\(.)", r"\1", w.value) for w in app.warning]
+
+
+@pytest.mark.parametrize(
+    ("asked", "said"),
+    [
+        ({"from": "notadate"}, "from: must be a date as YYYY-MM-DD, such as 2026-01-31"),
+        ({"to": "2019-13-01"}, "to: must be a date as YYYY-MM-DD"),
+        ({"from": "1850-01-01"}, "from: must be from 1900-01-01 to 2099-12-31 (got 1850-01-01)"),
+        ({"as_of": "garbage"}, "as_of: must be an ISO 8601 timestamp"),
+        ({"donor": "Nowhere"}, "donor: must name a donor in the ledger (got 'Nowhere')"),
+        ({"donor": ["China", "Nowhere"]}, "donor: must name a donor in the ledger (got 'Nowhere')"),
+        ({"cargo": "rocks"}, "cargo: must name a cargo in the ledger (got 'rocks')"),
+    ],
+)
+def test_what_the_address_asks_for_and_the_view_cannot_take_is_named(
+    database_url: str, monkeypatch, asked: dict[str, str | list[str]], said: str
+):
+    """A bad value is ignored, as the widgets must, but said: one warning, parameter and rule."""
+    monkeypatch.setenv("LEDGER_DATABASE_URL", database_url)
+    app = AppTest.from_file(DASHBOARD, default_timeout=60)
+    for name, value in asked.items():
+        app.query_params[name] = value
+    app.run()
+    assert not app.exception
+    [warning] = warnings(app)
+    assert warning.startswith("Ignored (the view is shown without it):\n- ")
+    assert said in warning
+    assert metrics(app)["Total delivered"] == "269.000 t"  # the rest of the view is shown
+    assert not app.info
+
+
+def test_several_bad_values_share_one_warning(database_url: str, monkeypatch):
+    monkeypatch.setenv("LEDGER_DATABASE_URL", database_url)
+    app = AppTest.from_file(DASHBOARD, default_timeout=60)
+    app.query_params["from"] = "notadate"
+    app.query_params["donor"] = "Nowhere"
+    app.query_params["as_of"] = "garbage"
+    app.run()
+    [warning] = warnings(app)
+    assert [line.split(":")[0] for line in warning.splitlines()[1:]] == [
+        "- from",
+        "- donor",
+        "- as_of",
+    ]
+
+
+def test_from_after_to_is_said_plainly(database_url: str, monkeypatch):
+    monkeypatch.setenv("LEDGER_DATABASE_URL", database_url)
+    app = AppTest.from_file(DASHBOARD, default_timeout=60)
+    app.query_params["from"] = "2019-05-10"
+    app.query_params["to"] = "2019-05-01"
+    app.run()
+    assert not app.exception
+    assert warnings(app) == [
+        "From (2019-05-10) is after To (2019-05-01), so no delivery date lies between them and"
+        " nothing is shown. Swap the two dates, or clear one."
+    ]
+    assert NO_MATCH not in [i.value for i in app.info]
+    app = open_page(app, "ledger")
+    assert "From (2019-05-10) is after To (2019-05-01)" in warnings(app)[0]
+
+
+def test_an_as_of_in_the_future_says_what_is_shown(database_url: str, monkeypatch):
+    monkeypatch.setenv("LEDGER_DATABASE_URL", database_url)
+    app = AppTest.from_file(DASHBOARD, default_timeout=60)
+    app.query_params["as_of"] = "2099-01-01T00:00:00Z"
+    app.run()
+    assert not app.exception
+    assert not app.warning
+    assert [i.value for i in app.info] == [
+        "As of 2099-01-01 00:00:00 UTC is in the future, so this is the ledger as it stands now:"
+        " whatever is recorded between now and then is not in it yet."
+    ]
+    assert metrics(app)["Total delivered"] == "269.000 t"
+
+
+def test_an_as_of_before_every_recording_says_when_the_first_was(
+    database_url: str, seeded_engine: Any, monkeypatch
+):
+    from shipments.ledger import first_recorded_at
+    from shipments.ui.common import AS_OF_MEANS
+
+    with session_scope(seeded_engine) as session:
+        first = first_recorded_at(session=session)
+    seeded_engine.dispose()
+    assert first is not None
+    monkeypatch.setenv("LEDGER_DATABASE_URL", database_url)
+    app = AppTest.from_file(DASHBOARD, default_timeout=60)
+    app.query_params["as_of"] = "2019-06-01"  # a report's date: before anything was recorded
+    app.query_params["donor"] = "China"
+    app.run()
+    assert not app.exception
+    [said] = [i.value for i in app.info]
+    assert said.startswith("Nothing had been recorded by 2019-06-01 00:00:00 UTC: the first")
+    assert f"recorded at {first.strftime('%Y-%m-%d %H:%M:%S')} UTC" in said
+    assert AS_OF_MEANS in said
+    assert NO_MATCH not in said
+    assert app.sidebar.caption[0].value == AS_OF_MEANS  # said beside the box, too
+    assert "not when cargo moved" in app.sidebar.text_input(key="as_of").help
+
+
+@pytest.mark.parametrize("path", ["/edit", "/import", "/audit"])
+def test_the_filters_show_only_where_they_act(
+    seeded_engine: Any, database_url: str, monkeypatch, path: str
+):
+    from dashboard_pages import signed_in
+
+    seeded_engine.dispose()
+    monkeypatch.setenv("LEDGER_DATABASE_URL", database_url)
+    app = AppTest.from_file(DASHBOARD, default_timeout=60)
+    app.query_params["from"] = "notadate"
+    signed_in(app, "ana").run()
+    assert [h.value for h in app.sidebar.header] == ["Filters"]
+    assert len(app.sidebar.date_input) == 2
+    switch_page(app, path).run()
+    assert not app.exception
+    assert not app.sidebar.header
+    assert not app.sidebar.date_input
+    assert not app.sidebar.multiselect
+    assert not app.sidebar.text_input
+    assert [b.key for b in app.sidebar.button] == ["sign_out", "sign_out_everywhere"]
+    assert not app.warning  # nor what the filters would have said
+    switch_page(app, "/").run()
+    assert len(app.sidebar.multiselect) == 3
+
+
+def test_the_sign_in_page_has_no_filters(database_url: str, monkeypatch):
+    monkeypatch.setenv("LEDGER_DATABASE_URL", database_url)
+    app = AppTest.from_file(DASHBOARD, default_timeout=60).run()
+    switch_page(app, "/sign-in").run()
+    assert not app.exception
+    assert not app.sidebar.date_input
+    assert not app.sidebar.multiselect
+
+
+def test_audit_times_are_shown_to_the_second_in_utc():
+    from shipments.ui.audit import shown_time
+
+    assert shown_time("2026-11-30T22:27:38.123456+00:00") == "2026-11-30 22:27:38 UTC"
+    assert shown_time("2026-11-30T23:27:38.999999+01:00") == "2026-11-30 22:27:38 UTC"
+    assert shown_time("2026-11-30T22:27:38") == "2026-11-30 22:27:38 UTC"
+
+
+def test_the_audit_page_shows_seconds_and_its_download_keeps_every_digit(
+    seeded_engine: Any, database_url: str, monkeypatch
+):
+    from dashboard_pages import signed_in
+
+    seeded_engine.dispose()
+    monkeypatch.setenv("LEDGER_DATABASE_URL", database_url)
+    app = signed_in(AppTest.from_file(DASHBOARD, default_timeout=60), "ana").run()
+    switch_page(app, "/audit").run()
+    assert not app.exception
+    shown = list(app.dataframe[0].value["at"])
+    assert shown
+    assert all(re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC", at) for at in shown)
+    from shipments.exchange.reports import AUDIT_COLUMNS
+    from shipments.ui.audit import _csv
+
+    stored = "2026-11-30T22:27:38.123456+00:00"
+    raw = [{"at": stored} | dict.fromkeys(AUDIT_COLUMNS[1:], "")]
+    assert stored in _csv(raw, AUDIT_COLUMNS)
+
+
+def test_a_visit_to_an_editors_page_clears_the_filters(
+    seeded_engine: Any, database_url: str, monkeypatch
+):
+    """The view and its address must agree; Streamlit restores one but not always the other."""
+    from dashboard_pages import signed_in
+
+    seeded_engine.dispose()
+    monkeypatch.setenv("LEDGER_DATABASE_URL", database_url)
+    app = AppTest.from_file(DASHBOARD, default_timeout=60)
+    app.query_params["from"] = "2019-05-01"
+    signed_in(app, "ana").run()
+    assert metrics(app)["Total delivered"] == "204.000 t"
+    switch_page(app, "/edit").run()
+    switch_page(app, "/").run()
+    assert app.date_input(key="from").value is None
+    assert metrics(app)["Total delivered"] == "269.000 t"
+
+
+def test_first_recorded_at_is_the_earliest_revision(session: Any):
+    from factories import make_shipment
+
+    from shipments.ledger import append_shipment, first_recorded_at
+
+    assert first_recorded_at(session=session) is None
+    first = append_shipment(session=session, shipment_in=make_shipment(), by="ana", via="cli")
+    time.sleep(0.01)
+    append_shipment(session=session, shipment_in=make_shipment(tonnes="7"), by="ana", via="cli")
+    assert first_recorded_at(session=session) == first.recorded_at
+
+
+def test_the_empty_view_says_why():
+    from datetime import UTC, date, datetime
+
+    from shipments.ledger import ShipmentFilter
+    from shipments.ui.common import empty_message
+    from shipments.ui.view import View
+
+    first = datetime(2026, 11, 30, 9, 15, 42, 123456, tzinfo=UTC)
+    before = datetime(2019, 6, 1, tzinfo=UTC)
+    china = ShipmentFilter(donors=("China",))
+    reversed_range = ShipmentFilter(date_from=date(2019, 5, 10), date_to=date(2019, 5, 1))
+    assert empty_message(View(ShipmentFilter(), None), None) == EMPTY_LEDGER
+    assert empty_message(View(china, None), None) == EMPTY_LEDGER
+    assert empty_message(View(china, None), first) == NO_MATCH
+    assert empty_message(View(china, before), first).startswith(
+        "Nothing had been recorded by 2019-06-01 00:00:00 UTC: the first shipment was recorded"
+        " at 2026-11-30 09:15:42 UTC."
+    )
+    assert "see above" in empty_message(View(reversed_range, None), first)
+    later = datetime(2026, 12, 1, tzinfo=UTC)
+    assert empty_message(View(ShipmentFilter(), later), first) == (
+        "Every shipment recorded by 2026-12-01 00:00:00 UTC had been retracted by then."
+    )
+
+
+def test_a_date_the_picker_reads_is_used_not_reported(database_url: str, monkeypatch):
+    """Streamlit reads 2019/05/01 too (and writes the address anew): nothing was ignored."""
+    monkeypatch.setenv("LEDGER_DATABASE_URL", database_url)
+    app = AppTest.from_file(DASHBOARD, default_timeout=60)
+    app.query_params["from"] = "2019/05/01"
+    app.run()
+    assert not app.warning
+    assert metrics(app)["Total delivered"] == "204.000 t"

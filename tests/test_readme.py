@@ -85,13 +85,42 @@ def test_export_columns_are_documented_in_order():
     assert tuple(table_after("### Export columns")) == SHIPMENT_COLUMNS
 
 
-def test_the_documented_session_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys):
+def test_the_start_section_makes_the_first_editor(tmp_path: Path, monkeypatch, capsys):
+    """Right after the command that runs the dashboard: the one that makes an editor."""
+    start = README[README.index("## Start") : README.index("## The dashboard")]
+    assert start.index("streamlit run dashboard.py") < start.index("Create the first editor")
+    command = code_block_after("Create the first editor account").strip()
+    assert "\n" not in command
+    words = shlex.split(command)
+    assert words[:5] == [".venv/bin/python", "-m", "shipments", "editors", "add"]
+    url = f"sqlite:///{tmp_path / 'start.db'}"
+    # It asks for the password twice at a terminal; the same command reads it from stdin here.
+    monkeypatch.setattr("sys.stdin", io.StringIO("a long passphrase for the start\n"))
+    assert main(["--database-url", url, *words[3:], "--password-stdin"]) == 0
+    assert capsys.readouterr().out == f"added editor {words[5]}\n"
+
+
+SHIPMENT_IDS = ("correct", "history", "retract")  # the commands that name a shipment by its id
+
+
+@pytest.mark.parametrize("ledger", ["seeded", "empty"])
+def test_the_documented_session_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys, ledger: str
+):
+    """The session runs as written on the seeded ledger, and on one made by ``init --empty``.
+
+    It names only the shipment it adds, by the id ``add`` printed: 5 after the seed's four, and
+    on the empty ledger whatever ``add`` says, put in its place.
+    """
     monkeypatch.delenv("LEDGER_EDITOR", raising=False)
     monkeypatch.chdir(tmp_path)
     url = f"sqlite:///{tmp_path / 'readme.db'}"
+    if ledger == "empty":
+        assert main(["--database-url", url, "init", "--empty"]) == 0
     lines = [line for line in code_block_after("## Command line").splitlines() if line.strip()]
     assert all("python -m shipments " in line for line in lines)
     commands = set()
+    added: str | None = None
     for line in lines:
         command, _, comment = line.partition("#")
         stdin = ""
@@ -101,8 +130,16 @@ def test_the_documented_session_runs(tmp_path: Path, monkeypatch: pytest.MonkeyP
         monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
         words = shlex.split(command)
         commands.add(words[3])
+        if words[3] in SHIPMENT_IDS:
+            assert added is not None, f"{line!r} names a shipment before the session adds one"
+            written, words[4] = words[4], added
+            assert ledger == "empty" or written == added, f"{line!r}: add said {added}"
         expected = int(comment.split()[1].rstrip(":")) if comment.startswith(" exits") else 0
         code = main(["--database-url", url, *words[3:]])
-        assert code == expected, f"{line!r} exited {code}: {capsys.readouterr().err}"
+        out, err = capsys.readouterr()
+        assert code == expected, f"{line!r} exited {code}: {err}"
+        if words[3] == "add":
+            added = re.match(r"added shipment (\d+):", out).group(1)  # type: ignore[union-attr]
     assert commands == subcommands()
-    assert (tmp_path / "ledger.csv").read_text(encoding="utf-8").count("\n") == 5
+    current = 5 if ledger == "seeded" else 1  # exported before the retraction
+    assert (tmp_path / "ledger.csv").read_text(encoding="utf-8").count("\n") == 1 + current

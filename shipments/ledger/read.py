@@ -212,6 +212,12 @@ def distinct_values(*, session: Session, field: str, as_of: datetime | None = No
     return list(session.exec(select(column).distinct().order_by(column)))
 
 
+def first_recorded_at(*, session: Session) -> datetime | None:
+    """Return when the ledger's first revision was recorded, or None before any was."""
+    column = col(ShipmentRevision.recorded_at)
+    return session.exec(select(column).order_by(column).limit(1)).first()
+
+
 def list_sources(*, session: Session) -> list[SourcePublic]:
     """Return every recorded source, in the order they were recorded."""
     return [source_public(s) for s in session.exec(select(Source).order_by(col(Source.id)))]

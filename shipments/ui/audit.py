@@ -20,7 +20,7 @@ from shipments.db import session_scope
 from shipments.exchange.csvfiles import write_csv
 from shipments.exchange.reports import AUDIT_COLUMNS, SIGN_IN_COLUMNS, audit_rows, sign_in_rows
 from shipments.ui import data, session, view
-from shipments.ui.common import page
+from shipments.ui.common import page, utc_text
 
 ACTIONS = {
     "Every write": None,
@@ -47,6 +47,7 @@ LABELS = {
     "last_at": "Last failure (UTC)",
 }
 THROTTLE_COLUMNS = ("name", "address", "failures", "throttled", "first_at", "last_at")
+TIME_COLUMNS = ("at", "first_at", "last_at")  # shown to the second; the CSVs keep every digit
 
 
 @page
@@ -122,9 +123,20 @@ def _sign_ins(url: str, filters: AuditFilter, total: int) -> None:
     _table(counts, THROTTLE_COLUMNS)
 
 
+def shown_time(stored: str) -> str:
+    """Return a stored ISO 8601 moment as the tables show it: to the second, in UTC, saying so."""
+    return utc_text(datetime.fromisoformat(stored))
+
+
+def _shown(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [
+        {k: shown_time(v) if k in TIME_COLUMNS and v else v for k, v in row.items()} for row in rows
+    ]
+
+
 def _table(rows: list[dict[str, Any]], columns: tuple[str, ...]) -> None:
     st.dataframe(
-        pd.DataFrame(rows, columns=list(columns)),
+        pd.DataFrame(_shown(rows), columns=list(columns)),
         hide_index=True,
         width="stretch",
         column_config={column: LABELS[column] for column in columns},
@@ -136,7 +148,7 @@ def _section(title: str, rows: list[dict[str, Any]], columns: tuple[str, ...], k
     if len(rows) > SHOWN:
         st.caption(f"The newest {SHOWN:,} are shown; the download holds all of them.")
     st.dataframe(
-        pd.DataFrame(rows[:SHOWN], columns=list(columns)),
+        pd.DataFrame(_shown(rows[:SHOWN]), columns=list(columns)),
         hide_index=True,
         width="stretch",
         column_config={column: LABELS[column] for column in columns},

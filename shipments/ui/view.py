@@ -1,33 +1,68 @@
 """What the viewer asked to see: the sidebar's filters and moment, read from the widgets.
 
 The widgets themselves are drawn by ``shipments.ui.sidebar``; their keys are the URL's query
-parameters, so a filtered view is a link that reopens it.
+parameters, so a filtered view is a link that reopens it. The address obeys the data URLs' rules
+(``shipments.exchange.view_params``): a value those rules refuse, or one the widgets cannot take
+(a name the ledger does not hold, a date outside the pickers' range), is left out of the view
+and said so (``address_problems``), never dropped without a word.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
 import streamlit as st
 
-from shipments.errors import InvalidInput
-from shipments.exchange.view_params import AS_OF, DATE_FROM, DATE_TO, ViewQuery, parse_as_of
+from shipments.errors import InvalidInput, Problem
+from shipments.exchange.view_params import (
+    AS_OF,
+    DATE_FROM,
+    DATE_TO,
+    PARAMETERS,
+    ViewQuery,
+    check_range,
+    parse_as_of,
+    parse_view_query,
+)
 from shipments.ledger import ShipmentFilter
-from shipments.rules import parse_moment
+from shipments.rules import EARLIEST_DATE, NAME_FIELDS, parse_moment, utcnow
 
 # Widget key = query parameter name (shipments.exchange.view_params), so a filtered view is a
 # link that reopens it, and the data URLs take the same parameters.
-__all__ = ["AS_OF", "DATE_FROM", "DATE_TO", "View", "current", "describe"]
+__all__ = [
+    "AS_OF",
+    "DATE_FROM",
+    "DATE_TO",
+    "FIRST_DATE",
+    "LAST_DATE",
+    "View",
+    "address_problems",
+    "current",
+    "describe",
+    "note_address",
+    "set_aside",
+]
+
+# The date pickers' range: Streamlit's default is ten years either side of today, which would
+# drop an older From without a word. Event dates start at EARLIEST_DATE; To may look ahead.
+FIRST_DATE = EARLIEST_DATE
+LAST_DATE = date(2099, 12, 31)
+_ADDRESS_PROBLEMS = "_view_address_problems"  # session state: what this run's address lost
 
 
 @dataclass(frozen=True)
 class View:
-    """What the viewer asked to see: the filter and the moment (None for now)."""
+    """What the viewer asked to see: the filter and the moment (None for now).
+
+    ``problems`` are the parts of the request left out of the view, each naming the parameter
+    and the rule it broke.
+    """
 
     filters: ShipmentFilter
     as_of: datetime | None
-    as_of_error: str | None = None
+    problems: tuple[Problem, ...] = ()
 
     def key(self) -> tuple[str | None, ...]:
         """Return the view as plain strings, the key of every cached query."""
@@ -60,10 +95,80 @@ class View:
         """Return the view as the query a data URL takes."""
         return ViewQuery(filters=self.filters, as_of=self.as_of)
 
+    def reversed_range(self) -> bool:
+        """Return True when From is after To, so that no date can match."""
+        try:
+            check_range(self.filters.date_from, self.filters.date_to)
+        except InvalidInput:
+            return True
+        return False
+
+    def in_future(self) -> bool:
+        """Return True when the as-of moment is later than now."""
+        return self.as_of is not None and self.as_of > utcnow()
+
+
+def address_problems(
+    asked: Mapping[str, Sequence[str]],
+    options: Mapping[str, Sequence[str]] | None,
+    dates_taken: Mapping[str, date | None],
+) -> tuple[Problem, ...]:
+    """Return why the sidebar's widgets left out each date or name the address asks for.
+
+    ``asked`` holds the address's values by parameter, read before the widgets took them;
+    ``options`` the names each name filter offers (None: unknown, so names go unchecked);
+    ``dates_taken`` what the date pickers hold now. A date breaks the data URLs' rules or lies
+    outside the pickers' range, and the picker holds none (Streamlit also reads 2019/05/01,
+    and then writes the address anew as 2019-05-01); a name is not one the ledger holds. The
+    as-of box keeps whatever it is given, so its rule is checked on the view (``current``).
+    """
+    problems: list[Problem] = []
+    for name in (DATE_FROM, DATE_TO, *NAME_FIELDS):
+        values = [v for v in asked.get(name, ()) if v]
+        if name in (DATE_FROM, DATE_TO) and dates_taken.get(name) is not None:
+            continue
+        try:
+            query = parse_view_query([(name, v) for v in values])
+        except InvalidInput as exc:
+            problems.extend(exc.problems)
+            continue
+        day = query.filters.date_from or query.filters.date_to
+        if day is not None and not FIRST_DATE <= day <= LAST_DATE:
+            rule = f"must be from {FIRST_DATE} to {LAST_DATE} (got {day.isoformat()})"
+            problems.append(Problem(name, rule))
+        if name in NAME_FIELDS and options is not None:
+            unknown = [v for v in values if v not in options.get(name, ())]
+            if unknown:
+                got = ", ".join(repr(v) for v in unknown)
+                problems.append(Problem(name, f"must name a {name} in the ledger (got {got})"))
+    return tuple(problems)
+
+
+def note_address(
+    asked: Mapping[str, Sequence[str]], options: Mapping[str, Sequence[str]] | None
+) -> None:
+    """Keep, for this run's page, what the address asked for that the widgets left out."""
+    taken = {name: st.session_state.get(name) for name in (DATE_FROM, DATE_TO)}
+    st.session_state[_ADDRESS_PROBLEMS] = address_problems(asked, options, taken)
+
+
+def set_aside() -> None:
+    """Say that this run's page has no filters: its view is the whole ledger now.
+
+    The filters' values are forgotten too. Streamlit would bring them back on the next page with
+    filters, but puts them back in the address only sometimes (a race in the browser), and a
+    view its address does not describe is a link that opens something else.
+    """
+    st.session_state[_ADDRESS_PROBLEMS] = None
+    for key in PARAMETERS:
+        st.session_state.pop(key, None)
+
 
 def current() -> View:
-    """Return the view the sidebar's widgets describe."""
+    """Return the view the sidebar's widgets describe, with what was left out of it and why."""
     state = st.session_state
+    if _ADDRESS_PROBLEMS in state and state[_ADDRESS_PROBLEMS] is None:
+        return View(filters=ShipmentFilter(), as_of=None)
     filters = ShipmentFilter(
         date_from=state.get(DATE_FROM),
         date_to=state.get(DATE_TO),
@@ -71,10 +176,13 @@ def current() -> View:
         recipients=tuple(state.get("recipient") or ()),
         cargos=tuple(state.get("cargo") or ()),
     )
+    problems = list(state.get(_ADDRESS_PROBLEMS, ()))
     try:
-        return View(filters=filters, as_of=parse_as_of(state.get(AS_OF)))
+        as_of = parse_as_of(state.get(AS_OF))
     except InvalidInput as exc:
-        return View(filters=filters, as_of=None, as_of_error=f"As of: {exc.problems[0].rule}")
+        problems.extend(exc.problems)
+        as_of = None
+    return View(filters=filters, as_of=as_of, problems=tuple(problems))
 
 
 def describe(view: View) -> str:
