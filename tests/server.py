@@ -23,8 +23,14 @@ class Served:
 
 
 @contextmanager
-def serve_dashboard(database_url: str, home: Path) -> Iterator[Served]:
-    """Run `streamlit run dashboard.py` on a free port until healthy; yield its address."""
+def serve_dashboard(
+    database_url: str, home: Path, *, secrets_file: Path | None = None
+) -> Iterator[Served]:
+    """Run `streamlit run dashboard.py` on a free port until healthy; yield its address.
+
+    ``secrets_file`` is the only secrets.toml the server reads (none there: no secrets at all);
+    without it, Streamlit looks where it always does (``home``/.streamlit and the repository's).
+    """
     from shipments.db import REPO_ROOT
 
     with socket.socket() as probe:
@@ -42,6 +48,7 @@ def serve_dashboard(database_url: str, home: Path) -> Iterator[Served]:
             str(port),
             "--server.address",
             "127.0.0.1",
+            *(["--secrets.files", str(secrets_file)] if secrets_file is not None else []),
         ],
         cwd=REPO_ROOT,
         env=env,
