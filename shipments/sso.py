@@ -29,6 +29,8 @@ from shipments.models import Editor
 from shipments.rules import utcnow
 from shipments.sessions import session_limits
 
+DEFAULT_PROVIDER = "default"
+PROVIDER_KEYS = ("client_id", "client_secret", "server_metadata_url")
 Outcome = Literal["editor", "no_email", "unverified", "expired", "unknown", "disabled"]
 
 
@@ -44,6 +46,33 @@ class Match:
     def ok(self) -> bool:
         """Return True when the identity is an active editor, who may write."""
         return self.outcome == "editor"
+
+
+@dataclass(frozen=True)
+class Provider:
+    """One configured identity provider: its key in ``[auth]`` and the name its button shows."""
+
+    key: str
+    label: str
+
+
+def providers(auth: Mapping[str, object]) -> list[Provider]:
+    """Return the identity providers Streamlit's ``[auth]`` secrets configure; none when they
+    lack a ``redirect_uri``, a ``cookie_secret`` or any provider (single sign-on is then off).
+
+    A provider is an ``[auth.NAME]`` table holding ``PROVIDER_KEYS``, or those keys in ``[auth]``
+    itself (Streamlit's default provider).
+    """
+    if not auth.get("redirect_uri") or not auth.get("cookie_secret"):
+        return []
+    found = [
+        Provider(str(key), str(key).replace("-", " ").title())
+        for key, value in auth.items()
+        if isinstance(value, Mapping) and all(value.get(k) for k in PROVIDER_KEYS)
+    ]
+    if all(auth.get(k) for k in PROVIDER_KEYS) and DEFAULT_PROVIDER not in {p.key for p in found}:
+        found.insert(0, Provider(DEFAULT_PROVIDER, "single sign-on"))
+    return found
 
 
 def clean_email(value: object) -> str | None:

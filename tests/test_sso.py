@@ -26,7 +26,7 @@ from shipments.auth import disable_editor
 from shipments.db import REPO_ROOT, session_scope
 from shipments.models import AuditEvent, Editor, ShipmentRevision
 from shipments.rules import utcnow
-from shipments.sso import Match, editor_for_identity
+from shipments.sso import Match, Provider, editor_for_identity, providers
 
 DASHBOARD = str(REPO_ROOT / "dashboard.py")
 MOCK = "mock"
@@ -123,6 +123,42 @@ def test_the_lifetime_bound_follows_the_session_setting(mapped: Engine, monkeypa
         assert editor_for_identity(
             session=db, claims=fresh, now=later, lifetime=timedelta(hours=14)
         ).ok
+
+
+AUTH = {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "s"}
+KEYS = {"client_id": "c", "client_secret": "s", "server_metadata_url": "http://idp/.well-known"}
+
+
+@pytest.mark.parametrize(
+    ("auth", "expected"),
+    [
+        ({}, []),
+        ({**AUTH, "google": KEYS}, [Provider("google", "Google")]),
+        ({**AUTH, **KEYS}, [Provider("default", "single sign-on")]),
+        (
+            {**AUTH, "google": KEYS, "my-idp": KEYS},
+            [Provider("google", "Google"), Provider("my-idp", "My Idp")],
+        ),
+        ({**AUTH, "google": {**KEYS, "client_secret": ""}}, []),
+        ({"cookie_secret": "s", "google": KEYS}, []),
+        ({"redirect_uri": "http://localhost:8501/oauth2callback", "google": KEYS}, []),
+        ({**AUTH, "expose_tokens": "id"}, []),
+    ],
+    ids=[
+        "nothing",
+        "one-provider",
+        "default-provider",
+        "two-providers",
+        "provider-missing-a-key",
+        "no-redirect-uri",
+        "no-cookie-secret",
+        "no-provider",
+    ],
+)
+def test_single_sign_on_is_on_only_with_a_complete_auth_section(
+    auth: dict[str, object], expected: list[Provider]
+):
+    assert providers(auth) == expected
 
 
 SECRETS = {
@@ -304,12 +340,15 @@ def test_an_editor_signs_in_with_the_provider_and_adds_a_shipment(
         )
         page.get_by_role("button", name="Add shipment").click()
         page.get_by_text(re.compile(r"Added shipment \d+")).wait_for(timeout=30_000)
+        # The routes know the sign-on too: the editors' file answers.
+        assert context.request.get(f"{served.base}/data/audit.csv").status == 200
 
         # Signing out clears Streamlit's identity cookie and ends the sign-on at the provider,
         # which asks first and then sends the browser back.
         page.get_by_role("button", name="Sign out (ana)").click()
         page.wait_for_url(re.compile(r"http://localhost:\d+/oauth2/end_session"), timeout=30_000)
         assert not [c for c in context.cookies() if c["name"].startswith("_streamlit_user")]
+        assert context.request.get(f"{served.base}/data/audit.csv").status == 401
         page.get_by_role("button", name="End session").click()
         page.get_by_role("link", name="Sign in").wait_for(timeout=30_000)
         page.goto(f"{served.base}/edit")
@@ -343,6 +382,7 @@ def test_an_address_of_no_editor_is_told_so_and_stays_a_viewer(
         )
         page.get_by_role("link", name="Sign in").click()
         page.get_by_role("button", name="Sign out of Mock").wait_for(timeout=30_000)
+        assert context.request.get(f"{served.base}/data/audit.csv").status == 401
         assert page.get_by_role("link", name="Edit", exact=True).count() == 0
         page.goto(f"{served.base}/edit")
         page.get_by_text("Total delivered").wait_for(timeout=30_000)

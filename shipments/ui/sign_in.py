@@ -75,10 +75,14 @@ def sign_in(url: str, current: view.View) -> None:
     st.title("Sign in")
     st.caption("For data editors. Viewers can browse every page without signing in.")
     if _no_editor_yet(url):
+        also = (
+            "\n\nAdd `--email ADDRESS` to let that editor sign in with single sign-on too."
+            if sso.enabled()
+            else ""
+        )
         st.info(
             "No editor account exists yet. Whoever runs the server makes the first one on its "
-            f"command line (it asks for the password twice):\n\n```sh\n{FIRST_EDITOR}\n```\n\n"
-            "Add `--email ADDRESS` to let that editor sign in with single sign-on too."
+            f"command line (it asks for the password twice):\n\n```sh\n{FIRST_EDITOR}\n```{also}"
         )
     _single_sign_on()
     st.html(form_html())

@@ -1,9 +1,8 @@
 """Single sign-on through Streamlit's ``st.login``: whether it is configured, who it signs in.
 
 Off unless Streamlit's ``[auth]`` secrets name a ``redirect_uri``, a ``cookie_secret`` and at
-least one provider (``[auth.NAME]`` with ``client_id``, ``client_secret`` and
-``server_metadata_url``; or those three in ``[auth]`` itself, the default provider). Each
-provider gets a "Sign in with NAME" button on the Sign in page. Streamlit runs the OpenID
+least one provider (``shipments.sso.providers`` says which). Each provider gets a "Sign in with
+NAME" button on the Sign in page. Streamlit runs the OpenID
 Connect exchange (``/auth/login``, ``/oauth2callback``, ``/auth/logout``) and keeps the identity
 in its own signed cookie; which editor that identity is, is ``shipments.sso``'s to say, on every
 page run.
@@ -12,7 +11,6 @@ page run.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 import streamlit as st
@@ -20,19 +18,9 @@ from sqlalchemy.exc import SQLAlchemyError
 from streamlit.errors import StreamlitSecretNotFoundError
 
 from shipments.db import session_scope
-from shipments.sso import Match, editor_for_identity
+from shipments.sso import Match, Provider, editor_for_identity
+from shipments.sso import providers as configured_providers
 from shipments.ui import data
-
-DEFAULT = "default"
-PROVIDER_KEYS = ("client_id", "client_secret", "server_metadata_url")
-
-
-@dataclass(frozen=True)
-class Provider:
-    """One configured identity provider: its key in ``[auth]`` and the name its button shows."""
-
-    key: str
-    label: str
 
 
 def _auth_section() -> Mapping[str, Any]:
@@ -47,17 +35,7 @@ def _auth_section() -> Mapping[str, Any]:
 
 def providers() -> list[Provider]:
     """Return the identity providers configured in ``[auth]``; none when single sign-on is off."""
-    section = _auth_section()
-    if not section.get("redirect_uri") or not section.get("cookie_secret"):
-        return []
-    found = [
-        Provider(str(key), str(key).replace("-", " ").title())
-        for key, value in section.items()
-        if isinstance(value, Mapping) and all(value.get(k) for k in PROVIDER_KEYS)
-    ]
-    if all(section.get(k) for k in PROVIDER_KEYS) and DEFAULT not in {p.key for p in found}:
-        found.insert(0, Provider(DEFAULT, "single sign-on"))
-    return found
+    return configured_providers(_auth_section())
 
 
 def enabled() -> bool:
