@@ -2,17 +2,17 @@
 
 The allow-list is the editors' own e-mail addresses (``editors add NAME --email ADDRESS``): an
 identity is an editor when its ``email`` claim is the stored address of an active editor account,
-compared without regard to case. There is no second list to keep in step with the accounts, so
-disabling an editor, or giving the account another address, takes effect at that editor's next
-page run. An address the provider marks unverified (``email_verified`` false) opens nothing:
-anyone may claim an address they do not own at some providers; one that says nothing either way
-is taken as the provider's word.
+compared without regard to case. There is no second list to keep in step with the accounts, and
+the account is looked up on every page run, so disabling an editor takes effect at once. An
+address the provider marks unverified (``email_verified`` false) opens nothing: anyone may claim
+an address they do not own at some providers; one that says nothing either way is taken as the
+provider's word.
 
 The provider's sign-in counts for as long as a password session may last at most
 (``LEDGER_SESSION_LIFETIME_HOURS``), from the moment its ID token was issued (``iat``); after that
 the editor is a viewer again until they sign in anew. Streamlit keeps the identity in a signed
-cookie of its own that the server cannot revoke, so that bound, the account's state and its
-address are what end a single sign-on.
+cookie of its own that the server cannot revoke, so that bound and the account's state are what
+end a single sign-on in a browser that did not sign out.
 """
 
 from __future__ import annotations

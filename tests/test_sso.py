@@ -278,7 +278,7 @@ def provider(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     gets ``email`` = subject, verification not said.
     """
     oidc = pytest.importorskip("oidc_provider_mock")
-    # Plain HTTP on localhost: both Authlibs (the provider's and st.login's) refuse it otherwise.
+    # The provider (Authlib's server side) refuses plain HTTP without this, as its own CLI sets.
     monkeypatch.setenv("AUTHLIB_INSECURE_TRANSPORT", "1")
     users = [oidc.User(sub="ana", claims={"email": "Ana@Example.org", "email_verified": True})]
     with oidc.run_server_in_thread(port=0, user_claims=users) as server:

@@ -85,7 +85,7 @@ def sign_out(*, everywhere: bool = False) -> None:
     it. (The sign-out route also clears it; a page cannot.) A single sign-on is ended by sending
     the browser to Streamlit's logout route, which clears its identity cookie and, where the
     provider offers one, ends the sign-on at the provider too. Single sign-ons in other browsers
-    cannot be reached from here: they end with their lifetime or the account's address.
+    cannot be reached from here: they end with their lifetime, or when the account is disabled.
     """
     token = cookie_token()
     if token:
