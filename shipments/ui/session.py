@@ -98,6 +98,7 @@ def sign_out(*, everywhere: bool = False) -> None:
         if str(key).startswith(("add_", "fix_", "drop_")):
             del st.session_state[key]
     if sso.identity() is not None:
+        data.clear()  # the caller's own clear and rerun never come: logout ends this run
         sso.logout()
 
 

@@ -11,7 +11,7 @@ page run.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, NoReturn
 
 import streamlit as st
 from sqlalchemy.exc import SQLAlchemyError
@@ -104,6 +104,12 @@ def login(provider: Provider) -> None:
     st.login(provider.key)
 
 
-def logout() -> None:
-    """Forget this browser's single sign-on (Streamlit's cookie) and end it at the provider."""
+def logout() -> NoReturn:
+    """Forget this browser's single sign-on (Streamlit's cookie) and end it at the provider.
+
+    The run stops here: ``st.logout`` only asks the browser to go to the logout route, and a
+    rerun after it (a signed-out browser is moved off an editor's page) can cancel that
+    navigation, leaving the identity cookie in place.
+    """
     st.logout()
+    st.stop()
