@@ -377,7 +377,9 @@ def test_an_address_of_no_editor_is_told_so_and_stays_a_viewer(
         context = browser.new_context()
         page = context.new_page()
         through_the_provider(page, served.base, "eve@example.org")
-        page.get_by_text("is not the e-mail address of any editor account").first.wait_for(
+        # Back on the home page, a notice that stays says why this is no editor.
+        toast = page.locator('[data-testid="stToast"]')
+        toast.filter(has_text="is not the e-mail address of any editor account").wait_for(
             timeout=30_000
         )
         page.get_by_role("link", name="Sign in").click()

@@ -54,7 +54,8 @@ def single_sign_on_editor() -> str | None:
     """Return the name of the active editor whose address this browser's single sign-on is.
 
     A sign-on that is no editor's is told why once per browser tab, on whichever page the
-    provider sends the browser back to (the Sign in page says it again).
+    provider sends the browser back to, in a toast that stays until closed (the Sign in page
+    says it again).
     """
     found = sso.match()
     if found is None:
@@ -65,7 +66,8 @@ def single_sign_on_editor() -> str | None:
     if not st.session_state.get(told):
         st.session_state[told] = True
         claims = sso.identity() or {}
-        st.toast(plain(sso.refusal(found, sso.provider_label(claims))), icon=":material/info:")
+        message = plain(sso.refusal(found, sso.provider_label(claims)))
+        st.toast(message, icon=":material/info:", duration="infinite")
     return None
 
 
