@@ -250,6 +250,20 @@ def test_an_identity_with_no_editors_address_is_told_it_is_a_viewer(
 
 
 @pytest.mark.usefixtures("fresh_caches")
+def test_an_identity_of_a_disabled_editor_cannot_edit(
+    mapped: Engine, database_url: str, monkeypatch
+):
+    with session_scope(mapped) as db:
+        disable_editor(session=db, name="ana", by="tests")
+    app = sign_in_page(monkeypatch, database_url, secrets=SECRETS, user=claims())
+    assert not app.exception
+    assert "edit" not in menu(app)
+    [warning] = [shown(w.value) for w in app.warning]
+    assert warning.startswith("ana@example.org belongs to a disabled editor account.")
+    assert not app.code
+
+
+@pytest.mark.usefixtures("fresh_caches")
 def test_with_no_editor_yet_the_page_says_how_to_make_the_first(database_url: str, monkeypatch):
     app = sign_in_page(monkeypatch, database_url)
     assert not app.exception
