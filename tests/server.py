@@ -24,10 +24,16 @@ class Served:
 
 @contextmanager
 def serve_dashboard(
-    database_url: str, home: Path, env: dict[str, str] | None = None
+    database_url: str,
+    home: Path,
+    *,
+    secrets_file: Path | None = None,
+    env: dict[str, str] | None = None,
 ) -> Iterator[Served]:
     """Run `streamlit run dashboard.py` on a free port until healthy; yield its address.
 
+    ``secrets_file`` is the only secrets.toml the server reads (none there: no secrets at all);
+    without it, Streamlit looks where it always does (``home``/.streamlit and the repository's).
     ``env`` adds to (or overrides) the server's environment.
     """
     from shipments.db import REPO_ROOT
@@ -47,6 +53,7 @@ def serve_dashboard(
             str(port),
             "--server.address",
             "127.0.0.1",
+            *(["--secrets.files", str(secrets_file)] if secrets_file is not None else []),
         ],
         cwd=REPO_ROOT,
         env=env,

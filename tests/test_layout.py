@@ -89,7 +89,7 @@ LAYERS = (
     ("shipments.db",),
     ("shipments.transaction",),
     ("shipments.sessions",),
-    ("shipments.audit", "shipments.auth", "shipments.ledger"),
+    ("shipments.audit", "shipments.auth", "shipments.ledger", "shipments.sso"),
     ("shipments.claims",),
     ("shipments.reconcile",),
     ("shipments.exchange", "shipments.seed"),

@@ -37,6 +37,7 @@ from shipments.sessions import (
     sign_out_everywhere,
     start_session,
 )
+from shipments.web.sso import editor_from_identity
 
 SECURE_SETTING = "LEDGER_COOKIE_SECURE"
 PROXIES_SETTING = "LEDGER_TRUSTED_PROXIES"
@@ -60,13 +61,16 @@ def engine() -> Engine:
 
 
 def editor_from_request(request: Request) -> str | None:
-    """Return the name of the editor the request's session cookie signs in, or None."""
+    """Return the name of the editor the request's session cookie, or else its single sign-on
+    (``shipments.web.sso``), signs in; or None."""
     token = request.cookies.get(COOKIE)
-    if not token:
-        return None
     try:
-        with session_scope(engine()) as db:
-            return resolve_session(session=db, token=token)
+        if token:
+            with session_scope(engine()) as db:
+                name = resolve_session(session=db, token=token)
+            if name is not None:
+                return name
+        return editor_from_identity(request, engine())
     except (SQLAlchemyError, OSError):
         return None
 
