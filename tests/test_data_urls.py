@@ -349,6 +349,58 @@ def test_a_served_workbook_leaves_no_temporary_file(
     assert list(scratch.iterdir()) == []
 
 
+def test_a_workbook_stops_being_written_when_its_client_goes_away(
+    tmp_path, monkeypatch: pytest.MonkeyPatch
+):
+    import contextlib
+    import tempfile
+
+    from shipments.exchange.xlsx import write_xlsx
+    from shipments.web.files import DataFile
+
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    monkeypatch.setattr(data, "database_url", lambda: "sqlite://")
+    monkeypatch.setattr(data, "_latest_write", lambda engine: (1, None))
+    monkeypatch.setattr(data, "session_scope", lambda engine: contextlib.nullcontext())
+    monkeypatch.setattr(data, "WATCH_SECONDS", 0.01)
+    written: list[int] = []
+
+    def endless() -> Iterator[dict[str, Any]]:
+        for _ in range(50_000):  # ends, so that a writer that does not stop ends too
+            written.append(1)
+            yield {"a": "a row nobody will read"}
+
+    def book(session: Any, view: ViewQuery, out: Any, stop: threading.Event) -> None:
+        write_xlsx(endless(), out, ("a",), sheet="x", stop=stop)
+
+    messages = iter([{"type": "http.request", "body": b"", "more_body": False}])
+
+    async def receive() -> dict[str, Any]:
+        if len(written) < 1000:  # the client waits a while, then leaves
+            await anyio.sleep(0.01)
+        return next(messages, {"type": "http.disconnect"})
+
+    scope = {
+        "type": "http",
+        "method": "GET",
+        "scheme": "http",
+        "server": ("testserver", 80),
+        "path": "/data/x.xlsx",
+        "root_path": "",
+        "query_string": b"",
+        "headers": [],
+    }
+    from starlette.requests import Request
+
+    file = DataFile("x.xlsx", "x", book=book, media_type=xlsx.XLSX)
+    answer = anyio.run(lambda: data.serve(Request(scope, receive), file=file))
+    assert answer.status_code == data.GONE
+    assert 1000 <= len(written) < 50_000
+    assert list(scratch.iterdir()) == []
+
+
 @pytest.mark.parametrize("path", ["shipments.csv", "claims.hxl.csv", "sources.csv"])
 def test_bom_starts_a_csv_with_a_byte_order_mark_only_when_asked(
     ledger: Session, client: TestClient, path: str

@@ -22,13 +22,15 @@ on its header.
 XlsxWriter's constant-memory mode keeps one row in memory and the sheet's XML in a temporary file;
 ``close`` zips that into the workbook. Both live in a directory of their own that is removed
 whatever happens. A sheet holds at most 1,048,576 rows and a cell 32,767 characters: a file that
-would not fit raises ``TooBigForExcel`` rather than being cut short.
+would not fit raises ``TooBigForExcel`` rather than being cut short. A large workbook takes a
+while (bench/RESULTS.md): ``stop``, once set, ends the writing at the next row (``Abandoned``).
 """
 
 from __future__ import annotations
 
 import contextlib
 import tempfile
+import threading
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
@@ -48,6 +50,12 @@ SHEET_ROWS = 1_048_576  # Excel's rows per sheet, the header's included
 CELL_CHARACTERS = 32_767  # Excel's characters per cell (UTF-16 code units)
 EXACT_DIGITS = 15  # significant digits an Excel number keeps
 DATE_FORMAT = "yyyy-mm-dd"
+
+
+class Abandoned(Exception):
+    """The workbook is no longer wanted (its reader went away): writing stopped, nothing written."""
+
+
 _OPTIONS = {
     "constant_memory": True,
     # Only write_string, write_number and write_datetime are called; these say it again.
@@ -65,17 +73,20 @@ def write_xlsx(
     sheet: str,
     hxl: Mapping[str, str] | None = None,
     dates: Collection[str] = (),
+    stop: threading.Event | None = None,
 ) -> int:
     """Write a one-sheet workbook to ``file``: the header (and HXL hashtag row) then ``rows``.
 
     ``dates`` names the columns whose "YYYY-MM-DD" text is written as a real date. Return the
     number of data rows written. ``file`` is written only at the end, and not at all when a row
-    or cell does not fit (``TooBigForExcel``).
+    or cell does not fit (``TooBigForExcel``) or ``stop`` was set (``Abandoned``).
     """
     with tempfile.TemporaryDirectory(prefix="ledger-xlsx-") as scratch:
         workbook = xlsxwriter.Workbook(file, {**_OPTIONS, "tmpdir": scratch})
         try:
-            count = _write_sheet(workbook, rows, columns, sheet=sheet, hxl=hxl, dates=dates)
+            count = _write_sheet(
+                workbook, rows, columns, sheet=sheet, hxl=hxl, dates=dates, stop=stop
+            )
             try:
                 workbook.close()
             except FileSizeError:
@@ -96,6 +107,7 @@ def _write_sheet(
     sheet: str,
     hxl: Mapping[str, str] | None,
     dates: Collection[str],
+    stop: threading.Event | None,
 ) -> int:
     worksheet = workbook.add_worksheet(sheet)
     header = workbook.add_format({"bold": True})
@@ -114,6 +126,8 @@ def _write_sheet(
     is_date = [name in dates for name in columns]
     row_number = top - 1
     for row_number, row in enumerate(rows, start=top):
+        if stop is not None and stop.is_set():
+            raise Abandoned
         if row_number >= SHEET_ROWS:
             raise TooBigForExcel(
                 f"the file holds more than {SHEET_ROWS - top:,} rows, the most an Excel sheet"
@@ -189,6 +203,7 @@ def write_shipments_xlsx(
     filters: ShipmentFilter | None = None,
     hxl: bool = False,
     table: ExportTable = SHIPMENTS,
+    stop: threading.Event | None = None,
 ) -> int:
     """Write the shipments (now, or as they stood at ``as_of``) as a workbook, by id.
 
@@ -202,4 +217,5 @@ def write_shipments_xlsx(
         sheet="shipments",
         hxl=table.hashtags() if hxl else None,
         dates=table.days(),
+        stop=stop,
     )

@@ -17,11 +17,14 @@ A CSV or JSON file is streamed as it is written. A workbook (``shipments.exchang
 written whole to an unnamed temporary file first, since a zip's directory comes last: a file
 too big for a sheet is then refused with 422 before anything is sent, and the workbook goes out
 in chunks with its length. The temporary file has no name on disk, so it is gone once closed.
+A client that goes away while its workbook is written stops the writing (checked every
+WATCH_SECONDS), so a large workbook nobody waits for does not keep a thread and a disk busy.
 """
 
 from __future__ import annotations
 
 import hashlib
+import threading
 from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
 from functools import lru_cache, partial
@@ -40,11 +43,15 @@ from shipments.audit import ledger_version
 from shipments.db import database_url, make_engine, session_scope
 from shipments.errors import InvalidInput, TooBigForExcel
 from shipments.exchange.view_params import DATA_ROOT, ViewQuery
+from shipments.exchange.xlsx import Abandoned
 from shipments.models import AuditEvent
 from shipments.rules import utcnow
 from shipments.web.auth import editor_from_request
 from shipments.web.files import FILES, JSON, Asked, BookWriter, DataFile, parse_asked
 from shipments.web.streaming import Spooled, Streamed, spool, stream
+
+WATCH_SECONDS = 1.0
+GONE = 499  # the status logged when the client left before its workbook was written (as nginx)
 
 
 @lru_cache(maxsize=4)
@@ -87,7 +94,9 @@ async def serve(request: Request, *, file: DataFile) -> Response:
         return Response(status_code=200, headers=headers, media_type=file.media_type)
     if file.book is not None:
         try:
-            book = await anyio.to_thread.run_sync(_build, engine, file.book, asked.view)
+            book = await _build_while_wanted(request, engine, file.book, asked.view)
+        except Abandoned:
+            return Response(status_code=GONE)
         except TooBigForExcel as exc:
             body = {"error": str(exc)}
             return JSONResponse(body, status_code=422, headers={"Cache-Control": "no-store"})
@@ -112,12 +121,37 @@ def _write(engine: Engine, file: DataFile, asked: Asked, out: TextIO) -> None:
         file.write(session, asked.view, out)
 
 
-def _build(engine: Engine, write: BookWriter, view: ViewQuery) -> Spooled:
+async def _build_while_wanted(
+    request: Request, engine: Engine, write: BookWriter, view: ViewQuery
+) -> Spooled:
+    """Write a workbook in a worker thread while watching the client: if it goes away, the
+    writing stops (``Abandoned``)."""
+    stop = threading.Event()
+    failure: Exception | None = None
+    async with anyio.create_task_group() as tasks:
+        tasks.start_soon(_watch, request, stop)
+        try:
+            return await anyio.to_thread.run_sync(_build, engine, write, view, stop)
+        except Exception as exc:  # raised below: the task group would wrap it in a group
+            failure = exc
+        finally:
+            tasks.cancel_scope.cancel()
+    assert failure is not None
+    raise failure
+
+
+async def _watch(request: Request, stop: threading.Event) -> None:
+    while not await request.is_disconnected():
+        await anyio.sleep(WATCH_SECONDS)
+    stop.set()
+
+
+def _build(engine: Engine, write: BookWriter, view: ViewQuery, stop: threading.Event) -> Spooled:
     """Write a workbook to an unnamed temporary file and return it, ready to be sent."""
 
     def written(out: IO[bytes]) -> None:
         with session_scope(engine) as session:
-            write(session, view, out)
+            write(session, view, out, stop)
 
     return spool(written, suffix=".xlsx")
 

@@ -8,6 +8,7 @@ serves them.
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -43,7 +44,7 @@ from shipments.ledger import list_sources
 from shipments.reconcile import reconcile
 
 Writer = Callable[[Session, ViewQuery, TextIO], object]
-BookWriter = Callable[[Session, ViewQuery, IO[bytes]], object]
+BookWriter = Callable[[Session, ViewQuery, IO[bytes], threading.Event], object]
 CSV, JSON = "text/csv; charset=utf-8", "application/json"
 SUFFIXES = {CSV: ".csv", JSON: ".json", XLSX: ".xlsx"}
 BOM = "bom"  # the CSV files' own parameter: 1 starts the file with a UTF-8 byte order mark
@@ -130,9 +131,9 @@ def _shipments(hxl: bool) -> Writer:
 
 
 def _shipments_book(hxl: bool) -> BookWriter:
-    def write(session: Session, view: ViewQuery, out: IO[bytes]) -> None:
+    def write(session: Session, view: ViewQuery, out: IO[bytes], stop: threading.Event) -> None:
         write_shipments_xlsx(
-            session=session, file=out, as_of=view.as_of, filters=view.filters, hxl=hxl
+            session=session, file=out, as_of=view.as_of, filters=view.filters, hxl=hxl, stop=stop
         )
 
     return write
@@ -176,9 +177,9 @@ def _report_book(
     sheet: str,
     dates: tuple[str, ...],
 ) -> BookWriter:
-    def write(session: Session, view: ViewQuery, out: IO[bytes]) -> None:
+    def write(session: Session, view: ViewQuery, out: IO[bytes], stop: threading.Event) -> None:
         header = tuple(tags) if tags is not None else columns
-        write_xlsx(rows(session, view), out, header, sheet=sheet, hxl=tags, dates=dates)
+        write_xlsx(rows(session, view), out, header, sheet=sheet, hxl=tags, dates=dates, stop=stop)
 
     return write
 
