@@ -215,6 +215,17 @@ def test_a_number_excel_cannot_hold_exactly_is_kept_as_text():
     assert [c.value for c in cells[2]] == [7, None]
 
 
+def test_a_date_before_excels_calendar_stays_text():
+    book = io.BytesIO()
+    rows = [{"d": "1899-12-31"}, {"d": "1900-01-01"}]
+    write_xlsx(rows, book, ("d",), sheet="s", dates=("d",))
+    cells = workbook_rows(book.getvalue())
+    assert [(c[0].value, c[0].data_type) for c in cells[1:]] == [
+        ("1899-12-31", "s"),
+        (datetime(1900, 1, 1), "d"),
+    ]
+
+
 def test_a_date_column_that_holds_no_date_is_refused():
     with pytest.raises(ValueError, match="row 2, column d: not a date as YYYY-MM-DD"):
         write_xlsx([{"d": "soon"}], io.BytesIO(), ("d",), sheet="s", dates=("d",))

@@ -11,8 +11,9 @@ from it in how cells are kept:
   exactly (more than 15 significant digits) is kept as text instead;
 - a calendar date (``dates``: ``event_date``, a claim's ``stated_on``, a source's
   ``published_date``) is a real Excel date shown as ``yyyy-mm-dd``, so it sorts, filters and
-  groups by month. A moment (``recorded_at``, the audit's ``at``) stays ISO 8601 text: an Excel
-  date-time has no time zone and does not hold microseconds, so a real one would change it;
+  groups by month (one before 1900, where Excel's dates start, stays text). A moment
+  (``recorded_at``, the audit's ``at``) stays ISO 8601 text: an Excel date-time has no time
+  zone and does not hold microseconds, so a real one would change it;
 - an empty cell is left blank.
 
 An HXL workbook has the row of hashtags under the header, as the HXL CSV does; HXL tools read
@@ -50,6 +51,7 @@ SHEET_ROWS = 1_048_576  # Excel's rows per sheet, the header's included
 CELL_CHARACTERS = 32_767  # Excel's characters per cell (UTF-16 code units)
 EXACT_DIGITS = 15  # significant digits an Excel number keeps
 DATE_FORMAT = "yyyy-mm-dd"
+FIRST_YEAR = 1900  # Excel's dates start on 1900-01-01
 
 
 class Abandoned(Exception):
@@ -139,7 +141,11 @@ def _write_sheet(
             if value is None or value == "":
                 continue
             if is_date[index]:
-                worksheet.write_datetime(row_number, index, _day(value, row_number, name), day)
+                when = _day(value, row_number, name)
+                if when.year < FIRST_YEAR:  # before Excel's calendar: kept as its text
+                    worksheet.write_string(row_number, index, when.isoformat())
+                else:
+                    worksheet.write_datetime(row_number, index, when, day)
             elif isinstance(value, str):
                 if worksheet.write_string(row_number, index, value) == -2:
                     raise TooBigForExcel(

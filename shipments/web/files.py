@@ -102,6 +102,7 @@ def parse_asked(items: Iterable[tuple[str, str]], file: DataFile) -> Asked:
 
     ``bom`` is read here; the rest are the view's (``parse_view_query``), which every file takes.
     """
+    items = list(items)  # read twice: here, then by parse_view_query
     marks: list[str] = []
     allowed = file.parameters()
     for name, value in items:
