@@ -401,6 +401,37 @@ def test_a_workbook_stops_being_written_when_its_client_goes_away(
     assert list(scratch.iterdir()) == []
 
 
+def test_at_most_two_workbooks_are_written_at_once(monkeypatch: pytest.MonkeyPatch):
+    import contextlib
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+
+    from shipments.exchange.xlsx import write_xlsx
+    from shipments.web.files import DataFile
+
+    monkeypatch.setattr(data, "database_url", lambda: "sqlite://")
+    monkeypatch.setattr(data, "_latest_write", lambda engine: (1, None))
+    monkeypatch.setattr(data, "session_scope", lambda engine: contextlib.nullcontext())
+    writing, most = [0], [0]
+    lock = threading.Lock()
+
+    def book(session: Any, view: ViewQuery, out: Any, stop: threading.Event) -> None:
+        with lock:
+            writing[0] += 1
+            most[0] = max(most[0], writing[0])
+        time.sleep(0.3)
+        with lock:
+            writing[0] -= 1
+        write_xlsx([{"a": 1}], out, ("a",), sheet="x", stop=stop)
+
+    file = DataFile("slow.xlsx", "slow", book=book, media_type=xlsx.XLSX)
+    monkeypatch.setattr(data, "FILES", {"slow.xlsx": file})
+    with TestClient(make_app()) as test_client, ThreadPoolExecutor(5) as pool:
+        answers = list(pool.map(lambda _: test_client.get("/data/slow.xlsx"), range(5)))
+    assert [a.status_code for a in answers] == [200] * 5
+    assert most[0] == data.WORKBOOKS_AT_ONCE == 2
+
+
 @pytest.mark.parametrize("path", ["shipments.csv", "claims.hxl.csv", "sources.csv"])
 def test_bom_starts_a_csv_with_a_byte_order_mark_only_when_asked(
     ledger: Session, client: TestClient, path: str

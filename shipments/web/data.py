@@ -18,7 +18,9 @@ written whole to an unnamed temporary file first, since a zip's directory comes 
 too big for a sheet is then refused with 422 before anything is sent, and the workbook goes out
 in chunks with its length. The temporary file has no name on disk, so it is gone once closed.
 A client that goes away while its workbook is written stops the writing (checked every
-WATCH_SECONDS), so a large workbook nobody waits for does not keep a thread and a disk busy.
+WATCH_SECONDS), so a large workbook nobody waits for does not keep a thread and a disk busy. At
+most WORKBOOKS_AT_ONCE are written at a time (each keeps a core busy for as long as it takes);
+a further one waits its turn.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from typing import IO, TextIO
 from urllib.parse import quote
 
 import anyio
+import anyio.lowlevel
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import select
@@ -51,6 +54,9 @@ from shipments.web.files import FILES, JSON, Asked, BookWriter, DataFile, parse_
 from shipments.web.streaming import Spooled, Streamed, spool, stream
 
 WATCH_SECONDS = 1.0
+WORKBOOKS_AT_ONCE = 2
+# One limiter per event loop (anyio's own pattern): a limiter belongs to the loop it was made in.
+_WORKBOOKS: anyio.lowlevel.RunVar[anyio.CapacityLimiter] = anyio.lowlevel.RunVar("workbooks")
 GONE = 499  # the status logged when the client left before its workbook was written (as nginx)
 
 
@@ -131,13 +137,25 @@ async def _build_while_wanted(
     async with anyio.create_task_group() as tasks:
         tasks.start_soon(_watch, request, stop)
         try:
-            return await anyio.to_thread.run_sync(_build, engine, write, view, stop)
+            return await anyio.to_thread.run_sync(
+                _build, engine, write, view, stop, limiter=_workbook_writers()
+            )
         except Exception as exc:  # raised below: the task group would wrap it in a group
             failure = exc
         finally:
             tasks.cancel_scope.cancel()
     assert failure is not None
     raise failure
+
+
+def _workbook_writers() -> anyio.CapacityLimiter:
+    """Return this event loop's limiter of workbooks written at once."""
+    try:
+        return _WORKBOOKS.get()
+    except LookupError:
+        limiter = anyio.CapacityLimiter(WORKBOOKS_AT_ONCE)
+        _WORKBOOKS.set(limiter)
+        return limiter
 
 
 async def _watch(request: Request, stop: threading.Event) -> None:
