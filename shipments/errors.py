@@ -6,7 +6,8 @@
     ├── NotFound                 no shipment (or source) with that id
     ├── AlreadyRetracted         the shipment was retracted; it takes no further change
     ├── AlreadySubmitted         this form (its idempotency key) was already recorded
-    └── Conflict                 another writer changed the same record first; nothing written
+    ├── Conflict                 another writer changed the same record first; nothing written
+    └── TooBigForExcel           a file asked for as a workbook does not fit an Excel sheet
 
 Each ``Problem`` names the field and the rule it breaks, so the CLI, the form and the importer can
 show the same words next to the same field.
@@ -85,3 +86,7 @@ class AlreadySubmitted(LedgerError):
     def __init__(self, subject: str) -> None:
         self.subject = subject
         super().__init__(f"this form was already submitted: it recorded {subject}")
+
+
+class TooBigForExcel(LedgerError):
+    """A workbook would not hold the file whole (too many rows, a cell too long); the CSV does."""

@@ -175,12 +175,19 @@ def test_downloads_page_links_to_the_data_urls_of_the_view(database_url: str, mo
     app.run()
     app = open_page(app, "downloads")
     links = [(b.proto.label, b.proto.url) for b in app.get("link_button")]
-    assert links[:3] == [
+    assert links[:6] == [
         ("Shipments (CSV)", "/data/shipments.csv?from=2019-05-01&donor=China"),
         ("Shipments (HXL CSV)", "/data/shipments.hxl.csv?from=2019-05-01&donor=China"),
         ("Shipments (JSON)", "/data/shipments.json?from=2019-05-01&donor=China"),
+        ("Shipments (Excel)", "/data/shipments.xlsx?from=2019-05-01&donor=China"),
+        ("Shipments (HXL Excel)", "/data/shipments.hxl.xlsx?from=2019-05-01&donor=China"),
+        (
+            "Shipments (CSV for Excel on Windows)",
+            "/data/shipments.csv?from=2019-05-01&donor=China&bom=1",
+        ),
     ]
-    assert len(links) == 10
+    assert ("Sources (CSV for Excel on Windows)", "/data/sources.csv?bom=1") in links
+    assert len(links) == 22
     assert [c.value for c in app.code] == [url for _, url in links]
     assert not app.get("download_button")
 
@@ -379,7 +386,7 @@ def test_unreachable_database_shows_a_message_not_a_traceback(monkeypatch, page:
     app = open_page(app, page)
     assert not app.exception
     if page == "downloads":
-        assert len(app.get("link_button")) == 10
+        assert len(app.get("link_button")) == 22
     else:
         assert app.error[0].value == DATABASE_ERROR
 

@@ -15,6 +15,7 @@ from datetime import date, timedelta
 from typing import Any, TextIO
 
 import anyio
+import openpyxl
 import pytest
 from factories import make_shipment
 from sqlalchemy import Engine
@@ -25,7 +26,8 @@ from starlette.testclient import TestClient
 
 from shipments.audit import audit_events
 from shipments.claims import list_claims
-from shipments.exchange.csvfiles import download_name, write_csv
+from shipments.exchange import xlsx
+from shipments.exchange.csvfiles import download_name, restore, write_csv
 from shipments.exchange.export import SHIPMENT_COLUMNS, write_shipments
 from shipments.exchange.reports import (
     AUDIT_COLUMNS,
@@ -244,6 +246,240 @@ def test_a_database_that_does_not_answer_gets_503_and_nothing_of_its_url(monkeyp
         assert secret not in answer.text
 
 
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def sheet_rows(data: bytes) -> list[list[str]]:
+    """Return a workbook's only sheet as the CSV writes its cells (see tests/test_xlsx.py)."""
+    book = openpyxl.load_workbook(io.BytesIO(data))
+    assert len(book.sheetnames) == 1
+    rows = []
+    for row in book.active.iter_rows():
+        cells = []
+        for cell in row:
+            if cell.value is None:
+                cells.append("")
+            elif cell.is_date:
+                cells.append(cell.value.date().isoformat())
+            elif cell.data_type == "n" and cell.number_format.startswith("0."):
+                cells.append(f"{cell.value:.{len(cell.number_format) - 2}f}")
+            else:
+                cells.append(str(cell.value))
+        rows.append(cells)
+    return rows
+
+
+def csv_rows(text: str) -> list[list[str]]:
+    return [[restore(cell) for cell in row] for row in csv.reader(io.StringIO(text))]
+
+
+@pytest.mark.parametrize("what", ["shipments", "reconciliation", "claims", "sources"])
+@pytest.mark.parametrize("hxl", [False, True], ids=["plain", "hxl"])
+@pytest.mark.parametrize("view", [ViewQuery(), VIEW], ids=["now", "filtered-as-of"])
+def test_each_workbook_holds_the_rows_of_its_csv(
+    ledger: Session, client: TestClient, what: str, hxl: bool, view: ViewQuery
+):
+    stem = f"{what}.hxl" if hxl else what
+    answer = client.get(data_url(f"{stem}.xlsx", view))
+    assert answer.status_code == 200
+    assert answer.headers["content-type"] == XLSX
+    assert answer.headers["content-length"] == str(len(answer.content))
+    text = client.get(data_url(f"{stem}.csv", view))
+    name = text.headers["content-disposition"].removesuffix('.csv"') + '.xlsx"'
+    assert answer.headers["content-disposition"] == name
+    assert sheet_rows(answer.content) == csv_rows(text.text)
+    assert len(sheet_rows(answer.content)) > 1 + hxl
+
+
+def test_the_workbook_keeps_a_formula_as_a_string(ledger: Session, client: TestClient):
+    answer = client.get(data_url("shipments.xlsx", VIEW))
+    sheet = openpyxl.load_workbook(io.BytesIO(answer.content)).active
+    donors = [row[4] for row in sheet.iter_rows(min_row=2)]
+    assert [(c.value, c.data_type) for c in donors][-1] == (FORMULA_DONOR, "s")
+    assert [row[8].value for row in sheet.iter_rows(min_row=2)] == [71, 64, 69, 5]
+    totals = client.get(data_url("shipments.csv", VIEW)).text
+    assert sum(float(r["tonnes"]) for r in csv.DictReader(io.StringIO(totals))) == 209
+
+
+def test_the_audit_workbook_needs_an_editor(ledger: Session, client: TestClient, monkeypatch):
+    assert client.get("/data/audit.xlsx").status_code == 401
+    monkeypatch.setattr(data, "editor_from_request", lambda request: "ana")
+    answer = client.get("/data/audit.xlsx")
+    assert answer.status_code == 200
+    assert answer.headers["content-disposition"].startswith('attachment; filename="audit-writes_')
+    assert sheet_rows(answer.content) == csv_rows(client.get("/data/audit.csv").text)
+
+
+def test_a_workbook_revalidates_like_a_csv(ledger: Session, client: TestClient, monkeypatch):
+    first = client.get(data_url("shipments.xlsx", VIEW))
+    etag = first.headers["etag"]
+    assert etag != client.get(data_url("shipments.csv", VIEW)).headers["etag"]
+    built: list[Any] = []
+    monkeypatch.setattr(data, "_build", lambda *args: built.append(args))
+    unchanged = client.get(data_url("shipments.xlsx", VIEW), headers={"If-None-Match": etag})
+    assert (unchanged.status_code, unchanged.content) == (304, b"")
+    head = client.head(data_url("shipments.xlsx", VIEW))
+    assert (head.status_code, head.headers["content-type"], head.content) == (200, XLSX, b"")
+    assert built == []
+
+
+def test_a_workbook_too_long_for_a_sheet_gets_422(
+    ledger: Session, client: TestClient, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.setattr(xlsx, "SHEET_ROWS", 3)
+    answer = client.get("/data/shipments.xlsx")
+    assert answer.status_code == 422
+    assert "the most an Excel sheet holds" in answer.json()["error"]
+    assert answer.headers["cache-control"] == "no-store"
+    one_donor = ViewQuery(filters=ShipmentFilter(donors=(FORMULA_DONOR,)))
+    assert client.get(data_url("shipments.xlsx", one_donor)).status_code == 200
+
+
+def test_a_served_workbook_leaves_no_temporary_file(
+    ledger: Session, client: TestClient, tmp_path, monkeypatch: pytest.MonkeyPatch
+):
+    import tempfile
+
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    assert client.get("/data/shipments.xlsx").status_code == 200
+    monkeypatch.setattr(xlsx, "SHEET_ROWS", 3)
+    assert client.get("/data/shipments.xlsx").status_code == 422
+    assert list(scratch.iterdir()) == []
+
+
+def test_a_workbook_stops_being_written_when_its_client_goes_away(
+    tmp_path, monkeypatch: pytest.MonkeyPatch
+):
+    import contextlib
+    import tempfile
+
+    from shipments.exchange.xlsx import write_xlsx
+    from shipments.web.files import DataFile
+
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    monkeypatch.setattr(data, "database_url", lambda: "sqlite://")
+    monkeypatch.setattr(data, "_latest_write", lambda engine: (1, None))
+    monkeypatch.setattr(data, "session_scope", lambda engine: contextlib.nullcontext())
+    monkeypatch.setattr(data, "WATCH_SECONDS", 0.01)
+    written: list[int] = []
+
+    def endless() -> Iterator[dict[str, Any]]:
+        for _ in range(50_000):  # ends, so that a writer that does not stop ends too
+            written.append(1)
+            yield {"a": "a row nobody will read"}
+
+    def book(session: Any, view: ViewQuery, out: Any, stop: threading.Event) -> None:
+        write_xlsx(endless(), out, ("a",), sheet="x", stop=stop)
+
+    messages = iter([{"type": "http.request", "body": b"", "more_body": False}])
+
+    async def receive() -> dict[str, Any]:
+        if len(written) < 1000:  # the client waits a while, then leaves
+            await anyio.sleep(0.01)
+        return next(messages, {"type": "http.disconnect"})
+
+    scope = {
+        "type": "http",
+        "method": "GET",
+        "scheme": "http",
+        "server": ("testserver", 80),
+        "path": "/data/x.xlsx",
+        "root_path": "",
+        "query_string": b"",
+        "headers": [],
+    }
+    from starlette.requests import Request
+
+    file = DataFile("x.xlsx", "x", book=book, media_type=xlsx.XLSX)
+    answer = anyio.run(lambda: data.serve(Request(scope, receive), file=file))
+    assert answer.status_code == data.GONE
+    assert 1000 <= len(written) < 50_000
+    assert list(scratch.iterdir()) == []
+
+
+def test_at_most_two_workbooks_are_written_at_once(monkeypatch: pytest.MonkeyPatch):
+    import contextlib
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+
+    from shipments.exchange.xlsx import write_xlsx
+    from shipments.web.files import DataFile
+
+    monkeypatch.setattr(data, "database_url", lambda: "sqlite://")
+    monkeypatch.setattr(data, "_latest_write", lambda engine: (1, None))
+    monkeypatch.setattr(data, "session_scope", lambda engine: contextlib.nullcontext())
+    writing, most = [0], [0]
+    lock = threading.Lock()
+
+    def book(session: Any, view: ViewQuery, out: Any, stop: threading.Event) -> None:
+        with lock:
+            writing[0] += 1
+            most[0] = max(most[0], writing[0])
+        time.sleep(0.3)
+        with lock:
+            writing[0] -= 1
+        write_xlsx([{"a": 1}], out, ("a",), sheet="x", stop=stop)
+
+    file = DataFile("slow.xlsx", "slow", book=book, media_type=xlsx.XLSX)
+    monkeypatch.setattr(data, "FILES", {"slow.xlsx": file})
+    with TestClient(make_app()) as test_client, ThreadPoolExecutor(5) as pool:
+        answers = list(pool.map(lambda _: test_client.get("/data/slow.xlsx"), range(5)))
+    assert [a.status_code for a in answers] == [200] * 5
+    assert most[0] == data.WORKBOOKS_AT_ONCE == 2
+
+
+@pytest.mark.parametrize("path", ["shipments.csv", "claims.hxl.csv", "sources.csv"])
+def test_bom_starts_a_csv_with_a_byte_order_mark_only_when_asked(
+    ledger: Session, client: TestClient, path: str
+):
+    plain = client.get(f"/data/{path}")
+    marked = client.get(f"/data/{path}?bom=1")
+    assert not plain.content.startswith(b"\xef\xbb\xbf")
+    assert marked.content == b"\xef\xbb\xbf" + plain.content
+    assert client.get(f"/data/{path}?bom=0").content == plain.content
+    assert marked.headers["content-disposition"] == plain.headers["content-disposition"]
+    assert marked.headers["etag"] != plain.headers["etag"]
+    revalidated = client.get(
+        f"/data/{path}?bom=1", headers={"If-None-Match": plain.headers["etag"]}
+    )
+    assert revalidated.status_code == 200  # the marked file is another file
+
+
+def test_bom_keeps_the_filters(ledger: Session, client: TestClient):
+    marked = client.get(data_url("shipments.csv", VIEW) + "&bom=1")
+    assert marked.content.decode("utf-8-sig") == client.get(data_url("shipments.csv", VIEW)).text
+
+
+BAD_BOM = [
+    ("shipments.csv", "bom=yes", "must be 1 (start the file with a UTF-8 byte order mark) or 0"),
+    ("shipments.csv", "bom=2", "(got '2')"),
+    ("claims.hxl.csv", "bom=1&bom=1", "must be given once (got 2)"),
+    ("audit.csv", "bom=%0A", "must be 1"),
+    ("shipments.json", "bom=1", "applies to the CSV files only (.csv, .hxl.csv)"),
+    ("shipments.xlsx", "bom=1", "applies to the CSV files only"),
+    ("reconciliation.hxl.xlsx", "bom=0", "applies to the CSV files only"),
+]
+
+
+@pytest.mark.parametrize(("path", "query", "rule"), BAD_BOM)
+def test_a_bad_bom_gets_400_naming_it(offline: TestClient, path: str, query: str, rule: str):
+    answer = offline.get(f"/data/{path}?{query}")
+    assert answer.status_code == 400
+    assert answer.json()["parameter"] == "bom"
+    assert rule in answer.json()["rule"]
+
+
+def test_an_unknown_parameter_is_told_the_files_own(offline: TestClient):
+    rule = offline.get("/data/shipments.csv?excel=1").json()["rule"]
+    assert rule.endswith("the parameters are from, to, donor, recipient, cargo, as_of, bom")
+    rule = offline.get("/data/shipments.xlsx?excel=1").json()["rule"]
+    assert rule.endswith("the parameters are from, to, donor, recipient, cargo, as_of")
+
+
 LONG = "x" * 201
 BAD = [
     ("from=2019-13-01", "from", "must be a date as YYYY-MM-DD"),
@@ -272,11 +508,15 @@ FAMILIES = [
     "shipments.csv",
     "shipments.hxl.csv",
     "shipments.json",
+    "shipments.xlsx",
     "reconciliation.csv",
     "reconciliation.json",
+    "reconciliation.hxl.xlsx",
     "claims.csv",
+    "claims.xlsx",
     "sources.csv",
     "audit.csv",
+    "audit.xlsx",
 ]
 
 

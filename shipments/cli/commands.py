@@ -99,10 +99,16 @@ COMMANDS = (
     ),
     Command(
         "export",
-        "write the current ledger as CSV (streamed)",
+        "write the current ledger as CSV (streamed) or as an Excel workbook",
         (
-            option("--output", "-o", help="file to write (default: standard output)"),
+            option(
+                "--output",
+                "-o",
+                sets="output",
+                help="file to write (default: standard output; a workbook needs a file)",
+            ),
             option("--hxl", action="store_true", help="add a row of HXL hashtags"),
+            output_format("csv", "xlsx"),
             AS_OF,
         ),
         handlers.run_export,

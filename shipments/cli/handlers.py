@@ -31,7 +31,7 @@ from shipments.cli.options import (
 )
 from shipments.cli.output import say
 from shipments.db import REPO_ROOT, current_revision
-from shipments.errors import InvalidInput
+from shipments.errors import InvalidInput, LedgerError
 from shipments.exchange.csvfiles import write_csv
 from shipments.exchange.export import SHIPMENT_COLUMNS, shipment_rows, write_shipments
 from shipments.exchange.imports import import_file, preview_file
@@ -40,6 +40,7 @@ from shipments.exchange.reports import (
     reconciliation_json,
     reconciliation_rows,
 )
+from shipments.exchange.xlsx import write_shipments_xlsx
 from shipments.ledger import (
     append_shipment,
     correct_shipment,
@@ -174,12 +175,36 @@ def run_history(args: argparse.Namespace, ctx: Context) -> Exit:
 
 
 def run_export(args: argparse.Namespace, ctx: Context) -> Exit:
-    """Write the current ledger as CSV to ``--output`` or standard output."""
+    """Write the current ledger as CSV to ``--output`` or standard output, or as a workbook to
+    ``--output``."""
+    if args.format == "xlsx":
+        return _export_workbook(args, ctx)
     if not args.output:
         write_shipments(session=ctx.session, file=ctx.out, as_of=args.as_of, hxl=args.hxl)
         return Exit.DONE
     with open(args.output, "w", newline="", encoding="utf-8") as handle:
         count = write_shipments(session=ctx.session, file=handle, as_of=args.as_of, hxl=args.hxl)
+    say(f"wrote {count} shipments to {args.output}", file=sys.stderr)
+    return Exit.DONE
+
+
+def _export_workbook(args: argparse.Namespace, ctx: Context) -> Exit:
+    """Write the workbook to ``--output``; a workbook that does not fit leaves no file behind."""
+    if not args.output:
+        rule = (
+            "a workbook is written to a file, not to standard output: pass --output FILE.xlsx"
+            " (or --format csv to stream CSV)"
+        )
+        raise InvalidInput.single("output", rule)
+    path = Path(args.output)
+    try:
+        with path.open("wb") as handle:
+            count = write_shipments_xlsx(
+                session=ctx.session, file=handle, as_of=args.as_of, hxl=args.hxl
+            )
+    except LedgerError:
+        path.unlink(missing_ok=True)
+        raise
     say(f"wrote {count} shipments to {args.output}", file=sys.stderr)
     return Exit.DONE
 

@@ -62,7 +62,8 @@ class Column:
     ``sql`` gives, by dialect, the format cell and the arguments that write it into the
     database's export line. Only source_urls has none: a line holds its sources' ids once, in
     the sources column's cell, and both source cells are written from them. ``numeric``
-    columns hold numbers only, which no spreadsheet reads as a formula.
+    columns hold numbers only, which no spreadsheet reads as a formula. A ``day`` column holds a
+    calendar date as YYYY-MM-DD, which a workbook keeps as a real date.
     """
 
     name: str
@@ -71,6 +72,7 @@ class Column:
     sql: Mapping[str, Cell] | None
     hxl_only: bool = False
     numeric: bool = False
+    day: bool = False
 
 
 @dataclass(frozen=True)
@@ -88,6 +90,10 @@ class ExportTable:
     def header(self, *, hxl: bool = False) -> tuple[str, ...]:
         """Return the header of a plain or an HXL file."""
         return tuple(c.name for c in self.fields(hxl=hxl))
+
+    def days(self) -> tuple[str, ...]:
+        """Return the names of the columns that hold a calendar date."""
+        return tuple(c.name for c in self.columns if c.day)
 
     def hashtags(self) -> dict[str, str]:
         """Return the HXL hashtag of each column of an HXL file, by name, in order."""
@@ -147,6 +153,7 @@ SHIPMENTS = ExportTable(
                     (func.to_char(col(ShipmentRevision.event_date), "YYYY-MM-DD"),),
                 ),
             },
+            day=True,
         ),
         Column(
             "date_means",

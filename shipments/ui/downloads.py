@@ -12,27 +12,49 @@ from shipments.exchange.view_params import ViewQuery, data_url
 from shipments.ui import view
 from shipments.ui.common import page, plain
 
-FORMATS = {"csv": "CSV", "hxl.csv": "HXL CSV", "json": "JSON"}
+# Each link: its file's suffix, its label, and a parameter of its own. Links for scripts come
+# first, then those for spreadsheets; a file offers the formats its data URLs serve.
+FOR_SCRIPTS = (("csv", "CSV", ""), ("hxl.csv", "HXL CSV", ""), ("json", "JSON", ""))
+FOR_SPREADSHEETS = (
+    ("xlsx", "Excel", ""),
+    ("hxl.xlsx", "HXL Excel", ""),
+    ("csv", "CSV for Excel on Windows", "bom=1"),
+)
 FILES = (
     (
         "shipments",
         "Shipments",
         "the shipments in the current view (filters and as-of applied)",
-        ("csv", "hxl.csv", "json"),
+        ("csv", "hxl.csv", "json", "xlsx", "hxl.xlsx"),
     ),
     (
         "reconciliation",
         "Reconciliation",
         "every claim reading against the ledger (as-of applied)",
-        ("csv", "hxl.csv", "json"),
+        ("csv", "hxl.csv", "json", "xlsx", "hxl.xlsx"),
     ),
-    ("claims", "Claims", "every recorded claim with its readings and quote", ("csv", "hxl.csv")),
-    ("sources", "Sources", "every source the shipments and claims cite", ("csv", "hxl.csv")),
+    (
+        "claims",
+        "Claims",
+        "every recorded claim with its readings and quote",
+        ("csv", "hxl.csv", "xlsx", "hxl.xlsx"),
+    ),
+    (
+        "sources",
+        "Sources",
+        "every source the shipments and claims cite",
+        ("csv", "hxl.csv", "xlsx", "hxl.xlsx"),
+    ),
 )
 USE = (
     "Each link is a stable address: open it, or paste it into `curl -O`, pandas"
     ' `read_csv(url)` or a spreadsheet\'s "From web". It answers with the ledger as it stands'
     " when it is fetched."
+)
+SPREADSHEETS = (
+    "Excel files keep text as text (nothing in a cell runs as a formula), numbers as numbers and"
+    " dates as dates. The CSV for Excel on Windows is the same CSV starting with a byte order"
+    " mark, so that Excel reads accents and non-Latin names as they are."
 )
 
 
@@ -42,16 +64,26 @@ def downloads(url: str, current: view.View) -> None:
     st.title("Downloads")
     st.caption(plain(view.describe(current)))
     st.caption(USE)
+    st.caption(SPREADSHEETS)
     root = _root()
     for what, title, description, formats in FILES:
         st.subheader(title)
         st.caption(description)
         asked = _applies(what, current)
-        for column, suffix in zip(st.columns(len(formats)), formats, strict=True):
-            link = root + data_url(f"{what}.{suffix}", asked)
-            label = f"{title} ({FORMATS[suffix]})"
-            column.link_button(label, link, key=f"download_{what}_{suffix}")
-            column.code(link, language=None)
+        for links in (FOR_SCRIPTS, FOR_SPREADSHEETS):
+            offered = [link for link in links if link[0] in formats]
+            for column, (suffix, kind, extra) in zip(st.columns(3), offered, strict=False):
+                link = root + _with(data_url(f"{what}.{suffix}", asked), extra)
+                key = f"download_{what}_{suffix}" + ("_" + extra.split("=")[0] if extra else "")
+                column.link_button(f"{title} ({kind})", link, key=key)
+                column.code(link, language=None)
+
+
+def _with(address: str, extra: str) -> str:
+    """Return ``address`` with the parameter ``extra`` ("name=value") added, if any."""
+    if not extra:
+        return address
+    return address + ("&" if "?" in address else "?") + extra
 
 
 def _applies(what: str, current: view.View) -> ViewQuery:

@@ -1,186 +1,63 @@
 """Data at stable URLs: the Downloads page's files, streamed, for curl, pandas and spreadsheets.
 
-    /data/shipments.csv, .hxl.csv, .json     the shipments in the view (filters and as_of)
-    /data/reconciliation.csv, .hxl.csv, .json  every claim reading (as_of)
-    /data/claims.csv, .hxl.csv                every claim (as_of)
-    /data/sources.csv, .hxl.csv               every source
-    /data/audit.csv                           every write, for a signed-in editor only
+    /data/shipments.csv, .hxl.csv, .json, .xlsx, .hxl.xlsx     the shipments in the view
+    /data/reconciliation.csv, .hxl.csv, .json, .xlsx, .hxl.xlsx  every claim reading (as_of)
+    /data/claims.csv, .hxl.csv, .xlsx, .hxl.xlsx                 every claim (as_of)
+    /data/sources.csv, .hxl.csv, .xlsx, .hxl.xlsx                every source
+    /data/audit.csv, .xlsx                                      every write, editors only
 
-Each takes the dashboard's own query parameters (``shipments.exchange.view_params``): a bad or
-unknown one gets 400 and ``{"parameter": ..., "rule": ...}``. The bytes are those of the
-Downloads page's files, under the same names. ``ETag`` and ``Last-Modified`` come from the
-ledger's latest write, so a client revalidates (``Cache-Control: no-cache``) and gets 304 while
-nothing was written.
+The table of files is ``shipments.web.files``. Each takes the dashboard's own query parameters
+(``shipments.exchange.view_params``), and a CSV file also ``bom=1`` (a UTF-8 byte order mark
+first, so that Excel on Windows reads the file as UTF-8): a bad or unknown one gets 400 and
+``{"parameter": ..., "rule": ...}``. ``ETag`` and ``Last-Modified`` come from the ledger's latest
+write, so a client revalidates (``Cache-Control: no-cache``) and gets 304 while nothing was
+written.
+
+A CSV or JSON file is streamed as it is written. A workbook (``shipments.exchange.xlsx``) is
+written whole to an unnamed temporary file first, since a zip's directory comes last: a file
+too big for a sheet is then refused with 422 before anything is sent, and the workbook goes out
+in chunks with its length. The temporary file has no name on disk, so it is gone once closed.
+A client that goes away while its workbook is written stops the writing (checked every
+WATCH_SECONDS), so a large workbook nobody waits for does not keep a thread and a disk busy. At
+most WORKBOOKS_AT_ONCE are written at a time (each keeps a core busy for as long as it takes);
+a further one waits its turn.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+import threading
 from datetime import UTC, datetime
-from decimal import Decimal
 from email.utils import format_datetime, parsedate_to_datetime
 from functools import lru_cache, partial
-from typing import Any, TextIO
+from typing import IO, TextIO
 from urllib.parse import quote
 
 import anyio
+import anyio.lowlevel
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
-from sqlmodel import Session, select
+from sqlmodel import select
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from shipments.audit import audit_events, ledger_version
-from shipments.claims import list_claims
+from shipments.audit import ledger_version
 from shipments.db import database_url, make_engine, session_scope
-from shipments.errors import InvalidInput
-from shipments.exchange.csvfiles import download_name, write_csv
-from shipments.exchange.export import SHIPMENTS, write_shipments
-from shipments.exchange.reading import iter_export_rows
-from shipments.exchange.reports import (
-    AUDIT_COLUMNS,
-    CLAIM_COLUMNS,
-    CLAIM_HXL,
-    RECONCILIATION_COLUMNS,
-    RECONCILIATION_HXL,
-    SOURCE_COLUMNS,
-    SOURCE_HXL,
-    audit_rows,
-    claim_rows,
-    reconciliation_json,
-    reconciliation_rows,
-    source_rows,
-)
-from shipments.exchange.view_params import DATA_ROOT, ViewQuery, parse_view_query
-from shipments.ledger import list_sources
+from shipments.errors import InvalidInput, TooBigForExcel
+from shipments.exchange.view_params import DATA_ROOT, ViewQuery
+from shipments.exchange.xlsx import Abandoned
 from shipments.models import AuditEvent
-from shipments.reconcile import reconcile
 from shipments.rules import utcnow
 from shipments.web.auth import editor_from_request
-from shipments.web.streaming import Streamed, stream
+from shipments.web.files import FILES, JSON, Asked, BookWriter, DataFile, parse_asked
+from shipments.web.streaming import Spooled, Streamed, spool, stream
 
-Writer = Callable[[Session, ViewQuery, TextIO], object]
-CSV, JSON = "text/csv; charset=utf-8", "application/json"
-
-
-@dataclass(frozen=True)
-class DataFile:
-    """One data URL: its file name's kind, how it is written, what of the view names it."""
-
-    path: str
-    kind: str
-    write: Writer
-    media_type: str = CSV
-    hxl: bool = False
-    named_by_filters: bool = False
-    named_by_as_of: bool = False
-    editors_only: bool = False
-
-    def name(self, view: ViewQuery, on: datetime) -> str:
-        """Return the file name the Downloads page gives this file for ``view``."""
-        name = download_name(
-            self.kind,
-            filters=view.filters if self.named_by_filters else None,
-            as_of=view.as_of if self.named_by_as_of else None,
-            on=on.date(),
-            hxl=self.hxl,
-        )
-        return name.removesuffix(".csv") + ".json" if self.media_type == JSON else name
-
-
-def _shipments(hxl: bool) -> Writer:
-    def write(session: Session, view: ViewQuery, out: TextIO) -> None:
-        write_shipments(session=session, file=out, as_of=view.as_of, filters=view.filters, hxl=hxl)
-
-    return write
-
-
-def _shipments_json(session: Session, view: ViewQuery, out: TextIO) -> None:
-    """Write the shipments as a JSON array of objects with the CSV's columns, a line each."""
-    columns = SHIPMENTS.header()
-    shipments = iter_export_rows(session=session, as_of=view.as_of, filters=view.filters)
-    separator = "[\n"
-    for row in SHIPMENTS.rows(shipments):
-        cells = ", ".join(f"{json.dumps(c)}: {_json_value(row[c])}" for c in columns)
-        out.write(f"{separator}{{{cells}}}")
-        separator = ",\n"
-    out.write("[]\n" if separator == "[\n" else "\n]\n")
-
-
-def _json_value(value: Any) -> str:
-    # Tonnes are Decimals: written as the number they are, not through a float.
-    return str(value) if isinstance(value, int | Decimal) else json.dumps(value)
-
-
-def _report(
-    rows: Callable[[Session, ViewQuery], Iterable[dict[str, Any]]],
-    columns: tuple[str, ...],
-    tags: dict[str, str] | None,
-) -> Writer:
-    def write(session: Session, view: ViewQuery, out: TextIO) -> None:
-        if tags is not None:
-            write_csv(rows(session, view), out, tuple(tags), hxl=tags)
-        else:
-            write_csv(rows(session, view), out, columns)
-
-    return write
-
-
-def _reconciliation(session: Session, view: ViewQuery) -> Iterable[dict[str, Any]]:
-    return reconciliation_rows(reconcile(session=session, as_of=view.as_of))
-
-
-def _reconciliation_json(session: Session, view: ViewQuery, out: TextIO) -> None:
-    result = reconciliation_json(reconcile(session=session, as_of=view.as_of))
-    json.dump(result, out, indent=2, ensure_ascii=False)
-    out.write("\n")
-
-
-def _claims(session: Session, view: ViewQuery) -> Iterable[dict[str, Any]]:
-    return claim_rows(list_claims(session=session, as_of=view.as_of))
-
-
-def _sources(session: Session, view: ViewQuery) -> Iterable[dict[str, Any]]:
-    return source_rows(list_sources(session=session))
-
-
-def _audit(session: Session, view: ViewQuery) -> Iterable[dict[str, Any]]:
-    return audit_rows(audit_events(session=session))
-
-
-def _files() -> tuple[DataFile, ...]:
-    shipments = partial(DataFile, kind="shipments", named_by_filters=True, named_by_as_of=True)
-    reconciliation = partial(DataFile, kind="reconciliation", named_by_as_of=True)
-    return (
-        shipments("shipments.csv", write=_shipments(False)),
-        shipments("shipments.hxl.csv", write=_shipments(True), hxl=True),
-        shipments("shipments.json", write=_shipments_json, media_type=JSON),
-        reconciliation(
-            "reconciliation.csv", write=_report(_reconciliation, RECONCILIATION_COLUMNS, None)
-        ),
-        reconciliation(
-            "reconciliation.hxl.csv",
-            write=_report(_reconciliation, RECONCILIATION_COLUMNS, RECONCILIATION_HXL),
-            hxl=True,
-        ),
-        reconciliation("reconciliation.json", write=_reconciliation_json, media_type=JSON),
-        DataFile("claims.csv", "claims", _report(_claims, CLAIM_COLUMNS, None)),
-        DataFile("claims.hxl.csv", "claims", _report(_claims, CLAIM_COLUMNS, CLAIM_HXL), hxl=True),
-        DataFile("sources.csv", "sources", _report(_sources, SOURCE_COLUMNS, None)),
-        DataFile(
-            "sources.hxl.csv", "sources", _report(_sources, SOURCE_COLUMNS, SOURCE_HXL), hxl=True
-        ),
-        DataFile(
-            "audit.csv", "audit-writes", _report(_audit, AUDIT_COLUMNS, None), editors_only=True
-        ),
-    )
-
-
-FILES = {f.path: f for f in _files()}
+WATCH_SECONDS = 1.0
+WORKBOOKS_AT_ONCE = 2
+# One limiter per event loop (anyio's own pattern): a limiter belongs to the loop it was made in.
+_WORKBOOKS: anyio.lowlevel.RunVar[anyio.CapacityLimiter] = anyio.lowlevel.RunVar("workbooks")
+GONE = 499  # the status logged when the client left before its workbook was written (as nginx)
 
 
 @lru_cache(maxsize=4)
@@ -197,10 +74,11 @@ def routes() -> list[BaseRoute]:
 
 
 async def serve(request: Request, *, file: DataFile) -> Response:
-    """Answer a data URL: 400 for a bad parameter, 304 when unchanged, else the file streamed
-    (503 when the database does not answer, nothing of its URL said)."""
+    """Answer a data URL: 400 for a bad parameter, 304 when unchanged, else the file (streamed;
+    422 for a workbook too big for a sheet; 503 when the database does not answer, nothing of
+    its URL said)."""
     try:
-        view = parse_view_query(request.query_params.multi_items())
+        asked = parse_asked(request.query_params.multi_items(), file)
     except InvalidInput as exc:
         problem = exc.problems[0]
         body = {"parameter": problem.field, "rule": problem.rule}
@@ -212,22 +90,88 @@ async def serve(request: Request, *, file: DataFile) -> Response:
         engine = _engine(database_url())
         version, written = await anyio.to_thread.run_sync(_latest_write, engine)
     except (SQLAlchemyError, OSError):
-        body = {"error": "the database does not answer"}
-        return JSONResponse(body, status_code=503, headers={"Cache-Control": "no-store"})
-    headers = _validators(version, written, request.url.path, view)
+        return _no_database()
+    headers = _validators(version, written, request.url.path, asked.key())
     if _unchanged(request, headers["ETag"], written):
         return Response(status_code=304, headers=headers)
     disposition = "inline" if file.media_type == JSON else "attachment"
-    headers["Content-Disposition"] = _disposition(disposition, file.name(view, utcnow()))
+    headers["Content-Disposition"] = _disposition(disposition, file.name(asked.view, utcnow()))
     if request.method == "HEAD":
         return Response(status_code=200, headers=headers, media_type=file.media_type)
-    chunks = stream(partial(_write, engine, file, view))
+    if file.book is not None:
+        try:
+            book = await _build_while_wanted(request, engine, file.book, asked.view)
+        except Abandoned:
+            return Response(status_code=GONE)
+        except TooBigForExcel as exc:
+            body = {"error": str(exc)}
+            return JSONResponse(body, status_code=422, headers={"Cache-Control": "no-store"})
+        except (SQLAlchemyError, OSError):
+            return _no_database()
+        headers["Content-Length"] = str(book.size)
+        return Streamed(book, headers=headers, media_type=file.media_type)
+    chunks = stream(partial(_write, engine, file, asked))
     return Streamed(chunks, headers=headers, media_type=file.media_type)
 
 
-def _write(engine: Engine, file: DataFile, view: ViewQuery, out: TextIO) -> None:
+def _no_database() -> Response:
+    body = {"error": "the database does not answer"}
+    return JSONResponse(body, status_code=503, headers={"Cache-Control": "no-store"})
+
+
+def _write(engine: Engine, file: DataFile, asked: Asked, out: TextIO) -> None:
+    assert file.write is not None
+    if asked.bom:
+        out.write("\ufeff")
     with session_scope(engine) as session:
-        file.write(session, view, out)
+        file.write(session, asked.view, out)
+
+
+async def _build_while_wanted(
+    request: Request, engine: Engine, write: BookWriter, view: ViewQuery
+) -> Spooled:
+    """Write a workbook in a worker thread while watching the client: if it goes away, the
+    writing stops (``Abandoned``)."""
+    stop = threading.Event()
+    failure: Exception | None = None
+    async with anyio.create_task_group() as tasks:
+        tasks.start_soon(_watch, request, stop)
+        try:
+            return await anyio.to_thread.run_sync(
+                _build, engine, write, view, stop, limiter=_workbook_writers()
+            )
+        except Exception as exc:  # raised below: the task group would wrap it in a group
+            failure = exc
+        finally:
+            tasks.cancel_scope.cancel()
+    assert failure is not None
+    raise failure
+
+
+def _workbook_writers() -> anyio.CapacityLimiter:
+    """Return this event loop's limiter of workbooks written at once."""
+    try:
+        return _WORKBOOKS.get()
+    except LookupError:
+        limiter = anyio.CapacityLimiter(WORKBOOKS_AT_ONCE)
+        _WORKBOOKS.set(limiter)
+        return limiter
+
+
+async def _watch(request: Request, stop: threading.Event) -> None:
+    while not await request.is_disconnected():
+        await anyio.sleep(WATCH_SECONDS)
+    stop.set()
+
+
+def _build(engine: Engine, write: BookWriter, view: ViewQuery, stop: threading.Event) -> Spooled:
+    """Write a workbook to an unnamed temporary file and return it, ready to be sent."""
+
+    def written(out: IO[bytes]) -> None:
+        with session_scope(engine) as session:
+            write(session, view, out, stop)
+
+    return spool(written, suffix=".xlsx")
 
 
 def _latest_write(engine: Engine) -> tuple[int, datetime | None]:
@@ -240,10 +184,8 @@ def _latest_write(engine: Engine) -> tuple[int, datetime | None]:
         return version, at
 
 
-def _validators(
-    version: int, written: datetime | None, path: str, view: ViewQuery
-) -> dict[str, str]:
-    tag = hashlib.sha256(f"{version}\x1f{path}\x1f{view.query_string()}".encode()).hexdigest()
+def _validators(version: int, written: datetime | None, path: str, key: str) -> dict[str, str]:
+    tag = hashlib.sha256(f"{version}\x1f{path}\x1f{key}".encode()).hexdigest()
     headers = {"ETag": f'"{tag[:32]}"', "Cache-Control": "no-cache"}
     if written is not None:
         headers["Last-Modified"] = format_datetime(written.astimezone(UTC), usegmt=True)

@@ -5,21 +5,27 @@ one in a thread of its own, which opens the database session and keeps it for th
 and hands what it writes to the response in chunks through a short queue: when the client is
 slower than the database, the writer waits; when the client goes away, the writer's next write
 raises, its session closes, and the thread ends before ``stream`` returns.
+
+A file that cannot be sent before it is whole (a workbook: a zip's directory comes last) is
+``spool``-ed instead: written to an unnamed temporary file, then read back in chunks. The file has
+no name on disk, so it is gone once closed, whether the response ended or failed.
 """
 
 from __future__ import annotations
 
 import contextlib
 import queue
+import tempfile
 import threading
 from collections.abc import AsyncGenerator, Callable, Iterator
-from typing import Any, TextIO, cast
+from typing import IO, Any, TextIO, cast
 
 import anyio
 from starlette.responses import StreamingResponse
 from starlette.types import Receive, Scope, Send
 
 CHUNK_CHARACTERS = 64 * 1024
+CHUNK_BYTES = 64 * 1024
 QUEUED_CHUNKS = 4
 _END = object()
 
@@ -100,6 +106,39 @@ def stream(write: Callable[[TextIO], object]) -> Iterator[bytes]:
     finally:
         gone.set()
         thread.join()
+
+
+class Spooled(Iterator[bytes]):
+    """A file written whole to an unnamed temporary file, read back in chunks; closing it (the
+    response ended, however it ended) frees the file."""
+
+    def __init__(self, handle: IO[bytes]) -> None:
+        self._handle = handle
+        self.size = handle.seek(0, 2)
+        handle.seek(0)
+
+    def __next__(self) -> bytes:
+        chunk = self._handle.read(CHUNK_BYTES)
+        if not chunk:
+            self.close()
+            raise StopIteration
+        return chunk
+
+    def close(self) -> None:
+        """Free the temporary file."""
+        self._handle.close()
+
+
+def spool(write: Callable[[IO[bytes]], object], *, suffix: str = "") -> Spooled:
+    """Run ``write`` on an unnamed temporary file and return the file, ready to be sent."""
+    # Not a with block: the file outlives this function, in the Spooled that the response closes.
+    handle = tempfile.TemporaryFile(prefix="ledger-", suffix=suffix)  # noqa: SIM115
+    try:
+        write(handle)
+        return Spooled(handle)
+    except BaseException:
+        handle.close()
+        raise
 
 
 class Streamed(StreamingResponse):
