@@ -9,9 +9,9 @@ carries numbers: ``additionalProperty`` is schema.org's property-value mechanism
 products, places and values as its usual domain); JSON-LD processors keep it, and consumers
 that do not know it pass it by.
 
-The figures are those of the reading that best represents the claim: the first consistent one,
-else the one nearest the claim, else the first (``representative``); every reading stays in the
-reconciliation's CSV and JSON.
+The figures are those of the reading that best represents the claim
+(``ClaimResult.representative``: the first consistent one, else the one nearest the claim, else
+the first); every reading stays in the reconciliation's CSV and JSON.
 """
 
 from __future__ import annotations
@@ -35,12 +35,6 @@ EXPLANATIONS = {
     "tolerance.",
     NO_DATA: "The ledger holds no shipments that any reading of the claim's words counts.",
 }
-
-
-def representative(item: ClaimResult) -> Any:
-    """Return the reading that best represents a claim: consistent, else nearest, else first."""
-    chosen = next((r for r in item.readings if r.verdict == CONSISTENT), None)
-    return chosen or item.closest or (item.readings[0] if item.readings else None)
 
 
 def claim_reviews(
@@ -113,7 +107,7 @@ def _figures(item: ClaimResult) -> list[dict[str, Any]]:
             **unit,
         }
     ]
-    reading = representative(item)
+    reading = item.representative
     if reading is None:
         return figures
     figures.append(
