@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 
 from sqlmodel import Session, col, select
@@ -64,6 +65,11 @@ class Discrepancy:
     def opened(self) -> DiscrepancyEvent:
         """Return the event that opened it this time (the latest open)."""
         return next(e for e in reversed(self.events) if e.state == OPEN)
+
+    @property
+    def needs_work(self) -> bool:
+        """Return True when it is open and its claim still fails: nobody has explained it."""
+        return self.state == OPEN and not self.holds_now
 
     @property
     def holds_now(self) -> bool:
@@ -115,16 +121,21 @@ def _due(events: dict[int, list[DiscrepancyEvent]], result: Reconciliation) -> l
 
 
 def list_discrepancies(
-    *, session: Session, result: Reconciliation | None = None, states: tuple[str, ...] = STATES
+    *,
+    session: Session,
+    result: Reconciliation | None = None,
+    states: tuple[str, ...] = STATES,
+    as_of: datetime | None = None,
 ) -> list[Discrepancy]:
     """Return the claims' discrepancies in ``states``: open first, then explained, then resolved.
 
-    With ``result`` (a reconciliation of the ledger now), each says how its claim stands now.
+    With ``result`` (a reconciliation), each says how its claim stands in it; with ``as_of``,
+    each is as it stood then (its events recorded by then).
     """
     by_claim = {item.claim.id: item for item in result.claims} if result else {}
     found = [
         Discrepancy(claim_id=claim_id, events=tuple(history), now=by_claim.get(claim_id))
-        for claim_id, history in _events_by_claim(session).items()
+        for claim_id, history in _events_by_claim(session, as_of=as_of).items()
         if history[-1].state in states
     ]
     return sorted(found, key=lambda d: (ORDER[d.state], d.opened.at, d.claim_id))
@@ -272,13 +283,15 @@ def _check_link(session: Session, explanation: DiscrepancyExplanation) -> None:
 
 
 def _events_by_claim(
-    session: Session, claim_id: int | None = None
+    session: Session, claim_id: int | None = None, as_of: datetime | None = None
 ) -> dict[int, list[DiscrepancyEvent]]:
     query = select(DiscrepancyEvent).order_by(
         col(DiscrepancyEvent.claim_id), col(DiscrepancyEvent.seq)
     )
     if claim_id is not None:
         query = query.where(col(DiscrepancyEvent.claim_id) == claim_id)
+    if as_of is not None:
+        query = query.where(col(DiscrepancyEvent.at) <= as_of)
     events: dict[int, list[DiscrepancyEvent]] = defaultdict(list)
     for event in session.exec(query):
         events[event.claim_id].append(event)

@@ -3,6 +3,8 @@ reopened by the ledger when the claim fails again or the explained figure moves.
 
 from __future__ import annotations
 
+import io
+import json
 from typing import Any
 
 import pytest
@@ -10,6 +12,7 @@ from factories import row_counts
 from sqlalchemy import Engine, text
 from sqlmodel import Session
 
+from shipments.cli import main
 from shipments.discrepancies import explain, list_discrepancies, resolve, sync
 from shipments.errors import InvalidInput, NotFound
 from shipments.ledger import correct_shipment
@@ -195,3 +198,102 @@ def test_discrepancy_events_are_append_only(seeded_session: Session, seeded_engi
     ):
         with pytest.raises(Exception, match="append-only"), seeded_engine.begin() as connection:
             connection.execute(text(statement))
+
+
+def cli(url: str, *args: str, capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    out = io.StringIO()
+    code = main(["--database-url", url, *args], stdout=out)
+    return code, out.getvalue(), capsys.readouterr().err
+
+
+def test_the_command_line_works_a_discrepancy_and_reconcile_fails_only_on_open_ones(
+    seeded_session: Session, database_url: str, capsys: pytest.CaptureFixture[str]
+):
+    assert cli(database_url, "reconcile", "--fail-on", "open", capsys=capsys)[0] == 0
+    set_may_16(seeded_session, "46")
+    code, out, _ = cli(database_url, "reconcile", "--fail-on", "open", capsys=capsys)
+    assert code == 1
+    assert "discrepancies: 3 open, 0 explained" in out
+    code, out, _ = cli(database_url, "discrepancies", "list", "--format", "json", capsys=capsys)
+    listed = json.loads(out)
+    assert [(d["claim_id"], d["state"]) for d in listed] == [(1, "open"), (4, "open"), (7, "open")]
+    assert listed[0]["events"][0]["by"] == "ledger"
+    for claim in ("1", "4", "7"):
+        code, out, err = cli(
+            database_url,
+            "discrepancies",
+            "explain",
+            claim,
+            "--reason",
+            BECAUSE,
+            "--link",
+            "shipment:3",
+            "--by",
+            "bo",
+            capsys=capsys,
+        )
+        assert (code, out, err) == (0, f"claim {claim}: discrepancy explained by bo\n", "")
+    assert cli(database_url, "reconcile", "--fail-on", "open", capsys=capsys)[0] == 0
+    assert cli(database_url, "reconcile", capsys=capsys)[0] == 1  # still inconsistent
+    code, out, _ = cli(database_url, "discrepancies", "list", "--state", "explained", capsys=capsys)
+    assert out.count("explained") == 3
+    assert BECAUSE in out
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (["--link", "ship:3"], "error: link_kind (--link): must be shipment, claim or source"),
+        (["--link", "shipment:zz"], "error: link_id (--link): must be a positive whole number"),
+        (["--link", "shipment:999"], "error: link: there is no shipment 999"),
+        (["--link", "3"], "argument --link: must be KIND:ID, e.g. shipment:3"),
+        (["--reason", " "], "error: reason: say why the claim and the ledger differ"),
+    ],
+)
+def test_a_bad_explanation_on_the_command_line_exits_2_naming_the_flag(
+    seeded_session: Session,
+    seeded_engine: Engine,
+    database_url: str,
+    capsys: pytest.CaptureFixture[str],
+    args: list[str],
+    said: str,
+):
+    set_may_16(seeded_session, "46")
+    synced(seeded_session)
+    before = row_counts(seeded_engine)
+    given = ["--reason", BECAUSE, *args] if "--reason" not in args else args
+    try:
+        code, _, err = cli(
+            database_url, "discrepancies", "explain", "1", *given, "--by", "bo", capsys=capsys
+        )
+    except SystemExit as stopped:  # argparse's own refusal of a value its type cannot read
+        code, err = int(str(stopped.code)), capsys.readouterr().err
+    assert code == 2
+    assert said in err
+    assert row_counts(seeded_engine) == before
+
+
+def test_resolving_a_claim_that_still_fails_is_refused_on_the_command_line(
+    seeded_session: Session, database_url: str, capsys: pytest.CaptureFixture[str]
+):
+    set_may_16(seeded_session, "46")
+    synced(seeded_session)
+    code, _, err = cli(database_url, "discrepancies", "resolve", "1", "--by", "bo", capsys=capsys)
+    assert (code, err.splitlines()[0]) == (
+        2,
+        "error: claim (CLAIM): claim 1 is still inconsistent against the ledger: correct the "
+        "ledger first, or explain the discrepancy",
+    )
+    set_may_16(seeded_session, "64")
+    code, out, _ = cli(
+        database_url,
+        "discrepancies",
+        "resolve",
+        "1",
+        "--reason",
+        "fixed",
+        "--by",
+        "bo",
+        capsys=capsys,
+    )
+    assert (code, out) == (0, "claim 1: discrepancy resolved by bo\n")

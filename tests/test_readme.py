@@ -51,7 +51,7 @@ def test_command_table_lists_every_command():
     rows = table_after("| command | what it does |")
     assert {row.split()[0] for row in rows} == subcommands()
     groups = [command for command in COMMANDS if command.actions]
-    assert [group.name for group in groups] == ["claims", "editors"]
+    assert [group.name for group in groups] == ["claims", "discrepancies", "editors"]
     for group in groups:
         documented = {row.split()[1] for row in rows if row.startswith(f"{group.name} ")}
         assert documented == {action.name for action in group.actions}, group.name

@@ -47,6 +47,16 @@ class DiscrepancyExplanation(BaseModel):
             return None
         return clean_choice(value, LINK_KINDS, rule="must be shipment, claim or source")
 
+    @field_validator("link_id", mode="before")
+    @classmethod
+    def _link_number(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            text = value.strip()
+            if not (text.isascii() and text.isdigit()) or len(text) > 10:
+                raise ValueError(f"must be a positive whole number (got {value!r})")
+            return int(text)
+        return value
+
     @field_validator("link_id", mode="after")
     @classmethod
     def _link(cls, value: int | None, info: ValidationInfo) -> int | None:
