@@ -36,7 +36,7 @@ from shipments.rules import (
     utcnow,
 )
 from shipments.sessions import revoke_editor_sessions
-from shipments.transaction import SEED_ACTOR, Transaction, run_write
+from shipments.transaction import RESERVED_ACTORS, Transaction, run_write
 
 COMMON_PASSWORDS = Path(__file__).with_name("common_passwords.txt")
 # Failures a (name, address) and an address make at no cost; each further one doubles the wait.
@@ -117,8 +117,9 @@ def add_editor(
     """Create an editor account; the shell user who runs it is recorded as its creator."""
     clean = _field("name", clean_actor, name)
     creator = _field("by", clean_actor, by)
-    if clean.casefold() == SEED_ACTOR:
-        raise InvalidInput.single("name", f"{SEED_ACTOR!r} is reserved for the seed data")
+    if clean.casefold() in RESERVED_ACTORS:
+        reserved = clean.casefold()
+        raise InvalidInput.single("name", f"{reserved!r} is reserved: the ledger writes as it")
     address = (email or "").strip().lower() or None
     if address is not None and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", address):
         raise InvalidInput.single("email", f"must be an e-mail address (got {email!r})")

@@ -79,6 +79,13 @@ class ClaimResult:
         return tuple(r.reading_id for r in self.readings if r.verdict == CONSISTENT)
 
     @property
+    def representative(self) -> ReadingResult | None:
+        """Return the reading that best represents the claim: the first consistent one, else
+        the nearest, else the first."""
+        chosen = next((r for r in self.readings if r.verdict == CONSISTENT), None)
+        return chosen or self.closest or (self.readings[0] if self.readings else None)
+
+    @property
     def closest(self) -> ReadingResult | None:
         """Return the reading whose ledger figure is nearest the claim, if any has data."""
         with_data = [r for r in self.readings if r.difference is not None]

@@ -48,6 +48,9 @@ from shipments.rules import MAX_NAME_LENGTH, VIAS, clean_actor, utcnow
 R = TypeVar("R")
 WRITE_ATTEMPTS = 3
 SEED_ACTOR = "seed"
+# The ledger itself, when it opens or reopens a discrepancy (shipments.discrepancies).
+LEDGER_ACTOR = "ledger"
+RESERVED_ACTORS = (SEED_ACTOR, LEDGER_ACTOR)
 # Audit events are inserted this many at a time, so an import of a million rows neither sends
 # one statement per row nor holds every event in memory until it commits.
 _EVENT_BATCH = 500

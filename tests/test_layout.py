@@ -92,6 +92,7 @@ LAYERS = (
     ("shipments.audit", "shipments.auth", "shipments.ledger", "shipments.sso"),
     ("shipments.claims",),
     ("shipments.reconcile",),
+    ("shipments.discrepancies",),
     ("shipments.exchange", "shipments.seed"),
     ("shipments.cli", "shipments.ui", "shipments.web"),
     ("shipments.__main__",),

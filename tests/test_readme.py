@@ -51,7 +51,7 @@ def test_command_table_lists_every_command():
     rows = table_after("| command | what it does |")
     assert {row.split()[0] for row in rows} == subcommands()
     groups = [command for command in COMMANDS if command.actions]
-    assert [group.name for group in groups] == ["claims", "editors"]
+    assert [group.name for group in groups] == ["claims", "discrepancies", "editors"]
     for group in groups:
         documented = {row.split()[1] for row in rows if row.startswith(f"{group.name} ")}
         assert documented == {action.name for action in group.actions}, group.name
@@ -121,6 +121,7 @@ def test_the_documented_session_runs(
     assert all("python -m shipments " in line for line in lines)
     commands = set()
     added: str | None = None
+    claimed: str | None = None
     for line in lines:
         command, _, comment = line.partition("#")
         stdin = ""
@@ -134,12 +135,20 @@ def test_the_documented_session_runs(
             assert added is not None, f"{line!r} names a shipment before the session adds one"
             written, words[4] = words[4], added
             assert ledger == "empty" or written == added, f"{line!r}: add said {added}"
+        if words[3:5] == ["discrepancies", "explain"]:
+            assert claimed is not None, f"{line!r} names a claim before the session adds one"
+            assert added is not None, f"{line!r} names a shipment before the session adds one"
+            written, words[5] = words[5], claimed
+            assert ledger == "empty" or written == claimed, f"{line!r}: claims add said {claimed}"
+            words[words.index("--link") + 1] = f"shipment:{added}"
         expected = int(comment.split()[1].rstrip(":")) if comment.startswith(" exits") else 0
         code = main(["--database-url", url, *words[3:]])
         out, err = capsys.readouterr()
         assert code == expected, f"{line!r} exited {code}: {err}"
         if words[3] == "add":
             added = re.match(r"added shipment (\d+):", out).group(1)  # type: ignore[union-attr]
+        if words[3:5] == ["claims", "add"]:
+            claimed = re.match(r"added claim (\d+):", out).group(1)  # type: ignore[union-attr]
     assert commands == subcommands()
     current = 5 if ledger == "seeded" else 1  # exported before the retraction
     assert (tmp_path / "ledger.csv").read_text(encoding="utf-8").count("\n") == 1 + current

@@ -13,7 +13,9 @@ from shipments.cli.options import (
     AS_OF,
     BY,
     CLAIM,
+    CLAIM_ID,
     DATABASE_URL,
+    FAIL_ON,
     IMPORT,
     INIT,
     NO_IDS,
@@ -22,10 +24,12 @@ from shipments.cli.options import (
     add_arguments,
     facts,
     flags_by_field,
+    link,
     option,
     output_format,
     source,
 )
+from shipments.models.discrepancies import STATES
 
 
 @dataclass(frozen=True)
@@ -115,8 +119,8 @@ COMMANDS = (
     ),
     Command(
         "reconcile",
-        "check every reported figure against the ledger (exit 1 if any fails)",
-        (AS_OF, output_format("table", "csv", "json"), NO_IDS),
+        "check every reported figure against the ledger (exit 1 if any fails; see --fail-on)",
+        (AS_OF, output_format("table", "csv", "json"), NO_IDS, FAIL_ON),
         handlers.run_reconcile,
     ),
     Command(
@@ -134,6 +138,45 @@ COMMANDS = (
                 "show every recorded claim",
                 (output_format("table", "json"),),
                 handlers.run_claims_list,
+            ),
+        ),
+    ),
+    Command(
+        "discrepancies",
+        "work the claims the ledger does not bear out: list, explain, resolve",
+        actions=(
+            Command(
+                "list",
+                "show each claim's discrepancy, open ones first",
+                (
+                    option("--state", choices=(*STATES, "all"), default="all"),
+                    AS_OF,
+                    output_format("table", "json"),
+                ),
+                handlers.run_discrepancies_list,
+            ),
+            Command(
+                "explain",
+                "say why a claim and the ledger differ (it stays explained until the figure moves)",
+                (
+                    CLAIM_ID,
+                    option("--reason", sets="reason", required=True, help="why they differ"),
+                    option(
+                        "--link",
+                        sets=("link", "link_kind", "link_id"),
+                        type=link,
+                        metavar="KIND:ID",
+                        help="the shipment, claim or source that explains it, e.g. shipment:3",
+                    ),
+                    BY,
+                ),
+                handlers.run_discrepancies_explain,
+            ),
+            Command(
+                "resolve",
+                "close a discrepancy once the ledger is corrected and the claim holds",
+                (CLAIM_ID, option("--reason", sets="reason", help="what was corrected"), BY),
+                handlers.run_discrepancies_resolve,
             ),
         ),
     ),

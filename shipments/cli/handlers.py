@@ -31,6 +31,7 @@ from shipments.cli.options import (
 )
 from shipments.cli.output import say
 from shipments.db import REPO_ROOT, current_revision
+from shipments.discrepancies import explain, list_discrepancies, resolve, sync
 from shipments.errors import InvalidInput, LedgerError
 from shipments.exchange.csvfiles import write_csv
 from shipments.exchange.export import SHIPMENT_COLUMNS, shipment_rows, write_shipments
@@ -50,7 +51,13 @@ from shipments.ledger import (
     retract_shipment,
     shipment_history,
 )
-from shipments.models import ClaimCreate, ShipmentCorrection, ShipmentCreate
+from shipments.models import (
+    ClaimCreate,
+    DiscrepancyExplanation,
+    ShipmentCorrection,
+    ShipmentCreate,
+)
+from shipments.models.discrepancies import STATES
 from shipments.reconcile import reconcile
 from shipments.rules import parse
 from shipments.seed import Seeded, configured_seed
@@ -210,15 +217,64 @@ def _export_workbook(args: argparse.Namespace, ctx: Context) -> Exit:
 
 
 def run_reconcile(args: argparse.Namespace, ctx: Context) -> Exit:
-    """Check every claim against the ledger; exit 1 when any is inconsistent."""
+    """Check every claim against the ledger (opening the discrepancies it finds now); exit 1
+    when any is inconsistent, or with ``--fail-on open`` when a discrepancy is open."""
     result = reconcile(session=ctx.session, as_of=args.as_of, list_ids=args.list_ids)
+    sync(session=ctx.session, result=result)
+    found = list_discrepancies(session=ctx.session, result=result, as_of=args.as_of)
     if args.format == "json":
         output.json_value(reconciliation_json(result), ctx.out)
     elif args.format == "csv":
         write_csv(reconciliation_rows(result), ctx.out, RECONCILIATION_COLUMNS)
     else:
         output.reconciliation_table(result, ctx.out)
+        output.discrepancy_summary(found, ctx.out)
+    if args.fail_on == "open":
+        return Exit.INCONSISTENT if any(d.needs_work for d in found) else Exit.DONE
     return Exit.INCONSISTENT if result.any_inconsistent else Exit.DONE
+
+
+def run_discrepancies_list(args: argparse.Namespace, ctx: Context) -> Exit:
+    """Print each claim's discrepancy (opening those the ledger shows now), open first."""
+    result = reconcile(session=ctx.session, as_of=args.as_of, list_ids=False)
+    sync(session=ctx.session, result=result)
+    states = STATES if args.state == "all" else (args.state,)
+    found = list_discrepancies(session=ctx.session, result=result, states=states, as_of=args.as_of)
+    if args.format == "json":
+        output.json_value([output.discrepancy_json(d) for d in found], ctx.out)
+    else:
+        output.discrepancies_table(found, ctx.out)
+    return Exit.DONE
+
+
+def run_discrepancies_explain(args: argparse.Namespace, ctx: Context) -> Exit:
+    """Mark a claim's discrepancy explained."""
+    kind, number = args.link if args.link else (None, None)
+    explanation_in = parse(
+        DiscrepancyExplanation, {"reason": args.reason, "link_kind": kind, "link_id": number}
+    )
+    event = explain(
+        session=ctx.session,
+        claim_id=args.claim,
+        explanation_in=explanation_in,
+        by=editor_from(args),
+        via="cli",
+    )
+    say(f"claim {event.claim_id}: discrepancy explained by {event.actor}", file=ctx.out)
+    return Exit.DONE
+
+
+def run_discrepancies_resolve(args: argparse.Namespace, ctx: Context) -> Exit:
+    """Mark a claim's discrepancy resolved."""
+    event = resolve(
+        session=ctx.session,
+        claim_id=args.claim,
+        by=editor_from(args),
+        via="cli",
+        note=args.reason,
+    )
+    say(f"claim {event.claim_id}: discrepancy resolved by {event.actor}", file=ctx.out)
+    return Exit.DONE
 
 
 def run_claims_add(args: argparse.Namespace, ctx: Context) -> Exit:

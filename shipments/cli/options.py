@@ -85,6 +85,23 @@ def shipment_id(text: str) -> int:
     return int(text)
 
 
+def claim_id(text: str) -> int:
+    """Read a claim id, a whole number that fits the id column."""
+    if not text.strip().isascii() or not text.strip().isdigit() or not 0 < int(text) < 2**31:
+        raise argparse.ArgumentTypeError(f"must be a claim id, a whole number (got {text!r})")
+    return int(text)
+
+
+def link(text: str) -> tuple[str, str]:
+    """Read KIND:ID, what an explanation points at; the library checks both parts."""
+    kind, sep, number = text.partition(":")
+    if not sep:
+        raise argparse.ArgumentTypeError(
+            f"must be KIND:ID, e.g. shipment:3, claim:5 or source:2 (got {text!r})"
+        )
+    return kind, number
+
+
 def timestamp(text: str) -> datetime:
     """Read an ISO 8601 moment (no zone means UTC)."""
     try:
@@ -162,6 +179,14 @@ NO_IDS = option(
     dest="list_ids",
     action="store_false",
     help="leave out the ids of the shipments behind each figure (faster on a large ledger)",
+)
+CLAIM_ID = option("claim", type=claim_id, sets="claim", help="claim id")
+FAIL_ON = option(
+    "--fail-on",
+    choices=("inconsistent", "open"),
+    default="inconsistent",
+    help="exit 1 when any claim is inconsistent (the default), or only when a discrepancy is "
+    "open: not explained, and its claim still fails",
 )
 # The options of `claims add` and of `import`, each command's own but too many to sit in its row
 # of the command table.

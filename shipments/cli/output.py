@@ -13,11 +13,13 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from shipments.db import database_url
+from shipments.discrepancies import Discrepancy
 from shipments.errors import DuplicateShipment, InvalidInput
 from shipments.exchange.csvfiles import write_csv
 from shipments.exchange.imports import REFUSED_COLUMNS, ImportReport
 from shipments.ledger import LedgerTotals, describe_shipment
 from shipments.models import ClaimPublic, EditorPublic, RevisionPublic, ShipmentPublic
+from shipments.models.discrepancies import EXPLAINED, OPEN
 from shipments.reconcile import CONSISTENT, INCONSISTENT, NO_DATA, Reconciliation
 from shipments.rules import DEFAULT_TOLERANCE_PCT
 from shipments.seed import Seeded
@@ -238,6 +240,72 @@ def reconciliation_table(result: Reconciliation, out: TextIO) -> None:
         f"{result.count(INCONSISTENT)} inconsistent, {result.count(NO_DATA)} no data",
         file=out,
     )
+
+
+def discrepancy_summary(found: Sequence[Discrepancy], out: TextIO) -> None:
+    """Print how many discrepancies need work, are explained, or wait to be resolved."""
+    if not found:
+        return
+    waiting = sum(1 for d in found if d.state == OPEN and d.holds_now)
+    explained = sum(1 for d in found if d.state == EXPLAINED)
+    say(
+        f"discrepancies: {sum(1 for d in found if d.needs_work)} open, {explained} explained, "
+        f"{waiting} holding again (to resolve); see `discrepancies list`",
+        file=out,
+    )
+
+
+def discrepancies_table(found: Sequence[Discrepancy], out: TextIO) -> None:
+    """Print each discrepancy: its claim, state, since when and by whom, and the gap now."""
+    rows = []
+    for d in found:
+        latest = d.latest
+        now = d.now.representative if d.now else None
+        gap = "-" if now is None or now.difference is None else f"{now.difference:+}"
+        said = latest.reason or ""
+        if latest.link_kind:
+            said = f"{said} [{latest.link_kind} {latest.link_id}]".strip()
+        state = f"{d.state} (holds now)" if d.state == OPEN and d.holds_now else d.state
+        rows.append(
+            (
+                str(d.claim_id),
+                state,
+                latest.at.isoformat(timespec="seconds"),
+                latest.actor,
+                d.now.verdict if d.now else "-",
+                gap,
+                said,
+            )
+        )
+    table(
+        ("claim", "state", "since", "by", "verdict now", "difference", "why"), rows, out, right={0}
+    )
+    say(f"{len(found)} discrepancies", file=out)
+
+
+def discrepancy_json(d: Discrepancy) -> dict[str, Any]:
+    """Return a discrepancy as JSON-ready data: its state and every event."""
+    return {
+        "claim_id": d.claim_id,
+        "state": d.state,
+        "holds_now": d.holds_now,
+        "events": [
+            {
+                "state": e.state,
+                "at": e.at.isoformat(),
+                "by": e.actor,
+                "verdict": e.verdict,
+                "reading_id": e.reading_id,
+                "ledger_value": e.ledger_value,
+                "difference": e.difference,
+                "difference_pct": e.difference_pct,
+                "ledger_version": e.ledger_version,
+                "reason": e.reason,
+                "link": {"kind": e.link_kind, "id": e.link_id} if e.link_kind else None,
+            }
+            for e in d.events
+        ],
+    }
 
 
 def import_summary(report: ImportReport, out: TextIO, *, dry_run: bool) -> None:

@@ -2,6 +2,7 @@
 
     shipments   sources, shipments, their revisions, the current projection, the seed marker
     claims      claims and their readings
+    discrepancies   the life of each claim the ledger does not bear out
     accounts    editors, sign-in attempts, the audit trail, submitted forms, imported files
 
 Importing this package registers every table on ``SQLModel.metadata`` (Alembic and the tests
@@ -29,6 +30,7 @@ from shipments.models.claims import (
     ClaimReadingPublic,
 )
 from shipments.models.columns import UTCDateTime
+from shipments.models.discrepancies import DiscrepancyEvent, DiscrepancyExplanation
 from shipments.models.shipments import (
     CurrentShipment,
     RevisionPublic,
@@ -57,6 +59,8 @@ __all__ = [
     "ClaimReadingCreate",
     "ClaimReadingPublic",
     "CurrentShipment",
+    "DiscrepancyEvent",
+    "DiscrepancyExplanation",
     "Editor",
     "EditorPublic",
     "EditorSession",

@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from shipments.reconcile import CONSISTENT, INCONSISTENT, NO_DATA
-from shipments.ui import data, view
+from shipments.ui import data, discrepancies, session, view
 from shipments.ui.common import page, plain
 from shipments.ui.placement import reading_matches
 
@@ -44,6 +44,8 @@ def claims(url: str, current: view.View) -> None:
     c.metric("Consistent", sum(1 for item in shown if item.verdict == CONSISTENT))
     i.metric("Inconsistent", sum(1 for item in shown if item.verdict == INCONSISTENT))
     n.metric("No data", sum(1 for item in shown if item.verdict == NO_DATA))
+    if current.as_of is None:
+        discrepancies.draw(url, session.editor())
     rows = []
     for item in shown:
         claim = item.claim

@@ -16,6 +16,7 @@ from sqlalchemy import Engine
 
 from shipments import audit
 from shipments.db import database_url, make_engine, session_scope
+from shipments.discrepancies import Discrepancy, list_discrepancies, sync
 from shipments.errors import NotFound
 from shipments.exchange.export import SHIPMENT_COLUMNS, shipment_rows
 from shipments.ledger import (
@@ -190,6 +191,18 @@ def reconciliation(url: str, as_of: str | None) -> Reconciliation:
     moment = parse_moment(as_of) if as_of else None
     with session_scope(engine(url)) as session:
         return reconcile(session=session, as_of=moment, list_ids=False)
+
+
+def discrepancies(url: str) -> list[Discrepancy]:
+    """Return every claim's discrepancy, open ones first, opening those the ledger shows now.
+
+    Not cached: opening one is a write, and reading them is one small query.
+    """
+    result = reconciliation(url, None)
+    with session_scope(engine(url)) as session:
+        if sync(session=session, result=result):
+            clear()  # the ledger version moved: every page's caches with it
+        return list_discrepancies(session=session, result=result)
 
 
 @st.cache_data(show_spinner=False, ttl=TTL_SECONDS)
