@@ -113,3 +113,11 @@ def ledger_version(*, session: Session) -> int:
     """
     newest = session.exec(select(func.max(AuditEvent.id))).one()
     return int(newest or 0)
+
+
+def latest_write(*, session: Session) -> tuple[int, datetime | None]:
+    """Return the ledger's version and the moment of its latest write (0 and None if none)."""
+    version = ledger_version(session=session)
+    if not version:
+        return 0, None
+    return version, session.exec(select(AuditEvent.at).where(AuditEvent.id == version)).one()

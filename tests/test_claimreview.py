@@ -6,7 +6,9 @@ properties used here): a document that asked for anything else over the network 
 
 from __future__ import annotations
 
+import io
 import json
+from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -14,13 +16,17 @@ from typing import Any
 import pytest
 from pyld import jsonld
 from sqlmodel import Session
+from starlette.applications import Starlette
+from starlette.testclient import TestClient
 
 from shipments.claims import record_claim
-from shipments.exchange.claimreview import claim_reviews
+from shipments.cli import main
+from shipments.exchange.claimreview import SITE_SETTING, claim_reviews
 from shipments.ledger import correct_shipment
 from shipments.models import ClaimCreate, ShipmentCorrection
 from shipments.reconcile import reconcile
 from shipments.rules import parse
+from shipments.web import data, routes
 
 SCHEMA = "http://schema.org/"
 CONTEXT = json.loads((Path(__file__).parent / "data" / "schemaorg-context.jsonld").read_text())
@@ -151,3 +157,74 @@ def test_text_from_the_ledger_stays_a_string(seeded_session: Session, text: str)
     )
     nodes = expand(claim_reviews(reconcile(session=seeded_session), site=SITE, published=None))
     assert text in {one(r, "claimReviewed") for r in reviews(nodes)}
+
+
+@pytest.fixture
+def client(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[TestClient]:
+    monkeypatch.setenv("LEDGER_DATABASE_URL", database_url)
+    monkeypatch.delenv(SITE_SETTING, raising=False)
+    data._engine.cache_clear()
+    app = Starlette(routes=routes.routes(), middleware=routes.middleware())
+    with TestClient(app) as test_client:
+        yield test_client
+    data._engine.cache_clear()
+
+
+def test_the_data_url_serves_the_reviews_linked_to_the_site(
+    seeded_session: Session, client: TestClient, monkeypatch: pytest.MonkeyPatch
+):
+    answer = client.get("/data/claimreview.jsonld")
+    assert answer.status_code == 200
+    assert answer.headers["content-type"] == "application/ld+json"
+    assert answer.headers["content-disposition"].startswith('inline; filename="claimreview_')
+    found = reviews(expand(answer.json()))
+    assert len(found) == 7
+    assert one(found[0], "url").startswith("http://testserver/claims#claim-")  # its own address
+    monkeypatch.setenv(SITE_SETTING, SITE)
+    published = client.get("/data/claimreview.jsonld").json()
+    assert {r["url"].split("#")[0] for r in published["@graph"]} == {f"{SITE}/claims"}
+    # What the command line writes for the same site, byte for byte.
+    out = io.StringIO()
+    assert main(["export", "--claimreview", "--site", SITE], stdout=out) == 0
+    assert json.loads(out.getvalue()) == published
+
+
+@pytest.mark.parametrize(
+    ("query", "parameter", "rule"),
+    [
+        ("as_of=yesterday", "as_of", "must be an ISO 8601 timestamp"),
+        ("bom=1", "bom", "applies to the CSV files only"),
+        ("as_of=2019-01-01T00:00:00Z&as_of=2019-01-02T00:00:00Z", "as_of", "once"),
+    ],
+)
+def test_the_data_url_refuses_bad_parameters_by_name(
+    seeded_session: Session, client: TestClient, query: str, parameter: str, rule: str
+):
+    answer = client.get(f"/data/claimreview.jsonld?{query}")
+    assert answer.status_code == 400
+    assert answer.json()["parameter"] == parameter
+    assert rule in answer.json()["rule"]
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        ([], "error: site: say where the dashboard is published: --site URL or LEDGER_PUBLIC_URL"),
+        (["--site", "ftp://example.org"], "error: site: must be the dashboard's http(s) address"),
+        (["--site", SITE, "--hxl"], "error: claimreview: writes JSON-LD: leave out --hxl"),
+        (["--site", SITE, "--format", "xlsx"], "error: claimreview: writes JSON-LD"),
+    ],
+)
+def test_the_command_line_refuses_a_review_it_cannot_link(
+    seeded_session: Session,
+    database_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    args: list[str],
+    said: str,
+):
+    monkeypatch.delenv(SITE_SETTING, raising=False)
+    out = io.StringIO()
+    assert main(["--database-url", database_url, "export", "--claimreview", *args], stdout=out) == 2
+    assert said in capsys.readouterr().err
+    assert out.getvalue() == ""

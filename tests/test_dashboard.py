@@ -187,7 +187,8 @@ def test_downloads_page_links_to_the_data_urls_of_the_view(database_url: str, mo
         ),
     ]
     assert ("Sources (CSV for Excel on Windows)", "/data/sources.csv?bom=1") in links
-    assert len(links) == 22
+    assert ("Claim reviews (JSON-LD)", "/data/claimreview.jsonld") in links
+    assert len(links) == 23
     assert [c.value for c in app.code] == [url for _, url in links]
     assert not app.get("download_button")
 
@@ -386,7 +387,7 @@ def test_unreachable_database_shows_a_message_not_a_traceback(monkeypatch, page:
     app = open_page(app, page)
     assert not app.exception
     if page == "downloads":
-        assert len(app.get("link_button")) == 22
+        assert len(app.get("link_button")) == 23
     else:
         assert app.error[0].value == DATABASE_ERROR
 

@@ -114,6 +114,18 @@ COMMANDS = (
             option("--hxl", action="store_true", help="add a row of HXL hashtags"),
             output_format("csv", "xlsx"),
             AS_OF,
+            option(
+                "--claimreview",
+                sets="claimreview",
+                action="store_true",
+                help="write the reconciliation as schema.org ClaimReview JSON-LD instead",
+            ),
+            option(
+                "--site",
+                sets="site",
+                help="the dashboard's public address, which each review links to "
+                "(default: $LEDGER_PUBLIC_URL)",
+            ),
         ),
         handlers.run_export,
     ),

@@ -33,6 +33,7 @@ from shipments.cli.output import say
 from shipments.db import REPO_ROOT, current_revision
 from shipments.discrepancies import explain, list_discrepancies, resolve, sync
 from shipments.errors import InvalidInput, LedgerError
+from shipments.exchange.claimreview import site_url, write_claimreview
 from shipments.exchange.csvfiles import write_csv
 from shipments.exchange.export import SHIPMENT_COLUMNS, shipment_rows, write_shipments
 from shipments.exchange.imports import import_file, preview_file
@@ -184,6 +185,10 @@ def run_history(args: argparse.Namespace, ctx: Context) -> Exit:
 def run_export(args: argparse.Namespace, ctx: Context) -> Exit:
     """Write the current ledger as CSV to ``--output`` or standard output, or as a workbook to
     ``--output``."""
+    if args.claimreview:
+        return _export_claimreview(args, ctx)
+    if args.site:
+        raise InvalidInput.single("site", "applies only with --claimreview")
     if args.format == "xlsx":
         return _export_workbook(args, ctx)
     if not args.output:
@@ -192,6 +197,21 @@ def run_export(args: argparse.Namespace, ctx: Context) -> Exit:
     with open(args.output, "w", newline="", encoding="utf-8") as handle:
         count = write_shipments(session=ctx.session, file=handle, as_of=args.as_of, hxl=args.hxl)
     say(f"wrote {count} shipments to {args.output}", file=sys.stderr)
+    return Exit.DONE
+
+
+def _export_claimreview(args: argparse.Namespace, ctx: Context) -> Exit:
+    """Write the ClaimReview document to ``--output`` or standard output."""
+    if args.hxl or args.format != "csv":
+        rule = "writes JSON-LD: leave out --hxl and --format"
+        raise InvalidInput.single("claimreview", rule)
+    site = site_url(args.site)
+    if not args.output:
+        write_claimreview(session=ctx.session, file=ctx.out, site=site, as_of=args.as_of)
+        return Exit.DONE
+    with open(args.output, "w", encoding="utf-8") as handle:
+        count = write_claimreview(session=ctx.session, file=handle, site=site, as_of=args.as_of)
+    say(f"wrote {count} claim reviews to {args.output}", file=sys.stderr)
     return Exit.DONE
 
 

@@ -16,14 +16,30 @@ the first); every reading stays in the reconciliation's CSV and JSON.
 
 from __future__ import annotations
 
+import json
+import os
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, TextIO
+from urllib.parse import urlsplit
 
-from shipments.reconcile import CONSISTENT, INCONSISTENT, NO_DATA, ClaimResult, Reconciliation
+from sqlmodel import Session
+
+from shipments.audit import latest_write
+from shipments.errors import InvalidInput
+from shipments.reconcile import (
+    CONSISTENT,
+    INCONSISTENT,
+    NO_DATA,
+    ClaimResult,
+    Reconciliation,
+    reconcile,
+)
 from shipments.rules import utcnow
 
 CONTEXT = "https://schema.org"
+# The dashboard's public address, for the reviews' urls (the data URL uses its own otherwise).
+SITE_SETTING = "LEDGER_PUBLIC_URL"
 PUBLISHER = "Aid shipment ledger"
 CLAIMS_PAGE = "claims"  # the dashboard's Claims page, relative to the site
 # UN/CEFACT common codes, as schema.org's unitCode asks: tonne, percent.
@@ -35,6 +51,34 @@ EXPLANATIONS = {
     "tolerance.",
     NO_DATA: "The ledger holds no shipments that any reading of the claim's words counts.",
 }
+
+
+def site_url(given: str | None = None, *, fallback: str | None = None) -> str:
+    """Return the dashboard's public address: ``given``, else LEDGER_PUBLIC_URL, else
+    ``fallback`` (a request's own address); checked."""
+    given = (given or "").strip() or os.environ.get(SITE_SETTING, "").strip()
+    given = given or (fallback or "").strip()
+    if not given:
+        rule = f"say where the dashboard is published: --site URL or {SITE_SETTING}"
+        raise InvalidInput.single("site", rule)
+    parts = urlsplit(given)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+        example = "https://ledger.example.org"
+        rule = f"must be the dashboard's http(s) address, e.g. {example} (got {given!r})"
+        raise InvalidInput.single("site", rule)
+    return given
+
+
+def write_claimreview(
+    *, session: Session, file: TextIO, site: str, as_of: datetime | None = None
+) -> int:
+    """Write the reconciliation (now, or ``as_of``) as ClaimReview JSON-LD; return the count."""
+    result = reconcile(session=session, as_of=as_of, list_ids=False)
+    _, written = latest_write(session=session)
+    document = claim_reviews(result, site=site, published=as_of or written)
+    json.dump(document, file, indent=2, ensure_ascii=False)
+    file.write("\n")
+    return len(result.claims)
 
 
 def claim_reviews(

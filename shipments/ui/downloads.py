@@ -14,7 +14,12 @@ from shipments.ui.common import page, plain
 
 # Each link: its file's suffix, its label, and a parameter of its own. Links for scripts come
 # first, then those for spreadsheets; a file offers the formats its data URLs serve.
-FOR_SCRIPTS = (("csv", "CSV", ""), ("hxl.csv", "HXL CSV", ""), ("json", "JSON", ""))
+FOR_SCRIPTS = (
+    ("csv", "CSV", ""),
+    ("hxl.csv", "HXL CSV", ""),
+    ("json", "JSON", ""),
+    ("jsonld", "JSON-LD", ""),
+)
 FOR_SPREADSHEETS = (
     ("xlsx", "Excel", ""),
     ("hxl.xlsx", "HXL Excel", ""),
@@ -32,6 +37,13 @@ FILES = (
         "Reconciliation",
         "every claim reading against the ledger (as-of applied)",
         ("csv", "hxl.csv", "json", "xlsx", "hxl.xlsx"),
+    ),
+    (
+        "claimreview",
+        "Claim reviews",
+        "each claim's verdict with the figures behind it, as schema.org ClaimReview (JSON-LD) for"
+        " fact-checking tools and search engines (as-of applied)",
+        ("jsonld",),
     ),
     (
         "claims",
@@ -90,7 +102,7 @@ def _applies(what: str, current: view.View) -> ViewQuery:
     """Return the part of the view that applies to a file: all of it, the moment, or nothing."""
     if what == "shipments":
         return current.query()
-    if what in ("reconciliation", "claims"):
+    if what in ("reconciliation", "claimreview", "claims"):
         return ViewQuery(as_of=current.as_of)
     return ViewQuery()
 

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+from dataclasses import replace
 from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
 from functools import lru_cache, partial
@@ -37,20 +38,19 @@ import anyio
 import anyio.lowlevel
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
-from sqlmodel import select
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from shipments.audit import ledger_version
+from shipments.audit import latest_write
 from shipments.db import database_url, make_engine, session_scope
 from shipments.errors import InvalidInput, TooBigForExcel
+from shipments.exchange.claimreview import site_url
 from shipments.exchange.view_params import DATA_ROOT, ViewQuery
 from shipments.exchange.xlsx import Abandoned
-from shipments.models import AuditEvent
 from shipments.rules import utcnow
 from shipments.web.auth import editor_from_request
-from shipments.web.files import FILES, JSON, Asked, BookWriter, DataFile, parse_asked
+from shipments.web.files import FILES, JSON, JSONLD, Asked, BookWriter, DataFile, parse_asked
 from shipments.web.streaming import Spooled, Streamed, spool, stream
 
 WATCH_SECONDS = 1.0
@@ -79,6 +79,8 @@ async def serve(request: Request, *, file: DataFile) -> Response:
     its URL said)."""
     try:
         asked = parse_asked(request.query_params.multi_items(), file)
+        if file.linked is not None:
+            asked = replace(asked, site=site_url(fallback=str(request.base_url)))
     except InvalidInput as exc:
         problem = exc.problems[0]
         body = {"parameter": problem.field, "rule": problem.rule}
@@ -94,7 +96,7 @@ async def serve(request: Request, *, file: DataFile) -> Response:
     headers = _validators(version, written, request.url.path, asked.key())
     if _unchanged(request, headers["ETag"], written):
         return Response(status_code=304, headers=headers)
-    disposition = "inline" if file.media_type == JSON else "attachment"
+    disposition = "inline" if file.media_type in (JSON, JSONLD) else "attachment"
     headers["Content-Disposition"] = _disposition(disposition, file.name(asked.view, utcnow()))
     if request.method == "HEAD":
         return Response(status_code=200, headers=headers, media_type=file.media_type)
@@ -120,10 +122,13 @@ def _no_database() -> Response:
 
 
 def _write(engine: Engine, file: DataFile, asked: Asked, out: TextIO) -> None:
-    assert file.write is not None
     if asked.bom:
         out.write("\ufeff")
     with session_scope(engine) as session:
+        if file.linked is not None:
+            file.linked(session, asked.view, out, asked.site)
+            return
+        assert file.write is not None
         file.write(session, asked.view, out)
 
 
@@ -177,11 +182,7 @@ def _build(engine: Engine, write: BookWriter, view: ViewQuery, stop: threading.E
 def _latest_write(engine: Engine) -> tuple[int, datetime | None]:
     """Return the ledger's version and the moment of its latest write (None if none)."""
     with session_scope(engine) as session:
-        version = ledger_version(session=session)
-        if not version:
-            return 0, None
-        at = session.exec(select(AuditEvent.at).where(AuditEvent.id == version)).one()
-        return version, at
+        return latest_write(session=session)
 
 
 def _validators(version: int, written: datetime | None, path: str, key: str) -> dict[str, str]:

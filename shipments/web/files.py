@@ -21,6 +21,7 @@ from sqlmodel import Session
 from shipments.audit import audit_events
 from shipments.claims import list_claims
 from shipments.errors import InvalidInput
+from shipments.exchange.claimreview import write_claimreview
 from shipments.exchange.csvfiles import download_name, write_csv
 from shipments.exchange.export import SHIPMENTS, write_shipments
 from shipments.exchange.reading import iter_export_rows
@@ -44,9 +45,11 @@ from shipments.ledger import list_sources
 from shipments.reconcile import reconcile
 
 Writer = Callable[[Session, ViewQuery, TextIO], object]
+# A file whose contents link to the site itself (the ClaimReview's urls): also given its address.
+LinkedWriter = Callable[[Session, ViewQuery, TextIO, str], object]
 BookWriter = Callable[[Session, ViewQuery, IO[bytes], threading.Event], object]
-CSV, JSON = "text/csv; charset=utf-8", "application/json"
-SUFFIXES = {CSV: ".csv", JSON: ".json", XLSX: ".xlsx"}
+CSV, JSON, JSONLD = "text/csv; charset=utf-8", "application/json", "application/ld+json"
+SUFFIXES = {CSV: ".csv", JSON: ".json", XLSX: ".xlsx", JSONLD: ".jsonld"}
 BOM = "bom"  # the CSV files' own parameter: 1 starts the file with a UTF-8 byte order mark
 _BOM_VALUES = {"1": True, "0": False, "": False}
 
@@ -63,6 +66,7 @@ class DataFile:
     kind: str
     write: Writer | None = None
     book: BookWriter | None = None
+    linked: LinkedWriter | None = None
     media_type: str = CSV
     hxl: bool = False
     named_by_filters: bool = False
@@ -91,6 +95,7 @@ class Asked:
 
     view: ViewQuery
     bom: bool = False
+    site: str = ""
 
     def key(self) -> str:
         """Return what tells this answer from another of the same URL path."""
@@ -195,6 +200,10 @@ def _reconciliation_json(session: Session, view: ViewQuery, out: TextIO) -> None
     out.write("\n")
 
 
+def _claimreview(session: Session, view: ViewQuery, out: TextIO, site: str) -> None:
+    write_claimreview(session=session, file=out, site=site, as_of=view.as_of)
+
+
 def _claims(session: Session, view: ViewQuery) -> Iterable[dict[str, Any]]:
     return claim_rows(list_claims(session=session, as_of=view.as_of))
 
@@ -259,6 +268,13 @@ def _files() -> tuple[DataFile, ...]:
             "reconciliation",
             write=_reconciliation_json,
             media_type=JSON,
+            named_by_as_of=True,
+        ),
+        DataFile(
+            "claimreview.jsonld",
+            "claimreview",
+            linked=_claimreview,
+            media_type=JSONLD,
             named_by_as_of=True,
         ),
         *_report_files("claims", _claims, CLAIM_COLUMNS, CLAIM_HXL, dates=("stated_on",)),
