@@ -20,6 +20,7 @@ from shipments.ledger import correct_shipment, retract_shipment
 from shipments.models import ClaimCreate, ShipmentCorrection
 from shipments.rules import parse, utcnow
 from shipments.seed import prepare_database
+from shipments.ui.downloads import NO_LINKS
 from shipments.ui.words import DATABASE_ERROR, EMPTY_LEDGER, NO_MATCH
 
 DASHBOARD = str(REPO_ROOT / "dashboard.py")
@@ -499,6 +500,9 @@ def test_from_after_to_is_said_plainly(database_url: str, monkeypatch):
     assert NO_MATCH not in [i.value for i in app.info]
     app = open_page(app, "ledger")
     assert "From (2019-05-10) is after To (2019-05-01)" in warnings(app)[0]
+    app = open_page(app, "downloads")  # no link that the data URLs would refuse
+    assert [i.value for i in app.info] == [NO_LINKS]
+    assert not app.get("link_button")
 
 
 def test_an_as_of_in_the_future_says_what_is_shown(database_url: str, monkeypatch):

@@ -58,6 +58,7 @@ FILES = (
         ("csv", "hxl.csv", "xlsx", "hxl.xlsx"),
     ),
 )
+NO_LINKS = "No links: with From after To the view holds nothing, and the data URLs refuse it."
 USE = (
     "Each link is a stable address: open it, or paste it into `curl -O`, pandas"
     ' `read_csv(url)` or a spreadsheet\'s "From web". It answers with the ledger as it stands'
@@ -77,6 +78,10 @@ def downloads(url: str, current: view.View) -> None:
     st.caption(plain(view.describe(current)))
     st.caption(USE)
     st.caption(SPREADSHEETS)
+    f = current.filters
+    if f.date_from is not None and f.date_to is not None and f.date_from > f.date_to:
+        st.info(NO_LINKS)
+        return
     root = _root()
     for what, title, description, formats in FILES:
         st.subheader(title)
