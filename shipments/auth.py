@@ -120,9 +120,7 @@ def add_editor(
     if clean.casefold() in RESERVED_ACTORS:
         reserved = clean.casefold()
         raise InvalidInput.single("name", f"{reserved!r} is reserved: the ledger writes as it")
-    address = (email or "").strip().lower() or None
-    if address is not None and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", address):
-        raise InvalidInput.single("email", f"must be an e-mail address (got {email!r})")
+    address = _email(email)
     password_hash = hash_password(password)
 
     def write(tx: Transaction) -> EditorPublic:
@@ -149,6 +147,40 @@ def add_editor(
         tx.record("editor.add", f"editor {clean}")
         return _public(editor)
 
+    return run_write(session=session, by=creator, via="cli", write=write, check_editor=False)
+
+
+def _email(email: str | None) -> str | None:
+    """Return an e-mail address as kept (trimmed, lower case), None for none, or refuse it."""
+    address = (email or "").strip().lower() or None
+    if address is not None and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", address):
+        raise InvalidInput.single("email", f"must be an e-mail address (got {email!r})")
+    return address
+
+
+def set_editor_email(*, session: Session, name: str, email: str, by: str) -> EditorPublic:
+    """Give an editor account its e-mail address (the one single sign-on maps to it)."""
+    clean = _field("name", clean_actor, name)
+    address = _email(email)
+    if address is None:
+        raise InvalidInput.single("email", "must be an e-mail address (got nothing)")
+
+    def write(tx: Transaction) -> EditorPublic:
+        editor = find_editor(session=tx.session, name=clean)
+        if editor is None:
+            raise NotFound(f"no editor named {name!r}")
+        editor.email = address
+        tx.session.add(editor)
+        try:
+            tx.session.flush()
+        except IntegrityError:
+            raise InvalidInput.single(
+                "email", "is already used by another editor account"
+            ) from None
+        tx.record("editor.email", f"editor {editor.name}", address)
+        return _public(editor)
+
+    creator = _field("by", clean_actor, by)
     return run_write(session=session, by=creator, via="cli", write=write, check_editor=False)
 
 

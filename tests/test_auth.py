@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import threading
 from datetime import timedelta
 from typing import Any
@@ -13,6 +14,7 @@ from sqlmodel import Session
 
 from shipments.audit import audit_events, sign_in_events
 from shipments.auth import add_editor, authenticate, delay, find_editor, list_editors
+from shipments.cli import main
 from shipments.errors import InvalidInput
 from shipments.ledger import append_shipment, retract_shipment
 from shipments.rules import utcnow
@@ -55,6 +57,33 @@ def test_bad_accounts_are_refused(
         add_editor(session=session, name=name, password=password, by="root", email=email)
     assert refused.value.fields() == {field}
     assert rule in str(refused.value)
+    assert row_counts(engine) == before
+
+
+def test_an_editor_gets_an_email_address_later_and_the_audit_says_so(
+    session: Session, engine: Engine, database_url: str, capsys: pytest.CaptureFixture[str]
+):
+    out = io.StringIO()
+    code = main(
+        ["--database-url", database_url, "editors", "set-email", "bo", " Bo@Example.org "],
+        stdout=out,
+    )
+    assert (code, out.getvalue()) == (0, "editor bo: e-mail bo@example.org\n")
+    assert find_editor(session=session, name="bo").email == "bo@example.org"  # type: ignore[union-attr]
+    [event] = [e for e in audit_events(session=session) if e.action == "editor.email"]
+    assert (event.subject, event.detail, event.via) == ("editor bo", "bo@example.org", "cli")
+    before = row_counts(engine)
+    for name, address, said in (
+        ("ana", "bo@example.org", "email (EMAIL): is already used by another editor account"),
+        ("ana", "not-an-address", "email (EMAIL): must be an e-mail address"),
+        ("nobody", "n@example.org", "no editor named 'nobody'"),
+    ):
+        code = main(
+            ["--database-url", database_url, "editors", "set-email", name, address],
+            stdout=io.StringIO(),
+        )
+        assert code == 2
+        assert said in capsys.readouterr().err
     assert row_counts(engine) == before
 
 

@@ -218,6 +218,12 @@ COMMANDS = (
                 handlers.run_editors_add,
             ),
             Command(
+                "set-email",
+                "give an editor the e-mail address single sign-on maps to the account",
+                (option("name"), option("email", sets="email")),
+                handlers.run_editors_set_email,
+            ),
+            Command(
                 "disable",
                 "stop an editor signing in or writing",
                 (option("name"),),

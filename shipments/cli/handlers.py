@@ -17,7 +17,7 @@ from typing import TextIO
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from shipments.auth import add_editor, disable_editor, list_editors
+from shipments.auth import add_editor, disable_editor, list_editors, set_editor_email
 from shipments.claims import list_claims, record_claim
 from shipments.cli import output
 from shipments.cli.options import (
@@ -350,6 +350,15 @@ def run_editors_add(args: argparse.Namespace, ctx: Context) -> Exit:
         email=args.email,
     )
     say(f"added editor {editor.name}", file=ctx.out)
+    return Exit.DONE
+
+
+def run_editors_set_email(args: argparse.Namespace, ctx: Context) -> Exit:
+    """Give an editor account its e-mail address."""
+    editor = set_editor_email(
+        session=ctx.session, name=args.name, email=args.email, by=shell_user()
+    )
+    say(f"editor {editor.name}: e-mail {editor.email}", file=ctx.out)
     return Exit.DONE
 
 
