@@ -197,6 +197,17 @@ def test_revalidation_answers_304_until_the_next_write(ledger: Session, client: 
     )
 
 
+def test_a_new_release_is_a_new_etag(
+    ledger: Session, client: TestClient, monkeypatch: pytest.MonkeyPatch
+):
+    url = data_url("shipments.csv", VIEW)
+    etag = client.get(url).headers["etag"]
+    monkeypatch.setattr(data, "_code_version", lambda: "9.9.9+0099")
+    answer = client.get(url, headers={"If-None-Match": etag})
+    assert answer.status_code == 200
+    assert answer.headers["etag"] != etag
+
+
 def test_head_answers_the_headers_without_writing_the_file(
     ledger: Session, client: TestClient, monkeypatch: pytest.MonkeyPatch
 ):

@@ -42,8 +42,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from shipments import __version__
 from shipments.audit import latest_write
-from shipments.db import database_url, make_engine, session_scope
+from shipments.db import database_url, head_revision, make_engine, session_scope
 from shipments.errors import InvalidInput, TooBigForExcel
 from shipments.exchange.claimreview import site_url
 from shipments.exchange.view_params import DATA_ROOT, ViewQuery
@@ -185,8 +186,16 @@ def _latest_write(engine: Engine) -> tuple[int, datetime | None]:
         return latest_write(session=session)
 
 
+@lru_cache(maxsize=1)
+def _code_version() -> str:
+    """Return what changes when this code's files could change shape: version and schema."""
+    return f"{__version__}+{head_revision()}"
+
+
 def _validators(version: int, written: datetime | None, path: str, key: str) -> dict[str, str]:
-    tag = hashlib.sha256(f"{version}\x1f{path}\x1f{key}".encode()).hexdigest()
+    # The code's version too: a new release may write the same ledger differently.
+    text = f"{_code_version()}\x1f{version}\x1f{path}\x1f{key}"
+    tag = hashlib.sha256(text.encode()).hexdigest()
     headers = {"ETag": f'"{tag[:32]}"', "Cache-Control": "no-cache"}
     if written is not None:
         headers["Last-Modified"] = format_datetime(written.astimezone(UTC), usegmt=True)
