@@ -32,6 +32,9 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None) -> 
     """Run one command and return its exit status."""
     args = build_parser().parse_args(argv)
     try:
+        if args.offline is not None:
+            status: Exit = args.offline(args, stdout or sys.stdout)
+            return status
         with from_shell():
             try:
                 engine = make_engine(args.database_url)
@@ -40,9 +43,7 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None) -> 
             seeded = prepare_database(engine, seed_dir=_seed_choice(args))
             try:
                 with session_scope(engine) as session:
-                    status: Exit = args.run(
-                        args, Context(session, stdout or sys.stdout, engine, seeded)
-                    )
+                    status = args.run(args, Context(session, stdout or sys.stdout, engine, seeded))
             finally:
                 engine.dispose()
         return status

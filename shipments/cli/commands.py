@@ -7,8 +7,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from shipments.cli import handlers
-from shipments.cli.handlers import Handler
+from shipments.cli import exports, handlers
+from shipments.cli.handlers import Handler, OfflineHandler
 from shipments.cli.options import (
     AS_OF,
     BY,
@@ -41,6 +41,7 @@ class Command:
     arguments: tuple[Argument, ...] = ()
     run: Handler | None = None
     actions: tuple[Command, ...] = ()
+    offline: OfflineHandler | None = None  # a command that needs no database
 
 
 COMMANDS = (
@@ -115,6 +116,12 @@ COMMANDS = (
             output_format("csv", "xlsx"),
             AS_OF,
             option(
+                "--package",
+                sets="package",
+                metavar="DIR",
+                help="write the CSV and its Data Package descriptor (datapackage.json) into DIR",
+            ),
+            option(
                 "--claimreview",
                 sets="claimreview",
                 action="store_true",
@@ -127,7 +134,13 @@ COMMANDS = (
                 "(default: $LEDGER_PUBLIC_URL)",
             ),
         ),
-        handlers.run_export,
+        exports.run_export,
+    ),
+    Command(
+        "verify",
+        "check that an exported package's CSV is whole and unaltered (exit 1 if not)",
+        (option("folder", sets="folder", help="the folder export --package wrote"),),
+        offline=exports.run_verify,
     ),
     Command(
         "reconcile",
@@ -284,4 +297,6 @@ def _add_commands(
         if command.actions:
             _add_commands(child, command.actions, dest=f"{command.name}_command", metavar="ACTION")
         else:
-            child.set_defaults(run=command.run, flags=flags_by_field(command.arguments))
+            child.set_defaults(
+                run=command.run, offline=command.offline, flags=flags_by_field(command.arguments)
+            )

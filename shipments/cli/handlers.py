@@ -7,7 +7,6 @@ neither.
 from __future__ import annotations
 
 import argparse
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import IntEnum
@@ -32,17 +31,15 @@ from shipments.cli.options import (
 from shipments.cli.output import say
 from shipments.db import REPO_ROOT, current_revision
 from shipments.discrepancies import explain, list_discrepancies, resolve, sync
-from shipments.errors import InvalidInput, LedgerError
-from shipments.exchange.claimreview import site_url, write_claimreview
+from shipments.errors import InvalidInput
 from shipments.exchange.csvfiles import write_csv
-from shipments.exchange.export import SHIPMENT_COLUMNS, shipment_rows, write_shipments
+from shipments.exchange.export import SHIPMENT_COLUMNS, shipment_rows
 from shipments.exchange.imports import import_file, preview_file
 from shipments.exchange.reports import (
     RECONCILIATION_COLUMNS,
     reconciliation_json,
     reconciliation_rows,
 )
-from shipments.exchange.xlsx import write_shipments_xlsx
 from shipments.ledger import (
     append_shipment,
     correct_shipment,
@@ -84,6 +81,7 @@ class Context:
 
 
 Handler = Callable[[argparse.Namespace, Context], Exit]
+OfflineHandler = Callable[[argparse.Namespace, TextIO], Exit]  # needs no database
 
 
 def run_init(args: argparse.Namespace, ctx: Context) -> Exit:
@@ -179,60 +177,6 @@ def run_history(args: argparse.Namespace, ctx: Context) -> Exit:
     """Print every revision of one shipment."""
     revisions = shipment_history(session=ctx.session, shipment_id=args.id)
     output.history(args.id, revisions, ctx.out)
-    return Exit.DONE
-
-
-def run_export(args: argparse.Namespace, ctx: Context) -> Exit:
-    """Write the current ledger as CSV to ``--output`` or standard output, or as a workbook to
-    ``--output``."""
-    if args.claimreview:
-        return _export_claimreview(args, ctx)
-    if args.site:
-        raise InvalidInput.single("site", "applies only with --claimreview")
-    if args.format == "xlsx":
-        return _export_workbook(args, ctx)
-    if not args.output:
-        write_shipments(session=ctx.session, file=ctx.out, as_of=args.as_of, hxl=args.hxl)
-        return Exit.DONE
-    with open(args.output, "w", newline="", encoding="utf-8") as handle:
-        count = write_shipments(session=ctx.session, file=handle, as_of=args.as_of, hxl=args.hxl)
-    say(f"wrote {count} shipments to {args.output}", file=sys.stderr)
-    return Exit.DONE
-
-
-def _export_claimreview(args: argparse.Namespace, ctx: Context) -> Exit:
-    """Write the ClaimReview document to ``--output`` or standard output."""
-    if args.hxl or args.format != "csv":
-        rule = "writes JSON-LD: leave out --hxl and --format"
-        raise InvalidInput.single("claimreview", rule)
-    site = site_url(args.site)
-    if not args.output:
-        write_claimreview(session=ctx.session, file=ctx.out, site=site, as_of=args.as_of)
-        return Exit.DONE
-    with open(args.output, "w", encoding="utf-8") as handle:
-        count = write_claimreview(session=ctx.session, file=handle, site=site, as_of=args.as_of)
-    say(f"wrote {count} claim reviews to {args.output}", file=sys.stderr)
-    return Exit.DONE
-
-
-def _export_workbook(args: argparse.Namespace, ctx: Context) -> Exit:
-    """Write the workbook to ``--output``; a workbook that does not fit leaves no file behind."""
-    if not args.output:
-        rule = (
-            "a workbook is written to a file, not to standard output: pass --output FILE.xlsx"
-            " (or --format csv to stream CSV)"
-        )
-        raise InvalidInput.single("output", rule)
-    path = Path(args.output)
-    try:
-        with path.open("wb") as handle:
-            count = write_shipments_xlsx(
-                session=ctx.session, file=handle, as_of=args.as_of, hxl=args.hxl
-            )
-    except LedgerError:
-        path.unlink(missing_ok=True)
-        raise
-    say(f"wrote {count} shipments to {args.output}", file=sys.stderr)
     return Exit.DONE
 
 

@@ -61,9 +61,9 @@ class Column:
     files. ``value`` gives its cell from a shipment (a ``ShipmentPublic`` or a ``ShipmentRow``).
     ``sql`` gives, by dialect, the format cell and the arguments that write it into the
     database's export line. Only source_urls has none: a line holds its sources' ids once, in
-    the sources column's cell, and both source cells are written from them. ``numeric``
-    columns hold numbers only, which no spreadsheet reads as a formula. A ``day`` column holds a
-    calendar date as YYYY-MM-DD, which a workbook keeps as a real date.
+    the sources column's cell, and both source cells are written from them. ``type`` is its
+    Table Schema type (``string``, ``integer``, ``number``, ``date``, ``datetime``), which a
+    Data Package descriptor states; ``description`` says what it holds, units included.
     """
 
     name: str
@@ -71,8 +71,8 @@ class Column:
     value: Callable[[Any], Any]
     sql: Mapping[str, Cell] | None
     hxl_only: bool = False
-    numeric: bool = False
-    day: bool = False
+    type: str = "string"
+    description: str = ""
 
 
 @dataclass(frozen=True)
@@ -93,7 +93,7 @@ class ExportTable:
 
     def days(self) -> tuple[str, ...]:
         """Return the names of the columns that hold a calendar date."""
-        return tuple(c.name for c in self.columns if c.day)
+        return tuple(c.name for c in self.columns if c.type == "date")
 
     def hashtags(self) -> dict[str, str]:
         """Return the HXL hashtag of each column of an HXL file, by name, in order."""
@@ -133,14 +133,14 @@ SHIPMENTS = ExportTable(
             "#meta+id",
             attrgetter("id"),
             _integer(col(ShipmentRevision.shipment_id)),
-            numeric=True,
+            type="integer",
         ),
         Column(
             "revision",
             "#meta+revision",
             attrgetter("revision"),
             _integer(col(ShipmentRevision.revision)),
-            numeric=True,
+            type="integer",
         ),
         Column(
             "event_date",
@@ -153,7 +153,8 @@ SHIPMENTS = ExportTable(
                     (func.to_char(col(ShipmentRevision.event_date), "YYYY-MM-DD"),),
                 ),
             },
-            day=True,
+            type="date",
+            description="when the cargo was sent or received (see date_means)",
         ),
         Column(
             "date_means",
@@ -184,14 +185,16 @@ SHIPMENTS = ExportTable(
             "#item+num",
             lambda s: kg_to_tonnes(s.mass_kg),
             {dialect: tonnes_sql(col(ShipmentRevision.mass_kg), dialect) for dialect in DIALECTS},
-            numeric=True,
+            type="number",
+            description="mass in metric tonnes, three decimals: the kilograms column in tonnes",
         ),
         Column(
             "kilograms",
             None,
             attrgetter("mass_kg"),
             _integer(col(ShipmentRevision.mass_kg)),
-            numeric=True,
+            type="integer",
+            description="mass in kilograms, a whole number",
         ),
         Column(
             "unit", "#item+unit", lambda s: "t", dict.fromkeys(DIALECTS, ("t", ())), hxl_only=True
@@ -237,6 +240,8 @@ SHIPMENTS = ExportTable(
                     ),
                 ),
             },
+            type="datetime",
+            description="when this revision was recorded, UTC",
         ),
     )
 )
@@ -271,7 +276,7 @@ def write_shipments(
     writer = csv.writer(file, lineterminator="\n")
     write_header(writer, header, tags)
     separators = table.separators(hxl=hxl)
-    text_first = not table.fields(hxl=hxl)[0].numeric
+    text_first = table.fields(hxl=hxl)[0].type not in ("integer", "number")
     line = table.line(session.get_bind().dialect.name, hxl=hxl)
     cells = _SourceCells(session)
     count = 0
