@@ -336,4 +336,5 @@ def test_the_legend_sits_under_the_plot_where_the_toolbar_cannot_cover_it():
     figures = overview_figures(daily_frame(), one_of_each())
     for figure in (figures.running, figures.bars, figures.periods):
         assert figure is not None
-        assert (figure.layout.legend.yanchor, figure.layout.legend.y) == ("top", -0.12)
+        legend = figure.layout.legend
+        assert (legend.yref, legend.yanchor, legend.y) == ("container", "bottom", 0)

@@ -120,23 +120,47 @@ def panel(page: Any, heading: str) -> Any:
     return box
 
 
+def click_open(page: Any, point: dict[str, Any], heading: str) -> Any:
+    """Click a point until the box it opens, starting with ``heading``, shows; return the box.
+
+    A click landing while the page's first runs are still redrawing the chart can be lost
+    (seen about one time in three right after a server starts), so it is tried up to 3 times.
+    """
+    box = page.locator('[data-testid="stVerticalBlock"]', has_text=heading).last
+    for _ in range(3):
+        click(page, point)
+        try:
+            box.wait_for(timeout=10_000)
+            return box
+        except Exception:  # Playwright's TimeoutError: try again
+            continue
+    return panel(page, heading)
+
+
 def test_clicking_a_bar_lists_that_days_shipments(browser: Any, dashboard: str):
     page = open_overview(browser, dashboard)
     [bar] = [p for p in points(page, 1) if p["type"] == "bar" and p["custom"][1] == "2019-05-13"]
-    click(page, bar)
-    box = panel(page, "Shipments on 2019-05-13: 1")
-    box.locator('[role="gridcell"]', has_text="71.000").first.wait_for(
-        state="attached", timeout=30_000
-    )
-    assert box.locator('[role="gridcell"]', has_text="64.000").count() == 0
+    box = click_open(page, bar, "Shipments on 2019-05-13: 1")
+    cells = box.locator('[role="gridcell"]')
+    cells.first.wait_for(state="attached", timeout=30_000)
+    # The grid's cells carry raw values (71) while drawing them formatted (71.000).
+    assert [c.text_content() for c in cells.all()][:6] == [
+        "2",
+        "2019-05-13",
+        "China",
+        "Venezuela",
+        "medicine",
+        "71",
+    ]
     page.context.close()
 
 
 def test_clicking_a_claim_shows_its_readings_quote_and_source(browser: Any, dashboard: str):
     page = open_overview(browser, dashboard)
     ministry = claim_point(page, 1)  # 269 t, exactly on the ledger's 27 May point
-    click(page, ministry)
-    box = panel(page, "Claim 1: Ministry of Foreign Affairs of Venezuela, 2019-05-27: consistent")
+    box = click_open(
+        page, ministry, "Claim 1: Ministry of Foreign Affairs of Venezuela, 2019-05-27: consistent"
+    )
     for reading in ("cumulative to 2019-05-27", "delivery on 2019-05-27"):
         box.locator('[role="gridcell"]', has_text=reading).first.wait_for(
             state="attached", timeout=30_000
@@ -147,8 +171,7 @@ def test_clicking_a_claim_shows_its_readings_quote_and_source(browser: Any, dash
     assert box.get_by_role("link", name="Open the source").count() == 1
 
     period = claim_point(page, 8)
-    click(page, period)
-    box = panel(page, "Claim 8: Health")
+    box = click_open(page, period, "Claim 8: Health")
     box.locator('[role="gridcell"]', has_text="period 2019-05-01 to 2019-05-31").first.wait_for(
         state="attached", timeout=30_000
     )
@@ -179,8 +202,7 @@ def test_every_claims_quote_shows_on_hover_or_click(browser: Any, dashboard: str
         if squeeze(quote[:40]) in squeeze(label):
             by_hover.append(claim_id)
             continue
-        click(page, point)
-        assert quote in panel(page, f"Claim {claim_id}:").inner_text(), claim_id
+        assert quote in click_open(page, point, f"Claim {claim_id}:").inner_text(), claim_id
     # Those on a ledger point too (1 on the running total, 5 on the 29 March bar).
     assert {1, 5} <= set(by_hover)
     for label in labels:

@@ -348,11 +348,17 @@ def _layout(figure: go.Figure, *, title: str, y_title: str, dates: list[date]) -
         xaxis={"tickformat": DATE_FORMAT, "type": "date"},
         yaxis={"title": {"text": y_title}, "rangemode": "tozero", "tickformat": ",.0f"},
         # Under the plot, where the toolbar (top right) cannot cover it at any width.
-        legend={"orientation": "h", "yanchor": "top", "y": -0.12, "x": 0, "xanchor": "left"},
+        legend={
+            "orientation": "h",
+            "yref": "container",
+            "yanchor": "bottom",
+            "y": 0,
+            "x": 0,
+            "xanchor": "left",
+        },
         margin={"l": 10, "r": 10, "t": 30, "b": 10},
         hoverlabel={"align": "left"},
         # A click picks the one point under the pointer, the one its hover label describes.
         hovermode="closest",
-        clickmode="event",
         template="plotly_white",
     )
