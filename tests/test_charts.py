@@ -250,6 +250,7 @@ def test_a_period_claim_sits_over_the_ledgers_total_for_the_same_period():
     assert list(square.y) == [135.0]
     assert figure.layout.yaxis.title.text == "Tonnes in the period (t)"
     assert "2019-05-01 to 2019-05-31: 204.000 t" in ledger.hovertext[0]
+    assert tuple(figure.layout.xaxis.range) == ("2019-04-28", "2019-06-04")  # room either side
 
 
 def test_a_claim_on_a_ledger_point_is_in_that_points_label_and_click():

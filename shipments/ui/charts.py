@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import numpy as np
@@ -51,7 +51,7 @@ ONE_DAY_MS = 86_400_000
 CLAIM, SHIPMENTS = "claim", "shipments"  # the tags of a clickable point's customdata
 
 DAILY_COLUMNS = ("event_date", "tonnes", "shipments")
-# The plotly toolbar stays, but the legend sits under the plot, so they never meet on a phone.
+# The plotly toolbar stays (top right); the legend sits under the x axis, so they never meet.
 CHART_CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["select2d", "lasso2d"]}
 
 
@@ -225,6 +225,10 @@ def periods_chart(claims: pd.DataFrame) -> go.Figure:
         y_title="Tonnes in the period (t)",
         dates=[*starts, *ends],
     )
+    # Room either side, so that one period does not fill the chart from edge to edge.
+    first, last = min(starts), max(ends) + timedelta(days=1)
+    pad = max(timedelta(days=1), (last - first) / 8)
+    figure.update_xaxes(range=[(first - pad).isoformat(), (last + pad).isoformat()])
     return figure
 
 
