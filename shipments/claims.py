@@ -11,12 +11,13 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from shipments.errors import InvalidInput
-from shipments.ledger import get_or_add_source, source_public
+from shipments.ledger import ShipmentFilter, get_or_add_source, source_public
 from shipments.models import (
     Claim,
     ClaimCreate,
     ClaimPublic,
     ClaimReading,
+    ClaimReadingBase,
     ClaimReadingPublic,
     Source,
 )
@@ -113,6 +114,23 @@ def list_claims(*, session: Session, as_of: datetime | None = None) -> list[Clai
     ):
         readings.setdefault(reading.claim_id, []).append(reading)
     return [_claim_public(c, sources[c.source_id], readings.get(c.id or 0, [])) for c in claims]
+
+
+def reading_in_view(reading: ClaimReadingBase, filters: ShipmentFilter) -> bool:
+    """Return True when a reading falls inside a view's filters.
+
+    Its end date lies in the date range, and for each of donor, recipient and cargo the filter
+    names, the reading is itself limited to one of those names (case-insensitively).
+    """
+    if filters.date_from is not None and reading.end < filters.date_from:
+        return False
+    if filters.date_to is not None and reading.end > filters.date_to:
+        return False
+    for field, wanted in filters.by_name():
+        value = getattr(reading, field)
+        if wanted and (value is None or value.casefold() not in {w.casefold() for w in wanted}):
+            return False
+    return True
 
 
 def _claim_public(claim: Claim, source: Source, readings: list[ClaimReading]) -> ClaimPublic:

@@ -27,10 +27,8 @@ from sqlalchemy import String, cast, func
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col
 
-from shipments.claims import list_claims
-from shipments.ledger import (
-    current_revisions_query,
-)
+from shipments.claims import list_claims, reading_in_view
+from shipments.ledger import ShipmentFilter, current_revisions_query
 from shipments.models import (
     ClaimPublic,
     ClaimReadingBase,
@@ -107,6 +105,18 @@ class Reconciliation:
     def any_inconsistent(self) -> bool:
         """Return True when the ledger contradicts at least one claim."""
         return self.count(INCONSISTENT) > 0
+
+    def within(self, filters: ShipmentFilter) -> Reconciliation:
+        """Keep the claims with a reading inside a view's filters: what the Overview counts and
+        draws and the Claims page lists (``shipments.claims.reading_in_view``)."""
+        if filters.is_empty():
+            return self
+        kept = tuple(
+            item
+            for item in self.claims
+            if any(reading_in_view(r, filters) for r in item.claim.readings)
+        )
+        return Reconciliation(as_of=self.as_of, claims=kept)
 
 
 def reconcile(

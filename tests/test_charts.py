@@ -2,20 +2,32 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pandas as pd
 import pytest
 
+from shipments.ui.bars import DAY, MAX_BARS, MONTH, WEEK, YEAR, bar_caption, bar_period, bar_totals
 from shipments.ui.charts import (
+    BARS,
+    CLAIM,
+    LEDGER_DAY_SYMBOL,
+    PERIODS,
+    RUNNING,
+    SCOPE_CHARTS,
+    SCOPE_SYMBOLS,
+    SHIPMENTS,
+    SYMBOL_WORDS,
     VERDICT_COLOURS,
-    claim_hover,
-    claims_frame,
     cumulative_series,
     cumulative_step,
     deliveries_bar,
+    marker_caption,
+    overview_figures,
+    periods_chart,
 )
+from shipments.ui.markers import claim_hover, claims_frame
 from shipments.ui.placement import ClaimPoint
 
 
@@ -136,8 +148,8 @@ def test_deliveries_bar_has_one_bar_per_date_and_only_one_day_claims():
     figure = deliveries_bar(daily_frame(), claims)
     bars = figure.data[0]
     assert bars.type == "bar"
-    assert list(bars.y) == [71.0, 65.0, 69.0, 64.0]
-    assert list(bars.customdata) == [1, 1, 1, 1]
+    assert list(bars.y) == [65.0, 71.0, 64.0, 69.0]
+    assert list(bars.customdata[0]) == [SHIPMENTS, "2019-03-29", "2019-03-29", 1]
     [marker] = figure.data[1:]
     assert (marker.name, list(marker.y)) == ("claim, one day: consistent", [69.0])
     assert figure.layout.yaxis.title.text == "Tonnes delivered (t)"
@@ -165,3 +177,165 @@ def test_hover_text_escapes_what_users_typed(quote: str):
     assert "&quot;" not in hover
     assert "&#x27;" not in hover
     assert "269 t (exact, 268.5 to 269.5 t)" in hover
+
+
+def one_of_each() -> pd.DataFrame:
+    """A running-total, a one-day and a period claim, as the seed's and a period report's."""
+    return claims_frame(
+        [
+            point(),
+            point(
+                claim_id=5,
+                value=Decimal("65"),
+                low=Decimal("64.5"),
+                high=Decimal("65.5"),
+                scope="single",
+                date=date(2019, 3, 29),
+                reading="delivery on 2019-03-29",
+                ledger_value=Decimal("65.000"),
+            ),
+            point(
+                claim_id=8,
+                value=Decimal("135"),
+                low=Decimal("134.5"),
+                high=Decimal("135.5"),
+                scope="period",
+                start=date(2019, 5, 1),
+                date=date(2019, 5, 31),
+                reading="period 2019-05-01 to 2019-05-31",
+                ledger_value=Decimal("204.000"),
+                verdict="inconsistent",
+            ),
+        ]
+    )
+
+
+def claim_ids(figure) -> dict[str, list[int]]:
+    """Return the claim ids of each claim trace of a figure, by the trace's marker symbol."""
+    found: dict[str, list[int]] = {}
+    for trace in figure.data:
+        custom = [list(c) for c in (trace.customdata or [])]
+        if trace.type == "scatter" and custom and custom[0][0] == CLAIM:
+            found.setdefault(trace.marker.symbol, []).extend(c[1] for c in custom)
+    return found
+
+
+def test_every_reading_kind_has_a_chart_and_a_shape():
+    assert set(SCOPE_CHARTS) == set(SCOPE_SYMBOLS)
+    assert set(SCOPE_CHARTS.values()) == {RUNNING, BARS, PERIODS}
+
+
+def test_each_kind_of_reading_is_drawn_on_its_own_chart():
+    figures = overview_figures(daily_frame(), one_of_each())
+    assert claim_ids(figures.running) == {"circle": [1]}
+    assert claim_ids(figures.bars) == {"diamond": [5]}
+    assert figures.periods is not None
+    assert claim_ids(figures.periods) == {"square": [8]}
+
+
+def test_without_a_period_claim_there_is_no_periods_chart():
+    claims = one_of_each()
+    assert overview_figures(daily_frame(), claims[claims["scope"] != "period"]).periods is None
+
+
+def test_a_period_claim_sits_over_the_ledgers_total_for_the_same_period():
+    figure = periods_chart(one_of_each())
+    ledger, square = figure.data
+    assert ledger.type == "bar"
+    assert list(ledger.y) == [204.0]
+    # The bar spans the period (31 days, less a gap), centred on it; the claim at its middle.
+    assert list(ledger.width) == [31 * 86_400_000 * 0.9]
+    assert list(ledger.x) == list(square.x)
+    assert str(square.x[0]) == "2019-05-16T12:00:00.000"
+    assert list(square.y) == [135.0]
+    assert figure.layout.yaxis.title.text == "Tonnes in the period (t)"
+    assert "2019-05-01 to 2019-05-31: 204.000 t" in ledger.hovertext[0]
+    assert tuple(figure.layout.xaxis.range) == ("2019-04-28", "2019-06-04")  # room either side
+
+
+def test_a_claim_on_a_ledger_point_is_in_that_points_label_and_click():
+    figure = cumulative_step(daily_frame(), one_of_each())
+    line = figure.data[0]
+    labels = dict(zip([str(x)[:10] for x in line.x], line.hovertext, strict=True))
+    assert labels["2019-05-27"].startswith("2019-05-27: 269.000 t in all<br><br>")
+    assert '"269 Toneladas"' in labels["2019-05-27"]
+    assert labels["2019-05-16"] == "2019-05-16: 200.000 t in all"
+    custom = {c[1]: list(c) for c in line.customdata}
+    assert custom["2019-05-27"] == [SHIPMENTS, "2019-05-27", "2019-05-27", 1, 1]
+    assert custom["2019-05-16"] == [SHIPMENTS, "2019-05-16", "2019-05-16", 1]
+
+
+@pytest.mark.parametrize(
+    ("first", "last", "period"),
+    [
+        (date(2019, 3, 29), date(2019, 3, 29), DAY),
+        (date(2019, 3, 29), date(2019, 3, 29) + timedelta(days=MAX_BARS - 1), DAY),
+        (date(2019, 3, 29), date(2019, 3, 29) + timedelta(days=MAX_BARS), WEEK),
+        (date(2019, 3, 29), date(2019, 8, 20), WEEK),  # five months: 21 weeks
+        (date(2019, 1, 7), date(2019, 1, 7) + timedelta(weeks=MAX_BARS - 1), WEEK),
+        (date(2019, 1, 7), date(2019, 1, 7) + timedelta(weeks=MAX_BARS), MONTH),
+        (date(2019, 1, 1), date(2024, 2, 28), MONTH),  # 62 months
+        (date(2019, 1, 1), date(2024, 3, 1), YEAR),
+    ],
+)
+def test_bars_add_up_days_only_when_one_a_day_would_be_too_thin(first, last, period):
+    assert bar_period([last, first]) == period
+
+
+def test_bar_totals_add_up_by_week_from_monday_and_by_month():
+    weekly = bar_totals(daily_frame().sort_values("event_date"), WEEK)
+    assert [(r.start, r.end, r.tonnes, r.shipments) for r in weekly.itertuples()] == [
+        (date(2019, 3, 25), date(2019, 3, 31), 65.0, 1),
+        (date(2019, 5, 13), date(2019, 5, 19), 135.0, 2),
+        (date(2019, 5, 27), date(2019, 6, 2), 69.0, 1),
+    ]
+    monthly = bar_totals(daily_frame(), MONTH)
+    assert [(r.start, r.end, r.tonnes) for r in monthly.itertuples()] == [
+        (date(2019, 3, 1), date(2019, 3, 31), 65.0),
+        (date(2019, 5, 1), date(2019, 5, 31), 204.0),
+    ]
+    leap = pd.DataFrame({"event_date": [date(2020, 2, 3)], "tonnes": [1.0], "shipments": [1]})
+    assert bar_totals(leap, MONTH)["end"].tolist() == [date(2020, 2, 29)]
+
+
+def test_added_up_bars_say_so_and_mark_a_one_day_claims_own_day():
+    later = pd.DataFrame({"event_date": [date(2019, 8, 20)], "tonnes": [6.0], "shipments": [1]})
+    daily = pd.concat([daily_frame(), later], ignore_index=True)
+    figure = deliveries_bar(daily, one_of_each())
+    bars, dash, diamond = figure.data
+    assert bars.name == "ledger, per week"
+    assert list(bars.y) == [65.0, 135.0, 69.0, 6.0]
+    assert bars.hovertemplate.startswith("week %{customdata[1]} to %{customdata[2]}")
+    assert [list(c)[:3] for c in bars.customdata][1] == [SHIPMENTS, "2019-05-13", "2019-05-19"]
+    assert dash.marker.symbol == LEDGER_DAY_SYMBOL
+    assert (list(dash.y), [list(c) for c in dash.customdata]) == ([65.0], [[CLAIM, 5]])
+    assert diamond.marker.symbol == "diamond"
+    assert "adds up a week" in bar_caption(WEEK, 145)
+    assert "145 days" in bar_caption(WEEK, 145)
+    assert "one delivery date" in bar_caption(DAY, 60)
+    assert len(deliveries_bar(daily_frame(), one_of_each()).data) == 2  # days: no dash
+
+
+def test_the_caption_names_every_marker_shape_the_charts_draw():
+    later = pd.DataFrame({"event_date": [date(2019, 8, 20)], "tonnes": [6.0], "shipments": [1]})
+    figures = overview_figures(pd.concat([daily_frame(), later]), one_of_each())
+    drawn = {
+        trace.marker.symbol
+        for figure in (figures.running, figures.bars, figures.periods)
+        for trace in figure.data
+        if trace.type == "scatter" and trace.mode == "markers"
+    }
+    assert drawn == {*SCOPE_SYMBOLS.values(), LEDGER_DAY_SYMBOL}
+    caption = marker_caption()
+    for symbol in drawn:
+        assert SYMBOL_WORDS[symbol] in caption
+    for verdict in ("consistent", "inconsistent", "no data"):
+        assert verdict in caption
+
+
+def test_the_legend_sits_under_the_plot_where_the_toolbar_cannot_cover_it():
+    figures = overview_figures(daily_frame(), one_of_each())
+    for figure in (figures.running, figures.bars, figures.periods):
+        assert figure is not None
+        legend = figure.layout.legend
+        assert (legend.yref, legend.yanchor, legend.y) == ("container", "bottom", 0)

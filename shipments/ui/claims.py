@@ -7,8 +7,8 @@ import streamlit as st
 
 from shipments.reconcile import CONSISTENT, INCONSISTENT, NO_DATA
 from shipments.ui import data, discrepancies, session, view
-from shipments.ui.common import page, plain
-from shipments.ui.placement import reading_matches
+from shipments.ui.claim_card import claim_title, show_claim
+from shipments.ui.common import page
 
 NO_CLAIMS = "No claims are recorded yet."
 
@@ -27,11 +27,8 @@ def claims(url: str, current: view.View) -> None:
     if not result.claims:
         st.info(NO_CLAIMS)
         return
-    shown = [
-        item
-        for item in result.claims
-        if any(reading_matches(r, current.filters) for r in item.claim.readings)
-    ]
+    inside = result.within(current.filters)
+    shown = inside.claims
     if not current.filters.is_empty():
         st.caption(
             f"{len(shown)} of {len(result.claims)} claims have a reading inside the filters "
@@ -41,9 +38,9 @@ def claims(url: str, current: view.View) -> None:
         st.info("No claim has a reading inside these filters.")
         return
     c, i, n = st.columns(3)
-    c.metric("Consistent", sum(1 for item in shown if item.verdict == CONSISTENT))
-    i.metric("Inconsistent", sum(1 for item in shown if item.verdict == INCONSISTENT))
-    n.metric("No data", sum(1 for item in shown if item.verdict == NO_DATA))
+    c.metric("Consistent", inside.count(CONSISTENT))
+    i.metric("Inconsistent", inside.count(INCONSISTENT))
+    n.metric("No data", inside.count(NO_DATA))
     if current.as_of is None:
         discrepancies.draw(url, session.editor())
     rows = []
@@ -88,11 +85,5 @@ def claims(url: str, current: view.View) -> None:
     )
     st.subheader("Quotes")
     for item in shown:
-        claim = item.claim
-        stated = claim.stated_on.isoformat() if claim.stated_on else "date not stated"
-        with st.expander(f"Claim {claim.id}: {plain(claim.claimant)}, {stated}: {item.verdict}"):
-            st.text(claim.quote)
-            st.caption(plain(f"{claim.source.publisher}: {claim.source.title}"))
-            st.link_button("Open the source", claim.source.url)
-            if claim.note:
-                st.text(claim.note)
+        with st.expander(claim_title(item)):
+            show_claim(item)

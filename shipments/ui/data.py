@@ -10,7 +10,6 @@ from dataclasses import replace
 from datetime import timedelta
 
 import pandas as pd
-import plotly.graph_objects as go
 import streamlit as st
 from sqlalchemy import Engine
 
@@ -35,7 +34,8 @@ from shipments.models import SourcePublic
 from shipments.reconcile import Reconciliation, reconcile
 from shipments.rules import parse_moment
 from shipments.seed import prepare_database
-from shipments.ui.charts import DAILY_COLUMNS, claims_frame, cumulative_step, deliveries_bar
+from shipments.ui.charts import DAILY_COLUMNS, OverviewFigures, overview_figures
+from shipments.ui.markers import claims_frame
 from shipments.ui.placement import claim_points
 from shipments.ui.view import View
 from shipments.units import tonnes_float
@@ -214,13 +214,10 @@ def claim_markers(url: str, key: ViewKey) -> pd.DataFrame:
 
 
 @st.cache_data(show_spinner=False, ttl=TTL_SECONDS)
-def overview_figures(url: str, key: ViewKey) -> tuple[go.Figure, go.Figure]:
-    """Return the Overview's running-total and per-date figures, built once per view."""
-    frame = daily(url, key)
-    markers = claim_markers(url, key)
-    return (
-        cumulative_step(frame, markers, opening=opening_tonnes(url, key)),
-        deliveries_bar(frame, markers),
+def figures(url: str, key: ViewKey) -> OverviewFigures:
+    """Return the Overview's figures, built once per view."""
+    return overview_figures(
+        daily(url, key), claim_markers(url, key), opening=opening_tonnes(url, key)
     )
 
 

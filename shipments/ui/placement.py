@@ -6,12 +6,13 @@ claim is drawn at the reading that best represents it (see ``claim_points``).
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
+from shipments.claims import reading_in_view
 from shipments.ledger import ShipmentFilter
-from shipments.models import ClaimReadingBase
 from shipments.reconcile import CONSISTENT, Reconciliation, tolerance
 
 
@@ -35,24 +36,34 @@ class ClaimPoint:
     date: date
     ledger_value: Decimal | None
     difference_pct: Decimal | None
+    start: dt.date | None = None  # a period's first day; the point's ``date`` is its last
 
 
 def claim_points(result: Reconciliation, filters: ShipmentFilter | None = None) -> list[ClaimPoint]:
     """Place each tonnes claim at its supporting reading (else its closest, else its first).
 
-    With ``filters``, keep the claims whose reading lies in the date range and, for each of
-    donor, recipient and cargo the filter names, is itself limited to one of those names.
+    With ``filters``, keep the claims the view speaks of (``Reconciliation.within``, as the
+    Claims page and the Overview's counts do) and choose among their readings inside the view.
     """
+    kept = result if filters is None else result.within(filters)
     points = []
-    for item in result.claims:
+    for item in kept.claims:
         claim = item.claim
         if claim.metric != "tonnes" or not claim.readings:
             continue
-        chosen = next((r for r in item.readings if r.verdict == CONSISTENT), None)
-        chosen = chosen or item.closest or item.readings[0]
-        reading = next(r for r in claim.readings if r.id == chosen.reading_id)
-        if filters is not None and not reading_matches(reading, filters):
-            continue
+        specs = {r.id: r for r in claim.readings}
+        candidates = [
+            r
+            for r in item.readings
+            if filters is None or reading_in_view(specs[r.reading_id], filters)
+        ]
+        with_data = [r for r in candidates if r.difference is not None]
+        chosen = next((r for r in candidates if r.verdict == CONSISTENT), None)
+        chosen = chosen or min(
+            with_data, key=lambda r: abs(r.difference or Decimal(0)), default=None
+        )
+        chosen = chosen or candidates[0]
+        reading = specs[chosen.reading_id]
         day = reading.end if reading.inclusive else reading.end - timedelta(days=1)
         low, high = tolerance(claim.amount, claim.qualifier, claim.tolerance_pct)
         points.append(
@@ -73,19 +84,7 @@ def claim_points(result: Reconciliation, filters: ShipmentFilter | None = None) 
                 date=day,
                 ledger_value=chosen.ledger_value,
                 difference_pct=chosen.difference_pct,
+                start=reading.start if reading.scope == "period" else None,
             )
         )
     return points
-
-
-def reading_matches(reading: ClaimReadingBase, filters: ShipmentFilter) -> bool:
-    """Return True when a reading falls inside a view's filters (see ``claim_points``)."""
-    if filters.date_from is not None and reading.end < filters.date_from:
-        return False
-    if filters.date_to is not None and reading.end > filters.date_to:
-        return False
-    for field, wanted in filters.by_name():
-        value = getattr(reading, field)
-        if wanted and (value is None or value.casefold() not in {w.casefold() for w in wanted}):
-            return False
-    return True
