@@ -35,6 +35,7 @@ from typing import Any
 import pytest
 from browsers import launch_browser
 from factories import add_editors
+from server import serve_dashboard
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
@@ -324,6 +325,14 @@ def seeded_session(seeded_engine: Engine) -> Iterator[Session]:
 def browser() -> Iterator[Any]:
     """Headless Chromium from the system package, one for the whole run (tests/browsers.py)."""
     yield from launch_browser()
+
+
+@pytest.fixture
+def seeded_dashboard(seeded_engine: Engine, database_url: str, tmp_path: Path) -> Iterator[str]:
+    """Serve the dashboard (`streamlit run`) on a free port over the seeded ledger."""
+    seeded_engine.dispose()
+    with serve_dashboard(database_url, tmp_path) as served:
+        yield served.base
 
 
 @pytest.fixture

@@ -7,27 +7,16 @@ read as the reader sees it.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 from factories import EDITOR_PASSWORD
-from server import serve_dashboard
 from sqlalchemy import Engine
 
 from shipments.db import session_scope
 from shipments.ledger import first_recorded_at
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
-
-
-@pytest.fixture
-def dashboard(seeded_engine: Engine, database_url: str, tmp_path: Path) -> Iterator[str]:
-    """Serve the dashboard on a free port over the seeded ledger."""
-    seeded_engine.dispose()
-    with serve_dashboard(database_url, tmp_path) as served:
-        yield served.base
 
 
 def alert(page: Any, kind: str, text: str) -> str:
@@ -45,14 +34,14 @@ def settled(page: Any) -> None:
 
 
 def test_an_as_of_before_every_recording_says_what_as_of_means(
-    browser: Any, dashboard: str, seeded_engine: Engine
+    browser: Any, seeded_dashboard: str, seeded_engine: Engine
 ):
     with session_scope(seeded_engine) as session:
         first = first_recorded_at(session=session)
     assert first is not None
     context = browser.new_context()
     page = context.new_page()
-    page.goto(dashboard + "/?as_of=2019-06-01")  # the date of a report, typed as the moment
+    page.goto(seeded_dashboard + "/?as_of=2019-06-01")  # the date of a report, typed as the moment
     said = alert(page, "info", "Nothing had been recorded by")
     assert said.startswith("Nothing had been recorded by 2019-06-01 00:00:00 UTC")
     assert f"the first shipment was recorded at {first:%Y-%m-%d %H:%M:%S} UTC" in said
@@ -63,10 +52,10 @@ def test_an_as_of_before_every_recording_says_what_as_of_means(
     context.close()
 
 
-def test_a_bad_address_is_named_and_the_rest_shown(browser: Any, dashboard: str):
+def test_a_bad_address_is_named_and_the_rest_shown(browser: Any, seeded_dashboard: str):
     context = browser.new_context()
     page = context.new_page()
-    page.goto(dashboard + "/?from=notadate&donor=Nowhere&donor=China")
+    page.goto(seeded_dashboard + "/?from=notadate&donor=Nowhere&donor=China")
     said = alert(page, "warning", "Ignored")
     assert "from: must be a date as YYYY-MM-DD" in said
     assert "donor: must name a donor in the ledger (got 'Nowhere')" in said
@@ -76,10 +65,10 @@ def test_a_bad_address_is_named_and_the_rest_shown(browser: Any, dashboard: str)
     context.close()
 
 
-def test_the_filters_are_not_on_the_editors_pages(browser: Any, dashboard: str):
+def test_the_filters_are_not_on_the_editors_pages(browser: Any, seeded_dashboard: str):
     context = browser.new_context()
     page = context.new_page()
-    page.goto(dashboard + "/sign-in")
+    page.goto(seeded_dashboard + "/sign-in")
     page.get_by_role("textbox", name="Name").fill("ana")
     page.get_by_role("textbox", name="Password").fill(EDITOR_PASSWORD)
     page.get_by_role("button", name="Sign in").click()
@@ -97,7 +86,7 @@ def test_the_filters_are_not_on_the_editors_pages(browser: Any, dashboard: str):
     # The editors' pages have no filters, so a view left for one is not brought back: the
     # page shown and its address then agree (Streamlit restores the values but not always the
     # address).
-    page.goto(dashboard + "/?from=2019-05-01")
+    page.goto(seeded_dashboard + "/?from=2019-05-01")
     page.wait_for_function("() => document.body.innerText.includes('204.000 t')", timeout=30_000)
     page.get_by_role("link", name="Edit", exact=True).click()
     page.locator("h1", has_text="Edit the ledger").wait_for(timeout=30_000)
