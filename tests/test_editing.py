@@ -377,3 +377,19 @@ def test_the_audit_page_lists_sign_in_attempts_a_page_at_a_time(ledger):
     attempts = app.dataframe[1].value
     assert list(attempts["name"]) == [f"n{n}" for n in range(49, -1, -1)]
     assert "Attempts 201 to 250 of 250, newest first." in [c.value for c in app.caption]
+
+
+def test_after_an_add_a_link_opens_the_new_shipments_history(ledger):
+    app = app_as("ana")
+    switch_page(app, EDIT).run()
+    app = submit(fill_add_form(app), "Add shipment")
+    assert "Added shipment 5" in unescaped(app.success[0].value)
+    [link] = [m.value for m in app.markdown if "/ledger?shipment=" in m.value]
+    assert link == "[Shipment 5 and its history on the Ledger page](/ledger?shipment=5#history)"
+    app.query_params["shipment"] = "5"
+    switch_page(app, "/ledger").run()
+    assert app.number_input(key="history_of").value == 5
+    history = next(d.value for d in app.dataframe if "reason" in d.value.columns)
+    assert list(zip(history["event_date"], history["tonnes"], strict=True)) == [
+        ("2019-06-10", 68.5)
+    ]

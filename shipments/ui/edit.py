@@ -28,6 +28,7 @@ from shipments.models import ShipmentCorrection, ShipmentCreate, SourcePublic
 from shipments.rules import DATE_MEANINGS, SOURCE_KINDS, parse
 from shipments.ui import data, session, view
 from shipments.ui.common import page, plain
+from shipments.ui.ledger import history_link
 from shipments.units import format_tonnes
 
 FACTS = ("event_date", "date_means", "donor", "recipient", "cargo", "cargo_description", "note")
@@ -44,6 +45,10 @@ def edit(url: str, current: view.View) -> None:
     flash = st.session_state.pop("edit_flash", None)
     if flash:
         st.success(plain(flash))
+    if (shown := st.session_state.pop("edit_flash_shipment", None)) is not None:
+        st.markdown(
+            f"[Shipment {int(shown)} and its history on the Ledger page]({history_link(shown)})"
+        )
     add, fix, drop = st.tabs(["Add a shipment", "Correct a shipment", "Retract a shipment"])
     with add:
         _add_form(url, editor)
@@ -280,6 +285,7 @@ def _add_form(url: str, editor: str) -> None:
                 confirm_duplicate=bool(st.session_state.get("add_confirm")),
                 form_key=session.form_key("add"),
             )
+        st.session_state["edit_flash_shipment"] = added.id
         return (
             f"Added shipment {added.id}: {added.event_date.isoformat()} {added.donor} -> "
             f"{added.recipient}, {format_tonnes(added.mass_kg)} t."
@@ -346,6 +352,7 @@ def _correct_form(url: str, editor: str) -> None:
                 confirm_duplicate=bool(st.session_state.get("fix_confirm")),
                 form_key=session.form_key("fix"),
             )
+        st.session_state["edit_flash_shipment"] = fixed.id
         return f"Corrected shipment {fixed.id}: revision {fixed.revision}."
 
     _attempt("fix", write)

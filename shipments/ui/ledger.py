@@ -10,6 +10,12 @@ from shipments.ui import data, view
 from shipments.ui.common import heading, page
 
 PAGE_SIZE = 100
+SHIPMENT_PARAMETER = "shipment"  # /ledger?shipment=N opens that shipment's history
+
+
+def history_link(shipment_id: int) -> str:
+    """Return the address of a shipment's history on the Ledger page."""
+    return f"/ledger?{SHIPMENT_PARAMETER}={shipment_id}#history"
 
 
 @page
@@ -55,12 +61,17 @@ def ledger(url: str, current: view.View) -> None:
     first = (number - 1) * PAGE_SIZE + 1
     st.caption(f"Shipments {first:,} to {first + len(frame) - 1:,} of {totals.shipments:,}.")
 
-    st.subheader("History of a shipment")
+    st.subheader("History of a shipment", anchor="history")
+    asked = _asked_shipment()
+    if asked is not None and st.session_state.get("history_asked") != asked:
+        st.session_state["history_of"] = asked  # a link (?shipment=N) names the shipment
+        st.session_state["history_asked"] = asked
+    elif "history_of" not in st.session_state:
+        st.session_state["history_of"] = int(frame["id"].iloc[0])
     chosen = st.number_input(
         "Shipment ID (any, retracted ones included)",
         min_value=1,
         max_value=2**31 - 1,
-        value=int(frame["id"].iloc[0]),
         step=1,
         key="history_of",
     )
@@ -74,6 +85,14 @@ def ledger(url: str, current: view.View) -> None:
         st.subheader("Retracted shipments")
         st.caption("Withdrawn from the ledger with a reason; their history stays above.")
         st.dataframe(retracted, hide_index=True, width="stretch", column_config=_LABELS)
+
+
+def _asked_shipment() -> int | None:
+    """Return the shipment a link asks for (``?shipment=N``), or None."""
+    given = st.query_params.get(SHIPMENT_PARAMETER, "")
+    if given.isascii() and given.isdigit() and 0 < int(given) < 2**31:
+        return int(given)
+    return None
 
 
 # The history and retracted tables' columns, in words; tonnes always with their three decimals,
