@@ -130,6 +130,34 @@ def _upstreams_of_posts(access_log: Path, path: str) -> list[str]:
     return answered
 
 
+@contextmanager
+def two_servers_behind_nginx(
+    database_url: str, folder: Path
+) -> Iterator[tuple[str, dict[str, ExitStack], Path]]:
+    """Run two dashboard servers on one database behind nginx, as deploy/run.sh does.
+
+    Yield nginx's address, each server's stack by its address (close one to stop that server),
+    and nginx's access log.
+    """
+    with ExitStack() as everything:
+        servers = {}
+        for name in ("first", "second"):
+            (folder / name).mkdir()
+            stack = everything.enter_context(ExitStack())
+            served = stack.enter_context(
+                serve_dashboard(database_url, folder / name, env=SHARED_SECRET)
+            )
+            servers[served.base.removeprefix("http://")] = stack
+        (folder / "nginx").mkdir()
+        config = _configure(
+            folder / "nginx",
+            f"127.0.0.1:{_free_port()}",
+            [int(address.rsplit(":", 1)[1]) for address in servers],
+        )
+        base = everything.enter_context(run_nginx(config))
+        yield base, servers, folder / "nginx" / "access.log"
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 def test_two_servers_behind_nginx_keep_the_dashboard_up_when_one_stops(
@@ -139,24 +167,7 @@ def test_two_servers_behind_nginx_keep_the_dashboard_up_when_one_stops(
     tmp_path: Path,
 ):
     seeded_engine.dispose()
-    with ExitStack() as everything:
-        servers = {}
-        for name in ("first", "second"):
-            (tmp_path / name).mkdir()
-            stack = everything.enter_context(ExitStack())
-            served = stack.enter_context(
-                serve_dashboard(database_url, tmp_path / name, env=SHARED_SECRET)
-            )
-            servers[served.base.removeprefix("http://")] = stack
-        (tmp_path / "nginx").mkdir()
-        config = _configure(
-            tmp_path / "nginx",
-            f"127.0.0.1:{_free_port()}",
-            [int(address.rsplit(":", 1)[1]) for address in servers],
-        )
-        base = everything.enter_context(run_nginx(config))
-        access_log = tmp_path / "nginx" / "access.log"
-
+    with two_servers_behind_nginx(database_url, tmp_path) as (base, servers, access_log):
         status, headers, body = _get(f"{base}/ready")
         assert (status, json.loads(body)) == (200, {"ready": True, "schema": head_revision()})
         assert headers["x-frame-options"] == "DENY"  # the servers' headers pass through
@@ -203,24 +214,7 @@ def test_an_editor_keeps_working_through_nginx_when_their_server_stops(
 ):
     """The session lives in the database, not in the server that signed the editor in."""
     seeded_engine.dispose()
-    with ExitStack() as everything:
-        servers = {}
-        for name in ("first", "second"):
-            (tmp_path / name).mkdir()
-            stack = everything.enter_context(ExitStack())
-            served = stack.enter_context(
-                serve_dashboard(database_url, tmp_path / name, env=SHARED_SECRET)
-            )
-            servers[served.base.removeprefix("http://")] = stack
-        (tmp_path / "nginx").mkdir()
-        config = _configure(
-            tmp_path / "nginx",
-            f"127.0.0.1:{_free_port()}",
-            [int(address.rsplit(":", 1)[1]) for address in servers],
-        )
-        base = everything.enter_context(run_nginx(config))
-        access_log = tmp_path / "nginx" / "access.log"
-
+    with two_servers_behind_nginx(database_url, tmp_path) as (base, servers, access_log):
         context = browser.new_context(viewport={"width": 1400, "height": 1600})
         page = context.new_page()
         sign_in_as(page, base)
