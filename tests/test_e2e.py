@@ -183,7 +183,7 @@ def test_an_editor_made_by_the_cli_adds_a_shipment_through_the_form(
     page.get_by_role("button", name="Add shipment").click()
     page.get_by_text("Added shipment 6").wait_for(timeout=30_000)
 
-    page.get_by_role("link", name="Ledger").click()
+    page.get_by_role("link", name="Ledger", exact=True).click()
     page.get_by_text("Shipments 1 to 6 of 6").wait_for(timeout=30_000)
     table = page.locator('[data-testid="stDataFrame"]').first
     table.locator('[role="gridcell"]', has_text="Cuba").first.wait_for(
@@ -208,9 +208,10 @@ def test_an_editor_made_by_the_cli_adds_a_shipment_through_the_form(
     page.get_by_role("link", name="Sign in").wait_for(timeout=30_000)
     assert page.get_by_role("link", name="Edit").count() == 0
     assert page.get_by_role("link", name="Audit").count() == 0
-    page.goto(f"{dashboard}/edit")
-    page.get_by_text("Total delivered").wait_for(timeout=30_000)
+    page.goto(f"{dashboard}/edit")  # the bookmark opens the page, which asks to sign in
+    page.get_by_text("Sign in as an editor to open this page").wait_for(timeout=30_000)
     assert page.get_by_role("button", name="Add shipment").count() == 0
+    assert page.get_by_text("Page not found").count() == 0
     context.close()
 
 
@@ -398,4 +399,7 @@ def test_after_an_add_the_form_starts_afresh_and_keeps_its_success(browser: Any,
     page.get_by_role("button", name="Add shipment").click()
     page.get_by_text("must not be empty").first.wait_for(timeout=30_000)
     assert page.get_by_text("This looks like shipment 6").count() == 0
+    page.get_by_role("link", name="Shipment 6 and its history on the Ledger page").click()
+    expect(page.get_by_role("spinbutton", name="Shipment ID (any")).to_have_value("6")
+    assert "shipment=6" in page.url
     context.close()

@@ -152,3 +152,11 @@ def test_the_documented_session_runs(
     assert commands == subcommands()
     current = 5 if ledger == "seeded" else 1  # exported before the retraction
     assert (tmp_path / "ledger.csv").read_text(encoding="utf-8").count("\n") == 1 + current
+
+
+def test_every_file_the_readme_links_to_is_in_the_repository():
+    from shipments.db import REPO_ROOT
+
+    targets = re.findall(r"\]\(((?!https?:)[^)#\s]+)\)", README)
+    assert "docs/screenshots/overview-phone.png" in targets
+    assert [t for t in targets if not (REPO_ROOT / t).exists()] == []

@@ -46,9 +46,7 @@ def edit(url: str, current: view.View) -> None:
     if flash:
         st.success(plain(flash))
     if (shown := st.session_state.pop("edit_flash_shipment", None)) is not None:
-        st.markdown(
-            f"[Shipment {int(shown)} and its history on the Ledger page]({history_link(shown)})"
-        )
+        history_link(int(shown))
     add, fix, drop = st.tabs(["Add a shipment", "Correct a shipment", "Retract a shipment"])
     with add:
         _add_form(url, editor)

@@ -10,12 +10,17 @@ from shipments.ui import data, view
 from shipments.ui.common import heading, page
 
 PAGE_SIZE = 100
+URL_PATH = "ledger"
 SHIPMENT_PARAMETER = "shipment"  # /ledger?shipment=N opens that shipment's history
 
 
-def history_link(shipment_id: int) -> str:
-    """Return the address of a shipment's history on the Ledger page."""
-    return f"/ledger?{SHIPMENT_PARAMETER}={shipment_id}#history"
+def history_link(shipment_id: int) -> None:
+    """Draw a link, in this tab, to a shipment's history on the Ledger page."""
+    st.page_link(
+        st.Page(ledger, title="Ledger", url_path=URL_PATH),
+        label=f"Shipment {shipment_id} and its history on the Ledger page",
+        query_params={SHIPMENT_PARAMETER: str(shipment_id)},
+    )
 
 
 @page

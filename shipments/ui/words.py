@@ -10,4 +10,7 @@ DATABASE_ERROR = (
     "The ledger database cannot be opened. Check LEDGER_DATABASE_URL and that the database "
     "server is running, then reload the page."
 )
-SIGN_IN_FIRST = "Sign in as an editor to change the ledger."
+SIGN_IN_FIRST = (
+    "Sign in as an editor to open this page: Sign in is in the menu. (A session ends at sign-out"
+    " and after a while unused.)"
+)
