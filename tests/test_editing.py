@@ -19,7 +19,7 @@ from shipments.audit import audit_events
 from shipments.auth import disable_editor
 from shipments.db import REPO_ROOT, session_scope
 from shipments.models import EditorSession, SignInEvent
-from shipments.ui.import_file import UPLOADS
+from shipments.ui.import_file import AUTO, UPLOADS
 from shipments.ui.words import SIGN_IN_FIRST
 
 DASHBOARD = str(REPO_ROOT / "dashboard.py")
@@ -326,6 +326,37 @@ def test_import_page_previews_then_imports_only_when_told(ledger):
         [event] = [e for e in audit_events(session=session) if e.action == "import.commit"]
     assert (event.actor, event.via) == ("ana", "import")
     assert "refused lines 3" in (event.detail or "")
+    assert not app.error  # the imported file is not previewed again as "already imported"
+    assert [u.key for u in app.get("file_uploader")] == ["import_file_1"]
+
+
+NO_SOURCE = (
+    "Received Date;Peso (kg);Donante;Destinatario;Carga\n"
+    "2019-06-01;12000;Cuba;Venezuela;medicine\n"
+    "2019-06-03;1500;Cuba;Venezuela;medicine\n"
+)
+
+
+def test_a_file_without_sources_takes_one_for_all_its_rows_on_the_page(ledger):
+    app = app_as("ana")
+    switch_page(app, IMPORT).run()
+    app.file_uploader(key="import_file").upload("cuba.csv", NO_SOURCE.encode("utf-8")).run()
+    assert not app.exception
+    shown = {s.label: s.value for s in app.selectbox if s.key and s.key.startswith("import_map")}
+    assert [app.selectbox(key=f"import_map_{i}").format_func(AUTO) for i in range(2)] == [
+        "event_date (recognised)",
+        "quantity (recognised)",
+    ]
+    assert len(shown) == 5
+    assert any("Rows without a source are refused" in i.value for i in app.info)
+    app.text_input(key="import_source_url").input("https://example.org/cuba")
+    app.text_input(key="import_source_title").input("Cuban aid")
+    app.text_input(key="import_source_publisher").input("Example News").run()
+    assert {m.label: m.value for m in app.metric}["Tonnes it would add"] == "13.500 t"
+    before = row_counts(ledger)
+    app.button(key="import_commit").click().run()
+    assert "Imported 2 shipments (13.500 t)" in unescaped(app.success[0].value)
+    assert row_counts(ledger)["shipment"] == before["shipment"] + 2
 
 
 def test_import_page_offers_nothing_that_would_do_nothing(ledger):

@@ -7,6 +7,7 @@ import hashlib
 import io
 import tempfile
 import time
+from functools import partial
 from pathlib import Path
 
 import pandas as pd
@@ -16,7 +17,7 @@ from shipments.db import session_scope
 from shipments.errors import Conflict, InvalidInput
 from shipments.exchange import imports
 from shipments.exchange.csvfiles import write_csv
-from shipments.exchange.import_columns import TARGETS
+from shipments.exchange.import_columns import TARGETS, map_columns
 from shipments.exchange.import_rows import ImportOptions, scan_file
 from shipments.rules import DATE_MEANINGS, MAX_IMPORT_COLUMNS
 from shipments.ui import data, session, view
@@ -42,10 +43,12 @@ def import_file(url: str, current: view.View) -> None:
     flash = st.session_state.pop("import_flash", None)
     if flash:
         st.success(plain(flash))
+    # A new uploader after each import: the one that held the imported file starts empty.
+    done_count = st.session_state.get("import_done", 0)
     upload = st.file_uploader(
         "A CSV file (comma or semicolon; UTF-8 or Latin-1; HXL too)",
         type=["csv", "txt"],
-        key="import_file",
+        key="import_file" if not done_count else f"import_file_{done_count}",
     )
     if upload is None:
         st.caption("Our own exports, HXL-tagged files and agencies' spreadsheets saved as CSV.")
@@ -62,10 +65,15 @@ def import_file(url: str, current: view.View) -> None:
         )
         return
     st.subheader("Columns")
-    mapping = {}
+    detected, _ = map_columns(header, {}, [])
+    field_of = {index: field for field, index in detected.items()}
+    mapping: dict[str, str] = {}
     for index, name in enumerate(header):
         choice = st.selectbox(
-            name or f"column {index + 1}", [AUTO, *TARGETS], key=f"import_map_{index}"
+            name or f"column {index + 1}",
+            [AUTO, *TARGETS],
+            key=f"import_map_{index}",
+            format_func=partial(_shown_choice, field_of.get(index)),
         )
         if choice != AUTO and name:
             mapping[name] = choice
@@ -89,7 +97,19 @@ def import_file(url: str, current: view.View) -> None:
         format_func=lambda choice: choice or "(each row must say)",
         key="import_means",
     )
+    with st.expander("A source for the rows that name none", expanded=False):
+        st.caption(
+            "Every shipment cites a source. A file without a source column (or with empty"
+            " cells in it) can take one here for all such rows."
+        )
+        source_url = st.text_input("Its web address", key="import_source_url")
+        source_title = st.text_input("Title", key="import_source_title")
+        source_publisher = st.text_input("Publisher", key="import_source_publisher")
+    given_source = None
+    if source_url.strip() or source_title.strip() or source_publisher.strip():
+        given_source = {"url": source_url, "title": source_title, "publisher": source_publisher}
     options = ImportOptions(
+        source=given_source,
         mapping=mapping,
         date_order={"day-first": "dayfirst", "month-first": "monthfirst"}.get(order),
         decimal_mark=DECIMAL_MARKS[mark],
@@ -104,6 +124,11 @@ def import_file(url: str, current: view.View) -> None:
         st.error(plain(str(exc)))
         return
     _show(report)
+    if given_source is None and any(p.field.startswith("sources") for p in report.problems):
+        st.info(
+            "Rows without a source are refused: give one for them under 'A source for the rows"
+            " that name none' above, or add a source column to the file."
+        )
     only_valid = False
     if report.problems and report.rows_valid:
         only_valid = st.checkbox(
@@ -133,11 +158,19 @@ def import_file(url: str, current: view.View) -> None:
             st.error(plain(str(exc)))
             return
         data.clear()
+        st.session_state["import_done"] = done_count + 1
         st.session_state["import_flash"] = (
             f"Imported {done.rows_added} shipments ({format_tonnes(done.kg_valid)} t) from "
             f"{upload.name} as batch {done.batch_id}."
         )
         st.rerun()
+
+
+def _shown_choice(found: str | None, option: str) -> str:
+    """Say what a column's default choice reads it as: the field recognised, or nothing."""
+    if option != AUTO:
+        return option
+    return f"{found} (recognised)" if found else "not read (choose a field to read it)"
 
 
 UPLOADS = Path(tempfile.gettempdir()) / "ledger-imports"
