@@ -428,3 +428,10 @@ def test_a_bad_setting_stops_the_server_at_start(
     app = Starlette(routes=routes.routes(), lifespan=routes.lifespan)
     with pytest.raises((InvalidInput, ValueError), match=re.escape(said)), TestClient(app):
         pass
+
+
+def test_a_refused_sign_in_keeps_the_name_typed_escaped(ledger):
+    answer = post_sign_in(make_client(), name='ana"><script>', password="not the password")
+    assert answer.status_code == 401
+    assert 'value="ana&quot;&gt;&lt;script&gt;"' in answer.text
+    assert "<script>" not in answer.text.split("</style>")[-1]

@@ -21,14 +21,14 @@ EXPLAIN, RESOLVE = "Explain it", "Resolve it (the claim holds again)"
 NO_LINK = "nothing"
 FLASH = "discrepancy_flash"
 ERRORS = "discrepancy_errors"
+CLEARED = "discrepancy_cleared"
 
 
 def draw(url: str, editor: str | None) -> None:
     """Draw the discrepancies: a count, a table with open ones first, and the editor's form."""
     found = data.discrepancies(url)
     st.subheader("Discrepancies")
-    if flash := st.session_state.pop(FLASH, None):
-        st.success(flash)
+    flash = st.session_state.pop(FLASH, None)
     if not found:
         st.caption("None: the ledger bears out every claim, and always has since it was checked.")
         return
@@ -49,6 +49,7 @@ def draw(url: str, editor: str | None) -> None:
         column_config={
             "claim": st.column_config.NumberColumn("Claim", format="%d"),
             "claimant": st.column_config.TextColumn("Claimant"),
+            "claimed": st.column_config.TextColumn("Claimed"),
             "state": st.column_config.TextColumn("State"),
             "since": st.column_config.TextColumn("Since (UTC)"),
             "by": st.column_config.TextColumn("By"),
@@ -57,6 +58,8 @@ def draw(url: str, editor: str | None) -> None:
             "why": st.column_config.TextColumn("Why", width="large"),
         },
     )
+    if flash:
+        st.success(flash)  # by the form that was just used
     if editor is not None:
         _form(url, editor, [d for d in found if d.state != RESOLVED])
 
@@ -72,6 +75,7 @@ def _row(d: Discrepancy) -> dict[str, object]:
     return {
         "claim": d.claim_id,
         "claimant": d.now.claim.claimant if d.now else "",
+        "claimed": f"{d.now.claim.value} {unit} ({d.now.claim.qualifier})" if d.now else "",
         "state": state,
         "since": latest.at.strftime("%Y-%m-%d %H:%M:%S"),
         "by": latest.actor,
@@ -87,6 +91,10 @@ def _form(url: str, editor: str, workable: list[Discrepancy]) -> None:
     if not workable:
         return
     errors: dict[str, str] = st.session_state.get(ERRORS, {})
+    if st.session_state.pop(CLEARED, False):  # recorded: the form starts afresh, in the browser too
+        st.session_state["discrepancy_reason"] = ""
+        st.session_state["discrepancy_link_kind"] = NO_LINK
+        st.session_state["discrepancy_link_id"] = None
     with st.form("discrepancy"):
         st.markdown("**Work a discrepancy**")
         claim = st.selectbox(
@@ -102,8 +110,12 @@ def _form(url: str, editor: str, workable: list[Discrepancy]) -> None:
         )
         _error(errors, "reason")
         kind_column, id_column = st.columns(2)
-        kind = kind_column.selectbox("It is explained by", (NO_LINK, *LINK_KINDS))
-        link_id = id_column.number_input("Its id", min_value=1, step=1, value=None)
+        kind = kind_column.selectbox(
+            "It is explained by", (NO_LINK, *LINK_KINDS), key="discrepancy_link_kind"
+        )
+        link_id = id_column.number_input(
+            "Its id", min_value=1, step=1, value=None, key="discrepancy_link_id"
+        )
         _error(errors, "link")
         submitted = st.form_submit_button("Record", type="primary")
         _error(errors, "form")
@@ -144,6 +156,7 @@ def _form(url: str, editor: str, workable: list[Discrepancy]) -> None:
         st.session_state[ERRORS] = {"form": str(exc)}
         st.rerun()
     st.session_state.pop(ERRORS, None)
+    st.session_state[CLEARED] = True
     st.session_state[FLASH] = said
     data.clear()
     st.rerun()

@@ -14,59 +14,21 @@ form; a browser signed in with a provider whose address is no editor's is told w
 
 from __future__ import annotations
 
-import re
-
 import streamlit as st
 from sqlalchemy.exc import SQLAlchemyError
 
 from shipments.auth import list_editors
 from shipments.db import session_scope
+from shipments.sign_in_form import SIGN_IN_ROUTE, checked_colour, form_html
 from shipments.ui import data, sso, view
 from shipments.ui.common import page, plain
 
-SIGN_IN_ROUTE = "/auth/sign-in"
-AFTER_SIGN_IN = "/edit"
-FIRST_EDITOR = "python -m shipments editors add NAME"
-STREAMLIT_PRIMARY = "#ff4b4b"
-_COLOUR = re.compile(r"#[0-9A-Fa-f]{3}(?:[0-9A-Fa-f]{3})?")
-
-FORM_STYLE = """
-.ledger-sign-in { max-width: 28rem; }
-.ledger-sign-in label { display: block; margin: 0 0 1rem; font-size: 0.875rem; }
-.ledger-sign-in input {
-  display: block; box-sizing: border-box; width: 100%; margin-top: 0.25rem;
-  padding: 0.5rem 0.75rem; font: inherit; font-size: 1rem; color: inherit;
-  background: #f0f2f6; border: 1px solid transparent; border-radius: 0.5rem;
-}
-.ledger-sign-in input:focus { outline: none; border-color: PRIMARY; }
-.ledger-sign-in button {
-  padding: 0.5rem 1rem; font: inherit; color: #fff; background: PRIMARY;
-  border: 1px solid PRIMARY; border-radius: 0.5rem; cursor: pointer;
-}
-.ledger-sign-in button:hover { filter: brightness(0.9); }
-"""
+FIRST_EDITOR = ".venv/bin/python -m shipments editors add NAME"
 
 
 def primary_colour() -> str:
     """Return the theme's primary colour when it is a hex colour, else Streamlit's own."""
-    configured = st.get_option("theme.primaryColor")
-    if isinstance(configured, str) and _COLOUR.fullmatch(configured.strip()):
-        return configured.strip()
-    return STREAMLIT_PRIMARY
-
-
-def form_html() -> str:
-    """Return the sign-in form with its style, every value a constant or a checked colour."""
-    style = FORM_STYLE.replace("PRIMARY", primary_colour())
-    return (
-        f"<style>{style}</style>"
-        f'<form method="post" action="{SIGN_IN_ROUTE}" class="ledger-sign-in">'
-        '<label>Name<input name="username" autocomplete="username" required></label>'
-        '<label>Password<input name="password" type="password"'
-        ' autocomplete="current-password" required></label>'
-        f'<input type="hidden" name="next" value="{AFTER_SIGN_IN}">'
-        '<button type="submit">Sign in</button></form>'
-    )
+    return checked_colour(st.get_option("theme.primaryColor"))
 
 
 @page
@@ -82,10 +44,11 @@ def sign_in(url: str, current: view.View) -> None:
         )
         st.info(
             "No editor account exists yet. Whoever runs the server makes the first one on its "
-            f"command line (it asks for the password twice):\n\n```sh\n{FIRST_EDITOR}\n```{also}"
+            "command line, in the repository's folder and with the server's LEDGER_DATABASE_URL"
+            f" (it asks for the password twice):\n\n```sh\n{FIRST_EDITOR}\n```{also}"
         )
     _single_sign_on()
-    st.html(form_html())
+    st.html(form_html(colour=primary_colour()))
     st.caption(f"If the form does not show, sign in on [its own page]({SIGN_IN_ROUTE}).")
 
 

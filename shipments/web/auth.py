@@ -11,7 +11,6 @@ LEDGER_TRUSTED_PROXIES (addresses or networks, comma-separated), the nearest add
 
 from __future__ import annotations
 
-import html
 import ipaddress
 import math
 import os
@@ -37,6 +36,7 @@ from shipments.sessions import (
     sign_out_everywhere,
     start_session,
 )
+from shipments.sign_in_form import form_html, page_html
 from shipments.web.sso import editor_from_identity
 
 SECURE_SETTING = "LEDGER_COOKIE_SECURE"
@@ -154,17 +154,11 @@ def cookie_secure() -> bool:
     return os.environ.get(SECURE_SETTING, "").strip() == "1"
 
 
-def sign_in_form(*, next_path: str = AFTER_SIGN_IN, problem: str | None = None) -> str:
-    """Return the sign-in form as HTML, every value escaped."""
-    said = f'<p role="alert" class="problem">{html.escape(problem)}</p>' if problem else ""
-    return (
-        f'{said}<form method="post" action="{SIGN_IN}">'
-        '<p><label>Name <input name="username" autocomplete="username" required></label></p>'
-        '<p><label>Password <input name="password" type="password"'
-        ' autocomplete="current-password" required></label></p>'
-        f'<input type="hidden" name="next" value="{html.escape(_local(next_path), quote=True)}">'
-        '<p><button type="submit">Sign in</button></p></form>'
-    )
+def sign_in_form(
+    *, next_path: str = AFTER_SIGN_IN, problem: str | None = None, name: str = ""
+) -> str:
+    """Return the sign-in form as HTML (the Sign in page's), every value escaped."""
+    return form_html(next_path=_local(next_path), problem=problem, name=name)
 
 
 async def sign_in_page(request: Request) -> HTMLResponse:
@@ -192,7 +186,8 @@ async def sign_in(request: Request) -> Response:
             headers["Retry-After"] = str(
                 max(1, math.ceil((result.retry_after - utcnow()).total_seconds()))
             )
-        return _page(sign_in_form(next_path=next_path, problem=problem), status, headers)
+        again = sign_in_form(next_path=next_path, problem=problem, name=name)
+        return _page(again, status, headers)
     response = RedirectResponse(_local(next_path), status_code=303, headers=NO_STORE)
     response.set_cookie(
         COOKIE,
@@ -268,9 +263,6 @@ def _local(path: str | None) -> str:
 
 
 def _page(body: str, status: int = 200, headers: dict[str, str] | None = None) -> HTMLResponse:
-    document = (
-        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
-        "<title>Sign in · Aid shipment ledger</title></head><body><h1>Sign in</h1>"
-        f'{body}<p><a href="/">Back to the ledger</a></p></body></html>'
+    return HTMLResponse(
+        page_html(body), status_code=status, headers={**NO_STORE, **(headers or {})}
     )
-    return HTMLResponse(document, status_code=status, headers={**NO_STORE, **(headers or {})})
