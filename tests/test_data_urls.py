@@ -496,6 +496,8 @@ BAD = [
     ("from=2019-13-01", "from", "must be a date as YYYY-MM-DD"),
     ("from=2019-02-30", "from", "must be a date as YYYY-MM-DD"),
     ("to=31/01/2019", "to", "must be a date as YYYY-MM-DD"),
+    ("from=1800-01-01", "from", "must be from 1900-01-01 to 2099-12-31 (got 1800-01-01)"),
+    ("to=2150-01-01", "to", "must be from 1900-01-01 to 2099-12-31"),
     ("from=20190101", "from", "must be a date as YYYY-MM-DD"),
     ("from=+99999-01-01", "from", "must be a date as YYYY-MM-DD"),
     ("from=2019-05-02&to=2019-05-01", "to", "must not be before from (2019-05-02)"),

@@ -20,12 +20,15 @@ from urllib.parse import urlencode
 
 from shipments.errors import InvalidInput
 from shipments.ledger import ShipmentFilter
-from shipments.rules import MAX_NAME_LENGTH, NAME_FIELDS, parse_moment
+from shipments.rules import EARLIEST_DATE, MAX_NAME_LENGTH, NAME_FIELDS, parse_moment
 
 DATA_ROOT = "/data/"  # where the data URLs live, from the server's root (shipments.web.data)
 DATE_FROM, DATE_TO, AS_OF = "from", "to", "as_of"
 PARAMETERS = (DATE_FROM, DATE_TO, *NAME_FIELDS, AS_OF)
 MAX_VALUES = 100  # names asked for per name parameter
+# The dates a view may name: event dates start at EARLIEST_DATE; To may look ahead.
+FIRST_DATE = EARLIEST_DATE
+LAST_DATE = date(2099, 12, 31)
 MAX_VALUE_LENGTH = MAX_NAME_LENGTH  # no stored name is longer; a moment or a date far shorter
 _SHOWN = 60  # characters of a refused text repeated in the rule
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
@@ -138,9 +141,13 @@ def _date(name: str, text: str) -> date | None:
     if not _DATE.fullmatch(text):
         raise InvalidInput.single(name, rule)
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
         raise InvalidInput.single(name, rule) from None
+    if not FIRST_DATE <= day <= LAST_DATE:
+        rule = f"must be from {FIRST_DATE} to {LAST_DATE} (got {day.isoformat()})"
+        raise InvalidInput.single(name, rule)
+    return day
 
 
 def _too_long(text: str) -> str:

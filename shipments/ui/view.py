@@ -20,6 +20,8 @@ from shipments.exchange.view_params import (
     AS_OF,
     DATE_FROM,
     DATE_TO,
+    FIRST_DATE,
+    LAST_DATE,
     PARAMETERS,
     ViewQuery,
     check_range,
@@ -27,7 +29,7 @@ from shipments.exchange.view_params import (
     parse_view_query,
 )
 from shipments.ledger import ShipmentFilter
-from shipments.rules import EARLIEST_DATE, NAME_FIELDS, parse_moment, utcnow
+from shipments.rules import NAME_FIELDS, parse_moment, utcnow
 
 # Widget key = query parameter name (shipments.exchange.view_params), so a filtered view is a
 # link that reopens it, and the data URLs take the same parameters.
@@ -45,10 +47,8 @@ __all__ = [
     "set_aside",
 ]
 
-# The date pickers' range: Streamlit's default is ten years either side of today, which would
-# drop an older From without a word. Event dates start at EARLIEST_DATE; To may look ahead.
-FIRST_DATE = EARLIEST_DATE
-LAST_DATE = date(2099, 12, 31)
+# The date pickers' range is the views' (FIRST_DATE, LAST_DATE): Streamlit's default, ten years
+# either side of today, would drop an older From without a word.
 _ADDRESS_PROBLEMS = "_view_address_problems"  # session state: what this run's address lost
 
 
@@ -128,14 +128,10 @@ def address_problems(
         if name in (DATE_FROM, DATE_TO) and dates_taken.get(name) is not None:
             continue
         try:
-            query = parse_view_query([(name, v) for v in values])
+            parse_view_query([(name, v) for v in values])
         except InvalidInput as exc:
             problems.extend(exc.problems)
             continue
-        day = query.filters.date_from or query.filters.date_to
-        if day is not None and not FIRST_DATE <= day <= LAST_DATE:
-            rule = f"must be from {FIRST_DATE} to {LAST_DATE} (got {day.isoformat()})"
-            problems.append(Problem(name, rule))
         if name in NAME_FIELDS and options is not None:
             unknown = [v for v in values if v not in options.get(name, ())]
             if unknown:
