@@ -399,7 +399,4 @@ def test_after_an_add_the_form_starts_afresh_and_keeps_its_success(browser: Any,
     page.get_by_role("button", name="Add shipment").click()
     page.get_by_text("must not be empty").first.wait_for(timeout=30_000)
     assert page.get_by_text("This looks like shipment 6").count() == 0
-    page.get_by_role("link", name="Shipment 6 and its history on the Ledger page").click()
-    expect(page.get_by_role("spinbutton", name="Shipment ID (any")).to_have_value("6")
-    assert "shipment=6" in page.url
     context.close()

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_e2e import sign_in_as
+from test_e2e import fill_add_form, sign_in_as
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -59,4 +59,32 @@ def test_the_import_page_reads_spanish_headers_and_previews_the_tonnes(
     )
     assert preview.locator('[role="gridcell"]', has_text="1.500").count() == 1
     assert page.get_by_role("button", name="Import", exact=True).count() == 1
+    context.close()
+
+
+def test_the_success_links_to_the_new_shipments_history_and_a_correction_stays_on_its_tab(
+    browser: Any, seeded_dashboard: str
+):
+    from playwright.sync_api import expect  # here: without Playwright the fixture skips first
+
+    context = browser.new_context(viewport={"width": 1400, "height": 1600})
+    page = context.new_page()
+    sign_in_as(page, seeded_dashboard)
+    fill_add_form(page, cargo="rice", tonnes="4", url="https://example.org/rice", title="Rice")
+    page.get_by_role("button", name="Add shipment").click()
+    page.get_by_text("Added shipment 5").wait_for(timeout=30_000)
+    page.get_by_role("tab", name="Correct a shipment").click()
+    page.get_by_role("spinbutton", name="Shipment ID to correct").fill("5")
+    page.keyboard.press("Enter")
+    fix = page.locator('[data-testid="stForm"]', has_text="Record correction")
+    fix.get_by_role("textbox", name="Tonnes (t)", exact=True).fill("4.5")
+    fix.get_by_role("textbox", name="Reason for the correction (required)").fill("weighbill")
+    fix.get_by_role("button", name="Record correction").click()
+    page.get_by_text("Corrected shipment 5: revision 2.").wait_for(timeout=30_000)
+    expect(page.get_by_role("tab", name="Correct a shipment")).to_have_attribute(
+        "aria-selected", "true"
+    )
+    page.get_by_role("link", name="Shipment 5 and its history on the Ledger page").click()
+    expect(page.get_by_role("spinbutton", name="Shipment ID (any")).to_have_value("5")
+    assert "shipment=5" in page.url
     context.close()
