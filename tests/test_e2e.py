@@ -395,6 +395,8 @@ def test_after_an_add_the_form_starts_afresh_and_keeps_its_success(browser: Any,
     # The success is drawn first, the emptied inputs a moment later in the same page run.
     expect(page.get_by_role("textbox", name="Donor", exact=True)).to_have_value("")
     expect(page.get_by_role("textbox", name="Tonnes (t)", exact=True)).to_have_value("")
+    source = page.get_by_role("combobox", name="An existing source").first
+    expect(source).to_have_value("None: enter a new one below")
     assert page.get_by_text("Added shipment 6").count() == 1  # and the success stays
     page.get_by_role("button", name="Add shipment").click()
     page.get_by_text("must not be empty").first.wait_for(timeout=30_000)

@@ -119,15 +119,18 @@ def _fact_inputs(form: str) -> None:
     _error(form, "note")
 
 
+NO_SOURCE = 0  # no source id is 0: the choice "None: enter a new one below"
+
+
 def _source_inputs(form: str, sources: list[SourcePublic], *, optional: bool) -> None:
     st.markdown("**Source**" + (" to add (optional)" if optional else ""))
     by_id = {s.id: s for s in sources}
     st.selectbox(
         "An existing source",
-        [None, *by_id],
+        [NO_SOURCE, *by_id],
         format_func=lambda i: (
             "None: enter a new one below"
-            if i is None
+            if i == NO_SOURCE
             else f"{by_id[i].publisher}: {by_id[i].title}"[:120]
         ),
         key=f"{form}_source_id",
@@ -144,7 +147,7 @@ def _source_inputs(form: str, sources: list[SourcePublic], *, optional: bool) ->
 def _source_given(form: str, sources: list[SourcePublic]) -> dict[str, Any] | None:
     state = st.session_state
     chosen = state.get(f"{form}_source_id")
-    if chosen is not None:
+    if chosen not in (None, NO_SOURCE):
         picked = next(s for s in sources if s.id == chosen)
         return picked.model_dump(exclude={"id"})
     fields = [state.get(f"{form}_source_{k}") for k in ("url", "title", "publisher")]
@@ -201,7 +204,7 @@ _EMPTY_FORM: dict[str, Any] = {
     "cargo_description": "",
     "tonnes": "",
     "note": "",
-    "source_id": None,
+    "source_id": NO_SOURCE,
     "source_url": "",
     "source_title": "",
     "source_publisher": "",
