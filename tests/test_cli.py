@@ -610,7 +610,7 @@ def test_editors_add_list_disable(database_url: str, capsys, monkeypatch):
 @pytest.mark.parametrize(
     ("stdin", "name", "message"),
     [
-        ("short\n", "eve", "error: password (--password-stdin): must be at least 12 characters"),
+        ("short\n", "eve", "error: password: must be at least 12 characters"),
         ("a long enough passphrase\n", "ana", "error: name: an editor named 'ana' already exists"),
         ("a long enough passphrase\n", " ", "error: name: who records the change is required"),
     ],

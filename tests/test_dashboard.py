@@ -517,6 +517,7 @@ def test_an_as_of_in_the_future_says_what_is_shown(database_url: str, monkeypatc
         " whatever is recorded between now and then is not in it yet."
     ]
     assert metrics(app)["Total delivered"] == "269.000 t"
+    assert app.caption[0].value.startswith("Ledger as it stands now")  # not "as it stood"
 
 
 def test_an_as_of_before_every_recording_says_when_the_first_was(

@@ -223,7 +223,6 @@ COMMANDS = (
                     option("--email", help="a contact address kept with the account"),
                     option(
                         "--password-stdin",
-                        sets="password",
                         action="store_true",
                         help="read the password from standard input",
                     ),

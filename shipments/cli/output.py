@@ -261,7 +261,8 @@ def discrepancies_table(found: Sequence[Discrepancy], out: TextIO) -> None:
     for d in found:
         latest = d.latest
         now = d.now.representative if d.now else None
-        gap = "-" if now is None or now.difference is None else f"{now.difference:+}"
+        unit = f" {d.now.claim.unit}" if d.now else ""
+        gap = "-" if now is None or now.difference is None else f"{now.difference:+}{unit}"
         said = latest.reason or ""
         if latest.link_kind:
             said = f"{said} [{latest.link_kind} {latest.link_id}]".strip()

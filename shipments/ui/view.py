@@ -192,5 +192,7 @@ def describe(view: View) -> str:
     for label, values in f.by_name():
         if values:
             parts.append(f"{label} {' or '.join(values)}")
-    moment = f"as it stood at {view.as_of.isoformat()}" if view.as_of else "as it stands now"
+    moment = "as it stands now"
+    if view.as_of is not None and not view.in_future():
+        moment = f"as it stood at {view.as_of.isoformat()}"
     return f"Ledger {moment}" + (f"; {', '.join(parts)}" if parts else "; all shipments")
