@@ -176,10 +176,14 @@ def test_downloads_page_links_to_the_data_urls_of_the_view(database_url: str, mo
     app.run()
     app = open_page(app, "downloads")
     links = [(b.proto.label, b.proto.url) for b in app.get("link_button")]
-    assert links[:6] == [
+    assert links[:7] == [
         ("Shipments (CSV)", "/data/shipments.csv?from=2019-05-01&donor=China"),
         ("Shipments (HXL CSV)", "/data/shipments.hxl.csv?from=2019-05-01&donor=China"),
         ("Shipments (JSON)", "/data/shipments.json?from=2019-05-01&donor=China"),
+        (
+            "Shipments (Data Package)",
+            "/data/shipments.datapackage.json?from=2019-05-01&donor=China",
+        ),
         ("Shipments (Excel)", "/data/shipments.xlsx?from=2019-05-01&donor=China"),
         ("Shipments (HXL Excel)", "/data/shipments.hxl.xlsx?from=2019-05-01&donor=China"),
         (
@@ -189,7 +193,7 @@ def test_downloads_page_links_to_the_data_urls_of_the_view(database_url: str, mo
     ]
     assert ("Sources (CSV for Excel on Windows)", "/data/sources.csv?bom=1") in links
     assert ("Claim reviews (JSON-LD)", "/data/claimreview.jsonld") in links
-    assert len(links) == 23
+    assert len(links) == 24
     assert [c.value for c in app.code] == [url for _, url in links]
     assert not app.get("download_button")
 
@@ -388,7 +392,7 @@ def test_unreachable_database_shows_a_message_not_a_traceback(monkeypatch, page:
     app = open_page(app, page)
     assert not app.exception
     if page == "downloads":
-        assert len(app.get("link_button")) == 23
+        assert len(app.get("link_button")) == 24
     else:
         assert app.error[0].value == DATABASE_ERROR
 

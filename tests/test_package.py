@@ -3,19 +3,24 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from frictionless import validate
 from sqlmodel import Session
+from starlette.applications import Starlette
+from starlette.testclient import TestClient
 
 from shipments import __version__
 from shipments.cli import main
 from shipments.db import head_revision
 from shipments.exchange.export import write_shipments
 from shipments.exchange.package import DESCRIPTOR, verify_package, write_package
+from shipments.web import data, routes
 
 
 def cli(*args: str) -> tuple[int, str]:
@@ -129,3 +134,31 @@ def test_verify_needs_a_descriptor_and_no_database(
     monkeypatch.setenv("LEDGER_DATABASE_URL", "postgresql+psycopg://nobody@127.0.0.1:1/none")
     assert cli("verify", str(tmp_path))[0] == 2
     assert f"error: folder (FOLDER): no {DESCRIPTOR} in {tmp_path}" in capsys.readouterr().err
+
+
+@pytest.fixture
+def client(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[TestClient]:
+    monkeypatch.setenv("LEDGER_DATABASE_URL", database_url)
+    monkeypatch.delenv("LEDGER_PUBLIC_URL", raising=False)
+    data._engine.cache_clear()
+    with TestClient(Starlette(routes=routes.routes(), middleware=routes.middleware())) as test:
+        yield test
+    data._engine.cache_clear()
+
+
+def test_the_data_url_describes_the_csv_its_view_serves(
+    seeded_session: Session, client: TestClient
+):
+    answer = client.get("/data/shipments.datapackage.json?donor=China&from=2019-05-01")
+    assert answer.status_code == 200
+    descriptor = answer.json()
+    [resource] = descriptor["resources"]
+    path = resource["path"]
+    assert path == "http://testserver/data/shipments.csv?from=2019-05-01&donor=China"
+    served = client.get(path.removeprefix("http://testserver")).content
+    assert resource["hash"] == "sha256:" + hashlib.sha256(served).hexdigest()
+    assert resource["bytes"] == len(served)
+    assert (descriptor["ledger"]["rows"], descriptor["ledger"]["total_kg"]) == (3, 204_000)
+    assert descriptor["ledger"]["view"]["donor"] == ["China"]
+    refused = client.get("/data/shipments.datapackage.json?from=notadate")
+    assert (refused.status_code, refused.json()["parameter"]) == (400, "from")

@@ -13,12 +13,14 @@ from __future__ import annotations
 import codecs
 import csv
 import hashlib
+import io
 import json
+import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from sqlmodel import Session
 
@@ -74,6 +76,33 @@ def write_package(
         json.dumps(descriptor, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
     )
     return path
+
+
+def describe_view(
+    *,
+    session: Session,
+    file: TextIO,
+    csv_url: str,
+    as_of: datetime | None = None,
+    filters: ShipmentFilter | None = None,
+    hxl: bool = False,
+) -> None:
+    """Write the descriptor of the shipments CSV served at ``csv_url`` for this view.
+
+    The CSV is written once, to a temporary file, to count and hash what that URL serves.
+    """
+    with tempfile.TemporaryFile() as spool:
+        text = io.TextIOWrapper(spool, encoding="utf-8", newline="")
+        write_shipments(session=session, file=text, as_of=as_of, filters=filters, hxl=hxl)
+        text.flush()
+        spool.seek(0)
+        facts = count_file(iter(lambda: spool.read(CHUNK), b""), hxl=hxl)
+        text.detach()
+    descriptor = describe(
+        session=session, path=csv_url, facts=facts, as_of=as_of, filters=filters, hxl=hxl
+    )
+    json.dump(descriptor, file, indent=2, ensure_ascii=False)
+    file.write("\n")
 
 
 def describe(

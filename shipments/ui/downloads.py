@@ -19,6 +19,7 @@ FOR_SCRIPTS = (
     ("hxl.csv", "HXL CSV", ""),
     ("json", "JSON", ""),
     ("jsonld", "JSON-LD", ""),
+    ("datapackage.json", "Data Package", ""),
 )
 FOR_SPREADSHEETS = (
     ("xlsx", "Excel", ""),
@@ -29,8 +30,9 @@ FILES = (
     (
         "shipments",
         "Shipments",
-        "the shipments in the current view (filters and as-of applied)",
-        ("csv", "hxl.csv", "json", "xlsx", "hxl.xlsx"),
+        "the shipments in the current view (filters and as-of applied); the Data Package"
+        " descriptor states the CSV's columns, rows, total kilograms and SHA-256",
+        ("csv", "hxl.csv", "json", "datapackage.json", "xlsx", "hxl.xlsx"),
     ),
     (
         "reconciliation",
@@ -89,7 +91,8 @@ def downloads(url: str, current: view.View) -> None:
         asked = _applies(what, current)
         for links in (FOR_SCRIPTS, FOR_SPREADSHEETS):
             offered = [link for link in links if link[0] in formats]
-            for column, (suffix, kind, extra) in zip(st.columns(3), offered, strict=False):
+            row = st.columns(max(3, len(offered)))
+            for column, (suffix, kind, extra) in zip(row, offered, strict=False):
                 link = root + _with(data_url(f"{what}.{suffix}", asked), extra)
                 key = f"download_{what}_{suffix}" + ("_" + extra.split("=")[0] if extra else "")
                 column.link_button(f"{title} ({kind})", link, key=key)

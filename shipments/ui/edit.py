@@ -47,12 +47,9 @@ def edit(url: str, current: view.View) -> None:
         st.success(plain(flash))
     if (shown := st.session_state.pop("edit_flash_shipment", None)) is not None:
         history_link(int(shown))
+    tabs = ["Add a shipment", "Correct a shipment", "Retract a shipment"]
     # Tracked, so that the tab an editor worked in stays open after the page reruns.
-    add, fix, drop = st.tabs(
-        ["Add a shipment", "Correct a shipment", "Retract a shipment"],
-        key="edit_tab",
-        on_change="rerun",
-    )
+    add, fix, drop = st.tabs(tabs, key="edit_tab", on_change="rerun")
     with add:
         _add_form(url, editor)
     with fix:

@@ -24,6 +24,7 @@ from shipments.errors import InvalidInput
 from shipments.exchange.claimreview import write_claimreview
 from shipments.exchange.csvfiles import download_name, write_csv
 from shipments.exchange.export import SHIPMENTS, write_shipments
+from shipments.exchange.package import describe_view
 from shipments.exchange.reading import iter_export_rows
 from shipments.exchange.reports import (
     AUDIT_COLUMNS,
@@ -39,7 +40,7 @@ from shipments.exchange.reports import (
     reconciliation_rows,
     source_rows,
 )
-from shipments.exchange.view_params import PARAMETERS, ViewQuery, parse_view_query
+from shipments.exchange.view_params import PARAMETERS, ViewQuery, data_url, parse_view_query
 from shipments.exchange.xlsx import XLSX, write_shipments_xlsx, write_xlsx
 from shipments.ledger import list_sources
 from shipments.reconcile import reconcile
@@ -200,6 +201,22 @@ def _reconciliation_json(session: Session, view: ViewQuery, out: TextIO) -> None
     out.write("\n")
 
 
+def _package(hxl: bool) -> LinkedWriter:
+    def write(session: Session, view: ViewQuery, out: TextIO, site: str) -> None:
+        csv_name = "shipments.hxl.csv" if hxl else "shipments.csv"
+        csv_url = site.rstrip("/") + data_url(csv_name, view)
+        describe_view(
+            session=session,
+            file=out,
+            csv_url=csv_url,
+            as_of=view.as_of,
+            filters=view.filters,
+            hxl=hxl,
+        )
+
+    return write
+
+
 def _claimreview(session: Session, view: ViewQuery, out: TextIO, site: str) -> None:
     write_claimreview(session=session, file=out, site=site, as_of=view.as_of)
 
@@ -253,6 +270,12 @@ def _files() -> tuple[DataFile, ...]:
         shipments("shipments.csv", write=_shipments(False)),
         shipments("shipments.hxl.csv", write=_shipments(True), hxl=True),
         shipments("shipments.json", write=_shipments_json, media_type=JSON),
+        shipments(
+            "shipments.datapackage.json",
+            kind="shipments-datapackage",
+            linked=_package(False),
+            media_type=JSON,
+        ),
         shipments("shipments.xlsx", book=_shipments_book(False), media_type=XLSX),
         shipments("shipments.hxl.xlsx", book=_shipments_book(True), media_type=XLSX, hxl=True),
         *_report_files(
