@@ -367,8 +367,8 @@ def test_an_editor_signs_in_with_the_provider_and_adds_a_shipment(
         assert context.request.get(f"{served.base}/data/audit.csv").status == 401
         page.get_by_role("button", name="End session").click()
         page.get_by_role("link", name="Sign in").wait_for(timeout=30_000)
-        page.goto(f"{served.base}/edit")
-        page.get_by_text("Total delivered").wait_for(timeout=30_000)
+        page.goto(f"{served.base}/edit")  # opens, asks to sign in, and offers nothing
+        page.get_by_text("Sign in as an editor to open this page").wait_for(timeout=30_000)
         assert page.get_by_role("link", name="Edit", exact=True).count() == 0
         assert page.get_by_role("button", name="Add shipment").count() == 0
         context.close()
@@ -402,8 +402,8 @@ def test_an_address_of_no_editor_is_told_so_and_stays_a_viewer(
         page.get_by_role("button", name="Sign out of Mock").wait_for(timeout=30_000)
         assert context.request.get(f"{served.base}/data/audit.csv").status == 401
         assert page.get_by_role("link", name="Edit", exact=True).count() == 0
-        page.goto(f"{served.base}/edit")
-        page.get_by_text("Total delivered").wait_for(timeout=30_000)
+        page.goto(f"{served.base}/edit")  # opens, asks to sign in, and offers nothing
+        page.get_by_text("Sign in as an editor to open this page").wait_for(timeout=30_000)
         assert page.get_by_role("button", name="Add shipment").count() == 0
         context.close()
 
