@@ -18,7 +18,9 @@ from streamlit.testing.v1 import AppTest
 from shipments.audit import audit_events
 from shipments.auth import disable_editor
 from shipments.db import REPO_ROOT, session_scope
-from shipments.models import EditorSession, SignInEvent
+from shipments.ledger import correct_shipment
+from shipments.models import EditorSession, ShipmentCorrection, SignInEvent
+from shipments.rules import parse
 from shipments.ui.import_file import AUTO, UPLOADS
 from shipments.ui.words import SIGN_IN_FIRST
 
@@ -441,3 +443,42 @@ def test_after_an_add_a_link_opens_the_new_shipments_history(ledger):
     assert list(zip(history["event_date"], history["tonnes"], strict=True)) == [
         ("2019-06-10", 68.5)
     ]
+
+
+def test_the_discrepancy_form_refuses_an_explanation_without_a_reason_and_writes_nothing(ledger):
+    with session_scope(ledger) as session:
+        correct_shipment(
+            session=session,
+            shipment_id=3,
+            correction_in=parse(ShipmentCorrection, {"tonnes": "46", "reason": "weighbill"}),
+            by="ana",
+            via="cli",
+        )
+    app = app_as("bo")
+    switch_page(app, "/claims").run()
+    assert not app.exception
+    before = row_counts(ledger)
+    app.text_area(key="discrepancy_reason").input("   ")
+    app = app.button(key="FormSubmitter:discrepancy-Record").click().run()
+    assert "say why the claim and the ledger differ" in unescaped(app.error[0].value)
+    assert row_counts(ledger) == before
+    app.text_area(key="discrepancy_reason").input("the ministry counts received deliveries")
+    app.selectbox(key="discrepancy_link_kind").set_value("shipment")
+    app.number_input(key="discrepancy_link_id").set_value(999)
+    app = app.button(key="FormSubmitter:discrepancy-Record").click().run()
+    assert "there is no shipment 999" in unescaped(app.error[0].value)
+    assert row_counts(ledger) == before
+
+
+def test_a_page_source_that_breaks_a_rule_refuses_the_rows_and_writes_nothing(ledger):
+    app = app_as("ana")
+    switch_page(app, IMPORT).run()
+    app.file_uploader(key="import_file").upload("cuba.csv", NO_SOURCE.encode("utf-8")).run()
+    app.text_input(key="import_source_url").input("ftp://example.org/cuba")
+    app.text_input(key="import_source_title").input("Cuban aid")
+    app.text_input(key="import_source_publisher").input("Example News").run()
+    assert not app.exception
+    assert {m.label: m.value for m in app.metric}["Rows refused"] == "2"
+    refused = next(d.value for d in app.dataframe if "rule" in d.value.columns)
+    assert all("http" in rule for rule in refused["rule"])
+    assert [b for b in app.button if b.key == "import_commit"] == []
