@@ -64,6 +64,21 @@ def fill_add_form(page: Any, *, cargo: str, tonnes: str, url: str, title: str) -
         page.get_by_role("textbox", name=label, exact=True).fill(value)
 
 
+def correct_on_the_edit_page(page: Any, shipment_id: int, tonnes: str, reason: str) -> None:
+    """On the Edit page, correct a shipment's tonnes through the Correct tab's form."""
+    page.get_by_role("tab", name="Correct a shipment").click()
+    # Choosing a tab reruns the page (the tab is remembered): what is typed during that rerun
+    # can be redrawn away, so wait for it to end first.
+    page.locator('[data-testid="stStatusWidget"]').wait_for(state="detached", timeout=30_000)
+    box = page.get_by_role("spinbutton", name="Shipment ID to correct")
+    box.fill(str(shipment_id))
+    box.press("Enter")  # the id is taken on Enter; the form then loads that shipment
+    fix = page.locator('[data-testid="stForm"]', has_text="Record correction")
+    fix.get_by_role("textbox", name="Tonnes (t)", exact=True).fill(tonnes)
+    fix.get_by_role("textbox", name="Reason for the correction (required)").fill(reason)
+    fix.get_by_role("button", name="Record correction").click()
+
+
 def metric(page: Any, label: str) -> str:
     box = page.locator('[data-testid="stMetric"]', has_text=label)
     return str(box.locator('[data-testid="stMetricValue"]').inner_text())

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from server import serve_dashboard
 from sqlalchemy import Engine
-from test_e2e import heading, sign_in_as
+from test_e2e import correct_on_the_edit_page, heading, sign_in_as
 
 from shipments.cli import main
 
@@ -53,13 +53,7 @@ def test_correcting_16_may_opens_discrepancies_that_an_editor_explains(
         page.get_by_text("None: the ledger bears out every claim").wait_for(timeout=30_000)
 
         sign_in_as(page, served.base)  # lands on Edit: correct 16 May to 46 t
-        page.get_by_role("tab", name="Correct a shipment").click()
-        page.get_by_role("spinbutton", name="Shipment ID to correct").fill("3")
-        page.keyboard.press("Enter")
-        fix = page.locator('[data-testid="stForm"]', has_text="Record correction")
-        fix.get_by_role("textbox", name="Tonnes (t)", exact=True).fill("46")
-        fix.get_by_role("textbox", name="Reason for the correction (required)").fill("weighbill")
-        fix.get_by_role("button", name="Record correction").click()
+        correct_on_the_edit_page(page, 3, "46", "weighbill")
         page.get_by_text("Corrected shipment 3: revision 2.").wait_for(timeout=30_000)
 
         viewer = browser.new_context(viewport={"width": 1400, "height": 1800}).new_page()

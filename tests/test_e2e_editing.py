@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_e2e import fill_add_form, sign_in_as
+from test_e2e import correct_on_the_edit_page, fill_add_form, sign_in_as
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -40,6 +40,8 @@ def test_a_refused_form_names_its_fields_by_the_button(browser: Any, seeded_dash
 def test_the_import_page_reads_spanish_headers_and_previews_the_tonnes(
     browser: Any, seeded_dashboard: str, tmp_path: Path
 ):
+    from playwright.sync_api import expect  # here: without Playwright the fixture skips first
+
     path = tmp_path / "cuba.csv"
     path.write_text(SPANISH, encoding="utf-8")
     context = browser.new_context(viewport={"width": 1400, "height": 1600})
@@ -50,9 +52,15 @@ def test_the_import_page_reads_spanish_headers_and_previews_the_tonnes(
     box = page.locator('[data-testid="stMetric"]', has_text="Tonnes it would add")
     box.wait_for(timeout=30_000)
     assert box.locator('[data-testid="stMetricValue"]').inner_text() == "13.500 t"
-    for header, field in (("Peso (kg)", "quantity"), ("Donante", "donor"), ("Fuente", "source")):
-        page.get_by_text(header).first.wait_for(timeout=30_000)
-        assert page.get_by_text(field).count() > 0
+    for header, field in (
+        ("Peso (kg)", "quantity"),
+        ("Donante", "donor"),
+        ("Destinatario", "recipient"),
+        ("Fuente", "source_url"),
+    ):  # each column's select says which field it was recognised as
+        expect(page.get_by_role("combobox", name=header, exact=True)).to_have_value(
+            f"{field} (recognised)"
+        )
     preview = page.locator('[data-testid="stDataFrame"]', has_text="tonnes")
     preview.locator('[role="gridcell"]', has_text="12.000").first.wait_for(
         state="attached", timeout=30_000
@@ -73,13 +81,7 @@ def test_the_success_links_to_the_new_shipments_history_and_a_correction_stays_o
     fill_add_form(page, cargo="rice", tonnes="4", url="https://example.org/rice", title="Rice")
     page.get_by_role("button", name="Add shipment").click()
     page.get_by_text("Added shipment 5").wait_for(timeout=30_000)
-    page.get_by_role("tab", name="Correct a shipment").click()
-    page.get_by_role("spinbutton", name="Shipment ID to correct").fill("5")
-    page.keyboard.press("Enter")
-    fix = page.locator('[data-testid="stForm"]', has_text="Record correction")
-    fix.get_by_role("textbox", name="Tonnes (t)", exact=True).fill("4.5")
-    fix.get_by_role("textbox", name="Reason for the correction (required)").fill("weighbill")
-    fix.get_by_role("button", name="Record correction").click()
+    correct_on_the_edit_page(page, 5, "4.5", "weighbill")
     page.get_by_text("Corrected shipment 5: revision 2.").wait_for(timeout=30_000)
     expect(page.get_by_role("tab", name="Correct a shipment")).to_have_attribute(
         "aria-selected", "true"
