@@ -66,11 +66,21 @@ def fill_add_form(page: Any, *, cargo: str, tonnes: str, url: str, title: str) -
 
 def correct_on_the_edit_page(page: Any, shipment_id: int, tonnes: str, reason: str) -> None:
     """On the Edit page, correct a shipment's tonnes through the Correct tab's form."""
-    page.get_by_role("tab", name="Correct a shipment").click()
-    # Choosing a tab reruns the page (the tab is remembered): what is typed during that rerun
-    # can be redrawn away, so wait for it to end first.
-    page.locator('[data-testid="stStatusWidget"]').wait_for(state="detached", timeout=30_000)
+    running = page.locator('[data-testid="stStatusWidget"]')
+    tab = page.get_by_role("tab", name="Correct a shipment")
     box = page.get_by_role("spinbutton", name="Shipment ID to correct")
+    # Choosing a tab reruns the page (the tab is remembered). A click while the previous run is
+    # still redrawing can be lost, and what is typed during the tab's own rerun can be redrawn
+    # away: so wait for each run to end, and click again until the tab's form is there.
+    for _ in range(3):
+        running.wait_for(state="detached", timeout=30_000)
+        tab.click()
+        running.wait_for(state="detached", timeout=30_000)
+        try:
+            box.wait_for(timeout=10_000)
+            break
+        except Exception:  # the click was lost: the Correct tab is not open
+            continue
     box.fill(str(shipment_id))
     box.press("Enter")  # the id is taken on Enter; the form then loads that shipment
     fix = page.locator('[data-testid="stForm"]', has_text="Record correction")
