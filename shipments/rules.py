@@ -40,6 +40,11 @@ MIN_PASSWORD_CHARACTERS = 5  # different characters: "aaaaaaaaaaaa" is not a pas
 METRICS = ("tonnes", "deliveries")
 QUALIFIERS = ("exact", "approximately", "at_least", "at_most")
 SCOPES = ("cumulative", "single", "period")
+# Which record of a linked consignment (a sent and a received record) a reading counts.
+BASES = DATE_MEANINGS
+# Two records of one consignment may differ in mass by at most this share of the sent record's
+# mass (losses in transit, rounding in a report); more, and they are refused as one consignment.
+CONSIGNMENT_TOLERANCE_PCT = Decimal(5)
 DEFAULT_TOLERANCE_PCT = Decimal(5)
 MAX_CLAIM_VALUE = Decimal(1_000_000_000)
 

@@ -20,6 +20,7 @@ PROTECTED = [
     ("source", "title", "'rewritten'"),
     ("claim", "value", "'1'"),
     ("claim_reading", "donor", "'Nobody'"),
+    ("claim_reading", "basis", "'received'"),
     ("audit_event", "actor", "'mallory'"),
     ("import_batch", "sha256", "'0000'"),
 ]

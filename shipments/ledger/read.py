@@ -12,12 +12,19 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import and_, func
+from sqlalchemy import func
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from shipments.errors import NotFound
+from shipments.ledger.consignments import (
+    DEFAULT_BASIS,
+    LinkedRecord,
+    counted_out,
+    linked_records,
+)
+from shipments.ledger.standing import current_revisions_query, latest_revisions_query
 from shipments.models import (
     CurrentShipment,
     RevisionPublic,
@@ -151,7 +158,10 @@ def shipment_history(*, session: Session, shipment_id: int) -> list[RevisionPubl
 def ledger_totals(
     *, session: Session, as_of: datetime | None = None, filters: ShipmentFilter | None = None
 ) -> LedgerTotals:
-    """Count the current shipments, sum their mass and find the latest date, in the database."""
+    """Count the current shipments, sum their mass and find the latest date, in the database.
+
+    A consignment linked from a sent and a received record counts once, by its sent record.
+    """
     current = _current_facts(as_of, filters)
     count, mass, latest = session.exec(
         select(
@@ -160,20 +170,69 @@ def ledger_totals(
             func.max(current.c.event_date),
         ).select_from(current)
     ).one()
-    return LedgerTotals(shipments=int(count), mass_kg=int(mass), latest_event=latest)
+    left_out = left_out_of_totals(session=session, as_of=as_of, filters=filters)
+    if any(r.event_date == latest for r in left_out):
+        latest = session.exec(
+            select(func.max(current.c.event_date)).where(
+                current.c.shipment_id.not_in([r.shipment_id for r in left_out])
+            )
+        ).one()
+    return LedgerTotals(
+        shipments=int(count) - len(left_out),
+        mass_kg=int(mass) - sum(r.mass_kg for r in left_out),
+        latest_event=latest,
+    )
 
 
 def daily_totals(
     *, session: Session, as_of: datetime | None = None, filters: ShipmentFilter | None = None
 ) -> list[DailyTotal]:
-    """Return the shipment count and mass per event date, summed in the database."""
+    """Return the shipment count and mass per event date, summed in the database.
+
+    A linked consignment counts once, on the day of its sent record.
+    """
     current = _current_facts(as_of, filters)
     rows = session.exec(
         select(current.c.event_date, func.count(), func.sum(current.c.mass_kg))
         .group_by(current.c.event_date)
         .order_by(current.c.event_date)
     )
-    return [DailyTotal(day, int(count), int(mass)) for day, count, mass in rows]
+    left: dict[date, tuple[int, int]] = {}
+    for record in left_out_of_totals(session=session, as_of=as_of, filters=filters):
+        count, mass = left.get(record.event_date, (0, 0))
+        left[record.event_date] = (count + 1, mass + record.mass_kg)
+    days = []
+    for day, count, mass in rows:
+        less_count, less_mass = left.get(day, (0, 0))
+        if int(count) > less_count:
+            days.append(DailyTotal(day, int(count) - less_count, int(mass) - less_mass))
+    return days
+
+
+def left_out_of_totals(
+    *,
+    session: Session,
+    as_of: datetime | None = None,
+    filters: ShipmentFilter | None = None,
+    basis: str = DEFAULT_BASIS,
+) -> list[LinkedRecord]:
+    """Return the linked records in a view that a basis does not count (each consignment once)."""
+    return [
+        r
+        for r in counted_out(linked_records(session=session, as_of=as_of), basis)
+        if filters is None or _passes(filters, r)
+    ]
+
+
+def _passes(filters: ShipmentFilter, record: LinkedRecord) -> bool:
+    """Return True when a filter lets a record through: ``_filter_conditions``, in Python."""
+    if filters.date_from is not None and record.event_date < filters.date_from:
+        return False
+    if filters.date_to is not None and record.event_date > filters.date_to:
+        return False
+    return all(
+        not wanted or getattr(record, field) in wanted for field, wanted in filters.by_name()
+    )
 
 
 def totals_of(days: Iterable[DailyTotal]) -> LedgerTotals:
@@ -226,39 +285,6 @@ def list_sources(*, session: Session) -> list[SourcePublic]:
 def find_source(*, session: Session, url: str) -> Source | None:
     """Return the source recorded for ``url``, if any."""
     return session.exec(select(Source).where(col(Source.url) == url)).first()
-
-
-def latest_revisions_query(as_of: datetime | None) -> SelectOfScalar[ShipmentRevision]:
-    """Select each shipment's latest revision (recorded by ``as_of``), retractions included."""
-    recorded = [] if as_of is None else [col(ShipmentRevision.recorded_at) <= as_of]
-    newest = (
-        select(
-            col(ShipmentRevision.shipment_id).label("shipment_id"),
-            func.max(ShipmentRevision.revision).label("revision"),
-        )
-        .where(*recorded)
-        .group_by(col(ShipmentRevision.shipment_id))
-        .subquery()
-    )
-    return select(ShipmentRevision).join(
-        newest,
-        and_(
-            col(ShipmentRevision.shipment_id) == newest.c.shipment_id,
-            col(ShipmentRevision.revision) == newest.c.revision,
-        ),
-    )
-
-
-def current_revisions_query(as_of: datetime | None) -> SelectOfScalar[ShipmentRevision]:
-    """Select the revision that stands for each shipment now (or at ``as_of``), not retracted.
-
-    Now: through current_shipment, one row per shipment. As of a moment: from the history.
-    """
-    if as_of is None:
-        return select(ShipmentRevision).join(
-            CurrentShipment, col(CurrentShipment.revision_id) == col(ShipmentRevision.id)
-        )
-    return latest_revisions_query(as_of).where(col(ShipmentRevision.action) != "retract")
 
 
 def filtered_revisions(

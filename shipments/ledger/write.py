@@ -22,6 +22,7 @@ from shipments.errors import (
     InvalidInput,
     NotFound,
 )
+from shipments.ledger.consignments import refuse_correction_breaking_link
 from shipments.ledger.projection import (
     current_shipment_row,
     hide_shipment,
@@ -211,6 +212,7 @@ def correct_shipment(
             raise InvalidInput.single(
                 "correction", "changes nothing: every value equals the current revision"
             )
+        refuse_correction_breaking_link(tx.session, shipment_id, shipment_in)
         if not confirm_duplicate:
             _refuse_duplicates(tx.session, shipment_in, exclude_id=shipment_id)
         kept = len(old_sources)  # then the sources the correction adds, named as it gave them

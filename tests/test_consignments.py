@@ -1,0 +1,323 @@
+"""Consignments: a sent and a received record of one cargo, linked, counted once everywhere."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+from factories import make_shipment, row_counts
+from sqlalchemy import Engine, text
+from sqlmodel import Session
+
+from shipments.errors import InvalidInput
+from shipments.ledger import (
+    ShipmentFilter,
+    append_shipment,
+    correct_shipment,
+    current_shipments,
+    daily_totals,
+    ledger_totals,
+    link_consignment,
+    list_consignments,
+    retract_shipment,
+    unlink_consignment,
+)
+from shipments.models import ConsignmentCreate, ShipmentCorrection
+from shipments.reconcile import reconcile
+from shipments.rules import parse, utcnow
+
+MARCH_29 = 1  # the seed's first delivery: sent 2019-03-29, 65 t
+MAY_27 = 4  # received 2019-05-27, 69 t
+MINISTRY_269 = 1  # "269 Toneladas" at the fourth delivery: "Arriba a Venezuela" (received)
+SEED_KG = 269_000
+
+
+def add_received(session: Session, **overrides: str) -> int:
+    """Record the 29 March consignment again, as received on 5 April (65 t): shipment 5."""
+    facts = {
+        "event_date": "2019-04-05",
+        "date_means": "received",
+        "donor": "China",
+        "recipient": "Venezuela",
+        "cargo": "medicine",
+        "tonnes": "65",
+        **overrides,
+    }
+    added = append_shipment(
+        session=session, shipment_in=make_shipment(**facts), by="ana", via="cli"
+    )
+    return added.id
+
+
+def link(session: Session, first: int, second: int, reason: str | None = None) -> None:
+    link_consignment(
+        session=session,
+        link_in=parse(
+            ConsignmentCreate, {"first_id": first, "second_id": second, "reason": reason}
+        ),
+        by="ana",
+        via="cli",
+    )
+
+
+def ministry(session: Session, as_of: object = None) -> tuple[str, Decimal | None]:
+    result = reconcile(session=session, as_of=as_of)  # type: ignore[arg-type]
+    [claim] = [c for c in result.claims if c.claim.id == MINISTRY_269]
+    cumulative = claim.readings[0]
+    return claim.verdict, cumulative.ledger_value
+
+
+def test_a_received_record_linked_to_its_sent_record_leaves_the_total_at_269(
+    seeded_session: Session,
+):
+    received = add_received(seeded_session)
+    # Unlinked, the same cargo counts twice: the ledger says 334 t and the ministry is contradicted.
+    assert ledger_totals(session=seeded_session).mass_kg == SEED_KG + 65_000
+    assert ministry(seeded_session) == ("inconsistent", Decimal("334"))
+
+    link(seeded_session, MARCH_29, received, "one ship: sent 29 March, unloaded 5 April")
+
+    totals = ledger_totals(session=seeded_session)
+    assert (totals.shipments, totals.mass_kg) == (4, SEED_KG)
+    assert ministry(seeded_session) == ("consistent", Decimal("269"))
+    # Both records remain, each with its sources.
+    shown = {s.id: s for s in current_shipments(session=seeded_session)}
+    assert {MARCH_29, received} <= set(shown)
+    assert shown[received].sources
+    assert shown[MARCH_29].sources
+    [standing] = list_consignments(session=seeded_session)
+    assert (standing.sent_id, standing.received_id, standing.recorded_by) == (
+        MARCH_29,
+        received,
+        "ana",
+    )
+
+
+def test_the_daily_series_counts_a_consignment_on_its_sent_day(seeded_session: Session):
+    received = add_received(seeded_session)
+    link(seeded_session, received, MARCH_29)  # either order: the records say which is which
+    days = {d.event_date: (d.shipments, d.mass_kg) for d in daily_totals(session=seeded_session)}
+    assert days[date(2019, 3, 29)] == (1, 65_000)
+    assert date(2019, 4, 5) not in days
+    assert sum(kg for _, kg in days.values()) == SEED_KG
+    # A view that holds only the received record counts nothing for it.
+    april = ShipmentFilter(date_from=date(2019, 4, 1), date_to=date(2019, 4, 30))
+    assert ledger_totals(session=seeded_session, filters=april).mass_kg == 0
+    assert daily_totals(session=seeded_session, filters=april) == []
+
+
+def test_each_reading_counts_the_record_its_basis_names(seeded_session: Session):
+    received = add_received(seeded_session, tonnes="64")  # 1 t lost in transit
+    link(seeded_session, MARCH_29, received)
+    result = reconcile(session=seeded_session)
+    by_claim = {c.claim.id: c for c in result.claims}
+    # The ministry's wording ("Arriba", arrives) counts received records: 64 + 71 + 64 + 69.
+    cumulative = by_claim[MINISTRY_269].readings[0]
+    assert (cumulative.basis, cumulative.ledger_value, cumulative.counted_once) == (
+        "received",
+        Decimal("268"),
+        1,
+    )
+    assert received in cumulative.shipment_ids
+    assert MARCH_29 not in cumulative.shipment_ids
+    assert "1 consignment counted once, by its received record" in cumulative.description
+    # The press's "sent on March 29 ... 65 tons" counts the sent record.
+    [march] = [c for c in result.claims if "March 29" in c.claim.quote]
+    assert march.readings[0].basis == "sent"
+    assert march.verdict == "consistent"
+
+
+def test_a_reading_may_name_its_basis(seeded_session: Session):
+    from shipments.claims import record_claim
+    from shipments.models import ClaimCreate
+
+    received = add_received(seeded_session, tonnes="64")
+    link(seeded_session, MARCH_29, received)
+    claim_in = parse(
+        ClaimCreate,
+        {
+            "claimant": "A port authority",
+            "quote": "65 tonnes of medicine came through in the first consignment",
+            "metric": "tonnes",
+            "value": "64",
+            "qualifier": "exact",
+            "source": {"url": "https://example.org/port", "title": "Port", "publisher": "Port"},
+            "readings": [
+                {"scope": "cumulative", "end": "2019-04-30", "donor": "China", "basis": "received"}
+            ],
+        },
+    )
+    claim = record_claim(session=seeded_session, claim_in=claim_in, by="ana", via="cli")
+    [checked] = [c for c in reconcile(session=seeded_session).claims if c.claim.id == claim.id]
+    assert checked.readings[0].ledger_value == Decimal("64")
+    assert checked.verdict == "consistent"
+    wrong = {"scope": "cumulative", "end": "2019-04-30", "basis": "arrived"}
+    with pytest.raises(InvalidInput) as refused:
+        parse(ClaimCreate, {**claim_in.model_dump(), "readings": [wrong]})
+    assert refused.value.fields() == {"readings.0.basis"}
+    assert "must be one of sent, received (got 'arrived')" in str(refused.value)
+
+
+def test_a_retracted_record_ends_its_consignment_and_the_other_counts_alone(
+    seeded_session: Session,
+):
+    received = add_received(seeded_session)
+    link(seeded_session, MARCH_29, received)
+    retract_shipment(
+        session=seeded_session, shipment_id=MARCH_29, reason="test", by="ana", via="cli"
+    )
+    assert ledger_totals(session=seeded_session).mass_kg == SEED_KG
+    days = {d.event_date for d in daily_totals(session=seeded_session)}
+    assert date(2019, 4, 5) in days
+    assert date(2019, 3, 29) not in days
+    assert list_consignments(session=seeded_session) == []
+
+
+def test_unlinking_counts_both_again_and_needs_a_reason(seeded_session: Session):
+    received = add_received(seeded_session)
+    link(seeded_session, MARCH_29, received)
+    before = row_counts(seeded_session.get_bind())  # type: ignore[arg-type]
+    with pytest.raises(InvalidInput) as refused:
+        unlink_consignment(
+            session=seeded_session,
+            link_in=parse(ConsignmentCreate, {"first_id": MARCH_29, "second_id": received}),
+            by="ana",
+            via="cli",
+        )
+    assert refused.value.fields() == {"reason"}
+    assert row_counts(seeded_session.get_bind()) == before  # type: ignore[arg-type]
+    unlink_consignment(
+        session=seeded_session,
+        link_in=parse(
+            ConsignmentCreate,
+            {"first_id": received, "second_id": MARCH_29, "reason": "two ships after all"},
+        ),
+        by="bo",
+        via="cli",
+    )
+    assert ledger_totals(session=seeded_session).mass_kg == SEED_KG + 65_000
+
+
+def test_as_of_a_moment_before_the_link_both_records_count(seeded_session: Session):
+    received = add_received(seeded_session)
+    between = utcnow() + timedelta(microseconds=1)
+    seeded_session.commit()
+    link(seeded_session, MARCH_29, received)
+    assert ledger_totals(session=seeded_session, as_of=between).mass_kg == SEED_KG + 65_000
+    assert ledger_totals(session=seeded_session, as_of=utcnow()).mass_kg == SEED_KG
+    assert ministry(seeded_session, as_of=between)[0] == "inconsistent"
+    assert ministry(seeded_session, as_of=utcnow()) == ("consistent", Decimal("269"))
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field", "rule"),
+    [
+        ({"donor": "Russia"}, "donor", "one consignment has one donor"),
+        ({"recipient": "Cuba"}, "recipient", "one consignment has one recipient"),
+        ({"tonnes": "70"}, "tonnes", "7.7 % apart, more than the 5 %"),
+        ({"event_date": "2019-03-28"}, "event_date", "dated before the sent record"),
+        ({"date_means": "sent"}, "second_id", "are both dated when sent"),
+    ],
+)
+def test_a_link_that_cannot_be_one_cargo_is_refused_naming_what_differs(
+    seeded_session: Session, overrides: dict[str, str], field: str, rule: str
+):
+    other = add_received(seeded_session, **overrides)
+    before = row_counts(seeded_session.get_bind())  # type: ignore[arg-type]
+    with pytest.raises(InvalidInput) as refused:
+        link(seeded_session, MARCH_29, other)
+    assert refused.value.fields() == {field}
+    assert rule in str(refused.value)
+    assert row_counts(seeded_session.get_bind()) == before  # type: ignore[arg-type]
+    assert ledger_totals(session=seeded_session).mass_kg == SEED_KG + other_kg(overrides)
+
+
+def other_kg(overrides: dict[str, str]) -> int:
+    return int(Decimal(overrides.get("tonnes", "65")) * 1000)
+
+
+def test_names_are_compared_without_regard_to_case(seeded_session: Session):
+    received = add_received(seeded_session, donor="CHINA", recipient="venezuela")
+    link(seeded_session, MARCH_29, received)
+    assert ledger_totals(session=seeded_session).mass_kg == SEED_KG
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "field", "rule"),
+    [
+        (MARCH_29, MARCH_29, "second_id", "with itself"),
+        (MARCH_29, 99, "second_id", "no current shipment with ID 99"),
+        (99, MARCH_29, "first_id", "no current shipment with ID 99"),
+    ],
+)
+def test_a_link_to_no_record_or_itself_is_refused(
+    seeded_session: Session, first: int, second: int, field: str, rule: str
+):
+    with pytest.raises(InvalidInput) as refused:
+        link(seeded_session, first, second)
+    assert refused.value.fields() == {field}
+    assert rule in str(refused.value)
+
+
+def test_a_record_links_to_one_other_only(seeded_session: Session):
+    received = add_received(seeded_session)
+    again = add_received(seeded_session, event_date="2019-04-06")
+    link(seeded_session, MARCH_29, received)
+    with pytest.raises(InvalidInput, match="already linked with shipment 5"):
+        link(seeded_session, MARCH_29, again)
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"tonnes": "80"}, "tonnes"),
+        ({"donor": "Russia"}, "donor"),
+        ({"date_means": "sent"}, "date_means"),
+        ({"event_date": "2019-03-01"}, "event_date"),
+    ],
+)
+def test_a_correction_that_would_break_a_standing_link_is_refused(
+    seeded_session: Session, change: dict[str, str], field: str
+):
+    received = add_received(seeded_session)
+    link(seeded_session, MARCH_29, received)
+    with pytest.raises(InvalidInput) as refused:
+        correct_shipment(
+            session=seeded_session,
+            shipment_id=received,
+            correction_in=parse(ShipmentCorrection, {**change, "reason": "test"}),
+            by="ana",
+            via="cli",
+        )
+    assert refused.value.fields() == {field}
+    assert "linked with shipment 1 as one consignment" in str(refused.value)
+    # Within the rules a correction goes through, and the consignment follows it.
+    correct_shipment(
+        session=seeded_session,
+        shipment_id=received,
+        correction_in=parse(ShipmentCorrection, {"tonnes": "64", "reason": "weighed again"}),
+        by="ana",
+        via="cli",
+    )
+    assert ledger_totals(session=seeded_session).mass_kg == SEED_KG
+
+
+def test_links_are_never_updated_or_deleted(seeded_engine: Engine):
+    with Session(seeded_engine) as session:
+        received = add_received(session)
+        link(session, MARCH_29, received)
+    for statement in (
+        "UPDATE consignment_link SET action = 'unlink'",
+        "DELETE FROM consignment_link",
+    ):
+        with seeded_engine.connect() as connection, pytest.raises(Exception, match="append-only"):
+            connection.execute(text(statement))
+    with Session(seeded_engine) as session:
+        assert ledger_totals(session=session).mass_kg == SEED_KG
+
+
+def test_may_27_record_is_received_and_links_to_nothing_by_itself(seeded_session: Session):
+    assert ledger_totals(session=seeded_session).mass_kg == SEED_KG
+    assert list_consignments(session=seeded_session) == []
+    assert MAY_27 in {s.id for s in current_shipments(session=seeded_session)}
