@@ -321,3 +321,63 @@ def test_may_27_record_is_received_and_links_to_nothing_by_itself(seeded_session
     assert ledger_totals(session=seeded_session).mass_kg == SEED_KG
     assert list_consignments(session=seeded_session) == []
     assert MAY_27 in {s.id for s in current_shipments(session=seeded_session)}
+
+
+def cli(url: str, *args: str) -> tuple[int, str, str]:
+    import contextlib
+    import io
+
+    from shipments.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stderr(err):
+        try:
+            code = main(["--database-url", url, *args], stdout=out)
+        except SystemExit as exc:  # argparse's own refusals (a required option missing)
+            code = int(exc.code or 0)
+    return code, out.getvalue(), err.getvalue()
+
+
+def test_the_cli_links_lists_counts_once_and_unlinks(seeded_engine: Engine, database_url: str):
+    with Session(seeded_engine) as session:
+        received = add_received(session)
+    code, out, _ = cli(database_url, "consignments", "link", str(received), "1", "--by", "ana")
+    assert code == 0
+    assert "shipments 1 (sent) and 5 (received) are one consignment" in out
+    code, out, _ = cli(database_url, "list")
+    assert "5 records, 4 shipments (1 consignment of a sent and a received record counted" in out
+    assert out.rstrip().endswith("269.000 t")
+    code, out, _ = cli(database_url, "reconcile")
+    assert code == 0  # every claim holds with the consignment counted once
+    code, out, _ = cli(database_url, "consignments", "list", "--format", "json")
+    [shown] = __import__("json").loads(out)
+    assert (shown["sent_id"], shown["received_id"], shown["recorded_by"]) == (1, 5, "ana")
+    code, _, err = cli(database_url, "consignments", "unlink", "1", "5", "--by", "ana")
+    assert code == 2
+    assert "--reason" in err
+    code, out, _ = cli(
+        database_url, "consignments", "unlink", "1", "5", "--reason", "two ships", "--by", "bo"
+    )
+    assert code == 0
+    code, out, _ = cli(database_url, "list")
+    assert out.rstrip().endswith("5 shipments, 334.000 t")
+    assert cli(database_url, "reconcile")[0] == 1  # 334 t contradicts the ministry's 269
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (("x", "1"), "first_id (FIRST): must be a shipment ID, a whole number (got 'x')"),
+        (("1", "0"), "second_id (SECOND): must be a shipment ID, a whole number from 1 (got 0)"),
+        (("2", "3"), "are both dated when sent"),
+        (("1", "77"), "there is no current shipment with ID 77"),
+    ],
+)
+def test_the_cli_refuses_a_bad_link_naming_the_argument(
+    seeded_engine: Engine, database_url: str, args: tuple[str, str], said: str
+):
+    before = row_counts(seeded_engine)
+    code, _, err = cli(database_url, "consignments", "link", *args, "--by", "ana")
+    assert code == 2
+    assert said in err
+    assert row_counts(seeded_engine) == before

@@ -46,11 +46,16 @@ from shipments.ledger import (
     current_shipments,
     describe_shipment,
     ledger_totals,
+    link_consignment,
+    linked_records,
+    list_consignments,
     retract_shipment,
     shipment_history,
+    unlink_consignment,
 )
 from shipments.models import (
     ClaimCreate,
+    ConsignmentCreate,
     DiscrepancyExplanation,
     ShipmentCorrection,
     ShipmentCreate,
@@ -169,7 +174,9 @@ def run_list(args: argparse.Namespace, ctx: Context) -> Exit:
         output.models_json(shipments, ctx.out)
     else:
         totals = ledger_totals(session=ctx.session, as_of=args.as_of)
-        output.shipments_table(shipments, totals, ctx.out, as_of=args.as_of)
+        linked = linked_records(session=ctx.session, as_of=args.as_of)
+        once_with = {r.shipment_id: r.other_id for r in linked}
+        output.shipments_table(shipments, totals, ctx.out, as_of=args.as_of, once_with=once_with)
     return Exit.DONE
 
 
@@ -238,6 +245,44 @@ def run_discrepancies_resolve(args: argparse.Namespace, ctx: Context) -> Exit:
         note=args.reason,
     )
     say(f"claim {event.claim_id}: discrepancy resolved by {event.actor}", file=ctx.out)
+    return Exit.DONE
+
+
+def run_consignments_list(args: argparse.Namespace, ctx: Context) -> Exit:
+    """Print the consignments standing now."""
+    found = list_consignments(session=ctx.session)
+    if args.format == "json":
+        output.json_value([c.model_dump(mode="json") for c in found], ctx.out)
+    else:
+        output.consignments_table(found, ctx.out)
+    return Exit.DONE
+
+
+def run_consignments_link(args: argparse.Namespace, ctx: Context) -> Exit:
+    """Link a sent and a received record as one consignment."""
+    link_in = parse(
+        ConsignmentCreate, {"first_id": args.first, "second_id": args.second, "reason": args.reason}
+    )
+    done = link_consignment(session=ctx.session, link_in=link_in, by=editor_from(args), via="cli")
+    say(
+        f"shipments {done.sent_id} (sent) and {done.received_id} (received) are one consignment"
+        f" and count once, linked by {done.recorded_by}",
+        file=ctx.out,
+    )
+    return Exit.DONE
+
+
+def run_consignments_unlink(args: argparse.Namespace, ctx: Context) -> Exit:
+    """Undo a consignment's link: both records count again."""
+    link_in = parse(
+        ConsignmentCreate, {"first_id": args.first, "second_id": args.second, "reason": args.reason}
+    )
+    done = unlink_consignment(session=ctx.session, link_in=link_in, by=editor_from(args), via="cli")
+    say(
+        f"shipments {done.sent_id} and {done.received_id} count separately again, unlinked by"
+        f" {done.recorded_by}",
+        file=ctx.out,
+    )
     return Exit.DONE
 
 

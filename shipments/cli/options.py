@@ -181,6 +181,11 @@ NO_IDS = option(
     help="leave out the ids of the shipments behind each figure (faster on a large ledger)",
 )
 CLAIM_ID = option("claim", type=claim_id, sets="claim", help="claim id")
+# The two records of a consignment, in either order: the records' own dates say which was sent.
+CONSIGNMENT = (
+    option("first", sets="first_id", help="shipment id of one record"),
+    option("second", sets="second_id", help="shipment id of the other record"),
+)
 FAIL_ON = option(
     "--fail-on",
     choices=("inconsistent", "open"),
