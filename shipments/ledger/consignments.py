@@ -138,13 +138,19 @@ def list_consignments(*, session: Session) -> list[ConsignmentPublic]:
 
 
 def link_consignment(
-    *, session: Session, link_in: ConsignmentCreate, by: str, via: str
+    *,
+    session: Session,
+    link_in: ConsignmentCreate,
+    by: str,
+    via: str,
+    form_key: str | None = None,
 ) -> ConsignmentPublic:
     """Link a sent and a received record as one consignment, as editor ``by``; return the link."""
     return run_write(
         session=session,
         by=by,
         via=via,
+        form_key=form_key,
         write=lambda tx: add_link(
             tx=tx, first_id=link_in.first_id, second_id=link_in.second_id, reason=link_in.reason
         ),
@@ -152,7 +158,12 @@ def link_consignment(
 
 
 def unlink_consignment(
-    *, session: Session, link_in: ConsignmentCreate, by: str, via: str
+    *,
+    session: Session,
+    link_in: ConsignmentCreate,
+    by: str,
+    via: str,
+    form_key: str | None = None,
 ) -> ConsignmentPublic:
     """Undo a link (both records count again), with the reason, as editor ``by``."""
 
@@ -176,7 +187,7 @@ def unlink_consignment(
         [(sent_id, received_id)] = standing
         return _insert(tx, sent_id, received_id, UNLINK, reason)
 
-    return run_write(session=session, by=by, via=via, write=write)
+    return run_write(session=session, by=by, via=via, form_key=form_key, write=write)
 
 
 def add_link(

@@ -25,12 +25,13 @@ from shipments.ledger import (
     distinct_values,
     iter_current_shipments,
     ledger_totals,
+    list_consignments,
     list_sources,
     retracted_shipments,
     shipment_history,
     totals_of,
 )
-from shipments.models import SourcePublic
+from shipments.models import ConsignmentPublic, SourcePublic
 from shipments.reconcile import Reconciliation, reconcile
 from shipments.rules import parse_moment
 from shipments.seed import prepare_database
@@ -183,6 +184,13 @@ def sources(url: str) -> list[SourcePublic]:
     """Return every recorded source, for the editors' source pickers."""
     with session_scope(engine(url)) as session:
         return list_sources(session=session)
+
+
+@st.cache_data(show_spinner=False, ttl=TTL_SECONDS)
+def consignments(url: str) -> list[ConsignmentPublic]:
+    """Return the consignments standing now (a sent and a received record counted once)."""
+    with session_scope(engine(url)) as session:
+        return list_consignments(session=session)
 
 
 @st.cache_data(show_spinner=False, ttl=TTL_SECONDS)

@@ -22,10 +22,12 @@ from shipments.ledger import (
     correct_shipment,
     describe_shipment,
     get_shipment,
+    link_consignment,
     retract_shipment,
+    unlink_consignment,
 )
-from shipments.models import ShipmentCorrection, ShipmentCreate, SourcePublic
-from shipments.rules import DATE_MEANINGS, SOURCE_KINDS, parse
+from shipments.models import ConsignmentCreate, ShipmentCorrection, ShipmentCreate, SourcePublic
+from shipments.rules import CONSIGNMENT_TOLERANCE_PCT, DATE_MEANINGS, SOURCE_KINDS, parse
 from shipments.ui import data, session, view
 from shipments.ui.common import page, plain
 from shipments.ui.ledger import history_link
@@ -47,15 +49,18 @@ def edit(url: str, current: view.View) -> None:
         st.success(plain(flash))
     if (shown := st.session_state.pop("edit_flash_shipment", None)) is not None:
         history_link(int(shown))
-    tabs = ["Add a shipment", "Correct a shipment", "Retract a shipment"]
+    tabs = ["Add a shipment", "Correct a shipment", "Retract a shipment", "Link sent and received"]
     # Tracked, so that the tab an editor worked in stays open after the page reruns.
-    add, fix, drop = st.tabs(tabs, key="edit_tab", on_change="rerun")
+    add, fix, drop, pair = st.tabs(tabs, key="edit_tab", on_change="rerun")
     with add:
         _add_form(url, editor)
     with fix:
         _correct_form(url, editor)
     with drop:
         _retract_form(url, editor)
+    with pair:
+        _link_form(url, editor)
+        _unlink_form(url, editor)
 
 
 # How the summary by a form's button names each field.
@@ -172,7 +177,7 @@ def _problems_by_field(exc: InvalidInput) -> dict[str, str]:
         if head in ("sources", "add_sources"):
             leaf = rest.partition(".")[2] or head
             found.setdefault("sources", f"{leaf}: {problem.rule}")
-        elif head in (*FACTS, "tonnes", "reason", "shipment"):
+        elif head in (*FACTS, "tonnes", "reason", "shipment", "first_id", "second_id"):
             found.setdefault(head, problem.rule)
         else:
             found.setdefault("form", f"{problem.field}: {problem.rule}")
@@ -208,6 +213,9 @@ _EMPTY_FORM: dict[str, Any] = {
     "source_kind": SOURCE_KINDS[0],
     "reason": "",
     "id": None,
+    "first_id": None,
+    "second_id": None,
+    "pair": None,
 }
 
 
@@ -396,3 +404,126 @@ def _retract_form(url: str, editor: str) -> None:
         return f"Retracted shipment {dropped.id}."
 
     _attempt("drop", write)
+
+
+# The facts a link compares, as the link form names them when they differ.
+_LINK_FACTS = {
+    "date_means": "Date means",
+    "donor": "Donor",
+    "recipient": "Recipient",
+    "event_date": "Date",
+    "tonnes": "Tonnes",
+}
+
+
+def _link_form(url: str, editor: str) -> None:
+    _start_afresh("link")
+    session.form_key("link")
+    st.caption(
+        "The same cargo is often recorded twice: when it is sent and when it is received. Link"
+        " the two records and every total, chart and claim reading counts the consignment once"
+        " (by its sent record, or by its received record where a claim speaks of arrival); both"
+        f" records stay in the ledger with their sources. One donor and one recipient, the"
+        f" received record dated on or after the sent one, masses at most"
+        f" {CONSIGNMENT_TOLERANCE_PCT} % apart."
+    )
+    with st.form("link_shipments"):
+        for field, label in (
+            ("first_id", "One record: shipment ID"),
+            ("second_id", "The other record: shipment ID"),
+        ):
+            st.number_input(
+                label, min_value=1, max_value=2**31 - 1, value=None, step=1, key=f"link_{field}"
+            )
+            _error("link", field)
+        st.text_area("Why they are one consignment (optional)", key="link_reason")
+        _error("link", "reason")
+        errors = st.session_state.get("link_errors", {})
+        for field, name in _LINK_FACTS.items():
+            if field in errors:
+                st.error(plain(f"{name}: {errors[field]}"))
+        _error("link", "form")
+        submitted = st.form_submit_button("Link as one consignment", type="primary")
+    if not submitted:
+        return
+
+    def write() -> str:
+        state = st.session_state
+        link_in = parse(
+            ConsignmentCreate,
+            {
+                "first_id": state.get("link_first_id"),
+                "second_id": state.get("link_second_id"),
+                "reason": state.get("link_reason"),
+            },
+        )
+        with session_scope(data.engine(url)) as db:
+            done = link_consignment(
+                session=db,
+                link_in=link_in,
+                by=editor,
+                via="form",
+                form_key=session.form_key("link"),
+            )
+        return (
+            f"Linked shipment {done.sent_id} (sent) and shipment {done.received_id} (received)"
+            " as one consignment: it now counts once."
+        )
+
+    _attempt("link", write)
+
+
+def _unlink_form(url: str, editor: str) -> None:
+    standing = data.consignments(url)
+    if not standing:
+        st.caption("No consignments are linked yet.")
+        return
+    _start_afresh("unlink")
+    session.form_key("unlink")
+    st.subheader("Linked consignments")
+    st.dataframe(
+        [
+            {
+                "Sent record": c.sent_id,
+                "Received record": c.received_id,
+                "Linked by": c.recorded_by,
+                "Linked at (UTC)": c.recorded_at.strftime("%Y-%m-%d %H:%M:%S"),
+                "Why": c.reason or "",
+            }
+            for c in standing
+        ],
+        hide_index=True,
+    )
+    with st.form("unlink_shipments"):
+        choices = {f"{c.sent_id} (sent) and {c.received_id} (received)": c for c in standing}
+        st.selectbox("Consignment to unlink", list(choices), index=None, key="unlink_pair")
+        st.text_area("Why they are not one consignment (required)", key="unlink_reason")
+        _error("unlink", "reason")
+        _error("unlink", "form")
+        submitted = st.form_submit_button("Unlink: count both records again")
+    if not submitted:
+        return
+
+    def write() -> str:
+        chosen = choices.get(st.session_state.get("unlink_pair") or "")
+        if chosen is None:
+            raise InvalidInput.single("form", "choose the consignment to unlink")
+        link_in = parse(
+            ConsignmentCreate,
+            {
+                "first_id": chosen.sent_id,
+                "second_id": chosen.received_id,
+                "reason": st.session_state.get("unlink_reason"),
+            },
+        )
+        with session_scope(data.engine(url)) as db:
+            done = unlink_consignment(
+                session=db,
+                link_in=link_in,
+                by=editor,
+                via="form",
+                form_key=session.form_key("unlink"),
+            )
+        return f"Unlinked shipments {done.sent_id} and {done.received_id}: both count again."
+
+    _attempt("unlink", write)
