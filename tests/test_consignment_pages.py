@@ -40,9 +40,8 @@ def test_an_editor_links_two_records_and_the_total_counts_the_consignment_once(l
     app.number_input(key="link_second_id").set_value(1)
     app.text_area(key="link_reason").input("one ship: sent 29 March, unloaded 5 April")
     app = submit(app, "Link as one consignment")
-    assert (
-        "Linked shipment 1 (sent) and shipment 5 (received) as one consignment"
-        in unescaped(app.success[0].value)
+    assert "Linked shipment 1 (sent) and shipment 5 (received) as one consignment" in unescaped(
+        app.success[0].value
     )
     linked = app.dataframe[0].value
     assert list(linked["Sent record"]) == [1]
