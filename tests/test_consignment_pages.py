@@ -67,7 +67,7 @@ def test_an_editor_links_two_records_and_the_total_counts_the_consignment_once(l
         (2, 3, "both dated when sent"),
         (1, 1, "links shipment 1 with itself"),
         (1, 99, "there is no current shipment with ID 99"),
-        (1, None, "must be a shipment ID"),
+        (1, None, "is required"),
     ],
 )
 def test_the_link_form_refuses_what_cannot_be_one_consignment_and_writes_nothing(

@@ -368,7 +368,10 @@ def test_the_cli_links_lists_counts_once_and_unlinks(seeded_engine: Engine, data
     ("args", "said"),
     [
         (("x", "1"), "first_id (FIRST): must be a shipment ID, a whole number (got 'x')"),
-        (("1", "0"), "second_id (SECOND): must be a shipment ID, a whole number from 1 (got 0)"),
+        (
+            ("1", "0"),
+            "second_id (SECOND): must be a shipment ID, a whole number from 1 to 2147483647",
+        ),
         (("2", "3"), "are both dated when sent"),
         (("1", "77"), "there is no current shipment with ID 77"),
     ],
@@ -381,3 +384,114 @@ def test_the_cli_refuses_a_bad_link_naming_the_argument(
     assert code == 2
     assert said in err
     assert row_counts(seeded_engine) == before
+
+
+IMPORT_HEADER = "date,date_means,donor,recipient,cargo,tonnes,source_url,same_consignment_as\n"
+RECEIVED_ROW = (
+    "2019-04-05,received,China,Venezuela,medicine,{tonnes},https://example.org/port,{ref}\n"
+)
+
+
+def import_text(session: Session, tmp_path, text: str, *, preview: bool = False):
+    from shipments.exchange.import_rows import ImportOptions
+    from shipments.exchange.imports import import_file, preview_file
+
+    path = tmp_path / "rows.csv"
+    path.write_text(text, encoding="utf-8")
+    if preview:
+        return preview_file(session=session, path=path, options=ImportOptions())
+    return import_file(session=session, path=path, options=ImportOptions(), by="ana")
+
+
+def test_an_import_column_links_each_row_to_the_shipment_it_names(
+    seeded_session: Session, tmp_path
+):
+    text = IMPORT_HEADER + RECEIVED_ROW.format(tonnes="65", ref="1")
+    preview = import_text(seeded_session, tmp_path, text, preview=True)
+    assert (preview.rows_valid, preview.problems) == (1, [])
+    assert preview.preview[0]["same_consignment_as"] == 1
+    report = import_text(seeded_session, tmp_path, text)
+    assert report.committed
+    assert ledger_totals(session=seeded_session).mass_kg == SEED_KG
+    [standing] = list_consignments(session=seeded_session)
+    assert (standing.sent_id, standing.received_id) == (MARCH_29, 5)
+
+
+@pytest.mark.parametrize(
+    ("rows", "line", "rule"),
+    [
+        (RECEIVED_ROW.format(tonnes="65", ref="77"), 2, "there is no current shipment with ID 77"),
+        (RECEIVED_ROW.format(tonnes="65", ref="4"), 2, "are both dated when received"),
+        (RECEIVED_ROW.format(tonnes="80", ref="1"), 2, "23.1 % apart, more than the 5 %"),
+        (RECEIVED_ROW.format(tonnes="65", ref="x"), 2, "must be a shipment ID, a whole number"),
+        (
+            RECEIVED_ROW.format(tonnes="65", ref="1")
+            + RECEIVED_ROW.format(tonnes="65", ref="1").replace("04-05", "04-06"),
+            3,
+            "shipment 1 is linked by line 2 of this file",
+        ),
+    ],
+)
+def test_an_import_refuses_a_row_that_cannot_be_one_consignment_by_line_and_field(
+    seeded_session: Session, tmp_path, rows: str, line: int, rule: str
+):
+    before = row_counts(seeded_session.get_bind())  # type: ignore[arg-type]
+    report = import_text(seeded_session, tmp_path, IMPORT_HEADER + rows)
+    assert not report.committed
+    [problem] = report.problems
+    assert (problem.line, problem.field) == (line, "same_consignment_as")
+    assert rule in problem.rule
+    assert row_counts(seeded_session.get_bind()) == before  # type: ignore[arg-type]
+
+
+def test_an_import_refuses_to_link_a_shipment_already_linked(seeded_session: Session, tmp_path):
+    received = add_received(seeded_session)
+    link(seeded_session, MARCH_29, received)
+    text = IMPORT_HEADER + RECEIVED_ROW.format(tonnes="65", ref="1").replace("04-05", "04-07")
+    report = import_text(seeded_session, tmp_path, text)
+    [problem] = report.problems
+    assert "shipment 1 is already linked with shipment 5 as one consignment" in problem.rule
+
+
+def test_our_own_exports_column_is_not_read_back_and_the_import_says_so(
+    seeded_session: Session, tmp_path
+):
+    import io
+
+    from shipments.exchange.export import write_shipments
+
+    received = add_received(seeded_session)
+    link(seeded_session, MARCH_29, received)
+    exported = io.StringIO()
+    write_shipments(session=seeded_session, file=exported)
+    lines = exported.getvalue().splitlines()
+    assert lines[0].split(",").count("same_consignment_as") == 1
+    column = lines[0].split(",").index("same_consignment_as")
+    assert [line.split(",")[column] for line in lines[1:3]] == ["5", ""]  # ids 1 and 2
+    report = import_text(seeded_session, tmp_path, exported.getvalue(), preview=True)
+    assert any("same_consignment_as was not read" in note for note in report.notes)
+
+
+def test_the_cli_adds_a_record_linked_to_its_other_record(seeded_engine: Engine, database_url: str):
+    code, out, err = cli(
+        database_url,
+        *("add", "--date", "2019-04-05", "--date-means", "received", "--donor", "China"),
+        *("--recipient", "Venezuela", "--cargo", "medicine", "--tonnes", "65"),
+        *("--source-url", "https://example.org/port", "--source-title", "Port", "--publisher", "P"),
+        *("--same-consignment-as", "1", "--by", "ana"),
+    )
+    assert code == 0, err
+    assert "linked with shipment 1 as one consignment" in out
+    with Session(seeded_engine) as session:
+        assert ledger_totals(session=session).mass_kg == SEED_KG
+    before = row_counts(seeded_engine)
+    code, _, err = cli(
+        database_url,
+        *("add", "--date", "2019-05-14", "--date-means", "received", "--donor", "China"),
+        *("--recipient", "Venezuela", "--cargo", "medicine", "--tonnes", "60"),
+        *("--source-url", "https://example.org/port", "--source-title", "Port", "--publisher", "P"),
+        *("--same-consignment-as", "2", "--by", "ana"),
+    )
+    assert code == 2
+    assert "shipment 2 was sent with 71.000 t" in err
+    assert row_counts(seeded_engine) == before  # the shipment is not added without its link

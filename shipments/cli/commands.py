@@ -64,6 +64,13 @@ COMMANDS = (
                 action="store_true",
                 help="record it even if it matches a current shipment",
             ),
+            option(
+                "--same-consignment-as",
+                sets="same_consignment_as",
+                metavar="ID",
+                help="the shipment that is this cargo's other record (sent or received): link"
+                " the two to count once",
+            ),
             BY,
         ),
         handlers.run_add,

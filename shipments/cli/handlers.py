@@ -115,7 +115,14 @@ def _shown_path(folder: Path) -> str:
 
 def run_add(args: argparse.Namespace, ctx: Context) -> Exit:
     """Record a new shipment."""
-    shipment_in = parse(ShipmentCreate, {**facts_from(args), "sources": sources_from(args)})
+    shipment_in = parse(
+        ShipmentCreate,
+        {
+            **facts_from(args),
+            "sources": sources_from(args),
+            "same_consignment_as": args.same_consignment_as,
+        },
+    )
     shipment = append_shipment(
         session=ctx.session,
         shipment_in=shipment_in,
@@ -124,6 +131,11 @@ def run_add(args: argparse.Namespace, ctx: Context) -> Exit:
         confirm_duplicate=args.confirm_duplicate,
     )
     say(f"added shipment {shipment.id}: {describe_shipment(shipment)}", file=ctx.out)
+    if shipment.once_with is not None:
+        say(
+            f"linked with shipment {shipment.once_with} as one consignment: they count once",
+            file=ctx.out,
+        )
     return Exit.DONE
 
 

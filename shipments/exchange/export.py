@@ -33,6 +33,7 @@ from sqlmodel import Session, col
 
 from shipments.exchange.csvfiles import neutralise, write_csv, write_header
 from shipments.exchange.reading import (
+    PARTNERS,
     ShipmentRow,
     SourceRef,
     iter_current_lines,
@@ -211,6 +212,15 @@ SHIPMENTS = ExportTable(
         Column("source_urls", "#meta+url", lambda s: source_urls_cell(s.sources), None),
         Column(
             "note", "#description+notes", lambda s: s.note or "", _text(col(ShipmentRevision.note))
+        ),
+        Column(
+            "same_consignment_as",
+            "#meta+consignment",
+            lambda s: "" if s.once_with is None else s.once_with,
+            _text(PARTNERS.c.other_id),
+            type="integer",
+            description="the id of the other record (sent or received) of the same consignment,"
+            " when the two are linked: a total counts them once",
         ),
         Column(
             "recorded_by",

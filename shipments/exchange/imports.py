@@ -18,8 +18,16 @@ from sqlmodel import Session, col, select
 
 from shipments.errors import InvalidInput, Problem
 from shipments.exchange.import_rows import FileScan, ImportOptions, convert_rows, scan_file
-from shipments.ledger import add_shipments, duplicate_key, find_duplicates, source_changes
-from shipments.models import ImportBatch, ShipmentCreate, Source
+from shipments.ledger import (
+    add_shipments,
+    check_pair,
+    current_facts,
+    duplicate_key,
+    find_duplicates,
+    linked_records,
+    source_changes,
+)
+from shipments.models import ImportBatch, ShipmentCreate, ShipmentRevision, Source
 from shipments.transaction import Transaction, require_editor, run_write
 from shipments.units import format_tonnes
 
@@ -206,6 +214,7 @@ def _new_valid_rows(
     # million-row file stays well inside memory.
     seen: dict[int, int] = {}
     sources = _SourcesSeen()
+    links = _LinksSeen()
     pending: Rows = []
     for line, shipment_in, problems in convert_rows(path, scan, options, report.notes):
         report.rows_read += 1
@@ -221,20 +230,26 @@ def _new_valid_rows(
         assert shipment_in is not None
         pending.append((shipment_in, line))
         if len(pending) >= _BATCH:
-            yield _not_in_ledger(session, pending, report, sources)
+            yield _not_in_ledger(session, pending, report, sources, links)
             pending = []
-    yield _not_in_ledger(session, pending, report, sources)
+    yield _not_in_ledger(session, pending, report, sources, links)
     report.problems.sort(key=lambda p: p.line)
     if report.rows_read == 0:
         raise InvalidInput.single("file", "has a header but no rows to import")
 
 
 def _not_in_ledger(
-    session: Session, pending: Rows, report: ImportReport, sources: _SourcesSeen
+    session: Session,
+    pending: Rows,
+    report: ImportReport,
+    sources: _SourcesSeen,
+    links: _LinksSeen,
 ) -> Rows:
-    """Refuse the rows that repeat a current shipment or describe a source otherwise than the
-    ledger or an earlier line does; count the others and return them."""
+    """Refuse the rows that repeat a current shipment, describe a source otherwise than the
+    ledger or an earlier line does, or cannot be one consignment with the shipment they name;
+    count the others and return them."""
     repeats = find_duplicates(session=session, items=[s for s, _ in pending])
+    links.prepare(session, pending)
     urls = {source.url for shipment_in, _ in pending for source in shipment_in.sources}
     recorded = {s.url: s for s in session.exec(select(Source).where(col(Source.url).in_(urls)))}
     keep: Rows = []
@@ -255,6 +270,10 @@ def _not_in_ledger(
                 ],
             )
             continue
+        if (unlinkable := links.problem(shipment_in, line)) is not None:
+            report.refuse(line, [unlinkable])
+            continue
+        links.remember(shipment_in, line)
         sources.remember(shipment_in, line, recorded)
         if len(report.preview) < PREVIEW_ROWS:
             report.preview.append(_as_recorded(shipment_in, line))
@@ -275,6 +294,7 @@ def _as_recorded(shipment_in: ShipmentCreate, line: int) -> dict[str, str | int]
         "cargo": shipment_in.cargo,
         "tonnes": format_tonnes(shipment_in.mass_kg),
         "sources": "; ".join(s.url for s in shipment_in.sources),
+        "same_consignment_as": shipment_in.same_consignment_as or "",
     }
 
 
@@ -328,3 +348,59 @@ class _SourcesSeen:
                     line,
                     bare,
                 )
+
+
+class _LinksSeen:
+    """The shipments this file's rows name as the other record of their consignment.
+
+    A row naming one (``same_consignment_as``) is refused, on that field, unless it names a
+    current shipment that no other consignment (standing, or of an earlier line) holds and
+    that can be one consignment with the row (``shipments.ledger.check_pair``).
+    """
+
+    def __init__(self) -> None:
+        self._taken: dict[int, int] = {}  # a shipment's id -> the line that links it
+        self._facts: dict[int, ShipmentRevision] = {}
+        self._standing: dict[int, int] = {}
+
+    def prepare(self, session: Session, pending: Rows) -> None:
+        """Read what ``problem`` needs for a batch of rows: the shipments they name."""
+        wanted = {s.same_consignment_as for s, _ in pending if s.same_consignment_as is not None}
+        self._facts = current_facts(session=session, ids=wanted) if wanted else {}
+        self._standing = (
+            {r.shipment_id: r.other_id for r in linked_records(session=session)} if wanted else {}
+        )
+
+    def problem(self, shipment_in: ShipmentCreate, line: int) -> Problem | None:
+        """Return why a row of the prepared batch cannot be linked as it asks, if it cannot."""
+        other = shipment_in.same_consignment_as
+        if other is None:
+            return None
+        rule = None
+        if other not in self._facts:
+            rule = f"there is no current shipment with ID {other} (it may be retracted)"
+        elif other in self._standing:
+            rule = (
+                f"shipment {other} is already linked with shipment {self._standing[other]} as"
+                " one consignment"
+            )
+        elif other in self._taken:
+            rule = f"shipment {other} is linked by line {self._taken[other]} of this file"
+        else:
+            try:
+                check_pair(
+                    shipment_in,
+                    self._facts[other],
+                    f"line {line}",
+                    f"shipment {other}",
+                    "same_consignment_as",
+                )
+            except InvalidInput as exc:
+                [problem] = exc.problems
+                rule = problem.rule
+        return None if rule is None else Problem("same_consignment_as", rule)
+
+    def remember(self, shipment_in: ShipmentCreate, line: int) -> None:
+        """Remember the shipment a valid row links, so that no later line links it too."""
+        if shipment_in.same_consignment_as is not None:
+            self._taken[shipment_in.same_consignment_as] = line

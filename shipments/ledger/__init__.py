@@ -19,11 +19,14 @@ from shipments.ledger.consignments import (
     DEFAULT_BASIS,
     LinkedRecord,
     add_link,
+    check_pair,
     counted_out,
+    current_facts,
     link_consignment,
     linked_records,
     list_consignments,
     partners,
+    standing_partners,
     unlink_consignment,
 )
 from shipments.ledger.projection import current_shipment_row
@@ -70,8 +73,10 @@ __all__ = [
     "add_shipment",
     "add_shipments",
     "append_shipment",
+    "check_pair",
     "correct_shipment",
     "counted_out",
+    "current_facts",
     "current_revisions_query",
     "current_shipment_row",
     "current_shipments",
@@ -99,6 +104,7 @@ __all__ = [
     "shipment_history",
     "source_changes",
     "source_public",
+    "standing_partners",
     "totals_of",
     "unlink_consignment",
 ]

@@ -23,6 +23,9 @@ from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Protocol
 
+from sqlalchemy import func, union_all
+from sqlalchemy import select as sa_select
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from shipments.errors import InvalidInput
@@ -31,6 +34,7 @@ from shipments.models import (
     ConsignmentCreate,
     ConsignmentLink,
     ConsignmentPublic,
+    CurrentShipment,
     ShipmentRevision,
 )
 from shipments.models.consignments import LINK, UNLINK
@@ -106,6 +110,32 @@ def linked_records(*, session: Session, as_of: datetime | None = None) -> list[L
                     )
                 )
     return records
+
+
+def standing_partners() -> Any:
+    """Return a subquery of (shipment_id, other_id): each record of a consignment standing now
+    and its other record, for an export to join to the current shipments."""
+    latest = (
+        select(func.max(ConsignmentLink.id))
+        .group_by(col(ConsignmentLink.sent_id), col(ConsignmentLink.received_id))
+        .scalar_subquery()
+    )
+    sent, received = aliased(CurrentShipment), aliased(CurrentShipment)
+    pairs = (
+        sa_select(
+            col(ConsignmentLink.sent_id).label("sent_id"),
+            col(ConsignmentLink.received_id).label("received_id"),
+        )
+        .join(sent, col(sent.shipment_id) == col(ConsignmentLink.sent_id))
+        .join(received, col(received.shipment_id) == col(ConsignmentLink.received_id))
+        .where(col(ConsignmentLink.id).in_(latest), col(ConsignmentLink.action) == LINK)
+        .subquery("standing_pair")
+    )
+    both_ways = union_all(
+        sa_select(pairs.c.sent_id.label("shipment_id"), pairs.c.received_id.label("other_id")),
+        sa_select(pairs.c.received_id, pairs.c.sent_id),
+    )
+    return both_ways.subquery("consignment_partner")
 
 
 def partners(*, session: Session, shipment_ids: Sequence[int]) -> dict[int, int]:
@@ -206,16 +236,10 @@ def add_link(
             raise InvalidInput.single(
                 name, f"there is no current shipment with ID {shipment_id} (it may be retracted)"
             )
-    first, second = facts[first_id], facts[second_id]
-    if first.date_means == second.date_means:
-        raise InvalidInput.single(
-            field,
-            f"one consignment joins a sent record and a received record: shipments {first_id}"
-            f" and {second_id} are both dated when {first.date_means}",
-        )
-    sent_id, received_id = (
-        (first_id, second_id) if first.date_means == SENT else (second_id, first_id)
+    first_sent = check_pair(
+        facts[first_id], facts[second_id], f"shipment {first_id}", f"shipment {second_id}", field
     )
+    sent_id, received_id = (first_id, second_id) if first_sent else (second_id, first_id)
     standing = {r.shipment_id: r.other_id for r in linked_records(session=tx.session)}
     for shipment_id in (sent_id, received_id):
         if shipment_id in standing:
@@ -224,12 +248,32 @@ def add_link(
                 f"shipment {shipment_id} is already linked with shipment"
                 f" {standing[shipment_id]} as one consignment: unlink them first",
             )
-    refuse_broken_link(facts[sent_id], facts[received_id], sent_id, received_id)
     return _insert(tx, sent_id, received_id, LINK, reason)
 
 
+def check_pair(
+    first: LinkFacts, second: LinkFacts, first_name: str, second_name: str, field: str
+) -> bool:
+    """Refuse two records that cannot be one consignment; return True when the first was sent.
+
+    ``first_name`` and ``second_name`` say the records in a refusal ("shipment 1", "line 7");
+    one that names neither fact names ``field``.
+    """
+    if first.date_means == second.date_means:
+        raise InvalidInput.single(
+            field,
+            f"one consignment joins a sent record and a received record: {first_name} and"
+            f" {second_name} are both dated when {first.date_means}",
+        )
+    if first.date_means == SENT:
+        refuse_broken_link(first, second, first_name, second_name)
+        return True
+    refuse_broken_link(second, first, second_name, first_name)
+    return False
+
+
 def refuse_broken_link(
-    sent: LinkFacts, received: LinkFacts, sent_id: int, received_id: int
+    sent: LinkFacts, received: LinkFacts, sent_name: str, received_name: str
 ) -> None:
     """Refuse two records as one consignment when their facts cannot be one cargo."""
     for name in ("donor", "recipient"):
@@ -237,23 +281,23 @@ def refuse_broken_link(
         if one.casefold() != other.casefold():
             raise InvalidInput.single(
                 name,
-                f"shipment {sent_id}'s {name} is {one!r} and shipment {received_id}'s is"
-                f" {other!r}: one consignment has one {name}",
+                f"{sent_name}'s {name} is {one!r} and {received_name}'s is {other!r}: one"
+                f" consignment has one {name}",
             )
     if received.event_date < sent.event_date:
         raise InvalidInput.single(
             "event_date",
-            f"the received record (shipment {received_id}, {received.event_date.isoformat()}) is"
-            f" dated before the sent record (shipment {sent_id}, {sent.event_date.isoformat()})",
+            f"the received record ({received_name}, {received.event_date.isoformat()}) is"
+            f" dated before the sent record ({sent_name}, {sent.event_date.isoformat()})",
         )
     apart = Decimal(abs(received.mass_kg - sent.mass_kg)) * 100 / sent.mass_kg
     if apart > CONSIGNMENT_TOLERANCE_PCT:
         shown = apart.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
         raise InvalidInput.single(
             "tonnes",
-            f"shipment {sent_id} was sent with {format_tonnes(sent.mass_kg)} t and shipment"
-            f" {received_id} received with {format_tonnes(received.mass_kg)} t: {shown} % apart,"
-            f" more than the {CONSIGNMENT_TOLERANCE_PCT} % one consignment may differ by",
+            f"{sent_name} was sent with {format_tonnes(sent.mass_kg)} t and {received_name}"
+            f" received with {format_tonnes(received.mass_kg)} t: {shown} % apart, more than the"
+            f" {CONSIGNMENT_TOLERANCE_PCT} % one consignment may differ by",
         )
 
 
@@ -273,10 +317,11 @@ def refuse_correction_breaking_link(
             )
         other = _current_facts(session, {record.other_id}, None)[record.other_id]
         try:
+            names = (f"shipment {shipment_id}", f"shipment {record.other_id}")
             if record.role == SENT:
-                refuse_broken_link(corrected, other, shipment_id, record.other_id)
+                refuse_broken_link(corrected, other, *names)
             else:
-                refuse_broken_link(other, corrected, record.other_id, shipment_id)
+                refuse_broken_link(other, corrected, *reversed(names))
         except InvalidInput as exc:
             [problem] = exc.problems
             raise InvalidInput.single(
@@ -327,6 +372,11 @@ def _standing_pairs(session: Session, as_of: datetime | None) -> list[tuple[int,
     for sent_id, received_id, action in rows:
         latest[(sent_id, received_id)] = action
     return [pair for pair, action in latest.items() if action == LINK]
+
+
+def current_facts(*, session: Session, ids: set[int]) -> dict[int, ShipmentRevision]:
+    """Return the current revision of each of ``ids`` that stands now (absent: none)."""
+    return _current_facts(session, ids, None)
 
 
 def _current_facts(session: Session, ids: set[int], as_of: datetime | None) -> dict[int, Any]:

@@ -111,11 +111,14 @@ def iter_current_shipments(
         .offset(offset)
         .limit(limit)
     )
+    once_with = {r.shipment_id: r.other_id for r in linked_records(session=session, as_of=as_of)}
     rows = session.exec(statement.execution_options(yield_per=batch_size))
     for batch in rows.partitions(batch_size):
         sources = sources_by_revision(session, [row_id(r) for r in batch])
         for revision in batch:
-            yield public_revision(ShipmentPublic, revision, sources.get(row_id(revision), []))
+            shipment = public_revision(ShipmentPublic, revision, sources.get(row_id(revision), []))
+            shipment.once_with = once_with.get(shipment.id)
+            yield shipment
 
 
 def retracted_shipments(*, session: Session, as_of: datetime | None = None) -> list[RevisionPublic]:
@@ -137,7 +140,16 @@ def get_shipment(
     if revision is None:
         raise NotFound(f"no current shipment with id {shipment_id}")
     sources = sources_by_revision(session, [row_id(revision)]).get(row_id(revision), [])
-    return public_revision(ShipmentPublic, revision, sources)
+    shipment = public_revision(ShipmentPublic, revision, sources)
+    shipment.once_with = next(
+        (
+            r.other_id
+            for r in linked_records(session=session, as_of=as_of)
+            if r.shipment_id == shipment_id
+        ),
+        None,
+    )
+    return shipment
 
 
 def shipment_history(*, session: Session, shipment_id: int) -> list[RevisionPublic]:

@@ -22,7 +22,7 @@ from shipments.errors import (
     InvalidInput,
     NotFound,
 )
-from shipments.ledger.consignments import refuse_correction_breaking_link
+from shipments.ledger.consignments import add_link, refuse_correction_breaking_link
 from shipments.ledger.projection import (
     current_shipment_row,
     hide_shipment,
@@ -99,7 +99,17 @@ def add_shipment(
         source_ids=[row_id(s) for s in sources],
     )
     tx.record("shipment.append", f"shipment {shipment.id}", describe_shipment(revision))
-    return public_revision(ShipmentPublic, revision, [source_public(s) for s in sources])
+    added = public_revision(ShipmentPublic, revision, [source_public(s) for s in sources])
+    if shipment_in.same_consignment_as is not None:
+        add_link(
+            tx=tx,
+            first_id=shipment.id,
+            second_id=shipment_in.same_consignment_as,
+            reason=None,
+            field="same_consignment_as",
+        )
+        added.once_with = shipment_in.same_consignment_as
+    return added
 
 
 def add_shipments(
@@ -177,6 +187,15 @@ def add_shipments(
     )
     for (facts, _), shipment_id in zip(items, shipment_ids, strict=True):
         tx.record("shipment.append", f"shipment {shipment_id}", describe_shipment(facts))
+    for (facts, _), shipment_id in zip(items, shipment_ids, strict=True):
+        if facts.same_consignment_as is not None:
+            add_link(
+                tx=tx,
+                first_id=shipment_id,
+                second_id=facts.same_consignment_as,
+                reason=None,
+                field="same_consignment_as",
+            )
     return shipment_ids
 
 

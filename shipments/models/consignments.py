@@ -15,7 +15,13 @@ from sqlalchemy import CheckConstraint
 from sqlmodel import Field, SQLModel
 
 from shipments.models.columns import UTCDateTime
-from shipments.rules import MAX_NAME_LENGTH, MAX_NOTE_LENGTH, clean_note, sql_in
+from shipments.rules import (
+    MAX_NAME_LENGTH,
+    MAX_NOTE_LENGTH,
+    clean_note,
+    clean_shipment_id,
+    sql_in,
+)
 
 LINK, UNLINK = "link", "unlink"
 ACTIONS = (LINK, UNLINK)
@@ -52,17 +58,8 @@ class ConsignmentCreate(BaseModel):
 
     @field_validator("first_id", "second_id", mode="before")
     @classmethod
-    def _id(cls, value: Any) -> int:
-        if isinstance(value, bool):
-            raise ValueError(f"must be a shipment ID, a whole number (got {value!r})")
-        if isinstance(value, str):
-            text = value.strip()
-            if not text.isdigit():
-                raise ValueError(f"must be a shipment ID, a whole number (got {value!r})")
-            value = int(text)
-        if not isinstance(value, int) or value < 1 or value > 2**31 - 1:
-            raise ValueError(f"must be a shipment ID, a whole number from 1 (got {value!r})")
-        return value
+    def _id(cls, value: Any) -> int | None:
+        return clean_shipment_id(value, required=True)
 
     @field_validator("reason", mode="before")
     @classmethod

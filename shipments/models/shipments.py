@@ -31,6 +31,7 @@ from shipments.rules import (
     clean_name,
     clean_note,
     clean_reason,
+    clean_shipment_id,
     clean_url,
     parse_calendar_date,
     sql_in,
@@ -125,6 +126,9 @@ class ShipmentCreate(ShipmentFields):
 
     mass_kg: int = PydanticField(validation_alias=AliasChoices("tonnes", "mass_kg"))
     sources: list[SourceCreate]
+    # The ID of a current shipment that is the other record (sent or received) of this one's
+    # consignment: the new record is linked to it as it is added. Not a fact of the revision.
+    same_consignment_as: int | None = Field(default=None, exclude=True)
 
     @model_validator(mode="before")
     @classmethod
@@ -169,6 +173,11 @@ class ShipmentCreate(ShipmentFields):
             raise ValueError(f"must be a whole number of kilograms (got {value!r})")
         check_tonnes(kg_to_tonnes(value), f"{value} kg")
         return value
+
+    @field_validator("same_consignment_as", mode="before")
+    @classmethod
+    def _same_consignment_as(cls, value: Any) -> int | None:
+        return clean_shipment_id(value)
 
     @field_validator("sources", mode="after")
     @classmethod
@@ -275,6 +284,9 @@ class ShipmentPublic(ShipmentFields):
     recorded_by: str
     recorded_at: datetime
     sources: list[SourcePublic] = []
+    # The other record of the consignment this one is linked in (sent <-> received), if any:
+    # the two count once.
+    once_with: int | None = None
 
 
 class RevisionPublic(ShipmentPublic):
