@@ -98,3 +98,39 @@ def test_the_link_form_names_the_fact_that_differs(ledger: Engine):
     assert shown.startswith("Tonnes: shipment 1 was sent with 65.000 t and shipment 5 received")
     assert "more than the 5 % one consignment may differ by" in shown
     assert row_counts(ledger) == before
+
+
+def test_the_ledger_page_shows_both_records_and_which_counts_once_with_which(ledger: Engine):
+    from factories import make_shipment
+    from sqlmodel import Session
+
+    from shipments.ledger import append_shipment, link_consignment
+    from shipments.models import ConsignmentCreate
+    from shipments.rules import parse
+
+    with Session(ledger) as session:
+        received = append_shipment(
+            session=session,
+            shipment_in=make_shipment(event_date="2019-04-05", tonnes="65"),
+            by="ana",
+            via="cli",
+        )
+        link_consignment(
+            session=session,
+            link_in=parse(ConsignmentCreate, {"first_id": 1, "second_id": received.id}),
+            by="ana",
+            via="cli",
+        )
+    app = app_as()
+    switch_page(app, "/ledger").run()
+    table = app.dataframe[0].value
+    once = dict(zip(table["id"], table["same_consignment_as"], strict=True))
+    assert (once[1], once[received.id]) == (received.id, 1)
+    assert once[2] is None or str(once[2]) == "<NA>"
+    assert any(
+        "Records 1 to 5 of 5: 4 shipments, as 1 consignment recorded when sent and when received"
+        in c.value
+        for c in app.caption
+    )
+    switch_page(app, "/").run()
+    assert total(app) == "269.000 t"

@@ -63,20 +63,29 @@ class ShipmentFilter:
 
 @dataclass(frozen=True)
 class DailyTotal:
-    """Shipments and mass on one event date."""
+    """Shipments and mass on one event date.
+
+    ``records`` counts every record of the day, also the other record of a consignment that
+    ``shipments`` and ``mass_kg`` count on another day (or on this day, once).
+    """
 
     event_date: date
     shipments: int
     mass_kg: int
+    records: int
 
 
 @dataclass(frozen=True)
 class LedgerTotals:
-    """How many shipments the ledger holds, their total mass and the latest event date."""
+    """How many shipments the ledger holds, their total mass and the latest event date.
+
+    A consignment of a sent and a received record is one shipment; ``records`` counts both.
+    """
 
     shipments: int
     mass_kg: int
     latest_event: date | None = None
+    records: int = 0
 
 
 def current_shipments(
@@ -193,6 +202,7 @@ def ledger_totals(
         shipments=int(count) - len(left_out),
         mass_kg=int(mass) - sum(r.mass_kg for r in left_out),
         latest_event=latest,
+        records=int(count),
     )
 
 
@@ -201,7 +211,8 @@ def daily_totals(
 ) -> list[DailyTotal]:
     """Return the shipment count and mass per event date, summed in the database.
 
-    A linked consignment counts once, on the day of its sent record.
+    A linked consignment counts once, on the day of its sent record: the day of its received
+    record keeps the record (``records``) but not its count or mass, and may count nothing.
     """
     current = _current_facts(as_of, filters)
     rows = session.exec(
@@ -216,8 +227,7 @@ def daily_totals(
     days = []
     for day, count, mass in rows:
         less_count, less_mass = left.get(day, (0, 0))
-        if int(count) > less_count:
-            days.append(DailyTotal(day, int(count) - less_count, int(mass) - less_mass))
+        days.append(DailyTotal(day, int(count) - less_count, int(mass) - less_mass, int(count)))
     return days
 
 
@@ -249,13 +259,15 @@ def _passes(filters: ShipmentFilter, record: LinkedRecord) -> bool:
 
 def totals_of(days: Iterable[DailyTotal]) -> LedgerTotals:
     """Add daily totals up into the totals ``ledger_totals`` would return for the same view."""
-    count = mass = 0
+    count = mass = records = 0
     latest = None
     for day in days:
         count += day.shipments
         mass += day.mass_kg
-        latest = day.event_date if latest is None else max(latest, day.event_date)
-    return LedgerTotals(shipments=count, mass_kg=mass, latest_event=latest)
+        records += day.records
+        if day.shipments:
+            latest = day.event_date if latest is None else max(latest, day.event_date)
+    return LedgerTotals(shipments=count, mass_kg=mass, latest_event=latest, records=records)
 
 
 def distinct_values(*, session: Session, field: str, as_of: datetime | None = None) -> list[str]:

@@ -80,7 +80,11 @@ def totals(url: str, key: ViewKey) -> LedgerTotals:
 def daily(url: str, key: ViewKey) -> pd.DataFrame:
     """Return tonnes and shipments per event date for the view."""
     return pd.DataFrame(
-        [(r.event_date, tonnes_float(r.mass_kg), r.shipments) for r in daily_rows(url, key)],
+        [
+            (r.event_date, tonnes_float(r.mass_kg), r.shipments)
+            for r in daily_rows(url, key)
+            if r.shipments  # a day holding only the other record of a consignment counts nothing
+        ],
         columns=list(DAILY_COLUMNS),
     )
 
@@ -123,6 +127,8 @@ def shipments_page(url: str, key: ViewKey, limit: int, offset: int) -> pd.DataFr
         )
     frame = pd.DataFrame(rows, columns=[*SHIPMENT_COLUMNS])
     frame["tonnes"] = frame["tonnes"].astype(float)
+    # An id or "" (none): a nullable integer column, shown blank where a record stands alone.
+    frame["same_consignment_as"] = frame["same_consignment_as"].replace("", None).astype("Int64")
     frame["first_source"] = frame["source_urls"].str.split(" ").str[0]
     return frame
 
