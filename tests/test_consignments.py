@@ -495,3 +495,40 @@ def test_the_cli_adds_a_record_linked_to_its_other_record(seeded_engine: Engine,
     assert code == 2
     assert "shipment 2 was sent with 71.000 t" in err
     assert row_counts(seeded_engine) == before  # the shipment is not added without its link
+
+
+def test_the_data_urls_name_each_records_other_record_and_reconcile_it_once(
+    seeded_engine: Engine, database_url: str, monkeypatch: pytest.MonkeyPatch
+):
+    import csv
+    import io
+
+    from starlette.applications import Starlette
+    from starlette.testclient import TestClient
+
+    from shipments.web import data, routes
+
+    with Session(seeded_engine) as session:
+        received = add_received(session)
+        link(session, MARCH_29, received)
+    monkeypatch.setenv("LEDGER_DATABASE_URL", database_url)
+    data._engine.cache_clear()
+    app = Starlette(routes=routes.routes(), middleware=routes.middleware())
+    try:
+        with TestClient(app) as client:
+            for path in ("/data/shipments.csv", "/data/shipments.csv?as_of=2999-01-01T00:00:00Z"):
+                rows = list(csv.DictReader(io.StringIO(client.get(path).text)))
+                once = {row["id"]: row["same_consignment_as"] for row in rows}
+                assert once == {"1": "5", "2": "", "3": "", "4": "", "5": "1"}, path
+            hxl = client.get("/data/shipments.hxl.csv").text.splitlines()
+            assert "#meta+consignment" in hxl[1].split(",")
+            shipments = client.get("/data/shipments.json").json()
+            assert {s["id"]: s["same_consignment_as"] for s in shipments}[5] == 1
+            verdicts = client.get("/data/reconciliation.json").json()
+            ministry = next(c for c in verdicts["claims"] if c["id"] == MINISTRY_269)
+            assert ministry["verdict"] == "consistent"
+            cumulative = ministry["readings"][0]
+            assert (cumulative["ledger_value"], cumulative["basis"]) == (269, "received")
+            assert cumulative["consignments_counted_once"] == 1
+    finally:
+        data._engine.cache_clear()
