@@ -104,7 +104,9 @@ def test_the_daily_series_counts_a_consignment_on_its_sent_day(seeded_session: S
     # A view that holds only the received record counts nothing for it.
     april = ShipmentFilter(date_from=date(2019, 4, 1), date_to=date(2019, 4, 30))
     assert ledger_totals(session=seeded_session, filters=april).mass_kg == 0
-    assert daily_totals(session=seeded_session, filters=april) == []
+    [day] = daily_totals(session=seeded_session, filters=april)
+    assert (day.event_date, day.shipments, day.mass_kg, day.records) == (date(2019, 4, 5), 0, 0, 1)
+    assert ledger_totals(session=seeded_session, filters=april).records == 1
 
 
 def test_each_reading_counts_the_record_its_basis_names(seeded_session: Session):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import and_, func
+from sqlalchemy import or_
 from sqlmodel import col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
@@ -16,23 +16,17 @@ from shipments.models import CurrentShipment, ShipmentRevision
 
 
 def latest_revisions_query(as_of: datetime | None) -> SelectOfScalar[ShipmentRevision]:
-    """Select each shipment's latest revision (recorded by ``as_of``), retractions included."""
-    recorded = [] if as_of is None else [col(ShipmentRevision.recorded_at) <= as_of]
-    newest = (
-        select(
-            col(ShipmentRevision.shipment_id).label("shipment_id"),
-            func.max(ShipmentRevision.revision).label("revision"),
-        )
-        .where(*recorded)
-        .group_by(col(ShipmentRevision.shipment_id))
-        .subquery()
-    )
-    return select(ShipmentRevision).join(
-        newest,
-        and_(
-            col(ShipmentRevision.shipment_id) == newest.c.shipment_id,
-            col(ShipmentRevision.revision) == newest.c.revision,
-        ),
+    """Select each shipment's latest revision (recorded by ``as_of``), retractions included.
+
+    A range condition on each revision: recorded by then, and not superseded by then (its
+    ``superseded_at`` is when the next revision was recorded).
+    """
+    superseded = col(ShipmentRevision.superseded_at)
+    if as_of is None:
+        return select(ShipmentRevision).where(superseded.is_(None))
+    return select(ShipmentRevision).where(
+        col(ShipmentRevision.recorded_at) <= as_of,
+        or_(superseded.is_(None), superseded > as_of),
     )
 
 

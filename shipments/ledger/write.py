@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import func, insert, tuple_
+from sqlalchemy import func, insert, tuple_, update
 from sqlmodel import Session, col, select
 
 from shipments.errors import (
@@ -250,6 +250,7 @@ def correct_shipment(
             facts=shipment_in,
             source_ids=[row_id(s) for s in sources],
         )
+        _supersede(tx, latest)
         tx.record(
             "shipment.correct",
             f"shipment {shipment_id}",
@@ -292,6 +293,7 @@ def retract_shipment(
         )
         session.add(revision)
         session.flush()
+        _supersede(tx, latest)
         hide_shipment(session, shipment_id)
         session.add_all(
             RevisionSourceLink(revision_id=row_id(revision), source_id=s.id) for s in old_sources
@@ -369,6 +371,16 @@ def _latest_or_refuse(session: Session, shipment_id: int) -> ShipmentRevision:
     if latest.action == "retract":
         raise AlreadyRetracted(f"shipment {shipment_id} was retracted: {latest.reason}")
     return latest
+
+
+def _supersede(tx: Transaction, latest: ShipmentRevision) -> None:
+    """Say, on the revision that stood, when the next one was recorded: now."""
+    tx.session.execute(
+        update(ShipmentRevision)
+        .where(col(ShipmentRevision.id) == row_id(latest))
+        .where(col(ShipmentRevision.superseded_at).is_(None))
+        .values(superseded_at=tx.at)
+    )
 
 
 def _insert_revision(

@@ -2,8 +2,9 @@
 
 A shipment is never updated in place. ``Shipment`` only allocates a stable id; every version of
 its facts is a ``ShipmentRevision`` row (revision 1 is the append, later ones are corrections or
-the retraction). Validation lives on the ``*Create`` models so that the CLI, the form and the
-importer refuse the same input with the same words.
+the retraction), which is written once more only to say when the next one superseded it.
+Validation lives on the ``*Create`` models so that the CLI, the form and the importer refuse the
+same input with the same words.
 """
 
 from __future__ import annotations
@@ -255,6 +256,9 @@ class ShipmentRevision(ShipmentFields, table=True):
     mass_kg: int
     recorded_by: str = Field(max_length=MAX_NAME_LENGTH)
     recorded_at: datetime = Field(sa_type=UTCDateTime, index=True)
+    # When the next revision of the shipment was recorded (None: this one stands, or stood
+    # last); set once, in the next revision's write, the only change the database allows.
+    superseded_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
 
 
 class RevisionSourceLink(SQLModel, table=True):
