@@ -18,7 +18,7 @@ from sqlmodel import Session
 
 from shipments.auth import add_editor, disable_editor, list_editors, set_editor_email
 from shipments.claims import list_claims, record_claim
-from shipments.cli import output
+from shipments.cli import import_output, output
 from shipments.cli.options import (
     claim_from,
     editor_from,
@@ -333,11 +333,11 @@ def run_import(args: argparse.Namespace, ctx: Context) -> Exit:
             by=editor_from(args),
             via="import",
             only_valid=args.only_valid,
-            progress=output.import_progress,
+            progress=import_output.import_progress,
         )
-    output.import_summary(report, ctx.out, dry_run=args.dry_run)
+    import_output.import_summary(report, ctx.out, dry_run=args.dry_run)
     if args.errors:
-        output.refused_rows(report, args.errors)
+        import_output.refused_rows(report, args.errors)
     return Exit.REFUSED if report.rows_refused and not report.committed else Exit.DONE
 
 

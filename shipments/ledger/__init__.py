@@ -1,8 +1,8 @@
 """The ledger: shipments appended, corrected and retracted as revisions, and read back.
 
     write       append, correct, retract (each its own transaction through ``run_write``), the
-                add_* steps that go inside another write (bulk imports, the seed), and the
-                duplicate finder
+                add_* steps that go inside another write (bulk imports, the seed)
+    duplicates  the one finder of probable duplicates
     sources     each source URL recorded once, as first described; another description refused
     read        the ledger now or as of a moment: shipments, history, retractions, totals,
                 daily totals, filter options, and the queries other modules build on
@@ -29,6 +29,7 @@ from shipments.ledger.consignments import (
     standing_partners,
     unlink_consignment,
 )
+from shipments.ledger.duplicates import duplicate_key, find_duplicates
 from shipments.ledger.projection import current_shipment_row
 from shipments.ledger.read import (
     DailyTotal,
@@ -58,8 +59,6 @@ from shipments.ledger.write import (
     add_shipments,
     append_shipment,
     correct_shipment,
-    duplicate_key,
-    find_duplicates,
     retract_shipment,
 )
 
