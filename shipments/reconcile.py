@@ -41,7 +41,6 @@ from shipments.models import (
     ClaimReadingPublic,
     CurrentShipment,
 )
-from shipments.reading_index import LedgerIndex
 from shipments.rules import DEFAULT_TOLERANCE_PCT, NAME_FIELDS
 from shipments.units import kg_to_tonnes
 
@@ -150,6 +149,9 @@ def reconcile(
     readings_count = sum(len(claim.readings) for claim in claims)
     matcher: _Matcher
     if as_of is None and readings_count >= one_pass_from:
+        # Imported here: numpy is a tenth of a second of every command's start otherwise.
+        from shipments.reading_index import LedgerIndex
+
         matcher = LedgerIndex.read(session).matching
     else:
 
