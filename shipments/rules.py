@@ -234,7 +234,7 @@ def clean_shipment_id(value: Any, *, required: bool = False) -> int | None:
     """Return a shipment ID (a whole number from 1) given as a number or a text; None if empty."""
     if value is None or (isinstance(value, str) and not value.strip()):
         if required:
-            raise ValueError("is required: a shipment ID")
+            raise ValueError("is required: give a shipment ID")
         return None
     if isinstance(value, str):
         text = value.strip()

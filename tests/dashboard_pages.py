@@ -39,3 +39,9 @@ def signed_in(app: AppTest, editor: str) -> AppTest:
     finally:
         engine.dispose()
     return app
+
+
+def on_tab(app: AppTest, label: str) -> AppTest:
+    """Open the Edit page's tab ``label`` and run: only the open tab's form is drawn."""
+    app.session_state["edit_tab"] = label
+    return app.run()

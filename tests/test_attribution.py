@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from dashboard_pages import signed_in, switch_page
+from dashboard_pages import on_tab, signed_in, switch_page
 from factories import make_shipment, row_counts
 from sqlalchemy import Engine, inspect, text
 from sqlalchemy.exc import DBAPIError
@@ -186,6 +186,7 @@ def test_a_dashboard_write_records_no_os_user_or_host(
     app = AppTest.from_file(DASHBOARD, default_timeout=60)
     signed_in(app, "ana")
     switch_page(app.run(), "/edit").run()
+    on_tab(app, "Retract a shipment")
     app.number_input(key="drop_id").set_value(1)
     app.text_area(key="drop_reason").input("not medicine")
     button = next(b for b in app.get("form_submit_button") if b.proto.label == "Retract shipment")

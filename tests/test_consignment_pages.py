@@ -6,12 +6,13 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from dashboard_pages import switch_page
+from dashboard_pages import on_tab, switch_page
 from factories import row_counts
 from sqlalchemy import Engine
 from test_editing import EDIT, app_as, fill_add_form, submit, total, unescaped
 
 pytestmark = pytest.mark.usefixtures("fresh_caches")
+LINK_TAB = "Link sent and received"
 
 
 @pytest.fixture
@@ -36,6 +37,7 @@ def test_an_editor_links_two_records_and_the_total_counts_the_consignment_once(l
     switch_page(app, "/").run()
     assert total(app) == "334.000 t"
     switch_page(app, EDIT).run()
+    on_tab(app, LINK_TAB)
     app.number_input(key="link_first_id").set_value(5)
     app.number_input(key="link_second_id").set_value(1)
     app.text_area(key="link_reason").input("one ship: sent 29 March, unloaded 5 April")
@@ -50,6 +52,7 @@ def test_an_editor_links_two_records_and_the_total_counts_the_consignment_once(l
     assert total(app) == "269.000 t"
     # Unlinking needs a reason, then both count again.
     switch_page(app, EDIT).run()
+    on_tab(app, LINK_TAB)
     app.selectbox(key="unlink_pair").set_value("1 (sent) and 5 (received)")
     app = submit(app, "Unlink: count both records again")
     assert "a reason is required" in unescaped(app.error[0].value)
@@ -75,6 +78,7 @@ def test_the_link_form_refuses_what_cannot_be_one_consignment_and_writes_nothing
 ):
     app = app_as("ana")
     switch_page(app, EDIT).run()
+    on_tab(app, LINK_TAB)
     before = row_counts(ledger)
     app.number_input(key="link_first_id").set_value(first)
     if second is not None:
@@ -91,6 +95,7 @@ def test_the_link_form_names_the_fact_that_differs(ledger: Engine):
     app.selectbox(key="add_date_means").set_value("received")
     app = submit(app, "Add shipment")
     before = row_counts(ledger)
+    on_tab(app, LINK_TAB)
     app.number_input(key="link_first_id").set_value(1)
     app.number_input(key="link_second_id").set_value(5)
     app = submit(app, "Link as one consignment")

@@ -9,7 +9,7 @@ import time
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from dashboard_pages import signed_in, switch_page
+from dashboard_pages import on_tab, signed_in, switch_page
 from factories import SOUTH_FRONT, row_counts
 from sqlalchemy import Engine
 from sqlmodel import select
@@ -235,6 +235,7 @@ def test_the_idempotency_key_prevents_a_second_row_on_resubmit(ledger):
 def test_an_editor_corrects_and_retracts_with_a_required_reason(ledger):
     app = app_as("bo")
     switch_page(app, EDIT).run()
+    on_tab(app, "Correct a shipment")
     app.number_input(key="fix_id").set_value(3).run()
     assert app.text_input(key="fix_tonnes").value == "64.000"
     app.text_input(key="fix_tonnes").input("46")
@@ -243,6 +244,7 @@ def test_an_editor_corrects_and_retracts_with_a_required_reason(ledger):
     app.text_area(key="fix_reason").input("weighbill shows 46 t")
     app = submit(app, "Record correction")
     assert "Corrected shipment 3: revision 2" in unescaped(app.success[0].value)
+    on_tab(app, "Retract a shipment")
     app.number_input(key="drop_id").set_value(1)
     app = submit(app, "Retract shipment")
     assert "a reason is required" in unescaped(app.error[0].value)

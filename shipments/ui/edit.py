@@ -41,17 +41,23 @@ def edit(url: str, current: view.View) -> None:
     if (shown := st.session_state.pop("edit_flash_shipment", None)) is not None:
         history_link(int(shown))
     tabs = ["Add a shipment", "Correct a shipment", "Retract a shipment", "Link sent and received"]
-    # Tracked, so that the tab an editor worked in stays open after the page reruns.
+    # Tracked, so that the tab an editor worked in stays open after the page reruns; and only
+    # the open tab's form is drawn, after the rerun that choosing it starts, so that nothing
+    # typed into a tab just opened is redrawn away by that rerun.
     add, fix, drop, pair = st.tabs(tabs, key="edit_tab", on_change="rerun")
     with add:
-        _add_form(url, editor)
+        if add.open:
+            _add_form(url, editor)
     with fix:
-        _correct_form(url, editor)
+        if fix.open:
+            _correct_form(url, editor)
     with drop:
-        _retract_form(url, editor)
+        if drop.open:
+            _retract_form(url, editor)
     with pair:
-        consignments.link_form(url, editor)
-        consignments.unlink_form(url, editor)
+        if pair.open:
+            consignments.link_form(url, editor)
+            consignments.unlink_form(url, editor)
 
 
 def _fact_inputs(form: str) -> None:
