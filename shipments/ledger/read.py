@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import and_, func
+from sqlalchemy import and_, case, func, or_
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
@@ -37,13 +37,23 @@ _BATCH = 500
 
 @dataclass(frozen=True)
 class ShipmentFilter:
-    """Which shipments a view shows: a date range and donors, recipients, cargo (any of each)."""
+    """Which shipments a view shows: a date range, donors, recipients, cargo (any of each), and
+    at least ``sources_at_least`` independent sources (``shipments.corroboration``).
+
+    Independent sources count claims too, which the ledger cannot judge, so a filter with
+    ``sources_at_least`` is resolved before it is used (``shipments.corroboration.resolve``):
+    ``publisher_spellings`` maps each other spelling of a publisher to one, ``claimed`` lists the
+    shipments that claims bring to the number. An unresolved one is refused, never half applied.
+    """
 
     date_from: date | None = None
     date_to: date | None = None
     donors: tuple[str, ...] = ()
     recipients: tuple[str, ...] = ()
     cargos: tuple[str, ...] = ()
+    sources_at_least: int | None = None
+    publisher_spellings: tuple[tuple[str, str], ...] = ()
+    claimed: tuple[int, ...] | None = None
 
     def is_empty(self) -> bool:
         """Return True when the filter lets every shipment through."""
@@ -274,7 +284,8 @@ def filtered_revisions(
             col(ShipmentRevision.donor),
             col(ShipmentRevision.recipient),
             col(ShipmentRevision.cargo),
-        )
+        ),
+        *_sources_conditions(filters, col(ShipmentRevision.id), col(ShipmentRevision.shipment_id)),
     )
 
 
@@ -322,6 +333,7 @@ def _current_facts(as_of: datetime | None, filters: ShipmentFilter | None) -> An
     table = CurrentShipment
     statement = sa_select(
         col(table.shipment_id),
+        col(table.revision_id),
         col(table.event_date),
         col(table.donor),
         col(table.recipient),
@@ -336,7 +348,8 @@ def _current_facts(as_of: datetime | None, filters: ShipmentFilter | None) -> An
                 col(table.donor),
                 col(table.recipient),
                 col(table.cargo),
-            )
+            ),
+            *_sources_conditions(filters, col(table.revision_id), col(table.shipment_id)),
         )
     return statement.subquery()
 
@@ -354,6 +367,32 @@ def _filter_conditions(
         if wanted:
             conditions.append(columns[field].in_(wanted))
     return conditions
+
+
+def _sources_conditions(filters: ShipmentFilter, revision_id: Any, shipment_id: Any) -> list[Any]:
+    """Keep the shipments with at least ``sources_at_least`` independent sources: publishers
+    among the revision's sources (one per spelling), or a shipment claims bring there."""
+    wanted = filters.sources_at_least
+    if wanted is None:
+        return []
+    if filters.claimed is None:
+        raise ValueError("sources_at_least needs shipments.corroboration.resolve first")
+    publisher: Any = col(Source.publisher)
+    if filters.publisher_spellings:
+        publisher = case(dict(filters.publisher_spellings), value=publisher, else_=publisher)
+    # Correlated: the database counts a revision's publishers through the link's primary key,
+    # row by row as it reads the view, so a page of the ledger stops when the page is full.
+    publishers = (
+        sa_select(func.count(func.distinct(publisher)))
+        .select_from(RevisionSourceLink)
+        .join(Source, col(Source.id) == col(RevisionSourceLink.source_id))
+        .where(col(RevisionSourceLink.revision_id) == revision_id)
+        .scalar_subquery()
+    )
+    enough = publishers >= wanted
+    if not filters.claimed:
+        return [enough]
+    return [or_(enough, shipment_id.in_(filters.claimed))]
 
 
 def describe_shipment(facts: ShipmentPublic | ShipmentRevision | ShipmentCreate) -> str:
