@@ -98,13 +98,21 @@ def publisher_spellings(*, session: Session) -> tuple[tuple[str, str], ...]:
 
 
 def resolve(
-    *, session: Session, filters: ShipmentFilter | None, as_of: datetime | None = None
+    *,
+    session: Session,
+    filters: ShipmentFilter | None,
+    as_of: datetime | None = None,
+    claims: ClaimPublishers | None = None,
 ) -> ShipmentFilter | None:
     """Return the filter ready for the ledger: its sources_at_least made countable (class doc
-    of ``ShipmentFilter``); a filter without one comes back as it is."""
-    if filters is None or filters.sources_at_least is None:
+    of ``ShipmentFilter``); a filter without one, or resolved already, comes back as it is.
+
+    ``claims``: ``claim_publishers`` as of the same moment, when the caller has them.
+    """
+    if filters is None or filters.sources_at_least is None or filters.claimed is not None:
         return filters
-    claims = claim_publishers(session=session, as_of=as_of)
+    if claims is None:
+        claims = claim_publishers(session=session, as_of=as_of)
     sources = source_publishers(session=session, shipment_ids=claims, as_of=as_of)
     claimed = tuple(
         sorted(

@@ -20,6 +20,7 @@ from shipments.cli.options import (
     INIT,
     NO_IDS,
     SHIPMENT_ID,
+    SOURCES_AT_LEAST,
     Argument,
     add_arguments,
     facts,
@@ -115,6 +116,7 @@ COMMANDS = (
             option("--hxl", action="store_true", help="add a row of HXL hashtags"),
             output_format("csv", "xlsx"),
             AS_OF,
+            SOURCES_AT_LEAST,
             option(
                 "--package",
                 sets="package",

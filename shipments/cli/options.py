@@ -16,7 +16,14 @@ from shipments.claims import parse_reading_spec
 from shipments.errors import InvalidInput
 from shipments.exchange.import_columns import TARGETS
 from shipments.exchange.import_rows import ImportOptions
-from shipments.rules import DATE_MEANINGS, METRICS, QUALIFIERS, SOURCE_KINDS, parse_moment
+from shipments.rules import (
+    DATE_MEANINGS,
+    METRICS,
+    QUALIFIERS,
+    SOURCE_KINDS,
+    parse_moment,
+    parse_sources_at_least,
+)
 
 
 @dataclass(frozen=True)
@@ -90,6 +97,14 @@ def claim_id(text: str) -> int:
     if not text.strip().isascii() or not text.strip().isdigit() or not 0 < int(text) < 2**31:
         raise argparse.ArgumentTypeError(f"must be a claim id, a whole number (got {text!r})")
     return int(text)
+
+
+def sources_at_least(text: str) -> int:
+    """Read the independent sources a shipment must have, a whole number from 1 up."""
+    try:
+        return parse_sources_at_least(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def link(text: str) -> tuple[str, str]:
@@ -172,6 +187,12 @@ AS_OF = option(
     type=timestamp,
     metavar="TIMESTAMP",
     help="ISO 8601 moment, e.g. 2026-01-31T12:00:00Z (no zone means UTC)",
+)
+SOURCES_AT_LEAST = option(
+    "--sources-at-least",
+    type=sources_at_least,
+    metavar="N",
+    help="only the shipments with at least N independent sources (distinct publishers)",
 )
 SHIPMENT_ID = option("id", type=shipment_id, help="shipment id")
 NO_IDS = option(

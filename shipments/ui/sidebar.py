@@ -6,12 +6,24 @@ import streamlit as st
 from sqlalchemy.exc import SQLAlchemyError
 
 from shipments.exchange.view_params import PARAMETERS
-from shipments.rules import NAME_FIELDS
+from shipments.rules import MAX_SOURCES_AT_LEAST, NAME_FIELDS
 from shipments.ui import data, session, view
 from shipments.ui.common import AS_OF_MEANS, plain
-from shipments.ui.view import AS_OF, DATE_FROM, DATE_TO, FIRST_DATE, LAST_DATE
+from shipments.ui.view import (
+    AS_OF,
+    DATE_FROM,
+    DATE_TO,
+    FIRST_DATE,
+    LAST_DATE,
+    SOURCES_AT_LEAST,
+)
 
 LABELS = {"donor": "Donor", "recipient": "Recipient", "cargo": "Cargo"}
+SOURCES_HELP = (
+    "Only the shipments that many publishers support: those of its sources, and of the claims"
+    " whose single-delivery reading is consistent with it alone (case and spaces aside). Empty"
+    " for every shipment."
+)
 AS_OF_HELP = (
     "When rows were recorded, not when cargo moved: the ledger and the reconciliation as they"
     " had been recorded by this moment, later corrections and retractions left out. An ISO 8601"
@@ -79,6 +91,17 @@ def _filters() -> None:
                 bind="query-params",
                 placeholder="All",
             )
+        st.number_input(
+            "At least N independent sources",
+            min_value=1,
+            max_value=MAX_SOURCES_AT_LEAST,
+            value=None,
+            step=1,
+            key=SOURCES_AT_LEAST,
+            bind="query-params",
+            placeholder="Any",
+            help=SOURCES_HELP,
+        )
         st.text_input(
             "As of (UTC)",
             key=AS_OF,

@@ -23,13 +23,14 @@ from shipments.exchange.view_params import (
     FIRST_DATE,
     LAST_DATE,
     PARAMETERS,
+    SOURCES_AT_LEAST,
     ViewQuery,
     check_range,
     parse_as_of,
     parse_view_query,
 )
 from shipments.ledger import ShipmentFilter
-from shipments.rules import NAME_FIELDS, parse_moment, utcnow
+from shipments.rules import MAX_SOURCES_AT_LEAST, NAME_FIELDS, parse_moment, utcnow
 
 # Widget key = query parameter name (shipments.exchange.view_params), so a filtered view is a
 # link that reopens it, and the data URLs take the same parameters.
@@ -39,6 +40,7 @@ __all__ = [
     "DATE_TO",
     "FIRST_DATE",
     "LAST_DATE",
+    "SOURCES_AT_LEAST",
     "View",
     "address_problems",
     "current",
@@ -73,13 +75,14 @@ class View:
             "\x1f".join(f.donors),
             "\x1f".join(f.recipients),
             "\x1f".join(f.cargos),
+            str(f.sources_at_least) if f.sources_at_least is not None else None,
             self.as_of.isoformat() if self.as_of else None,
         )
 
     @classmethod
     def from_key(cls, key: tuple[str | None, ...]) -> View:
         """Rebuild a view from its key."""
-        start, end, donors, recipients, cargos, moment = key
+        start, end, donors, recipients, cargos, sources, moment = key
         return cls(
             filters=ShipmentFilter(
                 date_from=date.fromisoformat(start) if start else None,
@@ -87,6 +90,7 @@ class View:
                 donors=tuple(donors.split("\x1f")) if donors else (),
                 recipients=tuple(recipients.split("\x1f")) if recipients else (),
                 cargos=tuple(cargos.split("\x1f")) if cargos else (),
+                sources_at_least=int(sources) if sources else None,
             ),
             as_of=parse_moment(moment) if moment else None,
         )
@@ -123,7 +127,7 @@ def address_problems(
     as-of box keeps whatever it is given, so its rule is checked on the view (``current``).
     """
     problems: list[Problem] = []
-    for name in (DATE_FROM, DATE_TO, *NAME_FIELDS):
+    for name in (DATE_FROM, DATE_TO, *NAME_FIELDS, SOURCES_AT_LEAST):
         values = [v for v in asked.get(name, ()) if v]
         if name in (DATE_FROM, DATE_TO) and dates_taken.get(name) is not None:
             continue
@@ -171,6 +175,7 @@ def current() -> View:
         donors=tuple(state.get("donor") or ()),
         recipients=tuple(state.get("recipient") or ()),
         cargos=tuple(state.get("cargo") or ()),
+        sources_at_least=_sources(state.get(SOURCES_AT_LEAST)),
     )
     problems = list(state.get(_ADDRESS_PROBLEMS, ()))
     try:
@@ -179,6 +184,16 @@ def current() -> View:
         problems.extend(exc.problems)
         as_of = None
     return View(filters=filters, as_of=as_of, problems=tuple(problems))
+
+
+def _sources(value: object) -> int | None:
+    """Return the number box's independent sources; a value its rule refuses counts as none
+    (the address's refused value is said by ``address_problems``)."""
+    if value is None or isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    if value != int(value) or not 1 <= value <= MAX_SOURCES_AT_LEAST:
+        return None
+    return int(value)
 
 
 def describe(view: View) -> str:
@@ -192,6 +207,9 @@ def describe(view: View) -> str:
     for label, values in f.by_name():
         if values:
             parts.append(f"{label} {' or '.join(values)}")
+    if f.sources_at_least is not None:
+        plural = "source" if f.sources_at_least == 1 else "sources"
+        parts.append(f"at least {f.sources_at_least} independent {plural}")
     moment = "as it stands now"
     if view.as_of is not None and not view.in_future():
         moment = f"as it stood at {view.as_of.isoformat()}"
