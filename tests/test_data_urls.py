@@ -486,9 +486,9 @@ def test_a_bad_bom_gets_400_naming_it(offline: TestClient, path: str, query: str
 
 def test_an_unknown_parameter_is_told_the_files_own(offline: TestClient):
     rule = offline.get("/data/shipments.csv?excel=1").json()["rule"]
-    assert rule.endswith("the parameters are from, to, donor, recipient, cargo, as_of, bom")
+    assert rule.endswith("the parameters are from, to, donor, recipient, cargo, sources_at_least, as_of, bom")
     rule = offline.get("/data/shipments.xlsx?excel=1").json()["rule"]
-    assert rule.endswith("the parameters are from, to, donor, recipient, cargo, as_of")
+    assert rule.endswith("the parameters are from, to, donor, recipient, cargo, sources_at_least, as_of")
 
 
 LONG = "x" * 201

@@ -94,6 +94,12 @@ class ExportTable:
 
     columns: tuple[Column, ...]
 
+    def __post_init__(self) -> None:
+        names = [c.name for c in self.columns]
+        made = [i for i, c in enumerate(self.columns) if c.sql is None]
+        if made and made != list(range(names.index("sources") + 1, made[-1] + 1)):
+            raise ValueError("the columns without SQL must directly follow the sources column")
+
     def fields(self, *, hxl: bool = False) -> tuple[Column, ...]:
         """Return the columns of a plain or an HXL file, in order."""
         if hxl:
