@@ -20,7 +20,6 @@ from shipments.cli.options import (
     INIT,
     NO_IDS,
     SHIPMENT_ID,
-    SOURCES_AT_LEAST,
     Argument,
     add_arguments,
     facts,
@@ -29,6 +28,7 @@ from shipments.cli.options import (
     option,
     output_format,
     source,
+    sources_at_least,
 )
 from shipments.models.discrepancies import STATES
 
@@ -116,7 +116,12 @@ COMMANDS = (
             option("--hxl", action="store_true", help="add a row of HXL hashtags"),
             output_format("csv", "xlsx"),
             AS_OF,
-            SOURCES_AT_LEAST,
+            option(
+                "--sources-at-least",
+                type=sources_at_least,
+                metavar="N",
+                help="only the shipments with at least N independent sources (publishers)",
+            ),
             option(
                 "--package",
                 sets="package",

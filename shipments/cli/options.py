@@ -188,12 +188,6 @@ AS_OF = option(
     metavar="TIMESTAMP",
     help="ISO 8601 moment, e.g. 2026-01-31T12:00:00Z (no zone means UTC)",
 )
-SOURCES_AT_LEAST = option(
-    "--sources-at-least",
-    type=sources_at_least,
-    metavar="N",
-    help="only the shipments with at least N independent sources (distinct publishers)",
-)
 SHIPMENT_ID = option("id", type=shipment_id, help="shipment id")
 NO_IDS = option(
     "--no-ids",

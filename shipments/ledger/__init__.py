@@ -4,6 +4,7 @@
                 add_* steps that go inside another write (bulk imports, the seed), and the
                 duplicate finder
     sources     each source URL recorded once, as first described; another description refused
+    filters     which shipments a view shows (ShipmentFilter) and its SQL conditions
     read        the ledger now or as of a moment: shipments, history, retractions, totals,
                 daily totals, filter options, and the queries other modules build on
     projection  keeps ``current_shipment`` in step with every write
@@ -13,11 +14,11 @@ shipment whose latest revision is not a retraction; "as of" a moment is the same
 revisions recorded by then. Every public name is importable from ``shipments.ledger``.
 """
 
+from shipments.ledger.filters import ShipmentFilter
 from shipments.ledger.projection import current_shipment_row
 from shipments.ledger.read import (
     DailyTotal,
     LedgerTotals,
-    ShipmentFilter,
     current_revisions_query,
     current_shipments,
     daily_totals,

@@ -12,12 +12,13 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import and_, case, func, or_
+from sqlalchemy import and_, func
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from shipments.errors import NotFound
+from shipments.ledger.filters import ShipmentFilter, filter_conditions, sources_conditions
 from shipments.models import (
     CurrentShipment,
     RevisionPublic,
@@ -33,35 +34,6 @@ from shipments.units import format_tonnes
 
 P = TypeVar("P", bound=ShipmentPublic)
 _BATCH = 500
-
-
-@dataclass(frozen=True)
-class ShipmentFilter:
-    """Which shipments a view shows: a date range, donors, recipients, cargo (any of each), and
-    at least ``sources_at_least`` independent sources (``shipments.corroboration``).
-
-    Independent sources count claims too, which the ledger cannot judge, so a filter with
-    ``sources_at_least`` is resolved before it is used (``shipments.corroboration.resolve``):
-    ``publisher_spellings`` maps each other spelling of a publisher to one, ``claimed`` lists the
-    shipments that claims bring to the number. An unresolved one is refused, never half applied.
-    """
-
-    date_from: date | None = None
-    date_to: date | None = None
-    donors: tuple[str, ...] = ()
-    recipients: tuple[str, ...] = ()
-    cargos: tuple[str, ...] = ()
-    sources_at_least: int | None = None
-    publisher_spellings: tuple[tuple[str, str], ...] = ()
-    claimed: tuple[int, ...] | None = None
-
-    def is_empty(self) -> bool:
-        """Return True when the filter lets every shipment through."""
-        return self == ShipmentFilter()
-
-    def by_name(self) -> tuple[tuple[str, tuple[str, ...]], ...]:
-        """Return the names wanted for each name field (NAME_FIELDS), in that order."""
-        return tuple(zip(NAME_FIELDS, (self.donors, self.recipients, self.cargos), strict=True))
 
 
 @dataclass(frozen=True)
@@ -278,14 +250,14 @@ def filtered_revisions(
     if filters is None:
         return statement
     return statement.where(
-        *_filter_conditions(
+        *filter_conditions(
             filters,
             col(ShipmentRevision.event_date),
             col(ShipmentRevision.donor),
             col(ShipmentRevision.recipient),
             col(ShipmentRevision.cargo),
         ),
-        *_sources_conditions(filters, col(ShipmentRevision.id), col(ShipmentRevision.shipment_id)),
+        *sources_conditions(filters, col(ShipmentRevision.id), col(ShipmentRevision.shipment_id)),
     )
 
 
@@ -342,57 +314,16 @@ def _current_facts(as_of: datetime | None, filters: ShipmentFilter | None) -> An
     )
     if filters is not None:
         statement = statement.where(
-            *_filter_conditions(
+            *filter_conditions(
                 filters,
                 col(table.event_date),
                 col(table.donor),
                 col(table.recipient),
                 col(table.cargo),
             ),
-            *_sources_conditions(filters, col(table.revision_id), col(table.shipment_id)),
+            *sources_conditions(filters, col(table.revision_id), col(table.shipment_id)),
         )
     return statement.subquery()
-
-
-def _filter_conditions(
-    filters: ShipmentFilter, event_date: Any, donor: Any, recipient: Any, cargo: Any
-) -> list[Any]:
-    conditions = []
-    if filters.date_from is not None:
-        conditions.append(event_date >= filters.date_from)
-    if filters.date_to is not None:
-        conditions.append(event_date <= filters.date_to)
-    columns = {"donor": donor, "recipient": recipient, "cargo": cargo}
-    for field, wanted in filters.by_name():
-        if wanted:
-            conditions.append(columns[field].in_(wanted))
-    return conditions
-
-
-def _sources_conditions(filters: ShipmentFilter, revision_id: Any, shipment_id: Any) -> list[Any]:
-    """Keep the shipments with at least ``sources_at_least`` independent sources: publishers
-    among the revision's sources (one per spelling), or a shipment claims bring there."""
-    wanted = filters.sources_at_least
-    if wanted is None:
-        return []
-    if filters.claimed is None:
-        raise ValueError("sources_at_least needs shipments.corroboration.resolve first")
-    publisher: Any = col(Source.publisher)
-    if filters.publisher_spellings:
-        publisher = case(dict(filters.publisher_spellings), value=publisher, else_=publisher)
-    # Correlated: the database counts a revision's publishers through the link's primary key,
-    # row by row as it reads the view, so a page of the ledger stops when the page is full.
-    publishers = (
-        sa_select(func.count(func.distinct(publisher)))
-        .select_from(RevisionSourceLink)
-        .join(Source, col(Source.id) == col(RevisionSourceLink.source_id))
-        .where(col(RevisionSourceLink.revision_id) == revision_id)
-        .scalar_subquery()
-    )
-    enough = publishers >= wanted
-    if not filters.claimed:
-        return [enough]
-    return [or_(enough, shipment_id.in_(filters.claimed))]
 
 
 def describe_shipment(facts: ShipmentPublic | ShipmentRevision | ShipmentCreate) -> str:
