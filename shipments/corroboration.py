@@ -88,9 +88,8 @@ def publisher_spellings(*, session: Session) -> tuple[tuple[str, str], ...]:
     not listed, so the list is empty unless the sources disagree on case or spaces.
     """
     spellings: dict[str, list[str]] = {}
-    for (publisher,) in session.execute(
-        sa_select(col(Source.publisher)).distinct().order_by(col(Source.publisher))
-    ):
+    # Sorted here, not by the database, whose collation may differ between backends.
+    for publisher in sorted(session.execute(sa_select(col(Source.publisher)).distinct()).scalars()):
         spellings.setdefault(publisher_key(publisher), []).append(publisher)
     return tuple(
         (other, spelt[0]) for spelt in spellings.values() if len(spelt) > 1 for other in spelt[1:]

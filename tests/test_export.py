@@ -436,9 +436,7 @@ def _python_export(session, table: ExportTable, *, hxl: bool) -> str:
     return out.getvalue()
 
 
-@pytest.mark.parametrize(
-    "after", [None, "revision", "corroborating_sources", "recorded_at"]
-)
+@pytest.mark.parametrize("after", [None, "revision", "corroborating_sources", "recorded_at"])
 @pytest.mark.parametrize("hxl", [False, True])
 def test_a_column_added_to_the_table_is_in_every_part_of_the_export(session, hxl, after):
     _tricky_ledger(session)

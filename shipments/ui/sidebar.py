@@ -6,7 +6,7 @@ import streamlit as st
 from sqlalchemy.exc import SQLAlchemyError
 
 from shipments.exchange.view_params import PARAMETERS
-from shipments.rules import MAX_SOURCES_AT_LEAST, NAME_FIELDS
+from shipments.rules import NAME_FIELDS
 from shipments.ui import data, session, view
 from shipments.ui.common import AS_OF_MEANS, plain
 from shipments.ui.view import (
@@ -22,7 +22,7 @@ LABELS = {"donor": "Donor", "recipient": "Recipient", "cargo": "Cargo"}
 SOURCES_HELP = (
     "Only the shipments that many publishers support: those of its sources, and of the claims"
     " whose single-delivery reading is consistent with it alone (case and spaces aside). Empty"
-    " for every shipment."
+    " for every shipment; a whole number from 1 to 100 otherwise."
 )
 AS_OF_HELP = (
     "When rows were recorded, not when cargo moved: the ledger and the reconciliation as they"
@@ -91,15 +91,13 @@ def _filters() -> None:
                 bind="query-params",
                 placeholder="All",
             )
-        st.number_input(
+        # A text box, checked on the view as As of is: a number box would round 2.5 to 2 and
+        # write that into the address, where the rule is to refuse it and say so.
+        st.text_input(
             "At least N independent sources",
-            min_value=1,
-            max_value=MAX_SOURCES_AT_LEAST,
-            value=None,
-            step=1,
             key=SOURCES_AT_LEAST,
             bind="query-params",
-            placeholder="Any",
+            placeholder="any, or e.g. 2",
             help=SOURCES_HELP,
         )
         st.text_input(

@@ -10,7 +10,7 @@ and said so (``address_problems``), never dropped without a word.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 import streamlit as st
@@ -27,10 +27,11 @@ from shipments.exchange.view_params import (
     ViewQuery,
     check_range,
     parse_as_of,
+    parse_sources,
     parse_view_query,
 )
 from shipments.ledger import ShipmentFilter
-from shipments.rules import MAX_SOURCES_AT_LEAST, NAME_FIELDS, parse_moment, utcnow
+from shipments.rules import NAME_FIELDS, parse_moment, utcnow
 
 # Widget key = query parameter name (shipments.exchange.view_params), so a filtered view is a
 # link that reopens it, and the data URLs take the same parameters.
@@ -124,10 +125,11 @@ def address_problems(
     ``dates_taken`` what the date pickers hold now. A date breaks the data URLs' rules or lies
     outside the pickers' range, and the picker holds none (Streamlit also reads 2019/05/01,
     and then writes the address anew as 2019-05-01); a name is not one the ledger holds. The
-    as-of box keeps whatever it is given, so its rule is checked on the view (``current``).
+    as-of and sources boxes keep whatever they are given, so their rules are checked on the view
+    (``current``).
     """
     problems: list[Problem] = []
-    for name in (DATE_FROM, DATE_TO, *NAME_FIELDS, SOURCES_AT_LEAST):
+    for name in (DATE_FROM, DATE_TO, *NAME_FIELDS):
         values = [v for v in asked.get(name, ()) if v]
         if name in (DATE_FROM, DATE_TO) and dates_taken.get(name) is not None:
             continue
@@ -175,25 +177,18 @@ def current() -> View:
         donors=tuple(state.get("donor") or ()),
         recipients=tuple(state.get("recipient") or ()),
         cargos=tuple(state.get("cargo") or ()),
-        sources_at_least=_sources(state.get(SOURCES_AT_LEAST)),
     )
     problems = list(state.get(_ADDRESS_PROBLEMS, ()))
+    try:
+        filters = replace(filters, sources_at_least=parse_sources(state.get(SOURCES_AT_LEAST)))
+    except InvalidInput as exc:
+        problems.extend(exc.problems)
     try:
         as_of = parse_as_of(state.get(AS_OF))
     except InvalidInput as exc:
         problems.extend(exc.problems)
         as_of = None
     return View(filters=filters, as_of=as_of, problems=tuple(problems))
-
-
-def _sources(value: object) -> int | None:
-    """Return the number box's independent sources; a value its rule refuses counts as none
-    (the address's refused value is said by ``address_problems``)."""
-    if value is None or isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    if value != int(value) or not 1 <= value <= MAX_SOURCES_AT_LEAST:
-        return None
-    return int(value)
 
 
 def describe(view: View) -> str:
