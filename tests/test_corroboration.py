@@ -312,3 +312,21 @@ def test_the_overview_headline_can_count_corroborated_shipments_only(
     assert any("at least 2 independent sources: 1 of them" in c for c in captions)
     app.toggle(key="corroborated_only").set_value(False).run()
     assert metrics(app)["Deliveries"] == "4"
+
+
+def test_as_of_counts_the_sources_of_the_revision_standing_then(session: Session):
+    shipment = add(session, "2019-06-10")
+    claim(session, "Ministry", "2019-06-10")
+    time.sleep(0.01)
+    before = utcnow()
+    time.sleep(0.01)
+    agency = {"url": "https://agency.example/a", "title": "A", "publisher": "Agency"}
+    correction = parse(ShipmentCorrection, {"add_sources": [agency], "reason": "second report"})
+    correct_shipment(
+        session=session, shipment_id=shipment, correction_in=correction, by="ana", via="cli"
+    )
+    assert corroboration(session) == {shipment: 3}
+    assert shown(session, 3) == [shipment]
+    assert corroboration(session, as_of=before) == {shipment: 2}
+    assert shown(session, 3, as_of=before) == []
+    assert shown(session, 2, as_of=before) == [shipment]
