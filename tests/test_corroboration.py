@@ -203,6 +203,7 @@ def test_the_data_urls_carry_the_column_and_take_the_filter(client: TestClient):
     assert {r["id"]: r["corroborating_sources"] for r in listed} == SEED
     two = client.get("/data/shipments.csv?sources_at_least=2")
     assert [r["id"] for r in csv.DictReader(io.StringIO(two.text))] == ["4"]
+    assert "_sources-2-plus_" in two.headers["content-disposition"]
     listed = json.loads(client.get("/data/shipments.json?sources_at_least=2").text)
     assert [(r["id"], r["corroborating_sources"]) for r in listed] == [(4, 2)]
     three = client.get(f"/data/shipments.csv?sources_at_least=3&as_of={utcnow().isoformat()}")
