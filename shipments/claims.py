@@ -5,6 +5,7 @@ The reconciliation engine that checks them against the ledger is ``shipments.rec
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 
@@ -14,6 +15,7 @@ from shipments.errors import InvalidInput
 from shipments.ledger import ShipmentFilter, get_or_add_source, source_public
 from shipments.models import (
     Claim,
+    ClaimBase,
     ClaimCreate,
     ClaimPublic,
     ClaimReading,
@@ -31,7 +33,8 @@ def parse_reading_spec(spec: str) -> dict[str, Any]:
     ``cumulative:2019-05-27`` counts up to and including the date, ``cumulative-before:2019-05-27``
     excludes it, ``single:2019-05-27`` is the deliveries of that day and
     ``period:2019-05-01:2019-05-31`` a range; ``,donor=China,recipient=Venezuela,cargo=medicine``
-    filters any of them.
+    filters any of them, and ``,basis=received`` (or ``sent``) says which record of a linked
+    consignment counts (without it, the claim's wording decides: ``implied_basis``).
     """
     head, *filters = [part.strip() for part in spec.split(",")]
     scope, _, dates = head.partition(":")
@@ -46,9 +49,9 @@ def parse_reading_spec(spec: str) -> dict[str, Any]:
         fields.update(scope=scope, end=dates or None)
     for item in filters:
         name, sep, value = (part.strip() for part in item.partition("="))
-        if not sep or name not in NAME_FIELDS:
+        if not sep or name not in (*NAME_FIELDS, "basis"):
             raise InvalidInput.single(
-                "readings", f"filter {item!r} must be donor=, recipient= or cargo="
+                "readings", f"filter {item!r} must be donor=, recipient=, cargo= or basis="
             )
         if not value:
             raise InvalidInput.single("readings", f"filter {name}= needs a value")
@@ -56,6 +59,42 @@ def parse_reading_spec(spec: str) -> dict[str, Any]:
             raise InvalidInput.single("readings", f"filter {name}= is given twice in {spec!r}")
         fields[name] = value
     return fields
+
+
+def reading_spec(reading: ClaimReadingBase) -> str:
+    """Write a reading back as the spec ``parse_reading_spec`` reads."""
+    end = reading.end.isoformat()
+    if reading.scope == "period":
+        head = f"period:{reading.start.isoformat() if reading.start else ''}:{end}"
+    elif reading.scope == "cumulative" and not reading.inclusive:
+        head = f"cumulative-before:{end}"
+    else:
+        head = f"{reading.scope}:{end}"
+    named = [(name, getattr(reading, name)) for name in (*NAME_FIELDS, "basis")]
+    return ",".join([head, *(f"{name}={value}" for name, value in named if value)])
+
+
+# Words that say a figure counts cargo as it arrived, or as it left, in the languages of the
+# ledger's sources (English, Spanish, French, Portuguese); matched at the start of a word.
+_RECEIVED_WORDS = re.compile(
+    r"\b(receiv|arriv|arrib|lleg|recib|reçu|recu|chegou|recebe|delivered to|entregad)",
+    re.IGNORECASE,
+)
+_SENT_WORDS = re.compile(
+    r"\b(sent|send|ship|dispatch|despach|envi|envoy|expédi|donat|don[oó]|doa[dç])", re.IGNORECASE
+)
+
+
+def implied_basis(claim: ClaimBase) -> str:
+    """Return the record of a consignment the claim's wording counts: received or sent.
+
+    ``received`` when its quote speaks only of arriving or receiving ("Arriba a Venezuela ..."),
+    else ``sent`` (a quote speaking of both, or of neither, counts what was sent).
+    """
+    quote = claim.quote
+    if _RECEIVED_WORDS.search(quote) and not _SENT_WORDS.search(quote):
+        return "received"
+    return "sent"
 
 
 def record_claim(*, session: Session, claim_in: ClaimCreate, by: str, via: str) -> ClaimPublic:

@@ -12,16 +12,15 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, event, text
+from sqlalchemy import Engine, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 from sqlmodel import Session, create_engine
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = "sqlite:///data/ledger.db"
@@ -98,21 +97,50 @@ def make_engine(url: str | None = None, *, pooled: bool = True) -> Engine:
 
 def alembic_config() -> Config:
     """Return the Alembic configuration for the ledger's migrations."""
+    # Alembic is imported where it is used (here and below): it is a tenth of a second of
+    # every command's start, and a database already at the latest revision never needs it.
+    from alembic.config import Config
+
     config = Config(str(MIGRATIONS_DIR / "alembic.ini"))
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     return config
 
 
 def migrate(engine: Engine, revision: str = "head") -> None:
-    """Upgrade the database to ``revision`` (default: the latest), keeping every row."""
+    """Upgrade the database to ``revision`` (default: the latest), keeping every row.
+
+    A database already at the latest revision (its ``alembic_version`` names the newest
+    migration file's revision) is left as it is without loading Alembic.
+    """
+    if revision == "head" and stored_revision(engine) == file_head():
+        return
+    from alembic import command
+
     config = alembic_config()
     with engine.begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
 
 
+def file_head() -> str:
+    """Return the latest revision by the migration files' names ("0012_superseded_at.py" is
+    revision 0012); tests/test_db.py checks it is the head Alembic finds."""
+    numbered = [p.name[:4] for p in (MIGRATIONS_DIR / "versions").glob("[0-9][0-9][0-9][0-9]_*.py")]
+    return max(numbered)
+
+
+def stored_revision(engine: Engine) -> str | None:
+    """Return the revision ``alembic_version`` records, or None where there is no such table."""
+    with engine.connect() as connection:
+        if "alembic_version" not in inspect(connection).get_table_names():
+            return None
+        return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+
+
 def head_revision() -> str:
     """Return the latest migration revision this code knows."""
+    from alembic.script import ScriptDirectory
+
     head = ScriptDirectory.from_config(alembic_config()).get_current_head()
     assert head is not None
     return head
@@ -120,6 +148,8 @@ def head_revision() -> str:
 
 def current_revision(engine: Engine) -> str | None:
     """Return the migration revision the database is at, or None for an empty database."""
+    from alembic.runtime.migration import MigrationContext
+
     with engine.connect() as connection:
         return MigrationContext.configure(connection).get_current_revision()
 

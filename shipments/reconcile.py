@@ -18,17 +18,23 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-import numpy as np
-from sqlalchemy import String, cast, func
+from sqlalchemy import func
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col
 
-from shipments.claims import list_claims, reading_in_view
-from shipments.ledger import ShipmentFilter, current_revisions_query
+from shipments.claims import implied_basis, list_claims, reading_in_view
+from shipments.ledger import (
+    DEFAULT_BASIS,
+    LinkedRecord,
+    ShipmentFilter,
+    counted_out,
+    current_revisions_query,
+    linked_records,
+)
 from shipments.models import (
     ClaimPublic,
     ClaimReadingBase,
@@ -61,6 +67,10 @@ class ReadingResult:
     verdict: str
     shipment_ids: tuple[int, ...]
     shipment_count: int = 0
+    # Which record of a linked consignment the reading counted, and how many such consignments
+    # it counted once (their other record left out).
+    basis: str = DEFAULT_BASIS
+    counted_once: int = 0
 
 
 @dataclass(frozen=True)
@@ -131,137 +141,34 @@ def reconcile(
     ``list_ids`` lists the first ``LISTED`` shipment ids of each reading (by date, then id);
     without it each reading has its count, sum and verdict only, which is all a chart needs.
     From ``one_pass_from`` readings on, the current ledger is read once and every reading
-    is answered from that (see ``_LedgerIndex``) instead of with queries of its own.
+    is answered from that (see ``shipments.reading_index``) instead of with queries of its own.
     """
     # As of a moment, the claims too are those recorded by then: a past report stays as it was.
     claims = list_claims(session=session, as_of=as_of)
+    linked = linked_records(session=session, as_of=as_of)
     readings_count = sum(len(claim.readings) for claim in claims)
     matcher: _Matcher
     if as_of is None and readings_count >= one_pass_from:
-        matcher = _LedgerIndex.read(session).matching
+        # Imported here: numpy is a tenth of a second of every command's start otherwise.
+        from shipments.reading_index import LedgerIndex
+
+        matcher = LedgerIndex.read(session).matching
     else:
 
-        def matcher(reading: ClaimReadingBase, listed: bool) -> tuple[tuple[int, ...], int, int]:
+        def matcher(reading: ClaimReadingBase, listed: int) -> tuple[tuple[int, ...], int, int]:
             return _matching_shipments(session, reading, as_of, listed)
 
     results = []
     for claim in claims:
-        readings = tuple(_check_reading(claim, r, matcher, list_ids) for r in claim.readings)
+        readings = tuple(
+            _check_reading(claim, r, matcher, list_ids, linked) for r in claim.readings
+        )
         results.append(ClaimResult(claim=claim, verdict=_overall(readings), readings=readings))
     return Reconciliation(as_of=as_of, claims=tuple(results))
 
 
-_Matcher = Callable[[ClaimReadingBase, bool], tuple[tuple[int, ...], int, int]]
-
-
-class _LedgerIndex:
-    """The current ledger read once, sorted for answering many readings without a query each.
-
-    Rows are numbered by their (donor, recipient, cargo) keys, casefolded as in current_shipment.
-    Sorted by (keys, date), the rows of one key set form a run in date order, so a reading's
-    count and sum over a date range are two binary searches per key set it names and a
-    difference of running sums. Sorted by (date, id), a reading's first ids are the first rows
-    of its date range whose key set it names.
-    """
-
-    def __init__(
-        self, keys: list[tuple[str, str, str]], combo: Any, day: Any, ids: Any, mass: Any
-    ) -> None:
-        self.keys = keys
-        by_keys = np.lexsort((ids, day, combo))
-        self.key_day = combo[by_keys].astype(np.int64) * _DAYS + day[by_keys]
-        self.running = np.concatenate(([0], np.cumsum(mass[by_keys], dtype=np.int64)))
-        by_day = np.lexsort((ids, day))
-        self.day_sorted = day[by_day]
-        self.day_combo = combo[by_day]
-        self.day_ids = ids[by_day]
-
-    @classmethod
-    def read(cls, session: Session) -> _LedgerIndex:
-        """Read current_shipment's keys, dates, ids and masses, in batches."""
-        table = CurrentShipment
-        result = session.connection().execute(
-            sa_select(
-                col(table.donor_key),
-                col(table.recipient_key),
-                col(table.cargo_key),
-                # ISO text whatever the server's DateStyle, for numpy to read as days.
-                cast(col(table.event_date), String)
-                if session.get_bind().dialect.name == "sqlite"
-                else func.to_char(col(table.event_date), "YYYY-MM-DD"),
-                col(table.shipment_id),
-                col(table.mass_kg),
-            ).execution_options(yield_per=_READ_BATCH)
-        )
-        numbers: dict[tuple[str, str, str], int] = {}
-        combos, days, ids, masses = [], [], [], []
-        for batch in result.partitions(_READ_BATCH):
-            donors, recipients, cargos, dates, shipment_ids, mass = zip(*batch, strict=True)
-            combos.append(
-                np.fromiter(
-                    (
-                        numbers.setdefault(k, len(numbers))
-                        for k in zip(donors, recipients, cargos, strict=True)
-                    ),
-                    dtype=np.int32,
-                    count=len(batch),
-                )
-            )
-            days.append(np.array(dates, dtype="datetime64[D]").astype(np.int64))
-            ids.append(np.array(shipment_ids, dtype=np.int64))
-            masses.append(np.array(mass, dtype=np.int64))
-        if not combos:
-            empty = np.zeros(0, dtype=np.int64)
-            return cls([], empty.astype(np.int32), empty, empty, empty)
-        return cls(
-            list(numbers),
-            np.concatenate(combos),
-            np.concatenate(days),
-            np.concatenate(ids),
-            np.concatenate(masses),
-        )
-
-    def matching(self, reading: ClaimReadingBase, listed: bool) -> tuple[tuple[int, ...], int, int]:
-        """Return what ``_matching_now`` returns, from the index."""
-        wanted = [
-            (i, value.casefold())
-            for i, name in enumerate(NAME_FIELDS)
-            if (value := getattr(reading, name))
-        ]
-        combos = np.array(
-            [n for n, key in enumerate(self.keys) if all(key[i] == v for i, v in wanted)],
-            dtype=np.int64,
-        )
-        if not len(combos):
-            return (), 0, 0
-        first = _day_number(reading.start) if reading.start is not None else -_DAYS // 2
-        last = _day_number(reading.end) + (0 if reading.inclusive else -1)
-        low = np.searchsorted(self.key_day, combos * _DAYS + first, side="left")
-        high = np.searchsorted(self.key_day, combos * _DAYS + last, side="right")
-        count = int((high - low).sum())
-        mass = int((self.running[high] - self.running[low]).sum())
-        if not listed or not count:
-            return (), count, mass
-        start = int(np.searchsorted(self.day_sorted, first, side="left"))
-        stop = int(np.searchsorted(self.day_sorted, last, side="right"))
-        found: list[Any] = []
-        wanted_combos = combos.astype(np.int32)
-        step = 4 * LISTED
-        while start < stop and sum(len(f) for f in found) < LISTED:
-            end = min(start + step, stop)
-            hits = np.isin(self.day_combo[start:end], wanted_combos)
-            found.append(self.day_ids[start:end][hits])
-            start, step = end, step * 2
-        ids = np.concatenate(found)[:LISTED] if found else np.zeros(0, dtype=np.int64)
-        return tuple(int(i) for i in ids), count, mass
-
-
-_DAYS = 1 << 20  # more days than any date from 1900 to far ahead: keys * _DAYS + day is unique
-_READ_BATCH = 50_000
-
-
-def _day_number(day: date) -> int:
-    return int(np.datetime64(day, "D").astype(np.int64))
+# A matcher returns the first ``listed`` matching ids (by date, then id), the count and the mass.
+_Matcher = Callable[[ClaimReadingBase, int], tuple[tuple[int, ...], int, int]]
 
 
 def tolerance(
@@ -293,12 +200,42 @@ def verdict_for(ledger_value: Decimal, low: Decimal | None, high: Decimal | None
 
 
 def _check_reading(
-    claim: ClaimPublic, reading: ClaimReadingPublic, matcher: _Matcher, list_ids: bool
+    claim: ClaimPublic,
+    reading: ClaimReadingPublic,
+    matcher: _Matcher,
+    list_ids: bool,
+    linked: list[LinkedRecord],
 ) -> ReadingResult:
-    ids, count, mass_kg = matcher(reading, list_ids)
+    basis = reading.basis or implied_basis(claim)
+    left_out = [r for r in counted_out(linked, basis) if _record_matches(reading, r)]
+    ids, count, mass_kg = matcher(reading, LISTED + len(left_out) if list_ids else 0)
+    if left_out:
+        dropped = {r.shipment_id for r in left_out}
+        ids = tuple(i for i in ids if i not in dropped)[:LISTED]
+        count -= len(left_out)
+        mass_kg -= sum(r.mass_kg for r in left_out)
     description = reading.describe()
+    if left_out:
+        once = len(left_out)
+        description += (
+            f"; {once} consignment{'s' if once > 1 else ''} counted once, by"
+            f" {'its' if once == 1 else 'their'} {basis} record"
+        )
     if not count:
-        return ReadingResult(reading.id, description, None, None, None, None, None, NO_DATA, ())
+        return ReadingResult(
+            reading.id,
+            description,
+            None,
+            None,
+            None,
+            None,
+            None,
+            NO_DATA,
+            (),
+            0,
+            basis,
+            len(left_out),
+        )
     ledger_value = kg_to_tonnes(mass_kg) if claim.metric == "tonnes" else Decimal(count)
     value = claim.amount
     low, high = tolerance(value, claim.qualifier, claim.tolerance_pct)
@@ -315,16 +252,15 @@ def _check_reading(
         verdict=verdict_for(ledger_value, low, high),
         shipment_ids=ids,
         shipment_count=count,
+        basis=basis,
+        counted_once=len(left_out),
     )
 
 
 def _matching_shipments(
-    session: Session, reading: ClaimReadingBase, as_of: datetime | None, listed: bool
+    session: Session, reading: ClaimReadingBase, as_of: datetime | None, listed: int
 ) -> tuple[tuple[int, ...], int, int]:
-    """Return the first ``LISTED`` matching shipment ids, how many match, and their mass.
-
-    Without ``listed``, no ids (the count and mass only).
-    """
+    """Return the first ``listed`` matching shipment ids, how many match, and their mass."""
     if as_of is None:
         return _matching_now(session, reading, listed)
     current = current_revisions_query(as_of).subquery()
@@ -349,13 +285,13 @@ def _matching_shipments(
         if all(names[name].casefold() == value for name, value in wanted.items()):
             count += 1
             mass_kg += int(mass)
-            if listed and len(ids) < LISTED:
+            if len(ids) < listed:
                 ids.append(int(shipment_id))
     return tuple(ids), count, mass_kg
 
 
 def _matching_now(
-    session: Session, reading: ClaimReadingBase, listed: bool
+    session: Session, reading: ClaimReadingBase, listed: int
 ) -> tuple[tuple[int, ...], int, int]:
     """The same from current_shipment, counted and summed in the database (keys casefolded)."""
     table = CurrentShipment
@@ -374,9 +310,24 @@ def _matching_now(
         sa_select(col(table.shipment_id))
         .where(*conditions)
         .order_by(col(table.event_date), col(table.shipment_id))
-        .limit(LISTED)
+        .limit(listed)
     ).scalars()
     return tuple(int(i) for i in ids), int(count), int(mass)
+
+
+def _record_matches(reading: ClaimReadingBase, record: LinkedRecord) -> bool:
+    """Return True when a reading counts a record: ``_date_conditions`` and its names, in Python."""
+    if reading.start is not None and record.event_date < reading.start:
+        return False
+    if record.event_date > reading.end or (
+        not reading.inclusive and record.event_date == reading.end
+    ):
+        return False
+    return all(
+        getattr(record, name).casefold() == value.casefold()
+        for name in NAME_FIELDS
+        if (value := getattr(reading, name))
+    )
 
 
 def _date_conditions(event_date: Any, reading: ClaimReadingBase) -> list[Any]:

@@ -40,6 +40,12 @@ MIN_PASSWORD_CHARACTERS = 5  # different characters: "aaaaaaaaaaaa" is not a pas
 METRICS = ("tonnes", "deliveries")
 QUALIFIERS = ("exact", "approximately", "at_least", "at_most")
 SCOPES = ("cumulative", "single", "period")
+MAX_ID = 2**31 - 1  # the largest id a row can have on every backend (a 32-bit integer)
+# Which record of a linked consignment (a sent and a received record) a reading counts.
+BASES = DATE_MEANINGS
+# Two records of one consignment may differ in mass by at most this share of the sent record's
+# mass (losses in transit, rounding in a report); more, and they are refused as one consignment.
+CONSIGNMENT_TOLERANCE_PCT = Decimal(5)
 DEFAULT_TOLERANCE_PCT = Decimal(5)
 MAX_CLAIM_VALUE = Decimal(1_000_000_000)
 # Independent sources a view may ask a shipment to have: the seed's best has two; a hundred
@@ -237,6 +243,24 @@ def clean_choice(
     if text not in choices:
         raise ValueError(f"{rule or 'must be one of ' + ', '.join(choices)} (got {value!r})")
     return str(text)
+
+
+def clean_shipment_id(value: Any, *, required: bool = False) -> int | None:
+    """Return a shipment ID (a whole number from 1) given as a number or a text; None if empty."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        if required:
+            raise ValueError("is required: a shipment ID")
+        return None
+    if isinstance(value, str):
+        text = value.strip()
+        if not text.isascii() or not text.isdigit():
+            raise ValueError(f"must be a shipment ID, a whole number (got {value!r})")
+        value = int(text)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"must be a shipment ID, a whole number (got {value!r})")
+    if value < 1 or value > MAX_ID:
+        raise ValueError(f"must be a shipment ID, a whole number from 1 to {MAX_ID} (got {value})")
+    return value
 
 
 def clean_date_means(value: Any) -> str:

@@ -20,6 +20,7 @@ PROTECTED = [
     ("source", "title", "'rewritten'"),
     ("claim", "value", "'1'"),
     ("claim_reading", "donor", "'Nobody'"),
+    ("claim_reading", "basis", "'received'"),
     ("audit_event", "actor", "'mallory'"),
     ("import_batch", "sha256", "'0000'"),
 ]
@@ -75,3 +76,66 @@ def test_postgresql_refuses_truncating_history(ledger: Engine):
         pytest.skip("TRUNCATE is PostgreSQL's; SQLite has none (DELETE is refused above)")
     with ledger.connect() as connection, pytest.raises(DBAPIError, match="append-only"):
         connection.execute(text("TRUNCATE shipment_revision CASCADE"))
+
+
+def test_a_revision_takes_when_it_was_superseded_once_and_nothing_else(ledger: Engine):
+    """The one change the database allows a revision: setting superseded_at where it is NULL."""
+    with ledger.begin() as connection:
+        standing = (
+            connection.execute(
+                text("SELECT id FROM shipment_revision WHERE superseded_at IS NULL ORDER BY id")
+            )
+            .scalars()
+            .first()
+        )
+        connection.execute(
+            text("UPDATE shipment_revision SET superseded_at = :at WHERE id = :id"),
+            {"at": "2030-01-01 00:00:00", "id": standing},
+        )
+    for statement in (
+        "UPDATE shipment_revision SET superseded_at = '2031-01-01 00:00:00' WHERE id = :id",
+        "UPDATE shipment_revision SET superseded_at = NULL WHERE id = :id",
+        "UPDATE shipment_revision SET superseded_at = '2031-01-01', mass_kg = 1 WHERE id = :id",
+    ):
+        with ledger.connect() as connection, pytest.raises(DBAPIError, match="append-only"):
+            connection.execute(text(statement), {"id": standing})
+    with ledger.connect() as connection:
+        others = (
+            connection.execute(
+                text("SELECT id FROM shipment_revision WHERE superseded_at IS NULL ORDER BY id")
+            )
+            .scalars()
+            .first()
+        )
+        with pytest.raises(DBAPIError, match="append-only"):
+            connection.execute(
+                text(
+                    "UPDATE shipment_revision SET superseded_at = NULL, donor = 'x' WHERE id = :id"
+                ),
+                {"id": others},
+            )
+
+
+def test_a_correction_marks_the_revision_it_supersedes(ledger: Engine):
+    from shipments.ledger import correct_shipment
+    from shipments.models import ShipmentCorrection
+    from shipments.rules import parse
+
+    with Session(ledger) as session:
+        fixed = correct_shipment(
+            session=session,
+            shipment_id=3,
+            correction_in=parse(ShipmentCorrection, {"tonnes": "46", "reason": "weighbill"}),
+            by="ana",
+            via="cli",
+        )
+    with ledger.connect() as connection:
+        rows = connection.execute(
+            text(
+                "SELECT revision, recorded_at, superseded_at FROM shipment_revision"
+                " WHERE shipment_id = 3 ORDER BY revision"
+            )
+        ).all()
+    assert [r.revision for r in rows] == [1, fixed.revision]
+    assert rows[0].superseded_at == rows[1].recorded_at
+    assert rows[1].superseded_at is None

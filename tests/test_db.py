@@ -192,3 +192,25 @@ def test_migrations_match_the_models(engine: Engine):
     with engine.connect() as connection:
         differences = compare_metadata(MigrationContext.configure(connection), SQLModel.metadata)
     assert differences == []
+
+
+def test_the_migration_files_names_give_alembics_head():
+    """migrate() skips Alembic for a database at file_head(): it must be Alembic's own head."""
+    from shipments.db import file_head
+
+    assert file_head() == head_revision()
+
+
+def test_a_database_at_the_head_is_not_migrated_again(engine, monkeypatch):
+    """The fast path: nothing of Alembic runs when the stored revision is the head."""
+    import alembic.command
+
+    from shipments.db import stored_revision
+
+    assert stored_revision(engine) == head_revision()
+    calls = []
+    monkeypatch.setattr(alembic.command, "upgrade", lambda *args: calls.append(args))
+    migrate(engine)
+    assert calls == []
+    migrate(engine, "0011")  # any other target still goes through Alembic
+    assert len(calls) == 1

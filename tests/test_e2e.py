@@ -47,13 +47,23 @@ def dashboard(seeded_engine: Engine, database_url: str, tmp_path: Path) -> Itera
         yield served.base
 
 
-def fill_add_form(page: Any, *, cargo: str, tonnes: str, url: str, title: str) -> None:
-    """Fill the Add form: 12 June 2019, Cuba to Venezuela, and the given cargo, mass, source."""
+def fill_add_form(
+    page: Any,
+    *,
+    cargo: str,
+    tonnes: str,
+    url: str,
+    title: str,
+    day: str = "20190612",
+    donor: str = "Cuba",
+) -> None:
+    """Fill the Add form: 12 June 2019 (or ``day``, typed YYYYMMDD), Cuba (or ``donor``) to
+    Venezuela, and the given cargo, mass, source."""
     page.get_by_role("spinbutton", name="year, Date", exact=True).click()
-    page.keyboard.type("20190612")
+    page.keyboard.type(day)
     page.keyboard.press("Tab")
     for label, value in (
-        ("Donor", "Cuba"),
+        ("Donor", donor),
         ("Recipient", "Venezuela"),
         ("Cargo category (e.g. medicine)", cargo),
         ("Tonnes (t)", tonnes),
@@ -64,23 +74,31 @@ def fill_add_form(page: Any, *, cargo: str, tonnes: str, url: str, title: str) -
         page.get_by_role("textbox", name=label, exact=True).fill(value)
 
 
-def correct_on_the_edit_page(page: Any, shipment_id: int, tonnes: str, reason: str) -> None:
-    """On the Edit page, correct a shipment's tonnes through the Correct tab's form."""
+def open_tab(page: Any, tab_name: str, ready: Any) -> None:
+    """Choose a tab of the Edit page and wait until ``ready`` (a locator in it) is there.
+
+    Choosing a tab reruns the page (the tab is remembered). A click while the previous run is
+    still redrawing can be lost, and what is typed during the tab's own rerun can be redrawn
+    away: so wait for each run to end, and click again until the tab's form is there.
+    """
     running = page.locator('[data-testid="stStatusWidget"]')
-    tab = page.get_by_role("tab", name="Correct a shipment")
-    box = page.get_by_role("spinbutton", name="Shipment ID to correct")
-    # Choosing a tab reruns the page (the tab is remembered). A click while the previous run is
-    # still redrawing can be lost, and what is typed during the tab's own rerun can be redrawn
-    # away: so wait for each run to end, and click again until the tab's form is there.
+    tab = page.get_by_role("tab", name=tab_name)
     for _ in range(3):
         running.wait_for(state="detached", timeout=30_000)
         tab.click()
         running.wait_for(state="detached", timeout=30_000)
         try:
-            box.wait_for(timeout=10_000)
-            break
-        except Exception:  # the click was lost: the Correct tab is not open
+            ready.wait_for(timeout=10_000)
+            return
+        except Exception:  # the click was lost: the tab is not open
             continue
+    ready.wait_for(timeout=10_000)
+
+
+def correct_on_the_edit_page(page: Any, shipment_id: int, tonnes: str, reason: str) -> None:
+    """On the Edit page, correct a shipment's tonnes through the Correct tab's form."""
+    box = page.get_by_role("spinbutton", name="Shipment ID to correct")
+    open_tab(page, "Correct a shipment", box)
     box.fill(str(shipment_id))
     box.press("Enter")  # the id is taken on Enter; the form then loads that shipment
     fix = page.locator('[data-testid="stForm"]', has_text="Record correction")

@@ -144,6 +144,7 @@ def test_hxl_export_has_the_hashtag_row_and_one_row_per_shipment(seeded_session)
         "#meta+url",
         "#meta+sources+num",
         "#description+notes",
+        "#meta+consignment",
         "#meta+recorded_by",
         "#date+recorded",
     ]
@@ -364,19 +365,19 @@ def _fixed_times(session) -> None:
 
 HEADER = (
     "id,revision,event_date,date_means,donor,recipient,cargo,cargo_description,tonnes,{unit},"
-    "sources,source_urls,corroborating_sources,note,recorded_by,recorded_at\n"
+    "sources,source_urls,corroborating_sources,note,same_consignment_as,recorded_by,recorded_at\n"
 )
 HASHTAGS = (
     "#meta+id,#meta+revision,#date+occurred,#meta+date_means,#org+funder+name,#country+dest,"
     "#item+type,#item+name,#item+num,#item+unit,#meta+source,#meta+url,#meta+sources+num,"
-    "#description+notes,#meta+recorded_by,#date+recorded\n"
+    "#description+notes,#meta+consignment,#meta+recorded_by,#date+recorded\n"
 )
 ROWS = (
     "1,1,2019-06-01,received,China,Venezuela,medicine,,68.000,{first},"
-    "Example News: Almost 70 tonnes arrive,https://example.org/report,1,,ana,"
+    "Example News: Almost 70 tonnes arrive,https://example.org/report,1,,,ana,"
     "2026-01-02T03:04:05.001001+00:00\n"
     '2,2,2019-06-02,received,"Ministry, Health",Venezuela,medicine,\'-rations,0.001,{second},'
-    '"C: Plain; B, Inc.: =Two, ""quoted""",https://example.org/c https://example.org/b,2,\'=1+1,'
+    '"C: Plain; B, Inc.: =Two, ""quoted""",https://example.org/c https://example.org/b,2,\'=1+1,,'
     "ana,2026-01-02T03:04:05.003003+00:00\n"
 )
 EXPECTED_CSV = HEADER.format(unit="kilograms") + ROWS.format(first="68000", second="1")

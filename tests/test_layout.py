@@ -96,7 +96,7 @@ LAYERS = (
         "shipments.sign_in_form",
         "shipments.sso",
     ),
-    ("shipments.claims",),
+    ("shipments.claims", "shipments.reading_index"),
     ("shipments.reconcile",),
     ("shipments.discrepancies", "shipments.corroboration"),
     ("shipments.exchange", "shipments.seed"),

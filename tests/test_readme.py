@@ -51,7 +51,12 @@ def test_command_table_lists_every_command():
     rows = table_after("| command | what it does |")
     assert {row.split()[0] for row in rows} == subcommands()
     groups = [command for command in COMMANDS if command.actions]
-    assert [group.name for group in groups] == ["claims", "discrepancies", "editors"]
+    assert [group.name for group in groups] == [
+        "claims",
+        "discrepancies",
+        "consignments",
+        "editors",
+    ]
     for group in groups:
         documented = {row.split()[1] for row in rows if row.startswith(f"{group.name} ")}
         assert documented == {action.name for action in group.actions}, group.name
@@ -152,6 +157,32 @@ def test_the_documented_session_runs(
     assert commands == subcommands()
     current = 5 if ledger == "seeded" else 1  # exported before the retraction
     assert (tmp_path / "ledger.csv").read_text(encoding="utf-8").count("\n") == 1 + current
+
+
+def test_the_consignment_story_runs_as_told(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
+):
+    """The seed's 29 March delivery recorded again as received: counted twice, then linked and
+    counted once, each command exiting and printing as its comment says."""
+    monkeypatch.delenv("LEDGER_EDITOR", raising=False)
+    url = f"sqlite:///{tmp_path / 'story.db'}"
+    monkeypatch.setattr("sys.stdin", io.StringIO("a long passphrase for ana\n"))
+    assert main(["--database-url", url, "editors", "add", "ana", "--password-stdin"]) == 0
+    capsys.readouterr()
+    block = code_block_after("### Consignments: one cargo recorded twice")
+    lines = [line for line in block.splitlines() if line.strip()]
+    assert len(lines) == 6
+    for line in lines:
+        command, _, comment = line.partition("#")
+        expected = int(comment.split()[1].rstrip(":")) if comment.startswith(" exits") else 0
+        code = main(["--database-url", url, *shlex.split(command)[3:]])
+        out, err = capsys.readouterr()
+        assert code == expected, f"{line!r} exited {code}: {err}"
+        said = comment.strip().partition(": ")[0]  # what the command prints, before the gloss
+        if said.startswith(("5 shipments", "5 records")):
+            head, _, tail = said.partition("...")
+            assert head.strip() in out, out
+            assert tail.strip() in out, out
 
 
 def test_every_file_the_readme_links_to_is_in_the_repository():

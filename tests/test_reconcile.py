@@ -309,7 +309,7 @@ def test_a_failure_after_the_first_insert_leaves_nothing_behind(
 @pytest.mark.parametrize(
     ("spec", "rule"),
     [
-        ("single:2019-05-27,country=Venezuela", "must be donor=, recipient= or cargo="),
+        ("single:2019-05-27,country=Venezuela", "must be donor=, recipient=, cargo= or basis="),
         ("cumulative:2019-05-27,donor=", "filter donor= needs a value"),
         ("single:2019-05-27,donor=China,donor=Russia", "filter donor= is given twice"),
     ],

@@ -14,6 +14,7 @@ from shipments.cli.options import (
     BY,
     CLAIM,
     CLAIM_ID,
+    CONSIGNMENT,
     DATABASE_URL,
     FAIL_ON,
     IMPORT,
@@ -28,7 +29,6 @@ from shipments.cli.options import (
     option,
     output_format,
     source,
-    sources_at_least,
 )
 from shipments.models.discrepancies import STATES
 
@@ -63,6 +63,13 @@ COMMANDS = (
                 sets="shipment",
                 action="store_true",
                 help="record it even if it matches a current shipment",
+            ),
+            option(
+                "--same-consignment-as",
+                sets="same_consignment_as",
+                metavar="ID",
+                help="the shipment that is this cargo's other record (sent or received): link"
+                " the two to count once",
             ),
             BY,
         ),
@@ -118,7 +125,7 @@ COMMANDS = (
             AS_OF,
             option(
                 "--sources-at-least",
-                type=sources_at_least,
+                type=exports.sources_at_least,
                 metavar="N",
                 help="only the shipments with at least N independent sources (publishers)",
             ),
@@ -209,6 +216,38 @@ COMMANDS = (
                 "close a discrepancy once the ledger is corrected and the claim holds",
                 (CLAIM_ID, option("--reason", sets="reason", help="what was corrected"), BY),
                 handlers.run_discrepancies_resolve,
+            ),
+        ),
+    ),
+    Command(
+        "consignments",
+        "link a sent and a received record of one cargo to count it once: list, link, unlink",
+        actions=(
+            Command(
+                "list",
+                "show the consignments standing now (sent record, received record, who linked)",
+                (output_format("table", "json"),),
+                handlers.run_consignments_list,
+            ),
+            Command(
+                "link",
+                "count two records of the same cargo (one sent, one received) once",
+                (
+                    *CONSIGNMENT,
+                    option("--reason", sets="reason", help="why they are one consignment"),
+                    BY,
+                ),
+                handlers.run_consignments_link,
+            ),
+            Command(
+                "unlink",
+                "count two linked records separately again",
+                (
+                    *CONSIGNMENT,
+                    option("--reason", sets="reason", required=True, help="why they are not"),
+                    BY,
+                ),
+                handlers.run_consignments_unlink,
             ),
         ),
     ),

@@ -18,7 +18,7 @@ from sqlmodel import Session
 
 from shipments.auth import add_editor, disable_editor, list_editors, set_editor_email
 from shipments.claims import list_claims, record_claim
-from shipments.cli import output
+from shipments.cli import import_output, output
 from shipments.cli.options import (
     claim_from,
     editor_from,
@@ -47,11 +47,16 @@ from shipments.ledger import (
     current_shipments,
     describe_shipment,
     ledger_totals,
+    link_consignment,
+    linked_records,
+    list_consignments,
     retract_shipment,
     shipment_history,
+    unlink_consignment,
 )
 from shipments.models import (
     ClaimCreate,
+    ConsignmentCreate,
     DiscrepancyExplanation,
     ShipmentCorrection,
     ShipmentCreate,
@@ -111,7 +116,14 @@ def _shown_path(folder: Path) -> str:
 
 def run_add(args: argparse.Namespace, ctx: Context) -> Exit:
     """Record a new shipment."""
-    shipment_in = parse(ShipmentCreate, {**facts_from(args), "sources": sources_from(args)})
+    shipment_in = parse(
+        ShipmentCreate,
+        {
+            **facts_from(args),
+            "sources": sources_from(args),
+            "same_consignment_as": args.same_consignment_as,
+        },
+    )
     shipment = append_shipment(
         session=ctx.session,
         shipment_in=shipment_in,
@@ -120,6 +132,11 @@ def run_add(args: argparse.Namespace, ctx: Context) -> Exit:
         confirm_duplicate=args.confirm_duplicate,
     )
     say(f"added shipment {shipment.id}: {describe_shipment(shipment)}", file=ctx.out)
+    if shipment.once_with is not None:
+        say(
+            f"linked with shipment {shipment.once_with} as one consignment: they count once",
+            file=ctx.out,
+        )
     return Exit.DONE
 
 
@@ -171,7 +188,9 @@ def run_list(args: argparse.Namespace, ctx: Context) -> Exit:
         output.models_json(shipments, ctx.out)
     else:
         totals = ledger_totals(session=ctx.session, as_of=args.as_of)
-        output.shipments_table(shipments, totals, ctx.out, as_of=args.as_of)
+        linked = linked_records(session=ctx.session, as_of=args.as_of)
+        once_with = {r.shipment_id: r.other_id for r in linked}
+        output.shipments_table(shipments, totals, ctx.out, as_of=args.as_of, once_with=once_with)
     return Exit.DONE
 
 
@@ -243,6 +262,44 @@ def run_discrepancies_resolve(args: argparse.Namespace, ctx: Context) -> Exit:
     return Exit.DONE
 
 
+def run_consignments_list(args: argparse.Namespace, ctx: Context) -> Exit:
+    """Print the consignments standing now."""
+    found = list_consignments(session=ctx.session)
+    if args.format == "json":
+        output.json_value([c.model_dump(mode="json") for c in found], ctx.out)
+    else:
+        output.consignments_table(found, ctx.out)
+    return Exit.DONE
+
+
+def run_consignments_link(args: argparse.Namespace, ctx: Context) -> Exit:
+    """Link a sent and a received record as one consignment."""
+    link_in = parse(
+        ConsignmentCreate, {"first_id": args.first, "second_id": args.second, "reason": args.reason}
+    )
+    done = link_consignment(session=ctx.session, link_in=link_in, by=editor_from(args), via="cli")
+    say(
+        f"shipments {done.sent_id} (sent) and {done.received_id} (received) are one consignment"
+        f" and count once, linked by {done.recorded_by}",
+        file=ctx.out,
+    )
+    return Exit.DONE
+
+
+def run_consignments_unlink(args: argparse.Namespace, ctx: Context) -> Exit:
+    """Undo a consignment's link: both records count again."""
+    link_in = parse(
+        ConsignmentCreate, {"first_id": args.first, "second_id": args.second, "reason": args.reason}
+    )
+    done = unlink_consignment(session=ctx.session, link_in=link_in, by=editor_from(args), via="cli")
+    say(
+        f"shipments {done.sent_id} and {done.received_id} count separately again, unlinked by"
+        f" {done.recorded_by}",
+        file=ctx.out,
+    )
+    return Exit.DONE
+
+
 def run_claims_add(args: argparse.Namespace, ctx: Context) -> Exit:
     """Record a reported figure with its readings."""
     claim_in = parse(ClaimCreate, claim_from(args))
@@ -278,11 +335,11 @@ def run_import(args: argparse.Namespace, ctx: Context) -> Exit:
             by=editor_from(args),
             via="import",
             only_valid=args.only_valid,
-            progress=output.import_progress,
+            progress=import_output.import_progress,
         )
-    output.import_summary(report, ctx.out, dry_run=args.dry_run)
+    import_output.import_summary(report, ctx.out, dry_run=args.dry_run)
     if args.errors:
-        output.refused_rows(report, args.errors)
+        import_output.refused_rows(report, args.errors)
     return Exit.REFUSED if report.rows_refused and not report.committed else Exit.DONE
 
 

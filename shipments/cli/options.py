@@ -16,14 +16,7 @@ from shipments.claims import parse_reading_spec
 from shipments.errors import InvalidInput
 from shipments.exchange.import_columns import TARGETS
 from shipments.exchange.import_rows import ImportOptions
-from shipments.rules import (
-    DATE_MEANINGS,
-    METRICS,
-    QUALIFIERS,
-    SOURCE_KINDS,
-    parse_moment,
-    parse_sources_at_least,
-)
+from shipments.rules import DATE_MEANINGS, METRICS, QUALIFIERS, SOURCE_KINDS, parse_moment
 
 
 @dataclass(frozen=True)
@@ -97,14 +90,6 @@ def claim_id(text: str) -> int:
     if not text.strip().isascii() or not text.strip().isdigit() or not 0 < int(text) < 2**31:
         raise argparse.ArgumentTypeError(f"must be a claim id, a whole number (got {text!r})")
     return int(text)
-
-
-def sources_at_least(text: str) -> int:
-    """Read the independent sources a shipment must have, a whole number from 1 up."""
-    try:
-        return parse_sources_at_least(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def link(text: str) -> tuple[str, str]:
@@ -196,6 +181,11 @@ NO_IDS = option(
     help="leave out the ids of the shipments behind each figure (faster on a large ledger)",
 )
 CLAIM_ID = option("claim", type=claim_id, sets="claim", help="claim id")
+# The two records of a consignment, in either order: the records' own dates say which was sent.
+CONSIGNMENT = (
+    option("first", sets="first_id", help="shipment id of one record"),
+    option("second", sets="second_id", help="shipment id of the other record"),
+)
 FAIL_ON = option(
     "--fail-on",
     choices=("inconsistent", "open"),

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, TextIO
@@ -15,10 +14,14 @@ from sqlalchemy.exc import SQLAlchemyError
 from shipments.db import database_url
 from shipments.discrepancies import Discrepancy
 from shipments.errors import DuplicateShipment, InvalidInput
-from shipments.exchange.csvfiles import write_csv
-from shipments.exchange.imports import REFUSED_COLUMNS, ImportReport
 from shipments.ledger import LedgerTotals, describe_shipment
-from shipments.models import ClaimPublic, EditorPublic, RevisionPublic, ShipmentPublic
+from shipments.models import (
+    ClaimPublic,
+    ConsignmentPublic,
+    EditorPublic,
+    RevisionPublic,
+    ShipmentPublic,
+)
 from shipments.models.discrepancies import EXPLAINED, OPEN
 from shipments.reconcile import CONSISTENT, INCONSISTENT, NO_DATA, Reconciliation
 from shipments.rules import DEFAULT_TOLERANCE_PCT
@@ -163,11 +166,29 @@ def shipments_table(
     out: TextIO,
     *,
     as_of: datetime | None,
+    once_with: Mapping[int, int] | None = None,
 ) -> None:
-    """Print the ledger one shipment a line, then its totals (and the moment, if any)."""
-    header = ("id", "rev", "date", "means", "donor", "recipient", "cargo", "tonnes")
-    rows = [
-        (
+    """Print the ledger one shipment a line, then its totals (and the moment, if any).
+
+    ``once_with`` gives, for each record of a linked consignment, its other record: the column
+    ``once with`` shows it, and the totals line says how many records the consignments fold.
+    """
+    once_with = once_with or {}
+    header: tuple[str, ...] = (
+        "id",
+        "rev",
+        "date",
+        "means",
+        "donor",
+        "recipient",
+        "cargo",
+        "tonnes",
+    )
+    if once_with:
+        header = (*header, "once with")
+    rows = []
+    for s in shipments:
+        row: tuple[str, ...] = (
             str(s.id),
             str(s.revision),
             s.event_date.isoformat(),
@@ -177,11 +198,19 @@ def shipments_table(
             s.cargo,
             format_tonnes(s.mass_kg),
         )
-        for s in shipments
-    ]
+        if once_with:
+            row = (*row, str(once_with[s.id]) if s.id in once_with else "")
+        rows.append(row)
     table(header, rows, out, right={0, 1, 7})
     moment = f" as of {as_of.isoformat()}" if as_of else ""
-    say(f"{totals.shipments} shipments, {format_tonnes(totals.mass_kg)} t{moment}", file=out)
+    folded = len(once_with) // 2
+    counted = (
+        f"{len(shipments)} records, {totals.shipments} shipments ({folded} consignment"
+        f"{'s' if folded != 1 else ''} of a sent and a received record counted once)"
+        if folded
+        else f"{totals.shipments} shipments"
+    )
+    say(f"{counted}, {format_tonnes(totals.mass_kg)} t{moment}", file=out)
 
 
 def history(shipment_id: int, revisions: Sequence[RevisionPublic], out: TextIO) -> None:
@@ -284,6 +313,22 @@ def discrepancies_table(found: Sequence[Discrepancy], out: TextIO) -> None:
     say(f"{len(found)} discrepancies", file=out)
 
 
+def consignments_table(found: Sequence[ConsignmentPublic], out: TextIO) -> None:
+    """Print each standing consignment: its sent and received records, who linked them, why."""
+    rows = [
+        (
+            str(c.sent_id),
+            str(c.received_id),
+            c.recorded_at.isoformat(timespec="seconds"),
+            c.recorded_by,
+            c.reason or "",
+        )
+        for c in found
+    ]
+    table(("sent", "received", "linked at", "by", "why"), rows, out, right={0, 1})
+    say(f"{len(found)} consignment{'s' if len(found) != 1 else ''} counted once", file=out)
+
+
 def discrepancy_json(d: Discrepancy) -> dict[str, Any]:
     """Return a discrepancy as JSON-ready data: its state and every event."""
     return {
@@ -307,41 +352,6 @@ def discrepancy_json(d: Discrepancy) -> dict[str, Any]:
             for e in d.events
         ],
     }
-
-
-def import_summary(report: ImportReport, out: TextIO, *, dry_run: bool) -> None:
-    """Print what an import read, refused and added (or would add)."""
-    say(
-        f"file: {report.file_name} (SHA-256 {report.sha256}, {report.encoding}, "
-        f"delimiter {report.delimiter!r})",
-        file=out,
-    )
-    for note in report.notes:
-        say(f"note: {note}", file=out)
-    say(f"rows read: {report.rows_read}", file=out)
-    say(f"rows refused: {report.rows_refused}", file=out)
-    for problem in report.problems:
-        say(f"  line {problem.line}: {problem.field}: {problem.rule}", file=out)
-    would = (
-        "would add" if dry_run else ("added" if report.committed else "added nothing; would add")
-    )
-    tonnes = format_tonnes(report.kg_valid)
-    say(f"{would}: {report.rows_valid} shipments, {tonnes} t", file=out)
-    if report.committed:
-        say(f"imported as batch {report.batch_id}: {report.rows_added} shipments", file=out)
-    elif not dry_run and report.problems:
-        say("nothing was written: fix the refused rows, or pass --only-valid", file=out)
-
-
-def import_progress(rows: int) -> None:
-    """Tell the terminal how far a long import has gone."""
-    say(f"imported {rows} rows so far", file=sys.stderr, flush=True)
-
-
-def refused_rows(report: ImportReport, path: str) -> None:
-    """Write the refused rows of an import to ``path`` as CSV (line, field, rule)."""
-    with open(path, "w", newline="", encoding="utf-8") as handle:
-        write_csv(report.refused_rows(), handle, REFUSED_COLUMNS)
 
 
 def editors_table(editors: Sequence[EditorPublic], out: TextIO) -> None:

@@ -42,6 +42,7 @@ from shipments.exchange.lines import (
     write_plain,
 )
 from shipments.exchange.reading import (
+    PARTNERS,
     ShipmentRow,
     iter_current_lines,
     iter_export_rows,
@@ -253,6 +254,15 @@ SHIPMENTS = ExportTable(
         ),
         Column(
             "note", "#description+notes", lambda s: s.note or "", _text(col(ShipmentRevision.note))
+        ),
+        Column(
+            "same_consignment_as",
+            "#meta+consignment",
+            lambda s: "" if s.once_with is None else s.once_with,
+            _text(PARTNERS.c.other_id),
+            type="integer",
+            description="the id of the other record (sent or received) of the same consignment,"
+            " when the two are linked: a total counts them once",
         ),
         Column(
             "recorded_by",

@@ -29,6 +29,7 @@ TARGETS = (
     "source_title",
     "publisher",
     "sources",
+    "same_consignment_as",
     "ignore",
 )
 
@@ -57,6 +58,8 @@ HEADER_ALIASES: dict[str, str] = {
     "title": "source_title",
     "publisher": "publisher",
     "sources": "sources",
+    "same consignment as": "same_consignment_as",
+    "consignment of": "same_consignment_as",
     # Spanish
     "fecha": "event_date",
     "donante": "donor",
@@ -152,6 +155,7 @@ HXL_FIELDS: tuple[tuple[str, str], ...] = (
     ("#meta+url", "source_url"),
     ("#meta+source", "sources"),
     ("#description+notes", "note"),
+    ("#meta+consignment", "same_consignment_as"),
 )
 
 _UNIT_IN_HEADER = re.compile(r"^(?P<name>.*?)\s*[\(\[](?P<unit>[^)\]]+)[\)\]]\s*$")

@@ -113,7 +113,10 @@ def convert_rows(
             columns, header_unit = map_columns(header, options.mapping, notes)
             options = _with_implied_meaning(options, header, columns, notes)
             order = DateOrder(options.date_order)
-            numbers = NumberFormat(options.decimal_mark, own_export=_own_export(header, scan))
+            own_export = _own_export(header, scan)
+            numbers = NumberFormat(options.decimal_mark, own_export=own_export)
+            if own_export:
+                columns = _without_export_links(columns, notes)
             ended = reader.line_num
             first = True
             for cells in reader:
@@ -124,6 +127,8 @@ def convert_rows(
                     columns, header_unit = map_hxl(
                         header, cells, options.mapping, notes, header_unit
                     )
+                    if own_export:
+                        columns = _without_export_links(columns, notes)
                     first = False
                     continue
                 first = False
@@ -147,6 +152,21 @@ def _own_export(header: list[str], scan: FileScan) -> bool:
     names = tuple(h.removeprefix("\ufeff") for h in header)
     exports = (SHIPMENTS.header(), SHIPMENTS.header(hxl=True))
     return scan.delimiter == "," and names in exports
+
+
+def _without_export_links(columns: dict[str, int], notes: list[str]) -> dict[str, int]:
+    """Leave out our export's same_consignment_as column: it names the exporting ledger's IDs,
+    which are other shipments (or none) in the ledger the file is imported into."""
+    if "same_consignment_as" not in columns:
+        return columns
+    note = (
+        "The column same_consignment_as was not read: in an export it names the exporting"
+        " ledger's shipment IDs. Link the two records of each consignment again once imported"
+        " (Edit page, or python -m shipments consignments link)."
+    )
+    if note not in notes:
+        notes.append(note)
+    return {name: index for name, index in columns.items() if name != "same_consignment_as"}
 
 
 def _with_implied_meaning(
@@ -221,6 +241,7 @@ def _convert(
         "cargo_description": value("cargo_description"),
         "note": value("note"),
         "sources": sources,
+        "same_consignment_as": value("same_consignment_as"),
         **_mass(kg),
     }
     try:

@@ -17,8 +17,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from shipments.errors import InvalidInput, Problem
+from shipments.exchange.import_checks import LinksSeen, Rows, SourcesSeen
 from shipments.exchange.import_rows import FileScan, ImportOptions, convert_rows, scan_file
-from shipments.ledger import add_shipments, duplicate_key, find_duplicates, source_changes
+from shipments.ledger import (
+    add_shipments,
+    duplicate_key,
+    find_duplicates,
+)
 from shipments.models import ImportBatch, ShipmentCreate, Source
 from shipments.transaction import Transaction, require_editor, run_write
 from shipments.units import format_tonnes
@@ -27,8 +32,6 @@ MAX_PROBLEMS = 10_000
 PREVIEW_ROWS = 20  # the valid rows a preview shows as they will be recorded
 REFUSED_COLUMNS = ("line", "field", "rule")
 _BATCH = 1000
-
-Rows = list[tuple[ShipmentCreate, int]]  # shipments with their lines in the file
 
 
 @dataclass(frozen=True)
@@ -205,7 +208,8 @@ def _new_valid_rows(
     # Rows seen so far, by a 64-bit hash of their duplicate key: constant size per row, so a
     # million-row file stays well inside memory.
     seen: dict[int, int] = {}
-    sources = _SourcesSeen()
+    sources = SourcesSeen()
+    links = LinksSeen()
     pending: Rows = []
     for line, shipment_in, problems in convert_rows(path, scan, options, report.notes):
         report.rows_read += 1
@@ -221,20 +225,26 @@ def _new_valid_rows(
         assert shipment_in is not None
         pending.append((shipment_in, line))
         if len(pending) >= _BATCH:
-            yield _not_in_ledger(session, pending, report, sources)
+            yield _not_in_ledger(session, pending, report, sources, links)
             pending = []
-    yield _not_in_ledger(session, pending, report, sources)
+    yield _not_in_ledger(session, pending, report, sources, links)
     report.problems.sort(key=lambda p: p.line)
     if report.rows_read == 0:
         raise InvalidInput.single("file", "has a header but no rows to import")
 
 
 def _not_in_ledger(
-    session: Session, pending: Rows, report: ImportReport, sources: _SourcesSeen
+    session: Session,
+    pending: Rows,
+    report: ImportReport,
+    sources: SourcesSeen,
+    links: LinksSeen,
 ) -> Rows:
-    """Refuse the rows that repeat a current shipment or describe a source otherwise than the
-    ledger or an earlier line does; count the others and return them."""
+    """Refuse the rows that repeat a current shipment, describe a source otherwise than the
+    ledger or an earlier line does, or cannot be one consignment with the shipment they name;
+    count the others and return them."""
     repeats = find_duplicates(session=session, items=[s for s, _ in pending])
+    links.prepare(session, pending)
     urls = {source.url for shipment_in, _ in pending for source in shipment_in.sources}
     recorded = {s.url: s for s in session.exec(select(Source).where(col(Source.url).in_(urls)))}
     keep: Rows = []
@@ -255,6 +265,10 @@ def _not_in_ledger(
                 ],
             )
             continue
+        if (unlinkable := links.problem(shipment_in, line)) is not None:
+            report.refuse(line, [unlinkable])
+            continue
+        links.remember(shipment_in, line)
         sources.remember(shipment_in, line, recorded)
         if len(report.preview) < PREVIEW_ROWS:
             report.preview.append(_as_recorded(shipment_in, line))
@@ -275,56 +289,5 @@ def _as_recorded(shipment_in: ShipmentCreate, line: int) -> dict[str, str | int]
         "cargo": shipment_in.cargo,
         "tonnes": format_tonnes(shipment_in.mass_kg),
         "sources": "; ".join(s.url for s in shipment_in.sources),
+        "same_consignment_as": shipment_in.same_consignment_as or "",
     }
-
-
-class _SourcesSeen:
-    """How this file describes each source URL, from the first valid line that names it.
-
-    A URL named bare (no title, no publisher) takes the ledger's description, or its address and
-    host when it is new; a later line that describes it otherwise is refused, as is a described
-    URL the ledger records otherwise. Hashes only: constant memory per URL, as for duplicates.
-    """
-
-    def __init__(self) -> None:
-        # hash(url) -> (hash(description), line, whether that line named the URL bare)
-        self._first: dict[int, tuple[int, int, bool]] = {}
-
-    def check(
-        self, shipment_in: ShipmentCreate, line: int, recorded: dict[str, Source]
-    ) -> list[Problem]:
-        """Return how the row's sources contradict the ledger or an earlier line of the file."""
-        problems: list[Problem] = []
-        for index, given in enumerate(shipment_in.sources):
-            field_name = f"sources.{index}"
-            first = self._first.get(hash(given.url))
-            if first is not None:
-                if given.described and hash((given.publisher, given.title)) != first[0]:
-                    earlier = (
-                        "named bare (no title or publisher, so its address and host describe it)"
-                        if first[2]
-                        else "described with another publisher or title"
-                    )
-                    problems.append(
-                        Problem(
-                            field_name,
-                            f"{given.url} is {earlier} on line {first[1]} of this file: describe"
-                            " a source the same way on every line, or name only its URL",
-                        )
-                    )
-            elif given.url in recorded:
-                problems.extend(source_changes(recorded[given.url], given, field=field_name))
-        return problems
-
-    def remember(self, shipment_in: ShipmentCreate, line: int, recorded: dict[str, Source]) -> None:
-        """Remember the description of each source a valid row names for the first time."""
-        for given in shipment_in.sources:
-            if hash(given.url) not in self._first:
-                kept = recorded.get(given.url)
-                bare = kept is None and not given.described
-                description = kept or given
-                self._first[hash(given.url)] = (
-                    hash((description.publisher, description.title)),
-                    line,
-                    bare,
-                )

@@ -10,10 +10,18 @@ from typing import Any
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col
 
-from shipments.ledger import ShipmentFilter, current_revisions_query, filtered_revisions
+from shipments.ledger import (
+    ShipmentFilter,
+    current_revisions_query,
+    filtered_revisions,
+    linked_records,
+    standing_partners,
+)
 from shipments.models import CurrentShipment, RevisionSourceLink, ShipmentRevision, Source
 
 _BATCH = 500
+# Each record of a consignment standing now, and its other record: export lines join it.
+PARTNERS = standing_partners()
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +44,7 @@ class ShipmentRow:
 
     revision_row: Any
     sources: tuple[SourceRef, ...]
+    once_with: int | None = None
 
     @property
     def id(self) -> int:
@@ -60,6 +69,7 @@ def iter_export_rows(
         .with_only_columns(*revisions)
         .order_by(col(ShipmentRevision.shipment_id))
     )
+    once_with = {r.shipment_id: r.other_id for r in linked_records(session=session, as_of=as_of)}
     rows = session.execute(statement.execution_options(yield_per=batch_size))
     for batch in rows.partitions(batch_size):
         links: dict[int, list[SourceRef]] = {}
@@ -76,7 +86,7 @@ def iter_export_rows(
         ):
             links.setdefault(revision_id, []).append(SourceRef(url, publisher, title))
         for row in batch:
-            yield ShipmentRow(row, tuple(links.get(row.id, ())))
+            yield ShipmentRow(row, tuple(links.get(row.id, ())), once_with.get(row.shipment_id))
 
 
 def iter_current_lines(
@@ -88,11 +98,13 @@ def iter_current_lines(
 ) -> Generator[Sequence[tuple[str]], None, None]:
     """Stream the current shipments, by id, in batches of one-cell rows: ``line`` of each.
 
-    ``line`` is an expression over the shipment's current revision and its ``CurrentShipment``
-    row that the database formats into one text.
+    ``line`` is an expression over the shipment's current revision, its ``CurrentShipment`` row
+    and its ``PARTNERS`` row (the other record of its consignment; NULLs when it has none) that
+    the database formats into one text.
     """
     statement = (
         filtered_revisions(current_revisions_query(None), filters)
+        .outerjoin(PARTNERS, PARTNERS.c.shipment_id == col(CurrentShipment.shipment_id))
         .with_only_columns(line)
         .order_by(col(CurrentShipment.shipment_id))
     )

@@ -238,6 +238,8 @@ def reconciliation_json(result: Reconciliation) -> dict[str, Any]:
                         "verdict": r.verdict,
                         "shipment_count": r.shipment_count,
                         "shipment_ids": list(r.shipment_ids),
+                        "basis": r.basis,
+                        "consignments_counted_once": r.counted_once,
                     }
                     for r in item.readings
                 ],

@@ -1,25 +1,41 @@
 """The ledger: shipments appended, corrected and retracted as revisions, and read back.
 
     write       append, correct, retract (each its own transaction through ``run_write``), the
-                add_* steps that go inside another write (bulk imports, the seed), and the
-                duplicate finder
+                add_* steps that go inside another write (bulk imports, the seed)
+    duplicates  the one finder of probable duplicates
     sources     each source URL recorded once, as first described; another description refused
     filters     which shipments a view shows (ShipmentFilter) and its SQL conditions
     read        the ledger now or as of a moment: shipments, history, retractions, totals,
                 daily totals, filter options, and the queries other modules build on
     projection  keeps ``current_shipment`` in step with every write
+    standing    which revision stands for each shipment, now or as of a moment
+    consignments  a sent and a received record linked as one consignment, counted once
 
 Nothing updates or deletes a revision. The current ledger is the latest revision of every
 shipment whose latest revision is not a retraction; "as of" a moment is the same, counting only
 revisions recorded by then. Every public name is importable from ``shipments.ledger``.
 """
 
+from shipments.ledger.consignments import (
+    DEFAULT_BASIS,
+    LinkedRecord,
+    add_link,
+    check_pair,
+    counted_out,
+    current_facts,
+    link_consignment,
+    linked_records,
+    list_consignments,
+    partners,
+    standing_partners,
+    unlink_consignment,
+)
+from shipments.ledger.duplicates import duplicate_key, find_duplicates
 from shipments.ledger.filters import ShipmentFilter
 from shipments.ledger.projection import current_shipment_row
 from shipments.ledger.read import (
     DailyTotal,
     LedgerTotals,
-    current_revisions_query,
     current_shipments,
     daily_totals,
     describe_shipment,
@@ -29,8 +45,8 @@ from shipments.ledger.read import (
     first_recorded_at,
     get_shipment,
     iter_current_shipments,
-    latest_revisions_query,
     ledger_totals,
+    left_out_of_totals,
     list_sources,
     retracted_shipments,
     shipment_history,
@@ -38,24 +54,29 @@ from shipments.ledger.read import (
     totals_of,
 )
 from shipments.ledger.sources import get_or_add_source, source_changes
+from shipments.ledger.standing import current_revisions_query, latest_revisions_query
 from shipments.ledger.write import (
     add_shipment,
     add_shipments,
     append_shipment,
     correct_shipment,
-    duplicate_key,
-    find_duplicates,
     retract_shipment,
 )
 
 __all__ = [
+    "DEFAULT_BASIS",
     "DailyTotal",
     "LedgerTotals",
+    "LinkedRecord",
     "ShipmentFilter",
+    "add_link",
     "add_shipment",
     "add_shipments",
     "append_shipment",
+    "check_pair",
     "correct_shipment",
+    "counted_out",
+    "current_facts",
     "current_revisions_query",
     "current_shipment_row",
     "current_shipments",
@@ -72,11 +93,18 @@ __all__ = [
     "iter_current_shipments",
     "latest_revisions_query",
     "ledger_totals",
+    "left_out_of_totals",
+    "link_consignment",
+    "linked_records",
+    "list_consignments",
     "list_sources",
+    "partners",
     "retract_shipment",
     "retracted_shipments",
     "shipment_history",
     "source_changes",
     "source_public",
+    "standing_partners",
     "totals_of",
+    "unlink_consignment",
 ]

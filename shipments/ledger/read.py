@@ -12,13 +12,20 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import and_, func
+from sqlalchemy import func
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from shipments.errors import NotFound
+from shipments.ledger.consignments import (
+    DEFAULT_BASIS,
+    LinkedRecord,
+    counted_out,
+    linked_records,
+)
 from shipments.ledger.filters import ShipmentFilter, filter_conditions, sources_conditions
+from shipments.ledger.standing import current_revisions_query, latest_revisions_query
 from shipments.models import (
     CurrentShipment,
     RevisionPublic,
@@ -38,20 +45,29 @@ _BATCH = 500
 
 @dataclass(frozen=True)
 class DailyTotal:
-    """Shipments and mass on one event date."""
+    """Shipments and mass on one event date.
+
+    ``records`` counts every record of the day, also the other record of a consignment that
+    ``shipments`` and ``mass_kg`` count on another day (or on this day, once).
+    """
 
     event_date: date
     shipments: int
     mass_kg: int
+    records: int
 
 
 @dataclass(frozen=True)
 class LedgerTotals:
-    """How many shipments the ledger holds, their total mass and the latest event date."""
+    """How many shipments the ledger holds, their total mass and the latest event date.
+
+    A consignment of a sent and a received record is one shipment; ``records`` counts both.
+    """
 
     shipments: int
     mass_kg: int
     latest_event: date | None = None
+    records: int = 0
 
 
 def current_shipments(
@@ -86,11 +102,14 @@ def iter_current_shipments(
         .offset(offset)
         .limit(limit)
     )
+    once_with = {r.shipment_id: r.other_id for r in linked_records(session=session, as_of=as_of)}
     rows = session.exec(statement.execution_options(yield_per=batch_size))
     for batch in rows.partitions(batch_size):
         sources = sources_by_revision(session, [row_id(r) for r in batch])
         for revision in batch:
-            yield public_revision(ShipmentPublic, revision, sources.get(row_id(revision), []))
+            shipment = public_revision(ShipmentPublic, revision, sources.get(row_id(revision), []))
+            shipment.once_with = once_with.get(shipment.id)
+            yield shipment
 
 
 def retracted_shipments(*, session: Session, as_of: datetime | None = None) -> list[RevisionPublic]:
@@ -112,7 +131,16 @@ def get_shipment(
     if revision is None:
         raise NotFound(f"no current shipment with id {shipment_id}")
     sources = sources_by_revision(session, [row_id(revision)]).get(row_id(revision), [])
-    return public_revision(ShipmentPublic, revision, sources)
+    shipment = public_revision(ShipmentPublic, revision, sources)
+    shipment.once_with = next(
+        (
+            r.other_id
+            for r in linked_records(session=session, as_of=as_of)
+            if r.shipment_id == shipment_id
+        ),
+        None,
+    )
+    return shipment
 
 
 def shipment_history(*, session: Session, shipment_id: int) -> list[RevisionPublic]:
@@ -133,7 +161,10 @@ def shipment_history(*, session: Session, shipment_id: int) -> list[RevisionPubl
 def ledger_totals(
     *, session: Session, as_of: datetime | None = None, filters: ShipmentFilter | None = None
 ) -> LedgerTotals:
-    """Count the current shipments, sum their mass and find the latest date, in the database."""
+    """Count the current shipments, sum their mass and find the latest date, in the database.
+
+    A consignment linked from a sent and a received record counts once, by its sent record.
+    """
     current = _current_facts(as_of, filters)
     count, mass, latest = session.exec(
         select(
@@ -142,31 +173,92 @@ def ledger_totals(
             func.max(current.c.event_date),
         ).select_from(current)
     ).one()
-    return LedgerTotals(shipments=int(count), mass_kg=int(mass), latest_event=latest)
+    left_out = left_out_of_totals(session=session, as_of=as_of, filters=filters)
+    if any(r.event_date == latest for r in left_out):
+        latest = session.exec(
+            select(func.max(current.c.event_date)).where(
+                current.c.shipment_id.not_in([r.shipment_id for r in left_out])
+            )
+        ).one()
+    return LedgerTotals(
+        shipments=int(count) - len(left_out),
+        mass_kg=int(mass) - sum(r.mass_kg for r in left_out),
+        latest_event=latest,
+        records=int(count),
+    )
 
 
 def daily_totals(
     *, session: Session, as_of: datetime | None = None, filters: ShipmentFilter | None = None
 ) -> list[DailyTotal]:
-    """Return the shipment count and mass per event date, summed in the database."""
+    """Return the shipment count and mass per event date, summed in the database.
+
+    A linked consignment counts once, on the day of its sent record: the day of its received
+    record keeps the record (``records``) but not its count or mass, and may count nothing.
+    """
     current = _current_facts(as_of, filters)
     rows = session.exec(
         select(current.c.event_date, func.count(), func.sum(current.c.mass_kg))
         .group_by(current.c.event_date)
         .order_by(current.c.event_date)
     )
-    return [DailyTotal(day, int(count), int(mass)) for day, count, mass in rows]
+    left: dict[date, tuple[int, int]] = {}
+    for record in left_out_of_totals(session=session, as_of=as_of, filters=filters):
+        count, mass = left.get(record.event_date, (0, 0))
+        left[record.event_date] = (count + 1, mass + record.mass_kg)
+    days = []
+    for day, count, mass in rows:
+        less_count, less_mass = left.get(day, (0, 0))
+        days.append(DailyTotal(day, int(count) - less_count, int(mass) - less_mass, int(count)))
+    return days
+
+
+def left_out_of_totals(
+    *,
+    session: Session,
+    as_of: datetime | None = None,
+    filters: ShipmentFilter | None = None,
+    basis: str = DEFAULT_BASIS,
+) -> list[LinkedRecord]:
+    """Return the linked records in a view that a basis does not count (each consignment once)."""
+    left = [
+        r
+        for r in counted_out(linked_records(session=session, as_of=as_of), basis)
+        if filters is None or _passes(filters, r)
+    ]
+    if left and filters is not None and filters.sources_at_least is not None:
+        # Independent sources are counted by the database: keep the records it lets through.
+        current = _current_facts(as_of, filters)
+        ids = [r.shipment_id for r in left]
+        kept = set(
+            session.exec(select(current.c.shipment_id).where(current.c.shipment_id.in_(ids)))
+        )
+        left = [r for r in left if r.shipment_id in kept]
+    return left
+
+
+def _passes(filters: ShipmentFilter, record: LinkedRecord) -> bool:
+    """Return True when a filter lets a record through: ``_filter_conditions``, in Python."""
+    if filters.date_from is not None and record.event_date < filters.date_from:
+        return False
+    if filters.date_to is not None and record.event_date > filters.date_to:
+        return False
+    return all(
+        not wanted or getattr(record, field) in wanted for field, wanted in filters.by_name()
+    )
 
 
 def totals_of(days: Iterable[DailyTotal]) -> LedgerTotals:
     """Add daily totals up into the totals ``ledger_totals`` would return for the same view."""
-    count = mass = 0
+    count = mass = records = 0
     latest = None
     for day in days:
         count += day.shipments
         mass += day.mass_kg
-        latest = day.event_date if latest is None else max(latest, day.event_date)
-    return LedgerTotals(shipments=count, mass_kg=mass, latest_event=latest)
+        records += day.records
+        if day.shipments:
+            latest = day.event_date if latest is None else max(latest, day.event_date)
+    return LedgerTotals(shipments=count, mass_kg=mass, latest_event=latest, records=records)
 
 
 def distinct_values(*, session: Session, field: str, as_of: datetime | None = None) -> list[str]:
@@ -208,39 +300,6 @@ def list_sources(*, session: Session) -> list[SourcePublic]:
 def find_source(*, session: Session, url: str) -> Source | None:
     """Return the source recorded for ``url``, if any."""
     return session.exec(select(Source).where(col(Source.url) == url)).first()
-
-
-def latest_revisions_query(as_of: datetime | None) -> SelectOfScalar[ShipmentRevision]:
-    """Select each shipment's latest revision (recorded by ``as_of``), retractions included."""
-    recorded = [] if as_of is None else [col(ShipmentRevision.recorded_at) <= as_of]
-    newest = (
-        select(
-            col(ShipmentRevision.shipment_id).label("shipment_id"),
-            func.max(ShipmentRevision.revision).label("revision"),
-        )
-        .where(*recorded)
-        .group_by(col(ShipmentRevision.shipment_id))
-        .subquery()
-    )
-    return select(ShipmentRevision).join(
-        newest,
-        and_(
-            col(ShipmentRevision.shipment_id) == newest.c.shipment_id,
-            col(ShipmentRevision.revision) == newest.c.revision,
-        ),
-    )
-
-
-def current_revisions_query(as_of: datetime | None) -> SelectOfScalar[ShipmentRevision]:
-    """Select the revision that stands for each shipment now (or at ``as_of``), not retracted.
-
-    Now: through current_shipment, one row per shipment. As of a moment: from the history.
-    """
-    if as_of is None:
-        return select(ShipmentRevision).join(
-            CurrentShipment, col(CurrentShipment.revision_id) == col(ShipmentRevision.id)
-        )
-    return latest_revisions_query(as_of).where(col(ShipmentRevision.action) != "retract")
 
 
 def filtered_revisions(

@@ -13,15 +13,16 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import func, insert, tuple_
+from sqlalchemy import insert, update
 from sqlmodel import Session, col, select
 
 from shipments.errors import (
     AlreadyRetracted,
-    DuplicateShipment,
     InvalidInput,
     NotFound,
 )
+from shipments.ledger.consignments import add_link, refuse_correction_breaking_link
+from shipments.ledger.duplicates import refuse_duplicates
 from shipments.ledger.projection import (
     current_shipment_row,
     hide_shipment,
@@ -79,7 +80,7 @@ def add_shipment(
     """Add a new shipment to the write ``tx``, refusing a probable duplicate unless confirmed."""
     session = tx.session
     if not confirm_duplicate:
-        _refuse_duplicates(session, shipment_in, exclude_id=None)
+        refuse_duplicates(session, shipment_in, exclude_id=None)
     shipment = Shipment(created_by=tx.actor, created_at=tx.at)
     session.add(shipment)
     session.flush()
@@ -98,7 +99,17 @@ def add_shipment(
         source_ids=[row_id(s) for s in sources],
     )
     tx.record("shipment.append", f"shipment {shipment.id}", describe_shipment(revision))
-    return public_revision(ShipmentPublic, revision, [source_public(s) for s in sources])
+    added = public_revision(ShipmentPublic, revision, [source_public(s) for s in sources])
+    if shipment_in.same_consignment_as is not None:
+        add_link(
+            tx=tx,
+            first_id=shipment.id,
+            second_id=shipment_in.same_consignment_as,
+            reason=None,
+            field="same_consignment_as",
+        )
+        added.once_with = shipment_in.same_consignment_as
+    return added
 
 
 def add_shipments(
@@ -176,6 +187,15 @@ def add_shipments(
     )
     for (facts, _), shipment_id in zip(items, shipment_ids, strict=True):
         tx.record("shipment.append", f"shipment {shipment_id}", describe_shipment(facts))
+    for (facts, _), shipment_id in zip(items, shipment_ids, strict=True):
+        if facts.same_consignment_as is not None:
+            add_link(
+                tx=tx,
+                first_id=shipment_id,
+                second_id=facts.same_consignment_as,
+                reason=None,
+                field="same_consignment_as",
+            )
     return shipment_ids
 
 
@@ -211,8 +231,9 @@ def correct_shipment(
             raise InvalidInput.single(
                 "correction", "changes nothing: every value equals the current revision"
             )
+        refuse_correction_breaking_link(tx.session, shipment_id, shipment_in)
         if not confirm_duplicate:
-            _refuse_duplicates(tx.session, shipment_in, exclude_id=shipment_id)
+            refuse_duplicates(tx.session, shipment_in, exclude_id=shipment_id)
         kept = len(old_sources)  # then the sources the correction adds, named as it gave them
         sources = [
             get_or_add_source(
@@ -229,6 +250,7 @@ def correct_shipment(
             facts=shipment_in,
             source_ids=[row_id(s) for s in sources],
         )
+        _supersede(tx, latest)
         tx.record(
             "shipment.correct",
             f"shipment {shipment_id}",
@@ -271,6 +293,7 @@ def retract_shipment(
         )
         session.add(revision)
         session.flush()
+        _supersede(tx, latest)
         hide_shipment(session, shipment_id)
         session.add_all(
             RevisionSourceLink(revision_id=row_id(revision), source_id=s.id) for s in old_sources
@@ -280,61 +303,6 @@ def retract_shipment(
         return public_revision(RevisionPublic, revision, old_sources)
 
     return run_write(session=session, by=by, via=via, form_key=form_key, write=write)
-
-
-def find_duplicates(
-    *, session: Session, items: Sequence[ShipmentCreate], exclude_id: int | None = None
-) -> dict[int, list[int]]:
-    """Return, by position in ``items``, the current shipments each one repeats.
-
-    A repeat has the same donor and recipient (whatever their case), date and mass. Two queries
-    whatever the number of items: the revisions with those dates and masses (an index lookup),
-    then the latest revision number of their shipments, so that only a shipment's latest revision
-    that is not a retraction counts. The cost grows with neither the ledger nor the items.
-    """
-    pairs = {(s.event_date, s.mass_kg) for s in items}
-    if not pairs:
-        return {}
-    candidates_query = select(ShipmentRevision).where(
-        tuple_(col(ShipmentRevision.event_date), col(ShipmentRevision.mass_kg)).in_(list(pairs))
-    )
-    if exclude_id is not None:
-        candidates_query = candidates_query.where(col(ShipmentRevision.shipment_id) != exclude_id)
-    candidates = list(session.exec(candidates_query))
-    if not candidates:
-        return {}
-    newest = dict(
-        session.exec(
-            select(col(ShipmentRevision.shipment_id), func.max(ShipmentRevision.revision))
-            .where(col(ShipmentRevision.shipment_id).in_({c.shipment_id for c in candidates}))
-            .group_by(col(ShipmentRevision.shipment_id))
-        ).all()
-    )
-    current: dict[tuple[Any, ...], set[int]] = {}
-    for c in candidates:
-        if c.revision == newest.get(c.shipment_id) and c.action != "retract":
-            current.setdefault(duplicate_key(c), set()).add(c.shipment_id)
-    found = {}
-    for index, s in enumerate(items):
-        if (ids := current.get(duplicate_key(s))) is not None:
-            found[index] = sorted(ids)
-    return found
-
-
-def duplicate_key(facts: ShipmentCreate | ShipmentRevision) -> tuple[Any, ...]:
-    """Return what two shipments share when one probably repeats the other.
-
-    The same date and mass, and the same donor and recipient whatever their case.
-    """
-    return (facts.event_date, facts.mass_kg, facts.donor.casefold(), facts.recipient.casefold())
-
-
-def _refuse_duplicates(
-    session: Session, shipment_in: ShipmentCreate, *, exclude_id: int | None
-) -> None:
-    matches = find_duplicates(session=session, items=[shipment_in], exclude_id=exclude_id)
-    if matches:
-        raise DuplicateShipment(matches[0])
 
 
 def _latest_or_refuse(session: Session, shipment_id: int) -> ShipmentRevision:
@@ -348,6 +316,16 @@ def _latest_or_refuse(session: Session, shipment_id: int) -> ShipmentRevision:
     if latest.action == "retract":
         raise AlreadyRetracted(f"shipment {shipment_id} was retracted: {latest.reason}")
     return latest
+
+
+def _supersede(tx: Transaction, latest: ShipmentRevision) -> None:
+    """Say, on the revision that stood, when the next one was recorded: now."""
+    tx.session.execute(
+        update(ShipmentRevision)
+        .where(col(ShipmentRevision.id) == row_id(latest))
+        .where(col(ShipmentRevision.superseded_at).is_(None))
+        .values(superseded_at=tx.at)
+    )
 
 
 def _insert_revision(

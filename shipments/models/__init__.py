@@ -3,6 +3,7 @@
     shipments   sources, shipments, their revisions, the current projection, the seed marker
     claims      claims and their readings
     discrepancies   the life of each claim the ledger does not bear out
+    consignments    a sent and a received record of the same cargo, linked to count once
     accounts    editors, sign-in attempts, the audit trail, submitted forms, imported files
 
 Importing this package registers every table on ``SQLModel.metadata`` (Alembic and the tests
@@ -30,6 +31,7 @@ from shipments.models.claims import (
     ClaimReadingPublic,
 )
 from shipments.models.columns import UTCDateTime
+from shipments.models.consignments import ConsignmentCreate, ConsignmentLink, ConsignmentPublic
 from shipments.models.discrepancies import DiscrepancyEvent, DiscrepancyExplanation
 from shipments.models.shipments import (
     CurrentShipment,
@@ -58,6 +60,9 @@ __all__ = [
     "ClaimReadingBase",
     "ClaimReadingCreate",
     "ClaimReadingPublic",
+    "ConsignmentCreate",
+    "ConsignmentLink",
+    "ConsignmentPublic",
     "CurrentShipment",
     "DiscrepancyEvent",
     "DiscrepancyExplanation",

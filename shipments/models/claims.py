@@ -13,6 +13,7 @@ from sqlmodel import Field, SQLModel
 from shipments.models.columns import UTCDateTime
 from shipments.models.shipments import SourceCreate, SourcePublic
 from shipments.rules import (
+    BASES,
     MAX_CLAIM_VALUE,
     MAX_NAME_LENGTH,
     MAX_NOTE_LENGTH,
@@ -38,6 +39,8 @@ class ClaimReadingBase(SQLModel):
     donor: str | None = Field(default=None, max_length=MAX_NAME_LENGTH)
     recipient: str | None = Field(default=None, max_length=MAX_NAME_LENGTH)
     cargo: str | None = Field(default=None, max_length=MAX_NAME_LENGTH)
+    # Which record of a linked consignment counts (sent or received); None: the claim's wording.
+    basis: str | None = Field(default=None, max_length=16)
 
     def describe(self) -> str:
         """Say in words which shipments this reading counts."""
@@ -58,6 +61,8 @@ class ClaimReadingBase(SQLModel):
             )
             if value
         ]
+        if self.basis:
+            filters.append(f"consignments by their {self.basis} record")
         return f"{words}, {', '.join(filters)}" if filters else words
 
 
@@ -80,6 +85,13 @@ class ClaimReadingCreate(ClaimReadingBase):
     @classmethod
     def _filters(cls, value: Any) -> str | None:
         return clean_name(value, required=False)
+
+    @field_validator("basis", mode="before")
+    @classmethod
+    def _basis(cls, value: Any) -> str | None:
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return None
+        return clean_choice(value, BASES)
 
     @model_validator(mode="after")
     def _shape(self) -> ClaimReadingCreate:

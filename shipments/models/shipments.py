@@ -2,8 +2,9 @@
 
 A shipment is never updated in place. ``Shipment`` only allocates a stable id; every version of
 its facts is a ``ShipmentRevision`` row (revision 1 is the append, later ones are corrections or
-the retraction). Validation lives on the ``*Create`` models so that the CLI, the form and the
-importer refuse the same input with the same words.
+the retraction), which is written once more only to say when the next one superseded it.
+Validation lives on the ``*Create`` models so that the CLI, the form and the importer refuse the
+same input with the same words.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from shipments.rules import (
     clean_name,
     clean_note,
     clean_reason,
+    clean_shipment_id,
     clean_url,
     parse_calendar_date,
     sql_in,
@@ -125,6 +127,9 @@ class ShipmentCreate(ShipmentFields):
 
     mass_kg: int = PydanticField(validation_alias=AliasChoices("tonnes", "mass_kg"))
     sources: list[SourceCreate]
+    # The ID of a current shipment that is the other record (sent or received) of this one's
+    # consignment: the new record is linked to it as it is added. Not a fact of the revision.
+    same_consignment_as: int | None = Field(default=None, exclude=True)
 
     @model_validator(mode="before")
     @classmethod
@@ -169,6 +174,11 @@ class ShipmentCreate(ShipmentFields):
             raise ValueError(f"must be a whole number of kilograms (got {value!r})")
         check_tonnes(kg_to_tonnes(value), f"{value} kg")
         return value
+
+    @field_validator("same_consignment_as", mode="before")
+    @classmethod
+    def _same_consignment_as(cls, value: Any) -> int | None:
+        return clean_shipment_id(value)
 
     @field_validator("sources", mode="after")
     @classmethod
@@ -246,6 +256,9 @@ class ShipmentRevision(ShipmentFields, table=True):
     mass_kg: int
     recorded_by: str = Field(max_length=MAX_NAME_LENGTH)
     recorded_at: datetime = Field(sa_type=UTCDateTime, index=True)
+    # When the next revision of the shipment was recorded (None: this one stands, or stood
+    # last); set once, in the next revision's write, the only change the database allows.
+    superseded_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
 
 
 class RevisionSourceLink(SQLModel, table=True):
@@ -275,6 +288,9 @@ class ShipmentPublic(ShipmentFields):
     recorded_by: str
     recorded_at: datetime
     sources: list[SourcePublic] = []
+    # The other record of the consignment this one is linked in (sent <-> received), if any:
+    # the two count once.
+    once_with: int | None = None
 
 
 class RevisionPublic(ShipmentPublic):

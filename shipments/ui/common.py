@@ -56,7 +56,7 @@ def heading(url: str, current: view.View, title: str) -> LedgerTotals | None:
     st.title(title)
     st.caption(plain(view.describe(current)))
     totals = data.totals(url, current.key())
-    if totals.shipments == 0:
+    if totals.records == 0:
         st.info(empty_message(current, first_recorded(url)))
         return None
     return totals

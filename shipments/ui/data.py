@@ -26,12 +26,13 @@ from shipments.ledger import (
     distinct_values,
     iter_current_shipments,
     ledger_totals,
+    list_consignments,
     list_sources,
     retracted_shipments,
     shipment_history,
     totals_of,
 )
-from shipments.models import SourcePublic
+from shipments.models import ConsignmentPublic, SourcePublic
 from shipments.reconcile import Reconciliation, reconcile
 from shipments.rules import parse_moment
 from shipments.seed import prepare_database
@@ -81,7 +82,11 @@ def totals(url: str, key: ViewKey) -> LedgerTotals:
 def daily(url: str, key: ViewKey) -> pd.DataFrame:
     """Return tonnes and shipments per event date for the view."""
     return pd.DataFrame(
-        [(r.event_date, tonnes_float(r.mass_kg), r.shipments) for r in daily_rows(url, key)],
+        [
+            (r.event_date, tonnes_float(r.mass_kg), r.shipments)
+            for r in daily_rows(url, key)
+            if r.shipments  # a day holding only the other record of a consignment counts nothing
+        ],
         columns=list(DAILY_COLUMNS),
     )
 
@@ -128,6 +133,8 @@ def shipments_page(url: str, key: ViewKey, limit: int, offset: int) -> pd.DataFr
         )
     frame = pd.DataFrame(rows, columns=[*SHIPMENT_COLUMNS])
     frame["tonnes"] = frame["tonnes"].astype(float)
+    # An id or "" (none): a nullable integer column, shown blank where a record stands alone.
+    frame["same_consignment_as"] = frame["same_consignment_as"].replace("", None).astype("Int64")
     frame["first_source"] = frame["source_urls"].str.split(" ").str[0]
     return frame
 
@@ -189,6 +196,13 @@ def sources(url: str) -> list[SourcePublic]:
     """Return every recorded source, for the editors' source pickers."""
     with session_scope(engine(url)) as session:
         return list_sources(session=session)
+
+
+@st.cache_data(show_spinner=False, ttl=TTL_SECONDS)
+def consignments(url: str) -> list[ConsignmentPublic]:
+    """Return the consignments standing now (a sent and a received record counted once)."""
+    with session_scope(engine(url)) as session:
+        return list_consignments(session=session)
 
 
 @st.cache_data(show_spinner=False, ttl=TTL_SECONDS)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -10,10 +9,6 @@ import streamlit as st
 
 from shipments.db import session_scope
 from shipments.errors import (
-    AlreadyRetracted,
-    AlreadySubmitted,
-    Conflict,
-    DuplicateShipment,
     InvalidInput,
     NotFound,
 )
@@ -26,12 +21,10 @@ from shipments.ledger import (
 )
 from shipments.models import ShipmentCorrection, ShipmentCreate, SourcePublic
 from shipments.rules import DATE_MEANINGS, SOURCE_KINDS, parse
-from shipments.ui import data, session, view
+from shipments.ui import consignments, data, forms, session, view
 from shipments.ui.common import page, plain
 from shipments.ui.ledger import history_link
 from shipments.units import format_tonnes
-
-FACTS = ("event_date", "date_means", "donor", "recipient", "cargo", "cargo_description", "note")
 
 
 @page
@@ -47,45 +40,18 @@ def edit(url: str, current: view.View) -> None:
         st.success(plain(flash))
     if (shown := st.session_state.pop("edit_flash_shipment", None)) is not None:
         history_link(int(shown))
-    tabs = ["Add a shipment", "Correct a shipment", "Retract a shipment"]
+    tabs = ["Add a shipment", "Correct a shipment", "Retract a shipment", "Link sent and received"]
     # Tracked, so that the tab an editor worked in stays open after the page reruns.
-    add, fix, drop = st.tabs(tabs, key="edit_tab", on_change="rerun")
+    add, fix, drop, pair = st.tabs(tabs, key="edit_tab", on_change="rerun")
     with add:
         _add_form(url, editor)
     with fix:
         _correct_form(url, editor)
     with drop:
         _retract_form(url, editor)
-
-
-# How the summary by a form's button names each field.
-_FIELD_NAMES = {
-    "event_date": "Date",
-    "date_means": "Date means",
-    "donor": "Donor",
-    "recipient": "Recipient",
-    "cargo": "Cargo",
-    "cargo_description": "Cargo description",
-    "tonnes": "Tonnes",
-    "note": "Note",
-    "sources": "Source",
-    "reason": "Reason",
-}
-
-
-def _summary(form: str) -> None:
-    """Say by the button which fields need attention: their messages may be off-screen."""
-    errors = st.session_state.get(f"{form}_errors", {})
-    named = [_FIELD_NAMES[field] for field in _FIELD_NAMES if field in errors]
-    if named:
-        count = f"{len(named)} fields need" if len(named) > 1 else "1 field needs"
-        st.error(plain(f"{count} attention: {', '.join(named)}."))
-
-
-def _error(form: str, field: str) -> None:
-    message = st.session_state.get(f"{form}_errors", {}).get(field)
-    if message:
-        st.error(plain(message))
+    with pair:
+        consignments.link_form(url, editor)
+        consignments.unlink_form(url, editor)
 
 
 def _fact_inputs(form: str) -> None:
@@ -99,9 +65,9 @@ def _fact_inputs(form: str) -> None:
         min_value=date(1, 1, 1),
         max_value=date(9999, 12, 31),
     )
-    _error(form, "event_date")
+    forms.error(form, "event_date")
     st.selectbox("The date is when the cargo was", DATE_MEANINGS, key=f"{form}_date_means")
-    _error(form, "date_means")
+    forms.error(form, "date_means")
     for field, label in (
         ("donor", "Donor"),
         ("recipient", "Recipient"),
@@ -109,14 +75,11 @@ def _fact_inputs(form: str) -> None:
         ("cargo_description", "Cargo description (optional)"),
     ):
         st.text_input(label, key=f"{form}_{field}")
-        _error(form, field)
+        forms.error(form, field)
     st.text_input("Tonnes (t)", key=f"{form}_tonnes", placeholder="e.g. 64.5, at most 3 decimals")
-    _error(form, "tonnes")
+    forms.error(form, "tonnes")
     st.text_area("Note (optional)", key=f"{form}_note")
-    _error(form, "note")
-
-
-NO_SOURCE = 0  # no source id is 0: the choice "None: enter a new one below"
+    forms.error(form, "note")
 
 
 def _source_inputs(form: str, sources: list[SourcePublic], *, optional: bool) -> None:
@@ -124,10 +87,10 @@ def _source_inputs(form: str, sources: list[SourcePublic], *, optional: bool) ->
     by_id = {s.id: s for s in sources}
     st.selectbox(
         "An existing source",
-        [NO_SOURCE, *by_id],
+        [forms.NO_SOURCE, *by_id],
         format_func=lambda i: (
             "None: enter a new one below"
-            if i == NO_SOURCE
+            if i == forms.NO_SOURCE
             else f"{by_id[i].publisher}: {by_id[i].title}"[:120]
         ),
         key=f"{form}_source_id",
@@ -138,13 +101,13 @@ def _source_inputs(form: str, sources: list[SourcePublic], *, optional: bool) ->
     st.text_input("Title", key=f"{form}_source_title")
     st.text_input("Publisher", key=f"{form}_source_publisher")
     st.selectbox("Kind", SOURCE_KINDS, key=f"{form}_source_kind")
-    _error(form, "sources")
+    forms.error(form, "sources")
 
 
 def _source_given(form: str, sources: list[SourcePublic]) -> dict[str, Any] | None:
     state = st.session_state
     chosen = state.get(f"{form}_source_id")
-    if chosen not in (None, NO_SOURCE):
+    if chosen not in (None, forms.NO_SOURCE):
         picked = next(s for s in sources if s.id == chosen)
         return picked.model_dump(exclude={"id"})
     fields = [state.get(f"{form}_source_{k}") for k in ("url", "title", "publisher")]
@@ -160,88 +123,9 @@ def _source_given(form: str, sources: list[SourcePublic]) -> dict[str, Any] | No
 
 def _facts_given(form: str) -> dict[str, Any]:
     state = st.session_state
-    facts = {field: state.get(f"{form}_{field}") for field in FACTS}
+    facts = {field: state.get(f"{form}_{field}") for field in forms.FACTS}
     facts["tonnes"] = state.get(f"{form}_tonnes")
     return facts
-
-
-def _problems_by_field(exc: InvalidInput) -> dict[str, str]:
-    found: dict[str, str] = {}
-    for problem in exc.problems:
-        head, _, rest = problem.field.partition(".")
-        if head in ("sources", "add_sources"):
-            leaf = rest.partition(".")[2] or head
-            found.setdefault("sources", f"{leaf}: {problem.rule}")
-        elif head in (*FACTS, "tonnes", "reason", "shipment"):
-            found.setdefault(head, problem.rule)
-        else:
-            found.setdefault("form", f"{problem.field}: {problem.rule}")
-    return found
-
-
-def _finish(form: str, message: str) -> None:
-    """After a write: fresh caches on every page, a fresh form, and the news on top."""
-    data.clear()
-    session.new_form_key(form)
-    for key in list(st.session_state):
-        if str(key).startswith(f"{form}_") and not str(key).endswith("_form_key"):
-            del st.session_state[key]
-    st.session_state[f"{form}_cleared"] = True
-    st.session_state["edit_flash"] = message
-    st.rerun()
-
-
-# What each input of a form shows when it starts afresh.
-_EMPTY_FORM: dict[str, Any] = {
-    "event_date": None,
-    "date_means": DATE_MEANINGS[0],
-    "donor": "",
-    "recipient": "",
-    "cargo": "",
-    "cargo_description": "",
-    "tonnes": "",
-    "note": "",
-    "source_id": NO_SOURCE,
-    "source_url": "",
-    "source_title": "",
-    "source_publisher": "",
-    "source_kind": SOURCE_KINDS[0],
-    "reason": "",
-    "id": None,
-}
-
-
-def _start_afresh(form: str) -> None:
-    """Empty the form's inputs after a write, in the browser too.
-
-    Forgetting a widget's value is not enough: the browser keeps showing (and sends back) what
-    was typed. Values set before the widgets are drawn are sent to the browser, so the form
-    shows, and submits, an empty form.
-    """
-    if st.session_state.pop(f"{form}_cleared", False):
-        for field, empty in _EMPTY_FORM.items():
-            st.session_state[f"{form}_{field}"] = empty
-
-
-def _attempt(form: str, write: Callable[[], str]) -> None:
-    state = st.session_state
-    try:
-        message = write()
-    except DuplicateShipment as exc:
-        state[f"{form}_errors"] = {}
-        state[f"{form}_duplicate"] = exc.existing_ids
-        st.rerun()
-    except InvalidInput as exc:
-        state[f"{form}_errors"] = _problems_by_field(exc)
-        state.pop(f"{form}_duplicate", None)
-        st.rerun()
-    except AlreadySubmitted as exc:
-        _finish(form, f"This form was already submitted ({exc.subject}); nothing new was added.")
-    except (NotFound, AlreadyRetracted, Conflict) as exc:
-        state[f"{form}_errors"] = {"form": str(exc)}
-        st.rerun()
-    else:
-        _finish(form, message)
 
 
 def _duplicate_notice(url: str, form: str) -> None:
@@ -261,15 +145,15 @@ def _duplicate_notice(url: str, form: str) -> None:
 
 
 def _add_form(url: str, editor: str) -> None:
-    _start_afresh("add")
+    forms.start_afresh("add")
     session.form_key("add")  # issued with the form, so every submit of it carries the same key
     sources = data.sources(url)
     with st.form("add_shipment"):
         _fact_inputs("add")
         _source_inputs("add", sources, optional=False)
         _duplicate_notice(url, "add")
-        _error("add", "form")
-        _summary("add")
+        forms.error("add", "form")
+        forms.summary("add")
         submitted = st.form_submit_button("Add shipment", type="primary")
     if not submitted:
         return
@@ -294,7 +178,7 @@ def _add_form(url: str, editor: str) -> None:
             f"{added.recipient}, {format_tonnes(added.mass_kg)} t."
         )
 
-    _attempt("add", write)
+    forms.attempt("add", write)
 
 
 def _load_for_correction(url: str, shipment_id: int) -> bool:
@@ -305,7 +189,7 @@ def _load_for_correction(url: str, shipment_id: int) -> bool:
         except NotFound:
             return False
     if state.get("fix_loaded") != shipment_id:
-        for field in FACTS:
+        for field in forms.FACTS:
             value = getattr(current, field)
             state[f"fix_{field}"] = value if value is not None else ""
         state["fix_tonnes"] = format_tonnes(current.mass_kg)
@@ -331,10 +215,10 @@ def _correct_form(url: str, editor: str) -> None:
         _fact_inputs("fix")
         _source_inputs("fix", sources, optional=True)
         st.text_area("Reason for the correction (required)", key="fix_reason")
-        _error("fix", "reason")
+        forms.error("fix", "reason")
         _duplicate_notice(url, "fix")
-        _error("fix", "form")
-        _summary("fix")
+        forms.error("fix", "form")
+        forms.summary("fix")
         submitted = st.form_submit_button("Record correction", type="primary")
     if not submitted:
         return
@@ -358,11 +242,11 @@ def _correct_form(url: str, editor: str) -> None:
         st.session_state["edit_flash_shipment"] = fixed.id
         return f"Corrected shipment {fixed.id}: revision {fixed.revision}."
 
-    _attempt("fix", write)
+    forms.attempt("fix", write)
 
 
 def _retract_form(url: str, editor: str) -> None:
-    _start_afresh("drop")
+    forms.start_afresh("drop")
     session.form_key("drop")
     with st.form("drop_shipment"):
         st.number_input(
@@ -374,8 +258,8 @@ def _retract_form(url: str, editor: str) -> None:
             key="drop_id",
         )
         st.text_area("Reason for the retraction (required)", key="drop_reason")
-        _error("drop", "reason")
-        _error("drop", "form")
+        forms.error("drop", "reason")
+        forms.error("drop", "form")
         submitted = st.form_submit_button("Retract shipment", type="primary")
     if not submitted:
         return
@@ -395,4 +279,4 @@ def _retract_form(url: str, editor: str) -> None:
             )
         return f"Retracted shipment {dropped.id}."
 
-    _attempt("drop", write)
+    forms.attempt("drop", write)

@@ -30,7 +30,7 @@ def ledger(url: str, current: view.View) -> None:
     if totals is None:
         return
     key = current.key()
-    pages = max(1, math.ceil(totals.shipments / PAGE_SIZE))
+    pages = max(1, math.ceil(totals.records / PAGE_SIZE))
     number = 1
     if pages > 1:
         number = int(
@@ -50,6 +50,7 @@ def ledger(url: str, current: view.View) -> None:
                 "corroborating_sources",
                 "revision",
                 "first_source",
+                "same_consignment_as",
                 "note",
             ]
         ],
@@ -67,11 +68,26 @@ def ledger(url: str, current: view.View) -> None:
             "first_source": st.column_config.LinkColumn(
                 "Source", validate=r"^https?://", display_text=r"https?://([^/]+)"
             ),
+            "same_consignment_as": st.column_config.NumberColumn(
+                "Counted once with",
+                format="%d",
+                help="The other record (sent or received) of the same consignment: the two are"
+                " linked, and every total counts them once.",
+            ),
             "note": st.column_config.TextColumn("Note"),
         },
     )
     first = (number - 1) * PAGE_SIZE + 1
-    st.caption(f"Shipments {first:,} to {first + len(frame) - 1:,} of {totals.shipments:,}.")
+    last = first + len(frame) - 1
+    if totals.records == totals.shipments:
+        st.caption(f"Shipments {first:,} to {last:,} of {totals.shipments:,}.")
+    else:
+        folded = totals.records - totals.shipments
+        st.caption(
+            f"Records {first:,} to {last:,} of {totals.records:,}: {totals.shipments:,} shipments,"
+            f" as {folded:,} consignment{'s' if folded != 1 else ''} recorded when sent and when"
+            " received count once (see “Counted once with”)."
+        )
 
     st.subheader("History of a shipment", anchor="history")
     asked = _asked_shipment()
