@@ -331,3 +331,16 @@ def test_as_of_counts_the_sources_of_the_revision_standing_then(session: Session
     assert corroboration(session, as_of=before) == {shipment: 2}
     assert shown(session, 3, as_of=before) == []
     assert shown(session, 2, as_of=before) == [shipment]
+
+
+def test_a_linked_record_the_sources_filter_leaves_out_is_not_taken_off_the_totals(
+    seeded_session: Session,
+):
+    from test_consignments import MARCH_29, add_received, link
+
+    received = add_received(seeded_session)  # Example News alone, as South Front sent it alone
+    link(seeded_session, MARCH_29, received)
+    assert ledger_totals(session=seeded_session).shipments == 4  # the pair counts once
+    two = resolve(session=seeded_session, filters=ShipmentFilter(sources_at_least=2))
+    totals = ledger_totals(session=seeded_session, filters=two)
+    assert (totals.shipments, totals.mass_kg) == (1, 69_000)  # 27 May alone, nothing taken off
