@@ -48,6 +48,9 @@ BASES = DATE_MEANINGS
 CONSIGNMENT_TOLERANCE_PCT = Decimal(5)
 DEFAULT_TOLERANCE_PCT = Decimal(5)
 MAX_CLAIM_VALUE = Decimal(1_000_000_000)
+# Independent sources a view may ask a shipment to have: the seed's best has two; a hundred
+# publishers behind one delivery is already far past any ledger's.
+MAX_SOURCES_AT_LEAST = 100
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -205,6 +208,18 @@ def parse_moment(text: str) -> datetime:
         raise ValueError(
             f"must be an ISO 8601 timestamp such as 2026-01-31T12:00:00Z (got {text!r})"
         ) from None
+
+
+def parse_sources_at_least(value: Any) -> int:
+    """Return the number of independent sources a view asks for, or raise ValueError."""
+    text = str(value).strip() if not isinstance(value, int) else str(value)
+    rule = f"must be a whole number from 1 to {MAX_SOURCES_AT_LEAST}"
+    if isinstance(value, bool) or not re.fullmatch(r"[0-9]{1,9}", text):
+        raise ValueError(f"{rule} (got {text[:60]!r})")
+    number = int(text)
+    if not 1 <= number <= MAX_SOURCES_AT_LEAST:
+        raise ValueError(f"{rule} (got {number})")
+    return number
 
 
 def clean_url(value: Any) -> str:

@@ -157,6 +157,17 @@ INVALID_INPUTS: list[tuple[str, dict[str, Any], str]] = [
     ("sources.0.url", {"source_url": "  "}, "must not be empty"),
 ]
 
+# (value, words of the rule): what every path that takes sources_at_least must refuse, by name.
+BAD_SOURCES_AT_LEAST: list[tuple[str, str]] = [
+    ("0", "must be a whole number from 1 to 100 (got 0)"),
+    ("-1", "must be a whole number from 1 to 100 (got '-1')"),
+    ("101", "must be a whole number from 1 to 100 (got 101)"),
+    ("99999999999999999999", "must be a whole number from 1 to 100"),
+    ("1.5", "must be a whole number from 1 to 100 (got '1.5')"),
+    ("two", "must be a whole number from 1 to 100 (got 'two')"),
+    ("٢", "must be a whole number from 1 to 100"),
+]
+
 # (overrides, field, value it must have) at the edge of every rule, which must be accepted.
 BOUNDARY_INPUTS: list[tuple[dict[str, Any], str, Any]] = [
     ({"tonnes": "0.001"}, "mass_kg", 1),

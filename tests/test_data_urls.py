@@ -486,9 +486,13 @@ def test_a_bad_bom_gets_400_naming_it(offline: TestClient, path: str, query: str
 
 def test_an_unknown_parameter_is_told_the_files_own(offline: TestClient):
     rule = offline.get("/data/shipments.csv?excel=1").json()["rule"]
-    assert rule.endswith("the parameters are from, to, donor, recipient, cargo, as_of, bom")
+    assert rule.endswith(
+        "the parameters are from, to, donor, recipient, cargo, sources_at_least, as_of, bom"
+    )
     rule = offline.get("/data/shipments.xlsx?excel=1").json()["rule"]
-    assert rule.endswith("the parameters are from, to, donor, recipient, cargo, as_of")
+    assert rule.endswith(
+        "the parameters are from, to, donor, recipient, cargo, sources_at_least, as_of"
+    )
 
 
 LONG = "x" * 201
@@ -516,6 +520,8 @@ BAD = [
     ("x%27%3B+DROP+TABLE+shipment%3B--=1", "x'; DROP TABLE shipment;--", "is not a parameter"),
     ("from=2019-01-01%27%20OR%201%3D1", "from", "must be a date as YYYY-MM-DD"),
     ("as_of=%3Cscript%3E", "as_of", "must be an ISO 8601 timestamp"),
+    ("sources_at_least=0", "sources_at_least", "must be a whole number from 1 to 100 (got 0)"),
+    ("sources_at_least=2.5", "sources_at_least", "must be a whole number from 1 to 100"),
 ]
 FAMILIES = [
     "shipments.csv",

@@ -13,6 +13,7 @@ from factories import history_unlocked, make_shipment
 from sqlalchemy import delete, update
 from sqlmodel import col, select
 
+from shipments.corroboration import claim_publishers
 from shipments.exchange.csvfiles import neutralise, write_csv
 from shipments.exchange.export import (
     SHIPMENT_COLUMNS,
@@ -71,7 +72,7 @@ def test_export_of_a_formula_looking_donor(session):
         via="cli",
     )
     out = io.StringIO()
-    rows = shipment_rows(iter_current_shipments(session=session))
+    rows = shipment_rows(iter_current_shipments(session=session), claims={})
     assert write_csv(rows, out, SHIPMENT_COLUMNS) == 1
     [row] = list(csv.DictReader(io.StringIO(out.getvalue())))
     assert row["donor"] == '\'=HYPERLINK("http://evil.example","x")'
@@ -80,7 +81,9 @@ def test_export_of_a_formula_looking_donor(session):
 
 def test_header_is_the_documented_columns(session):
     out = io.StringIO()
-    write_csv(shipment_rows(iter_current_shipments(session=session)), out, SHIPMENT_COLUMNS)
+    write_csv(
+        shipment_rows(iter_current_shipments(session=session), claims={}), out, SHIPMENT_COLUMNS
+    )
     assert out.getvalue() == ",".join(SHIPMENT_COLUMNS) + "\n"
 
 
@@ -118,7 +121,10 @@ def test_iter_current_shipments_spans_batches(session):
 
 def test_hxl_export_has_the_hashtag_row_and_one_row_per_shipment(seeded_session):
     out = io.StringIO()
-    rows = shipment_rows(iter_current_shipments(session=seeded_session))
+    rows = shipment_rows(
+        iter_current_shipments(session=seeded_session),
+        claims=claim_publishers(session=seeded_session),
+    )
     count = write_csv(rows, out, tuple(SHIPMENTS.hashtags()), hxl=SHIPMENTS.hashtags())
     lines = list(csv.reader(io.StringIO(out.getvalue())))
     assert count == 4
@@ -136,7 +142,9 @@ def test_hxl_export_has_the_hashtag_row_and_one_row_per_shipment(seeded_session)
         "#item+unit",
         "#meta+source",
         "#meta+url",
+        "#meta+sources+num",
         "#description+notes",
+        "#meta+consignment",
         "#meta+recorded_by",
         "#date+recorded",
     ]
@@ -221,7 +229,7 @@ def _reference_export(session, *, hxl: bool = False, filters=None) -> str:
     """The export written the slow way, a pydantic-free Python row per shipment."""
     out = io.StringIO()
     columns = tuple(SHIPMENTS.hashtags()) if hxl else SHIPMENT_COLUMNS
-    rows = shipment_rows(iter_export_rows(session=session, filters=filters))
+    rows = shipment_rows(iter_export_rows(session=session, filters=filters), claims={})
     write_csv(rows, out, columns, hxl=SHIPMENTS.hashtags() if hxl else None)
     return out.getvalue()
 
@@ -357,19 +365,19 @@ def _fixed_times(session) -> None:
 
 HEADER = (
     "id,revision,event_date,date_means,donor,recipient,cargo,cargo_description,tonnes,{unit},"
-    "sources,source_urls,note,recorded_by,recorded_at\n"
+    "sources,source_urls,corroborating_sources,note,same_consignment_as,recorded_by,recorded_at\n"
 )
 HASHTAGS = (
     "#meta+id,#meta+revision,#date+occurred,#meta+date_means,#org+funder+name,#country+dest,"
-    "#item+type,#item+name,#item+num,#item+unit,#meta+source,#meta+url,#description+notes,"
-    "#meta+recorded_by,#date+recorded\n"
+    "#item+type,#item+name,#item+num,#item+unit,#meta+source,#meta+url,#meta+sources+num,"
+    "#description+notes,#meta+consignment,#meta+recorded_by,#date+recorded\n"
 )
 ROWS = (
     "1,1,2019-06-01,received,China,Venezuela,medicine,,68.000,{first},"
-    "Example News: Almost 70 tonnes arrive,https://example.org/report,,ana,"
+    "Example News: Almost 70 tonnes arrive,https://example.org/report,1,,,ana,"
     "2026-01-02T03:04:05.001001+00:00\n"
     '2,2,2019-06-02,received,"Ministry, Health",Venezuela,medicine,\'-rations,0.001,{second},'
-    '"C: Plain; B, Inc.: =Two, ""quoted""",https://example.org/c https://example.org/b,\'=1+1,'
+    '"C: Plain; B, Inc.: =Two, ""quoted""",https://example.org/c https://example.org/b,2,\'=1+1,,'
     "ana,2026-01-02T03:04:05.003003+00:00\n"
 )
 EXPECTED_CSV = HEADER.format(unit="kilograms") + ROWS.format(first="68000", second="1")
@@ -424,12 +432,12 @@ def _with(column: Column, after: str | None) -> ExportTable:
 
 def _python_export(session, table: ExportTable, *, hxl: bool) -> str:
     out = io.StringIO()
-    rows = table.rows(iter_export_rows(session=session))
+    rows = table.rows(iter_export_rows(session=session), claims={})
     write_csv(rows, out, table.header(hxl=hxl), hxl=table.hashtags() if hxl else None)
     return out.getvalue()
 
 
-@pytest.mark.parametrize("after", [None, "revision", "source_urls", "recorded_at"])
+@pytest.mark.parametrize("after", [None, "revision", "corroborating_sources", "recorded_at"])
 @pytest.mark.parametrize("hxl", [False, True])
 def test_a_column_added_to_the_table_is_in_every_part_of_the_export(session, hxl, after):
     _tricky_ledger(session)
@@ -442,7 +450,7 @@ def test_a_column_added_to_the_table_is_in_every_part_of_the_export(session, hxl
         name: SHIPMENTS.hashtags().get(name, "#meta+key") for name in table.header(hxl=True)
     }
     # The Python rows.
-    rows = list(table.rows(iter_export_rows(session=session)))
+    rows = list(table.rows(iter_export_rows(session=session), claims={}))
     assert [row["key"] for row in rows] == [f"{row['id']}-{row['revision']}" for row in rows]
     # The database's line: it writes the same bytes as the Python rows.
     assert table.separators(hxl=hxl) == SHIPMENTS.separators(hxl=hxl) + 1

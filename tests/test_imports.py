@@ -40,7 +40,7 @@ FACTS = tuple(
 
 def export(session: Session, *, hxl: bool = False) -> str:
     out = io.StringIO()
-    rows = shipment_rows(iter_current_shipments(session=session))
+    rows = shipment_rows(iter_current_shipments(session=session), claims={})
     if hxl:
         write_csv(rows, out, tuple(SHIPMENTS.hashtags()), hxl=SHIPMENTS.hashtags())
     else:

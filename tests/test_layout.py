@@ -98,7 +98,7 @@ LAYERS = (
     ),
     ("shipments.claims", "shipments.reading_index"),
     ("shipments.reconcile",),
-    ("shipments.discrepancies",),
+    ("shipments.discrepancies", "shipments.corroboration"),
     ("shipments.exchange", "shipments.seed"),
     ("shipments.cli", "shipments.ui", "shipments.web"),
     ("shipments.__main__",),

@@ -124,6 +124,12 @@ COMMANDS = (
             output_format("csv", "xlsx"),
             AS_OF,
             option(
+                "--sources-at-least",
+                type=exports.sources_at_least,
+                metavar="N",
+                help="only the shipments with at least N independent sources (publishers)",
+            ),
+            option(
                 "--package",
                 sets="package",
                 metavar="DIR",

@@ -15,12 +15,16 @@ from shipments.exchange.claimreview import site_url, write_claimreview
 from shipments.exchange.export import write_shipments
 from shipments.exchange.package import DESCRIPTOR, verify_package, write_package
 from shipments.exchange.xlsx import write_shipments_xlsx
+from shipments.ledger import ShipmentFilter
+from shipments.rules import parse_sources_at_least
 
 
 def run_export(args: argparse.Namespace, ctx: Context) -> Exit:
     """Write the current ledger as CSV to ``--output`` or standard output, or as a workbook to
     ``--output``."""
     if args.claimreview:
+        if args.sources_at_least is not None:
+            raise InvalidInput.single("sources_at_least", "applies to shipments, not --claimreview")
         return _export_claimreview(args, ctx)
     if args.package:
         return _export_package(args, ctx)
@@ -29,10 +33,22 @@ def run_export(args: argparse.Namespace, ctx: Context) -> Exit:
     if args.format == "xlsx":
         return _export_workbook(args, ctx)
     if not args.output:
-        write_shipments(session=ctx.session, file=ctx.out, as_of=args.as_of, hxl=args.hxl)
+        write_shipments(
+            session=ctx.session,
+            file=ctx.out,
+            as_of=args.as_of,
+            filters=_filters(args),
+            hxl=args.hxl,
+        )
         return Exit.DONE
     with open(args.output, "w", newline="", encoding="utf-8") as handle:
-        count = write_shipments(session=ctx.session, file=handle, as_of=args.as_of, hxl=args.hxl)
+        count = write_shipments(
+            session=ctx.session,
+            file=handle,
+            as_of=args.as_of,
+            filters=_filters(args),
+            hxl=args.hxl,
+        )
     say(f"wrote {count} shipments to {args.output}", file=sys.stderr)
     return Exit.DONE
 
@@ -45,9 +61,26 @@ def _export_package(args: argparse.Namespace, ctx: Context) -> Exit:
     folder = Path(args.package)
     if folder.exists() and not folder.is_dir():
         raise InvalidInput.single("package", f"{args.package} is a file, not a folder")
-    path = write_package(session=ctx.session, folder=folder, as_of=args.as_of, hxl=args.hxl)
+    path = write_package(
+        session=ctx.session, folder=folder, as_of=args.as_of, filters=_filters(args), hxl=args.hxl
+    )
     say(f"wrote {path} and {folder / DESCRIPTOR}", file=ctx.out)
     return Exit.DONE
+
+
+def sources_at_least(text: str) -> int:
+    """Read the independent sources a shipment must have, a whole number from 1 up."""
+    try:
+        return parse_sources_at_least(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _filters(args: argparse.Namespace) -> ShipmentFilter | None:
+    """Return the shipments the command asks for: those with --sources-at-least, or all."""
+    if args.sources_at_least is None:
+        return None
+    return ShipmentFilter(sources_at_least=args.sources_at_least)
 
 
 def run_verify(args: argparse.Namespace, out: TextIO) -> Exit:
@@ -88,7 +121,11 @@ def _export_workbook(args: argparse.Namespace, ctx: Context) -> Exit:
     try:
         with path.open("wb") as handle:
             count = write_shipments_xlsx(
-                session=ctx.session, file=handle, as_of=args.as_of, hxl=args.hxl
+                session=ctx.session,
+                file=handle,
+                as_of=args.as_of,
+                filters=_filters(args),
+                hxl=args.hxl,
             )
     except LedgerError:
         path.unlink(missing_ok=True)

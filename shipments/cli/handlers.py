@@ -29,6 +29,7 @@ from shipments.cli.options import (
     sources_from,
 )
 from shipments.cli.output import say
+from shipments.corroboration import claim_publishers
 from shipments.db import REPO_ROOT, current_revision
 from shipments.discrepancies import explain, list_discrepancies, resolve, sync
 from shipments.errors import InvalidInput
@@ -181,7 +182,8 @@ def run_list(args: argparse.Namespace, ctx: Context) -> Exit:
     """Print the current ledger, or as it stood at ``--as-of``."""
     shipments = current_shipments(session=ctx.session, as_of=args.as_of)
     if args.format == "csv":
-        write_csv(shipment_rows(shipments), ctx.out, SHIPMENT_COLUMNS)
+        claims = claim_publishers(session=ctx.session, as_of=args.as_of)
+        write_csv(shipment_rows(shipments, claims=claims), ctx.out, SHIPMENT_COLUMNS)
     elif args.format == "json":
         output.models_json(shipments, ctx.out)
     else:

@@ -89,6 +89,8 @@ def download_name(
     for label, values in f.by_name():
         if values:
             parts.append(f"{label}-" + "+".join(values))
+    if f.sources_at_least is not None:
+        parts.append(f"sources-{f.sources_at_least}-plus")
     if as_of is not None:
         parts.append("as-of-" + as_of.strftime("%Y-%m-%dT%H%M%SZ"))
     parts.append(on.isoformat())

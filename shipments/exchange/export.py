@@ -11,7 +11,9 @@ The two ways give the same bytes for the same shipments:
   EXPORT_SEPARATOR (a control character that validation keeps out of every stored text). In
   place of the two source cells a line holds the ids of its sources, separated by spaces,
   between two EXPORT_SOURCES. Python checks, completes and writes the lines a batch at a time,
-  so that it does no work per cell, or per row, for a million rows;
+  so that it does no work per cell, or per row, for a million rows. The cells made from the
+  sources (source_urls, corroborating_sources) follow the sources cell; a shipment that claims
+  add a publisher to (``shipments.corroboration``) is written line by line;
 - the ledger as it stood at a moment (and the dashboard's tables) goes through ``shipment_rows``,
   a Python row per shipment.
 """
@@ -19,34 +21,37 @@ The two ways give the same bytes for the same shipments:
 from __future__ import annotations
 
 import csv
-import io
-import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import closing
 from dataclasses import dataclass
 from datetime import datetime
-from operator import attrgetter, itemgetter
+from operator import attrgetter
 from typing import Any, TextIO
 
 from sqlalchemy import func
 from sqlmodel import Session, col
 
-from shipments.exchange.csvfiles import neutralise, write_csv, write_header
+from shipments.corroboration import ClaimPublishers, claim_publishers, count_sources, resolve
+from shipments.exchange.csvfiles import write_csv, write_header
+from shipments.exchange.lines import (
+    EXPORT_SEPARATOR,
+    EXPORT_SOURCES,
+    Claimed,
+    SourceCells,
+    write_carefully,
+    write_plain,
+)
 from shipments.exchange.reading import (
     PARTNERS,
     ShipmentRow,
-    SourceRef,
     iter_current_lines,
     iter_export_rows,
-    sources_by_id,
 )
 from shipments.exchange.source_cells import source_urls_cell, sources_cell
 from shipments.ledger import ShipmentFilter
 from shipments.models import CurrentShipment, ShipmentPublic, ShipmentRevision
 from shipments.units import kg_to_tonnes, tonnes_sql
 
-EXPORT_SEPARATOR = "\x1f"
-EXPORT_SOURCES = "\x1d"
 DIALECTS = ("sqlite", "postgresql")
 # The function that formats a line, by dialect; each writes a NULL as "".
 _FORMAT = {"sqlite": func.printf, "postgresql": func.format}
@@ -59,21 +64,30 @@ class Column:
     """One column of the shipments export.
 
     ``hxl`` is its HXL hashtag (None: left out of HXL files); ``hxl_only`` leaves it out of plain
-    files. ``value`` gives its cell from a shipment (a ``ShipmentPublic`` or a ``ShipmentRow``).
+    files. ``value`` gives its cell from a shipment (a ``ShipmentPublic`` or a ``ShipmentRow``)
+    and, with ``uses_claims``, the publishers of the claims that support it alone.
     ``sql`` gives, by dialect, the format cell and the arguments that write it into the
-    database's export line. Only source_urls has none: a line holds its sources' ids once, in
-    the sources column's cell, and both source cells are written from them. ``type`` is its
+    database's export line. The columns made from the sources have none (source_urls,
+    corroborating_sources): a line holds its sources' ids once, in the sources column's cell,
+    and the cells that follow it are written from them. ``type`` is its
     Table Schema type (``string``, ``integer``, ``number``, ``date``, ``datetime``), which a
     Data Package descriptor states; ``description`` says what it holds, units included.
     """
 
     name: str
     hxl: str | None
-    value: Callable[[Any], Any]
+    value: Callable[..., Any]
     sql: Mapping[str, Cell] | None
     hxl_only: bool = False
     type: str = "string"
     description: str = ""
+    uses_claims: bool = False
+
+    def cell(self, shipment: Any, claims: ClaimPublishers) -> Any:
+        """Return this column's cell for a shipment."""
+        if self.uses_claims:
+            return self.value(shipment, claims.get(shipment.id, frozenset()))
+        return self.value(shipment)
 
 
 @dataclass(frozen=True)
@@ -81,6 +95,12 @@ class ExportTable:
     """The columns of an export, in order, and all that is derived from them."""
 
     columns: tuple[Column, ...]
+
+    def __post_init__(self) -> None:
+        names = [c.name for c in self.columns]
+        made = [i for i, c in enumerate(self.columns) if c.sql is None]
+        if made and made != list(range(names.index("sources") + 1, made[-1] + 1)):
+            raise ValueError("the columns without SQL must directly follow the sources column")
 
     def fields(self, *, hxl: bool = False) -> tuple[Column, ...]:
         """Return the columns of a plain or an HXL file, in order."""
@@ -100,11 +120,20 @@ class ExportTable:
         """Return the HXL hashtag of each column of an HXL file, by name, in order."""
         return {c.name: c.hxl for c in self.columns if c.hxl is not None}
 
-    def rows(self, shipments: Iterable[ShipmentPublic | ShipmentRow]) -> Iterator[dict[str, Any]]:
-        """Turn shipments into export rows: one per shipment, a cell for every column."""
-        cells = [(c.name, c.value) for c in self.columns]
+    def rows(
+        self, shipments: Iterable[ShipmentPublic | ShipmentRow], *, claims: ClaimPublishers
+    ) -> Iterator[dict[str, Any]]:
+        """Turn shipments into export rows: one per shipment, a cell for every column.
+
+        ``claims``: the claims' publishers by shipment (``claim_publishers``), as of the moment
+        the shipments are read at.
+        """
         for s in shipments:
-            yield {name: value(s) for name, value in cells}
+            yield {c.name: c.cell(s, claims) for c in self.columns}
+
+    def from_sources(self, *, hxl: bool = False) -> tuple[Column, ...]:
+        """Return the columns a line's sources give (those without SQL), in order."""
+        return tuple(c for c in self.fields(hxl=hxl) if c.sql is None)
 
     def line(self, dialect: str, *, hxl: bool = False) -> Any:
         """Return the expression of a shipment's export line in ``dialect`` (module docstring)."""
@@ -211,6 +240,19 @@ SHIPMENTS = ExportTable(
         ),
         Column("source_urls", "#meta+url", lambda s: source_urls_cell(s.sources), None),
         Column(
+            "corroborating_sources",
+            "#meta+sources+num",
+            lambda s, claimed: count_sources((source.publisher for source in s.sources), claimed),
+            None,
+            uses_claims=True,
+            type="integer",
+            description=(
+                "independent sources: distinct publishers (case and spaces aside) among its"
+                " sources and of the claims whose single-delivery reading is consistent with it"
+                " alone"
+            ),
+        ),
+        Column(
             "note", "#description+notes", lambda s: s.note or "", _text(col(ShipmentRevision.note))
         ),
         Column(
@@ -258,9 +300,30 @@ SHIPMENTS = ExportTable(
 SHIPMENT_COLUMNS = SHIPMENTS.header()
 
 
-def shipment_rows(shipments: Iterable[ShipmentPublic | ShipmentRow]) -> Iterator[dict[str, Any]]:
+def shipment_rows(
+    shipments: Iterable[ShipmentPublic | ShipmentRow], *, claims: ClaimPublishers
+) -> Iterator[dict[str, Any]]:
     """Turn shipments into export rows: one per shipment, tonnes and kilograms, its sources."""
-    return SHIPMENTS.rows(shipments)
+    return SHIPMENTS.rows(shipments, claims=claims)
+
+
+def export_rows(
+    *,
+    session: Session,
+    as_of: datetime | None = None,
+    filters: ShipmentFilter | None = None,
+    table: ExportTable = SHIPMENTS,
+    claims: ClaimPublishers | None = None,
+) -> Iterator[dict[str, Any]]:
+    """Stream the export rows of the shipments in a view (now, or as they stood at ``as_of``).
+
+    ``claims``: ``claim_publishers`` at the same moment, when the caller has them.
+    """
+    if claims is None:
+        claims = claim_publishers(session=session, as_of=as_of)
+    filters = resolve(session=session, filters=filters, as_of=as_of, claims=claims)
+    shipments = iter_export_rows(session=session, as_of=as_of, filters=filters)
+    return table.rows(shipments, claims=claims)
 
 
 def write_shipments(
@@ -280,124 +343,33 @@ def write_shipments(
     """
     header = table.header(hxl=hxl)
     tags = table.hashtags() if hxl else None
+    claims = claim_publishers(session=session, as_of=as_of)
+    filters = resolve(session=session, filters=filters, as_of=as_of, claims=claims)
     if as_of is not None:
-        rows = table.rows(iter_export_rows(session=session, as_of=as_of, filters=filters))
+        rows = export_rows(
+            session=session, as_of=as_of, filters=filters, table=table, claims=claims
+        )
         return write_csv(rows, file, header, hxl=tags)
     writer = csv.writer(file, lineterminator="\n")
     write_header(writer, header, tags)
     separators = table.separators(hxl=hxl)
     text_first = table.fields(hxl=hxl)[0].type not in ("integer", "number")
     line = table.line(session.get_bind().dialect.name, hxl=hxl)
-    cells = _SourceCells(session)
+    cells = SourceCells(session, table.from_sources(hxl=hxl))
+    claimed = Claimed(claims)
     count = 0
     # closing(): the batches hold a cursor on the database; end it here, even on an error.
     with closing(
         iter_current_lines(session=session, line=line, filters=filters, batch_size=batch_size)
     ) as batches:
         for batch in batches:
-            if not _write_plain(batch, cells, file, separators, text_first):
+            if claimed.within(batch) or not write_plain(batch, cells, file, separators, text_first):
                 # Some line needs care: each line is checked alone, and only those that need it
-                # go through the csv module, cell by cell.
+                # (or that claims add a publisher to) go through the csv module, cell by cell.
                 for one in batch:
-                    if not _write_plain([one], cells, file, separators, text_first):
-                        _write_carefully(one[0], cells, writer, len(header))
+                    if claimed.within([one]) or not write_plain(
+                        [one], cells, file, separators, text_first
+                    ):
+                        write_carefully(one[0], cells, writer, len(header), claims)
             count += len(batch)
     return count
-
-
-# A batch of database-formatted lines can go out as it is unless a cell needs quoting (a comma,
-# a quote, a line break) or starts like a formula. A batch is checked as one string, its lines
-# joined by _LINES, so that a cell starts the string or follows _LINES or EXPORT_SEPARATOR.
-# Substring tests run at C speed where a regular expression would read every character in
-# Python's time. "+" and "-" occur in every line (in dates and times), so they are looked for
-# only where a cell starts.
-_LINES = "\x1e"
-_ANYWHERE = (",", '"', "\r", "\n", "=", "@", "\t")
-# Stored texts are trimmed, so a cell cannot start with a space; "'" can hide a formula behind it
-# (neutralise looks past it), '"' is caught anywhere by _ANYWHERE.
-_CELL_START = (EXPORT_SEPARATOR + "+", EXPORT_SEPARATOR + "-", EXPORT_SEPARATOR + "'")
-_LINE_START = (_LINES + "+", _LINES + "-", _LINES + "'")
-_SOURCE_CACHE_LIMIT = 100_000
-_SOURCE_IDS = re.compile(r"[0-9 ]*")
-
-
-def _write_plain(
-    batch: Sequence[tuple[str]],
-    cells: _SourceCells,
-    file: TextIO,
-    separators: int,
-    text_first: bool,
-) -> bool:
-    """Write the lines as they are if no cell needs quoting or neutralising; else write nothing
-    and return False. ``text_first``: a line's first cell is text, which may start a formula."""
-    lines = _LINES.join(map(itemgetter(0), batch))
-    # Split at the sources' marks: the odd parts are the ids of each line's sources.
-    parts = lines.split(EXPORT_SOURCES)
-    keys = parts[1::2]
-    if not (
-        len(keys) == len(batch)
-        and lines.count(EXPORT_SEPARATOR) == separators * len(batch)
-        and lines.count(_LINES) == len(batch) - 1
-        and not any(mark in lines for mark in _ANYWHERE)
-        and not any(mark in lines for mark in _CELL_START)
-        and not (
-            text_first
-            and (any(mark in lines for mark in _LINE_START) or lines.startswith(("+", "-", "'")))
-        )
-    ):
-        return False
-    cells.load(keys)
-    parts[1::2] = map(cells.csv, keys)
-    file.write("".join(parts).replace(EXPORT_SEPARATOR, ",").replace(_LINES, "\n"))
-    file.write("\n")
-    return True
-
-
-def _write_carefully(line: str, cells: _SourceCells, writer: Any, width: int) -> None:
-    """Write a line that needs quoting or neutralising through the csv module, cell by cell."""
-    parts = line.split(EXPORT_SOURCES)
-    row = parts[0].split(EXPORT_SEPARATOR)[:-1]
-    if len(parts) != 3 or not _SOURCE_IDS.fullmatch(parts[1]):
-        raise ValueError(f"shipment {row[0]}: a stored text holds a control character")
-    cells.load([parts[1]])
-    row += cells.raw(parts[1])
-    row += parts[2].split(EXPORT_SEPARATOR)[1:]
-    if len(row) != width:
-        raise ValueError(f"shipment {row[0]}: a stored text holds a control character")
-    writer.writerow([neutralise(cell) for cell in row])
-
-
-class _SourceCells:
-    """The sources and source_urls cells of the export, by the source ids a line lists."""
-
-    def __init__(self, session: Session) -> None:
-        self._session = session
-        self._sources: dict[int, SourceRef] = {}
-        self._raw: dict[str, tuple[str, str]] = {"": ("", "")}
-        self._csv: dict[str, str] = {"": ","}
-
-    def load(self, keys: Iterable[str]) -> None:
-        """Make sure the sources these keys (ids separated by spaces) list are known."""
-        if len(self._raw) > _SOURCE_CACHE_LIMIT:  # a ledger with a source per shipment
-            self._sources.clear()
-            self._raw = {"": ("", "")}
-            self._csv = {"": ","}
-        new = set(keys) - self._raw.keys()
-        wanted = {int(n) for key in new for n in key.split()} - self._sources.keys()
-        if wanted:
-            self._sources.update(sources_by_id(session=self._session, ids=wanted))
-        for key in new:
-            refs = [self._sources[n] for n in sorted(int(n) for n in key.split())]
-            raw = (sources_cell(refs), source_urls_cell(refs))
-            self._raw[key] = raw
-            out = io.StringIO()
-            csv.writer(out, lineterminator="").writerow([neutralise(cell) for cell in raw])
-            self._csv[key] = out.getvalue()
-
-    def raw(self, key: str) -> tuple[str, str]:
-        """Return the two cells as text."""
-        return self._raw[key]
-
-    def csv(self, key: str) -> str:
-        """Return the two cells as CSV, joined by a comma."""
-        return self._csv[key]

@@ -152,6 +152,7 @@ def describe(
                 "donor": list(f.donors),
                 "recipient": list(f.recipients),
                 "cargo": list(f.cargos),
+                "sources_at_least": f.sources_at_least,
                 "as_of": as_of.isoformat() if as_of else None,
             },
             "rows": facts.rows,

@@ -4,6 +4,8 @@ A dashboard link and its data link say the same thing with the same parameters:
 
     from, to                   event dates, YYYY-MM-DD, each at most once; from not after to
     donor, recipient, cargo    names, any of each (the parameter repeated, one name per value)
+    sources_at_least           a whole number from 1 to MAX_SOURCES_AT_LEAST: only shipments
+                               with at least that many independent sources (corroboration)
     as_of                      an ISO 8601 moment, or "now" (the default)
 
 Anything else is refused with an ``InvalidInput`` naming the parameter and the rule, never
@@ -20,11 +22,18 @@ from urllib.parse import urlencode
 
 from shipments.errors import InvalidInput
 from shipments.ledger import ShipmentFilter
-from shipments.rules import EARLIEST_DATE, MAX_NAME_LENGTH, NAME_FIELDS, parse_moment
+from shipments.rules import (
+    EARLIEST_DATE,
+    MAX_NAME_LENGTH,
+    NAME_FIELDS,
+    parse_moment,
+    parse_sources_at_least,
+)
 
 DATA_ROOT = "/data/"  # where the data URLs live, from the server's root (shipments.web.data)
 DATE_FROM, DATE_TO, AS_OF = "from", "to", "as_of"
-PARAMETERS = (DATE_FROM, DATE_TO, *NAME_FIELDS, AS_OF)
+SOURCES_AT_LEAST = "sources_at_least"
+PARAMETERS = (DATE_FROM, DATE_TO, *NAME_FIELDS, SOURCES_AT_LEAST, AS_OF)
 MAX_VALUES = 100  # names asked for per name parameter
 # The dates a view may name: event dates start at EARLIEST_DATE; To may look ahead.
 FIRST_DATE = EARLIEST_DATE
@@ -52,6 +61,8 @@ class ViewQuery:
             items.append((DATE_TO, f.date_to.isoformat()))
         for name, values in f.by_name():
             items.extend((name, value) for value in values)
+        if f.sources_at_least is not None:
+            items.append((SOURCES_AT_LEAST, str(f.sources_at_least)))
         if self.as_of is not None:
             items.append((AS_OF, self.as_of.isoformat()))
         return items
@@ -84,6 +95,17 @@ def parse_as_of(text: str | None) -> datetime | None:
         raise InvalidInput.single(AS_OF, str(exc)) from None
 
 
+def parse_sources(text: str | None) -> int | None:
+    """Return the independent sources a view asks for, None for any (empty), or refuse it."""
+    text = (text or "").strip()
+    if not text:
+        return None
+    try:
+        return parse_sources_at_least(text)
+    except ValueError as exc:
+        raise InvalidInput.single(SOURCES_AT_LEAST, str(exc)) from None
+
+
 def check_range(date_from: date | None, date_to: date | None) -> None:
     """Refuse a date range that ends before it starts."""
     if date_from and date_to and date_to < date_from:
@@ -96,7 +118,8 @@ def parse_view_query(items: Iterable[tuple[str, str]]) -> ViewQuery:
 
     The first broken rule is reported, naming the parameter: an unknown name, a one-value
     parameter given twice, a value too long or holding a control character, a date that is not
-    YYYY-MM-DD, a range that ends before it starts, a moment that is not ISO 8601.
+    YYYY-MM-DD, a range that ends before it starts, a number of sources that is not a whole
+    number from 1 to MAX_SOURCES_AT_LEAST, a moment that is not ISO 8601.
     """
     given: dict[str, list[str]] = {}
     for name, value in items:
@@ -109,7 +132,7 @@ def parse_view_query(items: Iterable[tuple[str, str]]) -> ViewQuery:
             rule = f"must not hold control characters such as line breaks (got {_shown(value)})"
             raise InvalidInput.single(name, rule)
         given.setdefault(name, []).append(value)
-    for name in (DATE_FROM, DATE_TO, AS_OF):
+    for name in (DATE_FROM, DATE_TO, SOURCES_AT_LEAST, AS_OF):
         if len(given.get(name, ())) > 1:
             raise InvalidInput.single(name, f"must be given once (got {len(given[name])})")
     date_from = _date(DATE_FROM, given.get(DATE_FROM, [""])[0])
@@ -129,6 +152,7 @@ def parse_view_query(items: Iterable[tuple[str, str]]) -> ViewQuery:
             donors=names["donor"],
             recipients=names["recipient"],
             cargos=names["cargo"],
+            sources_at_least=parse_sources(given.get(SOURCES_AT_LEAST, [""])[0]),
         ),
         as_of=parse_as_of(given.get(AS_OF, [""])[0]),
     )

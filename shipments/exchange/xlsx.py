@@ -42,8 +42,7 @@ from sqlmodel import Session
 from xlsxwriter.exceptions import FileSizeError  # type: ignore[import-untyped]
 
 from shipments.errors import TooBigForExcel
-from shipments.exchange.export import SHIPMENTS, ExportTable
-from shipments.exchange.reading import iter_export_rows
+from shipments.exchange.export import SHIPMENTS, ExportTable, export_rows
 from shipments.ledger import ShipmentFilter
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -215,7 +214,7 @@ def write_shipments_xlsx(
 
     The rows and columns are those of ``write_shipments``'s CSV. Return the number of shipments.
     """
-    rows = table.rows(iter_export_rows(session=session, as_of=as_of, filters=filters))
+    rows = export_rows(session=session, as_of=as_of, filters=filters, table=table)
     return write_xlsx(
         rows,
         file,

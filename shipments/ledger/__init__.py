@@ -4,6 +4,7 @@
                 add_* steps that go inside another write (bulk imports, the seed)
     duplicates  the one finder of probable duplicates
     sources     each source URL recorded once, as first described; another description refused
+    filters     which shipments a view shows (ShipmentFilter) and its SQL conditions
     read        the ledger now or as of a moment: shipments, history, retractions, totals,
                 daily totals, filter options, and the queries other modules build on
     projection  keeps ``current_shipment`` in step with every write
@@ -30,11 +31,11 @@ from shipments.ledger.consignments import (
     unlink_consignment,
 )
 from shipments.ledger.duplicates import duplicate_key, find_duplicates
+from shipments.ledger.filters import ShipmentFilter
 from shipments.ledger.projection import current_shipment_row
 from shipments.ledger.read import (
     DailyTotal,
     LedgerTotals,
-    ShipmentFilter,
     current_shipments,
     daily_totals,
     describe_shipment,

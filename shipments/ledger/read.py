@@ -24,6 +24,7 @@ from shipments.ledger.consignments import (
     counted_out,
     linked_records,
 )
+from shipments.ledger.filters import ShipmentFilter, filter_conditions, sources_conditions
 from shipments.ledger.standing import current_revisions_query, latest_revisions_query
 from shipments.models import (
     CurrentShipment,
@@ -40,25 +41,6 @@ from shipments.units import format_tonnes
 
 P = TypeVar("P", bound=ShipmentPublic)
 _BATCH = 500
-
-
-@dataclass(frozen=True)
-class ShipmentFilter:
-    """Which shipments a view shows: a date range and donors, recipients, cargo (any of each)."""
-
-    date_from: date | None = None
-    date_to: date | None = None
-    donors: tuple[str, ...] = ()
-    recipients: tuple[str, ...] = ()
-    cargos: tuple[str, ...] = ()
-
-    def is_empty(self) -> bool:
-        """Return True when the filter lets every shipment through."""
-        return self == ShipmentFilter()
-
-    def by_name(self) -> tuple[tuple[str, tuple[str, ...]], ...]:
-        """Return the names wanted for each name field (NAME_FIELDS), in that order."""
-        return tuple(zip(NAME_FIELDS, (self.donors, self.recipients, self.cargos), strict=True))
 
 
 @dataclass(frozen=True)
@@ -239,11 +221,20 @@ def left_out_of_totals(
     basis: str = DEFAULT_BASIS,
 ) -> list[LinkedRecord]:
     """Return the linked records in a view that a basis does not count (each consignment once)."""
-    return [
+    left = [
         r
         for r in counted_out(linked_records(session=session, as_of=as_of), basis)
         if filters is None or _passes(filters, r)
     ]
+    if left and filters is not None and filters.sources_at_least is not None:
+        # Independent sources are counted by the database: keep the records it lets through.
+        current = _current_facts(as_of, filters)
+        ids = [r.shipment_id for r in left]
+        kept = set(
+            session.exec(select(current.c.shipment_id).where(current.c.shipment_id.in_(ids)))
+        )
+        left = [r for r in left if r.shipment_id in kept]
+    return left
 
 
 def _passes(filters: ShipmentFilter, record: LinkedRecord) -> bool:
@@ -318,13 +309,14 @@ def filtered_revisions(
     if filters is None:
         return statement
     return statement.where(
-        *_filter_conditions(
+        *filter_conditions(
             filters,
             col(ShipmentRevision.event_date),
             col(ShipmentRevision.donor),
             col(ShipmentRevision.recipient),
             col(ShipmentRevision.cargo),
-        )
+        ),
+        *sources_conditions(filters, col(ShipmentRevision.id), col(ShipmentRevision.shipment_id)),
     )
 
 
@@ -372,6 +364,7 @@ def _current_facts(as_of: datetime | None, filters: ShipmentFilter | None) -> An
     table = CurrentShipment
     statement = sa_select(
         col(table.shipment_id),
+        col(table.revision_id),
         col(table.event_date),
         col(table.donor),
         col(table.recipient),
@@ -380,30 +373,16 @@ def _current_facts(as_of: datetime | None, filters: ShipmentFilter | None) -> An
     )
     if filters is not None:
         statement = statement.where(
-            *_filter_conditions(
+            *filter_conditions(
                 filters,
                 col(table.event_date),
                 col(table.donor),
                 col(table.recipient),
                 col(table.cargo),
-            )
+            ),
+            *sources_conditions(filters, col(table.revision_id), col(table.shipment_id)),
         )
     return statement.subquery()
-
-
-def _filter_conditions(
-    filters: ShipmentFilter, event_date: Any, donor: Any, recipient: Any, cargo: Any
-) -> list[Any]:
-    conditions = []
-    if filters.date_from is not None:
-        conditions.append(event_date >= filters.date_from)
-    if filters.date_to is not None:
-        conditions.append(event_date <= filters.date_to)
-    columns = {"donor": donor, "recipient": recipient, "cargo": cargo}
-    for field, wanted in filters.by_name():
-        if wanted:
-            conditions.append(columns[field].in_(wanted))
-    return conditions
 
 
 def describe_shipment(facts: ShipmentPublic | ShipmentRevision | ShipmentCreate) -> str:

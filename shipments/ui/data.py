@@ -14,6 +14,7 @@ import streamlit as st
 from sqlalchemy import Engine
 
 from shipments import audit
+from shipments.corroboration import claim_publishers, resolve
 from shipments.db import database_url, make_engine, session_scope
 from shipments.discrepancies import Discrepancy, list_discrepancies, sync
 from shipments.errors import NotFound
@@ -63,7 +64,8 @@ def daily_rows(url: str, key: ViewKey) -> list[DailyTotal]:
     """Return the shipment count and mass per event date for the view, from the database."""
     view = View.from_key(key)
     with session_scope(engine(url)) as session:
-        return daily_totals(session=session, as_of=view.as_of, filters=view.filters)
+        filters = resolve(session=session, filters=view.filters, as_of=view.as_of)
+        return daily_totals(session=session, as_of=view.as_of, filters=filters)
 
 
 @st.cache_data(show_spinner=False, ttl=TTL_SECONDS)
@@ -98,7 +100,8 @@ def opening_tonnes(url: str, key: ViewKey) -> float:
         return 0.0
     before = replace(view.filters, date_from=None, date_to=start - timedelta(days=1))
     with session_scope(engine(url)) as session:
-        totals = ledger_totals(session=session, as_of=view.as_of, filters=before)
+        resolved = resolve(session=session, filters=before, as_of=view.as_of)
+        totals = ledger_totals(session=session, as_of=view.as_of, filters=resolved)
     return tonnes_float(totals.mass_kg)
 
 
@@ -114,15 +117,18 @@ def shipments_page(url: str, key: ViewKey, limit: int, offset: int) -> pd.DataFr
     """Return one page of the view's shipments as a table."""
     view = View.from_key(key)
     with session_scope(engine(url)) as session:
+        claims = claim_publishers(session=session, as_of=view.as_of)
+        filters = resolve(session=session, filters=view.filters, as_of=view.as_of, claims=claims)
         rows = list(
             shipment_rows(
                 iter_current_shipments(
                     session=session,
                     as_of=view.as_of,
-                    filters=view.filters,
+                    filters=filters,
                     limit=limit,
                     offset=offset,
-                )
+                ),
+                claims=claims,
             )
         )
     frame = pd.DataFrame(rows, columns=[*SHIPMENT_COLUMNS])

@@ -47,6 +47,7 @@ def ledger(url: str, current: view.View) -> None:
                 "recipient",
                 "cargo",
                 "tonnes",
+                "corroborating_sources",
                 "revision",
                 "first_source",
                 "same_consignment_as",
@@ -58,6 +59,12 @@ def ledger(url: str, current: view.View) -> None:
         column_config={
             **_LABELS,
             "revision": st.column_config.NumberColumn("Revisions", format="%d"),
+            "corroborating_sources": st.column_config.NumberColumn(
+                "Independent sources",
+                format="%d",
+                help="Distinct publishers: of its sources, and of the claims whose"
+                " single-delivery reading is consistent with it alone.",
+            ),
             "first_source": st.column_config.LinkColumn(
                 "Source", validate=r"^https?://", display_text=r"https?://([^/]+)"
             ),

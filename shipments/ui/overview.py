@@ -31,6 +31,7 @@ from shipments.ui.claim_card import claim_title, show_claim
 from shipments.ui.common import heading, page, plain
 from shipments.units import kg_to_tonnes
 
+CORROBORATED = 2  # the Overview's toggle: a shipment at least two publishers support
 LISTED_SHIPMENTS = 100  # a clicked bar lists this many of its shipments; the Ledger page has all
 SHIPMENT_COLUMNS = ["id", "event_date", "donor", "recipient", "cargo", "tonnes", "first_source"]
 
@@ -44,10 +45,32 @@ def overview(url: str, current: view.View) -> None:
     key = current.key()
     result = data.reconciliation(url, current.as_of.isoformat() if current.as_of else None)
     inside = result.within(current.filters)
+    corroborated = st.toggle(
+        f"Count only shipments with at least {CORROBORATED} independent sources",
+        key="corroborated_only",
+        help="Independent sources are distinct publishers: of a shipment's sources, and of the"
+        " claims whose single-delivery reading is consistent with it alone. Changes the"
+        " headline figures; the charts show every shipment in the view.",
+    )
+    suffix = ""
+    if corroborated:
+        wanted = max(CORROBORATED, current.filters.sources_at_least or 0)
+        narrowed = replace(current, filters=replace(current.filters, sources_at_least=wanted))
+        totals = data.totals(url, narrowed.key())
+        suffix = f" ({wanted}+ sources)"
+        st.caption(
+            plain(
+                f"The headline counts only the shipments with at least {wanted} independent"
+                f" sources: {totals.shipments:,} of them."
+            )
+        )
     total, count, latest, claims = st.columns(4)
-    total.metric("Total delivered", f"{kg_to_tonnes(totals.mass_kg):,.3f} t")
-    count.metric("Deliveries", f"{totals.shipments:,}")
-    latest.metric("Latest delivery", totals.latest_event.isoformat() if totals.latest_event else "")
+    total.metric(f"Total delivered{suffix}", f"{kg_to_tonnes(totals.mass_kg):,.3f} t")
+    count.metric(f"Deliveries{suffix}", f"{totals.shipments:,}")
+    latest.metric(
+        f"Latest delivery{suffix}",
+        totals.latest_event.isoformat() if totals.latest_event else "",
+    )
     claims.metric(
         "Claims consistent / inconsistent",
         f"{inside.count(CONSISTENT)} / {inside.count(INCONSISTENT)}",

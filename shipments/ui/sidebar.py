@@ -9,9 +9,21 @@ from shipments.exchange.view_params import PARAMETERS
 from shipments.rules import NAME_FIELDS
 from shipments.ui import data, session, view
 from shipments.ui.common import AS_OF_MEANS, plain
-from shipments.ui.view import AS_OF, DATE_FROM, DATE_TO, FIRST_DATE, LAST_DATE
+from shipments.ui.view import (
+    AS_OF,
+    DATE_FROM,
+    DATE_TO,
+    FIRST_DATE,
+    LAST_DATE,
+    SOURCES_AT_LEAST,
+)
 
 LABELS = {"donor": "Donor", "recipient": "Recipient", "cargo": "Cargo"}
+SOURCES_HELP = (
+    "Only the shipments that many publishers support: those of its sources, and of the claims"
+    " whose single-delivery reading is consistent with it alone (case and spaces aside). Empty"
+    " for every shipment; a whole number from 1 to 100 otherwise."
+)
 AS_OF_HELP = (
     "When rows were recorded, not when cargo moved: the ledger and the reconciliation as they"
     " had been recorded by this moment, later corrections and retractions left out. An ISO 8601"
@@ -79,6 +91,15 @@ def _filters() -> None:
                 bind="query-params",
                 placeholder="All",
             )
+        # A text box, checked on the view as As of is: a number box would round 2.5 to 2 and
+        # write that into the address, where the rule is to refuse it and say so.
+        st.text_input(
+            "At least N independent sources",
+            key=SOURCES_AT_LEAST,
+            bind="query-params",
+            placeholder="any, or e.g. 2",
+            help=SOURCES_HELP,
+        )
         st.text_input(
             "As of (UTC)",
             key=AS_OF,

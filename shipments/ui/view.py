@@ -10,7 +10,7 @@ and said so (``address_problems``), never dropped without a word.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 import streamlit as st
@@ -23,9 +23,11 @@ from shipments.exchange.view_params import (
     FIRST_DATE,
     LAST_DATE,
     PARAMETERS,
+    SOURCES_AT_LEAST,
     ViewQuery,
     check_range,
     parse_as_of,
+    parse_sources,
     parse_view_query,
 )
 from shipments.ledger import ShipmentFilter
@@ -39,6 +41,7 @@ __all__ = [
     "DATE_TO",
     "FIRST_DATE",
     "LAST_DATE",
+    "SOURCES_AT_LEAST",
     "View",
     "address_problems",
     "current",
@@ -73,13 +76,14 @@ class View:
             "\x1f".join(f.donors),
             "\x1f".join(f.recipients),
             "\x1f".join(f.cargos),
+            str(f.sources_at_least) if f.sources_at_least is not None else None,
             self.as_of.isoformat() if self.as_of else None,
         )
 
     @classmethod
     def from_key(cls, key: tuple[str | None, ...]) -> View:
         """Rebuild a view from its key."""
-        start, end, donors, recipients, cargos, moment = key
+        start, end, donors, recipients, cargos, sources, moment = key
         return cls(
             filters=ShipmentFilter(
                 date_from=date.fromisoformat(start) if start else None,
@@ -87,6 +91,7 @@ class View:
                 donors=tuple(donors.split("\x1f")) if donors else (),
                 recipients=tuple(recipients.split("\x1f")) if recipients else (),
                 cargos=tuple(cargos.split("\x1f")) if cargos else (),
+                sources_at_least=int(sources) if sources else None,
             ),
             as_of=parse_moment(moment) if moment else None,
         )
@@ -120,7 +125,8 @@ def address_problems(
     ``dates_taken`` what the date pickers hold now. A date breaks the data URLs' rules or lies
     outside the pickers' range, and the picker holds none (Streamlit also reads 2019/05/01,
     and then writes the address anew as 2019-05-01); a name is not one the ledger holds. The
-    as-of box keeps whatever it is given, so its rule is checked on the view (``current``).
+    as-of and sources boxes keep whatever they are given, so their rules are checked on the view
+    (``current``).
     """
     problems: list[Problem] = []
     for name in (DATE_FROM, DATE_TO, *NAME_FIELDS):
@@ -174,6 +180,10 @@ def current() -> View:
     )
     problems = list(state.get(_ADDRESS_PROBLEMS, ()))
     try:
+        filters = replace(filters, sources_at_least=parse_sources(state.get(SOURCES_AT_LEAST)))
+    except InvalidInput as exc:
+        problems.extend(exc.problems)
+    try:
         as_of = parse_as_of(state.get(AS_OF))
     except InvalidInput as exc:
         problems.extend(exc.problems)
@@ -192,6 +202,9 @@ def describe(view: View) -> str:
     for label, values in f.by_name():
         if values:
             parts.append(f"{label} {' or '.join(values)}")
+    if f.sources_at_least is not None:
+        plural = "source" if f.sources_at_least == 1 else "sources"
+        parts.append(f"at least {f.sources_at_least} independent {plural}")
     moment = "as it stands now"
     if view.as_of is not None and not view.in_future():
         moment = f"as it stood at {view.as_of.isoformat()}"

@@ -23,9 +23,8 @@ from shipments.claims import list_claims
 from shipments.errors import InvalidInput
 from shipments.exchange.claimreview import write_claimreview
 from shipments.exchange.csvfiles import download_name, write_csv
-from shipments.exchange.export import SHIPMENTS, write_shipments
+from shipments.exchange.export import SHIPMENTS, export_rows, write_shipments
 from shipments.exchange.package import describe_view
-from shipments.exchange.reading import iter_export_rows
 from shipments.exchange.reports import (
     AUDIT_COLUMNS,
     CLAIM_COLUMNS,
@@ -149,9 +148,8 @@ def _shipments_book(hxl: bool) -> BookWriter:
 def _shipments_json(session: Session, view: ViewQuery, out: TextIO) -> None:
     """Write the shipments as a JSON array of objects with the CSV's columns, a line each."""
     columns = SHIPMENTS.header()
-    shipments = iter_export_rows(session=session, as_of=view.as_of, filters=view.filters)
     separator = "[\n"
-    for row in SHIPMENTS.rows(shipments):
+    for row in export_rows(session=session, as_of=view.as_of, filters=view.filters):
         cells = ", ".join(f"{json.dumps(c)}: {_json_value(row[c])}" for c in columns)
         out.write(f"{separator}{{{cells}}}")
         separator = ",\n"
