@@ -139,3 +139,7 @@ def test_the_ledger_page_shows_both_records_and_which_counts_once_with_which(led
     )
     switch_page(app, "/").run()
     assert total(app) == "269.000 t"
+    assert any(
+        "1 consignment recorded both when sent and when received counts once" in c.value
+        for c in app.caption
+    )

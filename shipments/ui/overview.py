@@ -77,6 +77,12 @@ def overview(url: str, current: view.View) -> None:
         help="The claims with a reading inside the filters, each checked against the whole "
         "ledger: the same claims, and the same counts, as the Claims page shows.",
     )
+    if (folded := totals.records - totals.shipments) > 0:
+        st.caption(
+            f"{folded:,} consignment{'s' if folded != 1 else ''} recorded both when sent and"
+            f" when received {'count' if folded != 1 else 'counts'} once, by the sent record"
+            " (the Ledger page lists both records)."
+        )
     figures = data.figures(url, key)
     st.caption(marker_caption())
     _chart(url, current, result, RUNNING, figures.running)
