@@ -8,6 +8,7 @@
     read        the ledger now or as of a moment: shipments, history, retractions, totals,
                 daily totals, filter options, and the queries other modules build on
     projection  keeps ``current_shipment`` in step with every write
+    pages       a page of the ledger now, read from its nearer end
     standing    which revision stands for each shipment, now or as of a moment
     consignments  a sent and a received record linked as one consignment, counted once
 
@@ -32,6 +33,7 @@ from shipments.ledger.consignments import (
 )
 from shipments.ledger.duplicates import duplicate_key, find_duplicates
 from shipments.ledger.filters import ShipmentFilter
+from shipments.ledger.pages import current_page
 from shipments.ledger.projection import current_shipment_row
 from shipments.ledger.read import (
     DailyTotal,
@@ -77,6 +79,7 @@ __all__ = [
     "correct_shipment",
     "counted_out",
     "current_facts",
+    "current_page",
     "current_revisions_query",
     "current_shipment_row",
     "current_shipments",

@@ -22,9 +22,9 @@ from shipments.exchange.export import SHIPMENT_COLUMNS, shipment_rows
 from shipments.ledger import (
     DailyTotal,
     LedgerTotals,
+    current_page,
     daily_totals,
     distinct_values,
-    iter_current_shipments,
     ledger_totals,
     list_consignments,
     list_sources,
@@ -121,7 +121,7 @@ def shipments_page(url: str, key: ViewKey, limit: int, offset: int) -> pd.DataFr
         filters = resolve(session=session, filters=view.filters, as_of=view.as_of, claims=claims)
         rows = list(
             shipment_rows(
-                iter_current_shipments(
+                current_page(
                     session=session,
                     as_of=view.as_of,
                     filters=filters,
