@@ -339,3 +339,18 @@ def test_the_legend_sits_under_the_plot_where_the_toolbar_cannot_cover_it():
         assert figure is not None
         legend = figure.layout.legend
         assert (legend.yref, legend.yanchor, legend.y) == ("container", "bottom", 0)
+
+
+def test_one_bar_alone_is_a_day_wide_not_a_hairline():
+    """A view of one delivery day, with claims on other days widening the axis: plotly would
+    size the lone bar by gaps it does not have; it gets a day's width (less a gap)."""
+    from shipments.ui.charts import ONE_DAY_MS
+
+    only = daily_frame().iloc[[2]]  # 27 May alone
+    claims = claims_frame(
+        [point(), point(claim_id=5, scope="single", reading="delivery on 2019-03-29")]
+    )
+    bars = deliveries_bar(only, claims).data[0]
+    assert list(bars.width) == [ONE_DAY_MS * 0.9]
+    several = deliveries_bar(daily_frame(), claims).data[0]
+    assert several.width is None  # bars with gaps between them keep plotly's own widths

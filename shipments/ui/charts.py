@@ -111,6 +111,10 @@ def deliveries_bar(daily: pd.DataFrame, claims: pd.DataFrame | None = None) -> g
             hovertemplate="%{x|" + DATE_FORMAT + "}: %{y:,.3f} t in %{customdata[3]} "
             "shipment(s)<extra></extra>",
         )
+        if len(totals) == 1:
+            # Plotly sizes bars by the gaps between them: one bar alone, on an axis that claims
+            # widen to weeks, would be a hairline. A day's width, then.
+            bar.update(width=_widths_ms(totals["start"], totals["end"]))
     else:
         bar = go.Bar(
             x=_middles(totals["start"], totals["end"]),
