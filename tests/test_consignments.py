@@ -534,3 +534,26 @@ def test_the_data_urls_name_each_records_other_record_and_reconcile_it_once(
             assert cumulative["consignments_counted_once"] == 1
     finally:
         data._engine.cache_clear()
+
+
+def test_a_package_counts_a_consignment_once_beside_its_rows_and_verify_checks_both(
+    seeded_engine: Engine, database_url: str, tmp_path
+):
+    import json
+
+    with Session(seeded_engine) as session:
+        received = add_received(session)
+        link(session, MARCH_29, received)
+    folder = tmp_path / "package"
+    assert cli(database_url, "export", "--package", str(folder))[0] == 0
+    ledger = json.loads((folder / "datapackage.json").read_text(encoding="utf-8"))["ledger"]
+    assert (ledger["rows"], ledger["total_kg"]) == (5, SEED_KG + 65_000)
+    assert (ledger["shipments"], ledger["total_kg_counted_once"]) == (4, SEED_KG)
+    assert cli(database_url, "verify", str(folder))[0] == 0
+    descriptor = folder / "datapackage.json"
+    changed = json.loads(descriptor.read_text(encoding="utf-8"))
+    changed["ledger"]["total_kg_counted_once"] = SEED_KG + 65_000
+    descriptor.write_text(json.dumps(changed), encoding="utf-8")
+    code, out, _ = cli(database_url, "verify", str(folder))
+    assert code == 1
+    assert "kilograms counted once 269000 where the descriptor says 334000" in out

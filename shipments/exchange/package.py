@@ -41,6 +41,11 @@ SOURCES_NOTE = (
     " republishing its words."
 )
 CHUNK = 1 << 16
+COUNTED_ONCE_NOTE = (
+    "rows and total_kg add up every row. A cargo recorded when sent and again when received,"
+    " the two records linked (same_consignment_as), is one shipment: shipments and"
+    " total_kg_counted_once count it once, by its sent record, as the ledger's totals do."
+)
 
 
 @dataclass(frozen=True)
@@ -51,6 +56,10 @@ class FileFacts:
     total_kg: int
     bytes: int
     sha256: str
+    # Each consignment linked from a sent and a received record once, by its sent record, as
+    # the ledger's totals count it: the received records naming their other record left out.
+    shipments: int = 0
+    counted_kg: int = 0
 
 
 def write_package(
@@ -157,6 +166,9 @@ def describe(
             },
             "rows": facts.rows,
             "total_kg": facts.total_kg,
+            "shipments": facts.shipments,
+            "total_kg_counted_once": facts.counted_kg,
+            "counted_once_note": COUNTED_ONCE_NOTE,
             "latest_write": {
                 "version": version,
                 "at": written.isoformat() if written else None,
@@ -182,16 +194,26 @@ def count_file(chunks: Iterable[bytes], *, hxl: bool) -> FileFacts:
             yield utf8.decode(chunk)
         yield utf8.decode(b"", final=True)
 
-    rows = 0
-    total = 0
+    rows = total = shipments = counted = 0
     reader = csv.DictReader(_lines(text()))
     for row in reader:
         if hxl and rows == 0 and row.get("id", "").startswith("#"):
             hxl = False  # the hashtag row, once
             continue
         rows += 1
-        total += _kilograms(row, rows)
-    return FileFacts(rows=rows, total_kg=total, bytes=size, sha256=digest.hexdigest())
+        kilograms = _kilograms(row, rows)
+        total += kilograms
+        if not (row.get("same_consignment_as") and row.get("date_means") == "received"):
+            shipments += 1
+            counted += kilograms
+    return FileFacts(
+        rows=rows,
+        total_kg=total,
+        bytes=size,
+        sha256=digest.hexdigest(),
+        shipments=shipments,
+        counted_kg=counted,
+    )
 
 
 def verify_package(folder: Path) -> list[str]:
@@ -223,6 +245,12 @@ def verify_package(folder: Path) -> list[str]:
         ("bytes", resource["bytes"], facts.bytes),
         ("rows", ledger["rows"], facts.rows),
         ("total kilograms", ledger["total_kg"], facts.total_kg),
+        ("shipments counted once", ledger.get("shipments", facts.shipments), facts.shipments),
+        (
+            "kilograms counted once",
+            ledger.get("total_kg_counted_once", facts.counted_kg),  # absent before 2026-12-01
+            facts.counted_kg,
+        ),
         ("columns", header, found_header),
     ):
         if stated != found:
