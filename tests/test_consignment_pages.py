@@ -130,8 +130,7 @@ def test_the_ledger_page_shows_both_records_and_which_counts_once_with_which(led
     switch_page(app, "/ledger").run()
     table = app.dataframe[0].value
     once = dict(zip(table["id"], table["same_consignment_as"], strict=True))
-    assert (once[1], once[received.id]) == (received.id, 1)
-    assert once[2] is None or str(once[2]) == "<NA>"
+    assert (once[1], once[received.id], once[2]) == (str(received.id), "1", "")
     assert any(
         "Records 1 to 5 of 5: 4 shipments, as 1 consignment recorded when sent and when received"
         in c.value
@@ -143,3 +142,53 @@ def test_the_ledger_page_shows_both_records_and_which_counts_once_with_which(led
         "1 consignment recorded both when sent and when received counts once" in c.value
         for c in app.caption
     )
+
+
+def test_the_add_form_links_a_new_record_to_its_other_record_or_refuses_both(ledger: Engine):
+    app = app_as("ana")
+    switch_page(app, EDIT).run()
+    before = row_counts(ledger)
+    fill_add_form(app, event_date=date(2019, 5, 20), tonnes="65")
+    app.selectbox(key="add_date_means").set_value("received")
+    app.number_input(key="add_same_consignment_as").set_value(2)  # sent 13 May, 71 t
+    app = submit(app, "Add shipment")
+    errors = [unescaped(e.value) for e in app.error]
+    assert any("8.5 % apart, more than the 5 %" in e for e in errors), errors
+    assert row_counts(ledger) == before  # neither the shipment nor the link
+    fill_add_form(app, event_date=date(2019, 4, 5), tonnes="65")
+    app.selectbox(key="add_date_means").set_value("received")
+    app.number_input(key="add_same_consignment_as").set_value(1)
+    app = submit(app, "Add shipment")
+    assert "Linked with shipment 1: the two count once." in unescaped(app.success[0].value)
+    switch_page(app, "/").run()
+    assert total(app) == "269.000 t"
+
+
+def test_a_record_added_alone_is_told_how_to_link_it(ledger: Engine):
+    app = app_as("ana")
+    switch_page(app, EDIT).run()
+    app = add_received_on_5_april(app)
+    assert "link the two in the tab “Link sent and received”" in unescaped(app.success[0].value)
+
+
+def test_unlinking_without_choosing_says_so_under_the_choice(ledger: Engine):
+    from sqlmodel import Session
+
+    from shipments.ledger import link_consignment
+    from shipments.models import ConsignmentCreate
+    from shipments.rules import parse
+
+    app = app_as("ana")
+    switch_page(app, EDIT).run()
+    app = add_received_on_5_april(app)
+    with Session(ledger) as session:
+        link_consignment(
+            session=session,
+            link_in=parse(ConsignmentCreate, {"first_id": 1, "second_id": 5}),
+            by="ana",
+            via="cli",
+        )
+    on_tab(app, LINK_TAB)
+    app.text_area(key="unlink_reason").input("two ships")
+    app = submit(app, "Unlink: count both records again")
+    assert [unescaped(e.value) for e in app.error] == ["choose the consignment to unlink"]

@@ -46,7 +46,7 @@ def show_claim(item: ClaimResult) -> None:
         hide_index=True,
         width="stretch",
         column_config={
-            "reading": st.column_config.TextColumn("Reading of its scope"),
+            "reading": st.column_config.TextColumn("Reading of its scope", width="large"),
             "ledger": st.column_config.TextColumn("Ledger figure"),
             "difference": st.column_config.TextColumn("Difference"),
             "verdict": st.column_config.TextColumn("Reading verdict"),

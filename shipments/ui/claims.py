@@ -43,6 +43,7 @@ def claims(url: str, current: view.View) -> None:
     n.metric("No data", inside.count(NO_DATA))
     if current.as_of is None:
         discrepancies.draw(url, session.editor())
+    st.subheader("Every claim and its readings")
     rows = []
     for item in shown:
         claim = item.claim
@@ -71,7 +72,7 @@ def claims(url: str, current: view.View) -> None:
             "claim": st.column_config.NumberColumn("Claim", format="%d"),
             "claimant": st.column_config.TextColumn("Claimant"),
             "claimed": st.column_config.TextColumn("Claimed"),
-            "reading": st.column_config.TextColumn("Reading of its scope"),
+            "reading": st.column_config.TextColumn("Reading of its scope", width="large"),
             "quote": st.column_config.TextColumn("Quote"),
             "ledger": st.column_config.TextColumn("Ledger figure"),
             "difference": st.column_config.TextColumn("Difference"),

@@ -105,6 +105,7 @@ def unlink_form(url: str, editor: str) -> None:
     with st.form("unlink_shipments"):
         choices = {f"{c.sent_id} (sent) and {c.received_id} (received)": c for c in standing}
         st.selectbox("Consignment to unlink", list(choices), index=None, key="unlink_pair")
+        forms.error("unlink", "pair")
         st.text_area("Why they are not one consignment (required)", key="unlink_reason")
         forms.error("unlink", "reason")
         forms.error("unlink", "form")
@@ -115,7 +116,7 @@ def unlink_form(url: str, editor: str) -> None:
     def write() -> str:
         chosen = choices.get(st.session_state.get("unlink_pair") or "")
         if chosen is None:
-            raise InvalidInput.single("form", "choose the consignment to unlink")
+            raise InvalidInput.single("pair", "choose the consignment to unlink")
         link_in = parse(
             ConsignmentCreate,
             {

@@ -133,8 +133,8 @@ def shipments_page(url: str, key: ViewKey, limit: int, offset: int) -> pd.DataFr
         )
     frame = pd.DataFrame(rows, columns=[*SHIPMENT_COLUMNS])
     frame["tonnes"] = frame["tonnes"].astype(float)
-    # An id or "" (none): a nullable integer column, shown blank where a record stands alone.
-    frame["same_consignment_as"] = frame["same_consignment_as"].replace("", None).astype("Int64")
+    # An id, or "" where a record stands alone: text, so that the table shows a blank there.
+    frame["same_consignment_as"] = frame["same_consignment_as"].astype(str)
     frame["first_source"] = frame["source_urls"].str.split(" ").str[0]
     return frame
 

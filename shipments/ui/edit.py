@@ -157,6 +157,17 @@ def _add_form(url: str, editor: str) -> None:
     with st.form("add_shipment"):
         _fact_inputs("add")
         _source_inputs("add", sources, optional=False)
+        st.number_input(
+            "Same consignment as shipment (optional)",
+            min_value=1,
+            max_value=2**31 - 1,
+            value=None,
+            step=1,
+            key="add_same_consignment_as",
+            help="The ID of this cargo's other record, when it is already recorded as sent (or"
+            " received): the two are linked and count once.",
+        )
+        forms.error("add", "same_consignment_as")
         _duplicate_notice(url, "add")
         forms.error("add", "form")
         forms.summary("add")
@@ -168,6 +179,7 @@ def _add_form(url: str, editor: str) -> None:
         given = _facts_given("add")
         source = _source_given("add", sources)
         given["sources"] = [source] if source else []
+        given["same_consignment_as"] = st.session_state.get("add_same_consignment_as")
         shipment_in = parse(ShipmentCreate, given)
         with session_scope(data.engine(url)) as db:
             added = append_shipment(
@@ -179,9 +191,15 @@ def _add_form(url: str, editor: str) -> None:
                 form_key=session.form_key("add"),
             )
         st.session_state["edit_flash_shipment"] = added.id
-        return (
+        said = (
             f"Added shipment {added.id}: {added.event_date.isoformat()} {added.donor} -> "
             f"{added.recipient}, {format_tonnes(added.mass_kg)} t."
+        )
+        if added.once_with is not None:
+            return f"{said} Linked with shipment {added.once_with}: the two count once."
+        return (
+            f"{said} If it is the other record (sent or received) of a cargo already recorded,"
+            " link the two in the tab “Link sent and received”, so that it counts once."
         )
 
     forms.attempt("add", write)

@@ -63,7 +63,16 @@ def problems_by_field(exc: InvalidInput) -> dict[str, str]:
         if head in ("sources", "add_sources"):
             leaf = rest.partition(".")[2] or head
             found.setdefault("sources", f"{leaf}: {problem.rule}")
-        elif head in (*FACTS, "tonnes", "reason", "shipment", "first_id", "second_id"):
+        elif head in (
+            *FACTS,
+            "tonnes",
+            "reason",
+            "shipment",
+            "first_id",
+            "second_id",
+            "pair",
+            "same_consignment_as",
+        ):
             found.setdefault(head, problem.rule)
         else:
             found.setdefault("form", f"{problem.field}: {problem.rule}")
@@ -102,6 +111,7 @@ _EMPTY_FORM: dict[str, Any] = {
     "first_id": None,
     "second_id": None,
     "pair": None,
+    "same_consignment_as": None,
 }
 
 

@@ -68,9 +68,8 @@ def ledger(url: str, current: view.View) -> None:
             "first_source": st.column_config.LinkColumn(
                 "Source", validate=r"^https?://", display_text=r"https?://([^/]+)"
             ),
-            "same_consignment_as": st.column_config.NumberColumn(
+            "same_consignment_as": st.column_config.TextColumn(
                 "Counted once with",
-                format="%d",
                 help="The other record (sent or received) of the same consignment: the two are"
                 " linked, and every total counts them once.",
             ),
@@ -86,7 +85,7 @@ def ledger(url: str, current: view.View) -> None:
         st.caption(
             f"Records {first:,} to {last:,} of {totals.records:,}: {totals.shipments:,} shipments,"
             f" as {folded:,} consignment{'s' if folded != 1 else ''} recorded when sent and when"
-            " received count once (see “Counted once with”)."
+            f" received {'count' if folded != 1 else 'counts'} once (see “Counted once with”)."
         )
 
     st.subheader("History of a shipment", anchor="history")
