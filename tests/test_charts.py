@@ -347,10 +347,14 @@ def test_one_bar_alone_is_a_day_wide_not_a_hairline():
     from shipments.ui.charts import ONE_DAY_MS
 
     only = daily_frame().iloc[[2]]  # 27 May alone
-    claims = claims_frame(
-        [point(), point(claim_id=5, scope="single", reading="delivery on 2019-03-29")]
+    march = point(
+        claim_id=5, scope="single", reading="delivery on 2019-03-29", date=date(2019, 3, 29)
     )
-    bars = deliveries_bar(only, claims).data[0]
-    assert list(bars.width) == [ONE_DAY_MS * 0.9]
+    claims = claims_frame([point(), march])
+    figure = deliveries_bar(only, claims)
+    assert list(figure.data[0].width) == [ONE_DAY_MS * 0.9]
+    # The claims span two months: not a tick a day (65 labels), which a lone day would get.
+    assert figure.layout.xaxis.dtick is None
+    assert deliveries_bar(only, None).layout.xaxis.dtick == ONE_DAY_MS
     several = deliveries_bar(daily_frame(), claims).data[0]
     assert several.width is None  # bars with gaps between them keep plotly's own widths

@@ -137,7 +137,8 @@ def deliveries_bar(daily: pd.DataFrame, claims: pd.DataFrame | None = None) -> g
         figure,
         title=CHART_TITLES[BARS],
         y_title="Tonnes delivered (t)",
-        dates=[*totals["start"], *totals["end"]],
+        # The claims' days widen the axis too: ticks are chosen for all of it.
+        dates=[*totals["start"], *totals["end"], *singles["date"]],
     )
     return figure
 
