@@ -71,7 +71,7 @@ def _row(d: Discrepancy) -> dict[str, object]:
     why = latest.reason or ""
     if latest.link_kind:
         why = f"{why} (see {latest.link_kind} {latest.link_id})".strip()
-    state = f"{d.state}: the claim holds again" if d.state == OPEN and d.holds_now else d.state
+    state = "holds again: to resolve" if d.state == OPEN and d.holds_now else d.state
     return {
         "claim": d.claim_id,
         "claimant": d.now.claim.claimant if d.now else "",
