@@ -14,7 +14,8 @@ one revision each, all recorded now, no notes and no claims but the seed's.
 
 ``--check`` then checks the ledger: current_shipment holds the standing revision of every
 shipment not retracted, each superseded revision says when, and the reconciliation read in one
-pass equals the one a query per reading gives.
+pass equals the one a query per reading gives, and the one read from the history as of
+tomorrow. Seconds on 5,000 shipments; at a million, the last two take most of half an hour.
 """
 
 from __future__ import annotations
@@ -337,7 +338,8 @@ def check(url: str, as_of: str = MIDDLE) -> list[str]:
             problems.append("reconcile now: one pass differs from a query per reading")
         if queries != history:
             problems.append("reconcile: as of tomorrow (history) differs from now (current)")
-        if not reconcile(session=session, as_of=datetime.fromisoformat(as_of)).claims:
+        middle = datetime.fromisoformat(as_of)
+        if not reconcile(session=session, as_of=middle, list_ids=False).claims:
             problems.append(f"no claim recorded by {as_of}")
     engine.dispose()
     return problems
