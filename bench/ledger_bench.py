@@ -190,11 +190,13 @@ def appends(url: str) -> dict[str, float]:
     }
 
 
-def reconciliation(url: str, claims: int = 1000) -> dict[str, float]:
-    """Time reconciling the seed's claims, then ``claims`` more: without and with ids listed,
-    and one query per reading as before the one-pass way."""
-    _seed, seed_time = python(RECONCILE, url, "ids", "auto").split()
-    add_claims(url, claims)
+def reconciliation(url: str, claims: int = 1000, seed_url: str | None = None) -> dict[str, float]:
+    """Time reconciling the seed's claims (on ``seed_url``, or on the ledger before adding
+    any), then with ``claims`` more: without and with ids listed, and one query per reading as
+    before the one-pass way."""
+    _seed, seed_time = python(RECONCILE, seed_url or url, "ids", "auto").split()
+    if claims:
+        add_claims(url, claims)
     count, bare = python(RECONCILE, url, "no-ids", "auto").split()
     _count, listed = python(RECONCILE, url, "ids", "auto").split()
     _count, queries = python(RECONCILE, url, "no-ids", "queries").split()

@@ -82,8 +82,11 @@ def measure(code: str, url: str) -> list[str]:
     return done.stdout.split()
 
 
-def overview(large_url: str, seed_url: str, repeat: int = 3) -> dict[str, float]:
-    """Measure the Overview on both ledgers and the naive page on the large one (seconds).
+def overview(
+    large_url: str, seed_url: str, repeat: int = 3, naive: bool = True
+) -> dict[str, float]:
+    """Measure the Overview on both ledgers and (unless not ``naive``) the naive page on the
+    large one (seconds).
 
     Each is measured ``repeat`` times, in turn, and the median kept: on a shared machine one
     run can take twice as long as the next.
@@ -92,14 +95,15 @@ def overview(large_url: str, seed_url: str, repeat: int = 3) -> dict[str, float]
     for _ in range(repeat):
         seed = measure(RENDER, seed_url)
         large = measure(RENDER, large_url)
-        naive = measure(NAIVE, large_url)
-        for name, value in (
+        figures = [
             ("seed_cold", seed[0]),
             ("seed_warm", seed[1]),
             ("large_cold", large[0]),
             ("large_warm", large[1]),
-            ("naive", naive[0]),
-        ):
+        ]
+        if naive:
+            figures.append(("naive", measure(NAIVE, large_url)[0]))
+        for name, value in figures:
             runs.setdefault(name, []).append(float(value))
     return {name: statistics.median(values) for name, values in runs.items()}
 

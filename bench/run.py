@@ -3,7 +3,10 @@
 Run: .venv/bin/python bench/run.py [--rows N] [--postgresql postgresql+psycopg://postgres@127.0.0.1:5432/postgres]
 
 For each backend it makes two fresh ledgers: one the dashboard seeds on its first start (4
-shipments, 7 claims) and one filled by generate.py with N shipments (default 1,000,000). The
+shipments, 7 claims) and one filled by generate.py with N shipments (default 1,000,000) in the
+shape of a real ledger (1,000 claims with 1,500 readings, corrections, retractions, notes, a
+history over the years; ``--plain``: the shape measured before issue 16, 1,000 claims added
+only before the reconciliation). The
 PostgreSQL URL names a server database to connect to; the ledgers are the databases
 ledger_bench_seed and ledger_bench_large on that server, dropped and made again. Then, with every
 baseline measured in the same run:
@@ -12,7 +15,10 @@ baseline measured in the same run:
   2. the Overview's rerun with warm caches at N vs at the seed;
   3. the CSV export of N shipments vs the database's own CSV dump, and the export's peak memory;
   4. append latency p50 / p95 at N, and throughput with 4 concurrent writers;
-  5. reconciliation of 1,000 claims at N.
+  5. reconciliation of 1,000 claims at N;
+  6. the commands of issue 16 (realistic_bench.py): reconcile now and as of a past moment,
+     list and export as of a moment against now, list and --help on the seed, the Overview's
+     cold render against the seed's.
 Each measurement runs in a fresh process. A million rows take about 2 minutes to generate on
 SQLite, longer on PostgreSQL; the whole run takes about 15 minutes with both.
 """
@@ -35,6 +41,7 @@ sys.path[:0] = [str(BENCH.parent), str(BENCH)]
 import generate  # noqa: E402
 import ledger_bench  # noqa: E402
 import overview_bench  # noqa: E402
+import realistic_bench  # noqa: E402
 
 from shipments.db import make_engine  # noqa: E402
 from shipments.seed import prepare_database  # noqa: E402
@@ -52,29 +59,43 @@ def fresh_postgresql(server_url: str, name: str) -> str:
     return make_url(server_url).set(database=name).render_as_string(hide_password=False)
 
 
-def fill(url: str, rows: int) -> float:
+def fill(url: str, rows: int, shape: generate.Shape) -> float:
     """Make a ledger of ``rows`` generated shipments at ``url``; return the seconds it took."""
     start = time.perf_counter()
     engine = make_engine(url)
     prepare_database(engine)
-    generate.fill(engine, rows)
+    generate.fill(engine, rows, shape)
     engine.dispose()
     return time.perf_counter() - start
 
 
-def measure(backend: str, seed_url: str, large_url: str, rows: int) -> dict[str, float]:
+def measure(
+    backend: str, seed_url: str, large_url: str, rows: int, shape: generate.Shape
+) -> dict[str, float]:
     """Fill the large ledger and take every measurement on one backend."""
     print(f"[{backend}] generating {rows:,} shipments ...", file=sys.stderr, flush=True)
-    figures: dict[str, float] = {"generate": fill(large_url, rows)}
+    figures: dict[str, float] = {"generate": fill(large_url, rows, shape)}
+    prepare_database(make_engine(seed_url))
     print(f"[{backend}] overview ...", file=sys.stderr, flush=True)
     figures.update(overview_bench.overview(large_url, seed_url))
+    if shape.claims:
+        # Before anything writes to the ledger: the appends below are recorded now.
+        print(f"[{backend}] commands on the realistic ledger ...", file=sys.stderr, flush=True)
+        measured = realistic_bench.measure(large_url, seed_url)
+        figures.update({f"realistic_{k}": v for k, v in measured.items()})
     ledger_bench.add_bench_editor(large_url)
     print(f"[{backend}] export ...", file=sys.stderr, flush=True)
     figures.update({f"export_{k}": v for k, v in ledger_bench.export(large_url).items()})
     print(f"[{backend}] appends ...", file=sys.stderr, flush=True)
     figures.update(ledger_bench.appends(large_url))
     print(f"[{backend}] reconciliation ...", file=sys.stderr, flush=True)
-    figures.update({f"reconcile_{k}": v for k, v in ledger_bench.reconciliation(large_url).items()})
+    added = 0 if shape.claims else 1000
+    figures.update(
+        {
+            f"reconcile_{k}": v
+            for k, v in ledger_bench.reconciliation(large_url, added, seed_url).items()
+        }
+    )
     return figures
 
 
@@ -128,6 +149,15 @@ def report(results: dict[str, dict[str, float]], rows: int) -> str:
         lambda r: r["reconcile_one_pass_ids"],
     )
     row("   reconcile, a query per reading, no ids (s)", lambda r: r["reconcile_queries"])
+    realistic = {
+        n: {k.removeprefix("realistic_"): v for k, v in r.items() if k.startswith("realistic_")}
+        for n, r in results.items()
+    }
+    if all(realistic.values()):
+        lines += [
+            "6. the commands of issue 16, realistic ledger",
+            realistic_bench.report(realistic),
+        ]
     return "\n".join(lines)
 
 
@@ -137,7 +167,9 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--postgresql", help="URL of a PostgreSQL server database (optional)")
     parser.add_argument("--folder", help="where the SQLite ledgers go (default: a temporary one)")
+    parser.add_argument("--plain", action="store_true", help="the ledger's shape before issue 16")
     args = parser.parse_args()
+    shape = generate.PLAIN if args.plain else generate.Shape()
     results: dict[str, dict[str, float]] = {}
     with tempfile.TemporaryDirectory(dir=args.folder) as folder:
         results["sqlite"] = measure(
@@ -145,6 +177,7 @@ def main() -> None:
             f"sqlite:///{Path(folder) / 'seed.db'}",
             f"sqlite:///{Path(folder) / 'large.db'}",
             args.rows,
+            shape,
         )
     if args.postgresql:
         results["postgresql"] = measure(
@@ -152,6 +185,7 @@ def main() -> None:
             fresh_postgresql(args.postgresql, SEED),
             fresh_postgresql(args.postgresql, LARGE),
             args.rows,
+            shape,
         )
     print(report(results, args.rows))
 
