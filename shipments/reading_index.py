@@ -7,15 +7,15 @@ once into sorted arrays beats a query per reading on a large ledger (bench/RESUL
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import numpy as np
-from sqlalchemy import String, cast, func
+from sqlalchemy import String, cast, func, or_
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col
 
-from shipments.models import ClaimReadingBase, CurrentShipment
+from shipments.models import ClaimReadingBase, CurrentShipment, ShipmentRevision
 from shipments.rules import NAME_FIELDS
 
 
@@ -42,26 +42,53 @@ class LedgerIndex:
         self.day_ids = ids[by_day]
 
     @classmethod
-    def read(cls, session: Session) -> LedgerIndex:
-        """Read current_shipment's keys, dates, ids and masses, in batches."""
-        table = CurrentShipment
-        result = session.connection().execute(
-            sa_select(
+    def read(cls, session: Session, as_of: datetime | None = None) -> LedgerIndex:
+        """Read the keys, dates, ids and masses of the shipments standing now (current_shipment)
+        or as of a moment (the revisions standing then, names casefolded here), in batches."""
+        sqlite = session.get_bind().dialect.name == "sqlite"
+        if as_of is None:
+            table = CurrentShipment
+            names: tuple[Any, ...] = (
                 col(table.donor_key),
                 col(table.recipient_key),
                 col(table.cargo_key),
+            )
+            event_date: Any = col(table.event_date)
+            rest: tuple[Any, ...] = (col(table.shipment_id), col(table.mass_kg))
+            source: Any = table
+            conditions: list[Any] = []
+        else:
+            revision = ShipmentRevision
+            names = (col(revision.donor), col(revision.recipient), col(revision.cargo))
+            event_date = col(revision.event_date)
+            rest = (col(revision.shipment_id), col(revision.mass_kg))
+            source = revision
+            superseded = col(revision.superseded_at)
+            conditions = [
+                col(revision.recorded_at) <= as_of,
+                or_(superseded.is_(None), superseded > as_of),
+                col(revision.action) != "retract",
+            ]
+        result = session.connection().execute(
+            sa_select(
+                *names,
                 # ISO text whatever the server's DateStyle, for numpy to read as days.
-                cast(col(table.event_date), String)
-                if session.get_bind().dialect.name == "sqlite"
-                else func.to_char(col(table.event_date), "YYYY-MM-DD"),
-                col(table.shipment_id),
-                col(table.mass_kg),
-            ).execution_options(yield_per=_READ_BATCH)
+                cast(event_date, String) if sqlite else func.to_char(event_date, "YYYY-MM-DD"),
+                *rest,
+            )
+            .select_from(source)
+            .where(*conditions)
+            .execution_options(yield_per=_READ_BATCH)
         )
+        fold = as_of is not None  # current_shipment's keys are casefolded already
         numbers: dict[tuple[str, str, str], int] = {}
         combos, days, ids, masses = [], [], [], []
         for batch in result.partitions(_READ_BATCH):
             donors, recipients, cargos, dates, shipment_ids, mass = zip(*batch, strict=True)
+            if fold:
+                donors = tuple(d.casefold() for d in donors)
+                recipients = tuple(r.casefold() for r in recipients)
+                cargos = tuple(c.casefold() for c in cargos)
             combos.append(
                 np.fromiter(
                     (

@@ -148,11 +148,11 @@ def reconcile(
     linked = linked_records(session=session, as_of=as_of)
     readings_count = sum(len(claim.readings) for claim in claims)
     matcher: _Matcher
-    if as_of is None and readings_count >= one_pass_from:
+    if readings_count >= one_pass_from:
         # Imported here: numpy is a tenth of a second of every command's start otherwise.
         from shipments.reading_index import LedgerIndex
 
-        matcher = LedgerIndex.read(session).matching
+        matcher = LedgerIndex.read(session, as_of).matching
     else:
 
         def matcher(reading: ClaimReadingBase, listed: int) -> tuple[tuple[int, ...], int, int]:

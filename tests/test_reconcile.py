@@ -499,3 +499,31 @@ def test_as_of_a_moment_the_claims_are_those_recorded_by_then(seeded_session: Se
     assert not again.any_inconsistent
     assert len(again.claims) == 7
     assert reconcile(session=seeded_session, as_of=datetime(1, 1, 1, tzinfo=UTC)).claims == ()
+
+
+def test_one_pass_as_of_any_moment_gives_what_the_queries_give(session: Session):
+    """As of each moment a revision was recorded (and now), the ledger read once as it stood
+    then answers every reading as the per-reading queries over the history do."""
+    from sqlmodel import col, select
+
+    from shipments.models import ShipmentRevision
+    from shipments.rules import utcnow
+
+    _many_claims_ledger(session)
+    # After the claims: more history, so that the moments after them see different ledgers.
+    for shipment_id, tonnes in ((1, "7.5"), (2, "300"), (7, "0.25")):
+        correct_shipment(
+            session=session,
+            shipment_id=shipment_id,
+            correction_in=parse(ShipmentCorrection, {"tonnes": tonnes, "reason": "weighed"}),
+            by="ana",
+            via="cli",
+        )
+    retract_shipment(session=session, shipment_id=8, reason="twice", by="ana", via="cli")
+    moments = sorted(set(session.exec(select(col(ShipmentRevision.recorded_at))).all()))
+    assert len(moments) > 3
+    assert reconcile(session=session, as_of=moments[-5]) != reconcile(session=session)
+    for moment in [*moments, utcnow()]:
+        by_queries = reconcile(session=session, as_of=moment, one_pass_from=10_000)
+        one_pass = reconcile(session=session, as_of=moment, one_pass_from=0)
+        assert one_pass == by_queries, moment
