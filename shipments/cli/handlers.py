@@ -262,6 +262,13 @@ def run_discrepancies_resolve(args: argparse.Namespace, ctx: Context) -> Exit:
     return Exit.DONE
 
 
+def _consignment_in(args: argparse.Namespace) -> ConsignmentCreate:
+    """Read the two records (and the reason) that ``consignments link|unlink`` name."""
+    return parse(
+        ConsignmentCreate, {"first_id": args.first, "second_id": args.second, "reason": args.reason}
+    )
+
+
 def run_consignments_list(args: argparse.Namespace, ctx: Context) -> Exit:
     """Print the consignments standing now."""
     found = list_consignments(session=ctx.session)
@@ -274,9 +281,7 @@ def run_consignments_list(args: argparse.Namespace, ctx: Context) -> Exit:
 
 def run_consignments_link(args: argparse.Namespace, ctx: Context) -> Exit:
     """Link a sent and a received record as one consignment."""
-    link_in = parse(
-        ConsignmentCreate, {"first_id": args.first, "second_id": args.second, "reason": args.reason}
-    )
+    link_in = _consignment_in(args)
     done = link_consignment(session=ctx.session, link_in=link_in, by=editor_from(args), via="cli")
     say(
         f"shipments {done.sent_id} (sent) and {done.received_id} (received) are one consignment"
@@ -288,9 +293,7 @@ def run_consignments_link(args: argparse.Namespace, ctx: Context) -> Exit:
 
 def run_consignments_unlink(args: argparse.Namespace, ctx: Context) -> Exit:
     """Undo a consignment's link: both records count again."""
-    link_in = parse(
-        ConsignmentCreate, {"first_id": args.first, "second_id": args.second, "reason": args.reason}
-    )
+    link_in = _consignment_in(args)
     done = unlink_consignment(session=ctx.session, link_in=link_in, by=editor_from(args), via="cli")
     say(
         f"shipments {done.sent_id} and {done.received_id} count separately again, unlinked by"
