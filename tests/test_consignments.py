@@ -557,3 +557,28 @@ def test_a_package_counts_a_consignment_once_beside_its_rows_and_verify_checks_b
     code, out, _ = cli(database_url, "verify", str(folder))
     assert code == 1
     assert "kilograms counted once 269000 where the descriptor says 334000" in out
+
+
+def test_the_cli_refuses_a_reading_basis_it_does_not_know_and_records_nothing(
+    seeded_engine: Engine, database_url: str
+):
+    before = row_counts(seeded_engine)
+    code, _, err = cli(
+        database_url,
+        *("claims", "add", "--claimant", "A port", "--quote", "65 t came in", "--metric", "tonnes"),
+        *("--value", "65", "--reading", "single:2019-04-05,donor=China,basis=arrived"),
+        *("--source-url", "https://example.org/port", "--source-title", "Port", "--publisher", "P"),
+        *("--by", "ana"),
+    )
+    assert code == 2
+    assert "basis" in err
+    assert "must be one of sent, received (got 'arrived')" in err
+    assert row_counts(seeded_engine) == before
+    code, _, err = cli(
+        database_url,
+        *("claims", "add", "--claimant", "A port", "--quote", "65 t came in", "--metric", "tonnes"),
+        *("--value", "65", "--reading", "single:2019-04-05,donor=China,basis=received"),
+        *("--source-url", "https://example.org/port", "--source-title", "Port", "--publisher", "P"),
+        *("--by", "ana"),
+    )
+    assert code == 0, err
