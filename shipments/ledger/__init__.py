@@ -27,7 +27,6 @@ from shipments.ledger.consignments import (
     link_consignment,
     linked_records,
     list_consignments,
-    partners,
     standing_partners,
     unlink_consignment,
 )
@@ -101,7 +100,6 @@ __all__ = [
     "linked_records",
     "list_consignments",
     "list_sources",
-    "partners",
     "retract_shipment",
     "retracted_shipments",
     "shipment_history",

@@ -17,7 +17,7 @@ shipment to the links.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
@@ -136,16 +136,6 @@ def standing_partners() -> Any:
         sa_select(pairs.c.received_id, pairs.c.sent_id),
     )
     return both_ways.subquery("consignment_partner")
-
-
-def partners(*, session: Session, shipment_ids: Sequence[int]) -> dict[int, int]:
-    """Return, for each of the given current shipments that stands linked now, its partner."""
-    wanted = set(shipment_ids)
-    return {
-        r.shipment_id: r.other_id
-        for r in linked_records(session=session)
-        if r.shipment_id in wanted
-    }
 
 
 def list_consignments(*, session: Session) -> list[ConsignmentPublic]:

@@ -18,12 +18,7 @@ from sqlmodel import Session, col, select
 
 from shipments.ledger.consignments import linked_records
 from shipments.ledger.filters import ShipmentFilter, filter_conditions, sources_conditions
-from shipments.ledger.read import (
-    iter_current_shipments,
-    public_revision,
-    row_id,
-    sources_by_revision,
-)
+from shipments.ledger.read import iter_current_shipments, public_shipments
 from shipments.models import CurrentShipment, ShipmentPublic, ShipmentRevision
 
 
@@ -82,11 +77,5 @@ def current_page(
         .order_by(col(table.event_date), col(table.shipment_id))
     )
     revisions = list(session.exec(statement))
-    sources = sources_by_revision(session, [row_id(r) for r in revisions])
     once_with = {r.shipment_id: r.other_id for r in linked_records(session=session)}
-    page = []
-    for revision in revisions:
-        shipment = public_revision(ShipmentPublic, revision, sources.get(row_id(revision), []))
-        shipment.once_with = once_with.get(shipment.id)
-        page.append(shipment)
-    return page
+    return public_shipments(session, revisions, once_with)

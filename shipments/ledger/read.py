@@ -105,11 +105,21 @@ def iter_current_shipments(
     once_with = {r.shipment_id: r.other_id for r in linked_records(session=session, as_of=as_of)}
     rows = session.exec(statement.execution_options(yield_per=batch_size))
     for batch in rows.partitions(batch_size):
-        sources = sources_by_revision(session, [row_id(r) for r in batch])
-        for revision in batch:
-            shipment = public_revision(ShipmentPublic, revision, sources.get(row_id(revision), []))
-            shipment.once_with = once_with.get(shipment.id)
-            yield shipment
+        yield from public_shipments(session, batch, once_with)
+
+
+def public_shipments(
+    session: Session, revisions: Sequence[ShipmentRevision], once_with: dict[int, int]
+) -> list[ShipmentPublic]:
+    """Return standing revisions as shipments: their sources read at once, and each one's other
+    record from ``once_with`` (shipment id -> the other record of its consignment)."""
+    sources = sources_by_revision(session, [row_id(r) for r in revisions])
+    shipments = []
+    for revision in revisions:
+        shipment = public_revision(ShipmentPublic, revision, sources.get(row_id(revision), []))
+        shipment.once_with = once_with.get(shipment.id)
+        shipments.append(shipment)
+    return shipments
 
 
 def retracted_shipments(*, session: Session, as_of: datetime | None = None) -> list[RevisionPublic]:
@@ -130,17 +140,8 @@ def get_shipment(
     revision = session.exec(statement).first()
     if revision is None:
         raise NotFound(f"no current shipment with id {shipment_id}")
-    sources = sources_by_revision(session, [row_id(revision)]).get(row_id(revision), [])
-    shipment = public_revision(ShipmentPublic, revision, sources)
-    shipment.once_with = next(
-        (
-            r.other_id
-            for r in linked_records(session=session, as_of=as_of)
-            if r.shipment_id == shipment_id
-        ),
-        None,
-    )
-    return shipment
+    once_with = {r.shipment_id: r.other_id for r in linked_records(session=session, as_of=as_of)}
+    return public_shipments(session, [revision], once_with)[0]
 
 
 def shipment_history(*, session: Session, shipment_id: int) -> list[RevisionPublic]:
