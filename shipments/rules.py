@@ -14,11 +14,12 @@ import unicodedata
 from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Any, TypeVar
-
-from pydantic import BaseModel, ValidationError
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from shipments.errors import InvalidInput, Problem
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
 
 MAX_NAME_LENGTH = 200
 MAX_NOTE_LENGTH = 2000
@@ -40,6 +41,8 @@ MIN_PASSWORD_CHARACTERS = 5  # different characters: "aaaaaaaaaaaa" is not a pas
 METRICS = ("tonnes", "deliveries")
 QUALIFIERS = ("exact", "approximately", "at_least", "at_most")
 SCOPES = ("cumulative", "single", "period")
+# A discrepancy's states, in order: opened by the ledger, explained or resolved by an editor.
+DISCREPANCY_STATES = ("open", "explained", "resolved")
 MAX_ID = 2**31 - 1  # the largest id a row can have on every backend (a 32-bit integer)
 # Which record of a linked consignment (a sent and a received record) a reading counts.
 BASES = DATE_MEANINGS
@@ -52,7 +55,7 @@ MAX_CLAIM_VALUE = Decimal(1_000_000_000)
 # publishers behind one delivery is already far past any ledger's.
 MAX_SOURCES_AT_LEAST = 100
 
-M = TypeVar("M", bound=BaseModel)
+M = TypeVar("M", bound="BaseModel")
 
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _PLAIN_NUMBER = re.compile(r"[+-]?[0-9]+(?:\.[0-9]+)?")
@@ -272,6 +275,10 @@ def clean_date_means(value: Any) -> str:
 
 def parse(model: type[M], data: Mapping[str, Any]) -> M:
     """Validate ``data`` as ``model``; raise InvalidInput naming each field and rule on failure."""
+    # Imported here: the command line's parser reads this module's choices and rules, and its
+    # --help should not load pydantic (tests/test_cli_startup.py).
+    from pydantic import ValidationError
+
     try:
         return model.model_validate(dict(data))
     except ValidationError as exc:

@@ -22,8 +22,6 @@ from decimal import (
 )
 from typing import Any
 
-from sqlalchemy import Numeric, cast, func
-
 from shipments.rules import MAX_MASS_KG, parse_number
 
 KG_PER_TONNE = 1000
@@ -209,4 +207,8 @@ def tonnes_sql(mass_kg: Any, dialect: str) -> tuple[str, list[Any]]:
     """
     if dialect == "sqlite":
         return "%d.%03d", [mass_kg // KG_PER_TONNE, mass_kg % KG_PER_TONNE]
+    # Imported here, not above: the command line's parser reads MASS_UNITS (through the import
+    # columns), and its --help should not load SQLAlchemy.
+    from sqlalchemy import Numeric, cast, func
+
     return "%s", [func.round(cast(mass_kg, Numeric) / KG_PER_TONNE, 3)]

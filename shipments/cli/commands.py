@@ -1,14 +1,20 @@
-"""The command table: each command's name, help, arguments and handler, and the parser from it."""
+"""The command table: each command's name, help, arguments and handler, and the parser from it.
+
+A command names its handler (``"handlers.run_list"``: a function of a module of this package),
+which is imported when the command runs: building the parser, ``--help`` and a usage error import
+none of the library, and a command imports only what its own module needs
+(tests/test_cli_startup.py holds both).
+"""
 
 from __future__ import annotations
 
 import argparse
-from collections.abc import Iterator, Sequence
+import importlib
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from enum import IntEnum
 from typing import Any
 
-from shipments.cli import exports, handlers
-from shipments.cli.handlers import Handler, OfflineHandler
 from shipments.cli.options import (
     AS_OF,
     BY,
@@ -29,20 +35,44 @@ from shipments.cli.options import (
     option,
     output_format,
     source,
+    sources_at_least,
 )
-from shipments.models.discrepancies import STATES
+from shipments.rules import DISCREPANCY_STATES
+
+
+class Exit(IntEnum):
+    """Exit statuses: a script can tell a failed claim (1) from a check that did not run (3)."""
+
+    DONE = 0
+    INCONSISTENT = 1  # reconcile: the ledger contradicts at least one claim
+    REFUSED = 2  # bad input, named on standard error; nothing was written
+    DATABASE = 3  # the database could not be used, so nothing was checked or written
 
 
 @dataclass(frozen=True)
 class Command:
-    """One command: its name, help and arguments, and either its handler or its own actions."""
+    """One command: its name, help and arguments, and either its handler or its own actions.
+
+    ``run`` names the handler, ``"module.function"`` in this package, that takes the parsed
+    arguments and a ``handlers.Context``; ``offline`` one that needs no database and takes the
+    arguments and the output stream.
+    """
 
     name: str
     help: str
     arguments: tuple[Argument, ...] = ()
-    run: Handler | None = None
+    run: str | None = None
     actions: tuple[Command, ...] = ()
-    offline: OfflineHandler | None = None  # a command that needs no database
+    offline: str | None = None
+
+
+def handler(name: str) -> Callable[..., Exit]:
+    """Import and return the handler a command names (``"handlers.run_list"``)."""
+    module, _, function = name.rpartition(".")
+    handler: Callable[..., Exit] = getattr(
+        importlib.import_module(f"shipments.cli.{module}"), function
+    )
+    return handler
 
 
 COMMANDS = (
@@ -50,7 +80,7 @@ COMMANDS = (
         "init",
         "create or upgrade the database and seed it if empty",
         INIT,
-        run=handlers.run_init,
+        run="handlers.run_init",
     ),
     Command(
         "add",
@@ -73,15 +103,17 @@ COMMANDS = (
             ),
             BY,
         ),
-        handlers.run_add,
+        "handlers.run_add",
     ),
     Command(
         "list",
         "show the current ledger, or as it stood at a moment",
         (AS_OF, output_format("table", "csv", "json")),
-        handlers.run_list,
+        "handlers.run_list",
     ),
-    Command("history", "show every revision of one shipment", (SHIPMENT_ID,), handlers.run_history),
+    Command(
+        "history", "show every revision of one shipment", (SHIPMENT_ID,), "handlers.run_history"
+    ),
     Command(
         "correct",
         "record a correction as a new revision",
@@ -98,7 +130,7 @@ COMMANDS = (
             ),
             BY,
         ),
-        handlers.run_correct,
+        "handlers.run_correct",
     ),
     Command(
         "retract",
@@ -108,7 +140,7 @@ COMMANDS = (
             option("--reason", sets="reason", required=True, help="why the shipment is withdrawn"),
             BY,
         ),
-        handlers.run_retract,
+        "handlers.run_retract",
     ),
     Command(
         "export",
@@ -125,7 +157,7 @@ COMMANDS = (
             AS_OF,
             option(
                 "--sources-at-least",
-                type=exports.sources_at_least,
+                type=sources_at_least,
                 metavar="N",
                 help="only the shipments with at least N independent sources (publishers)",
             ),
@@ -148,19 +180,19 @@ COMMANDS = (
                 "(default: $LEDGER_PUBLIC_URL)",
             ),
         ),
-        exports.run_export,
+        "exports.run_export",
     ),
     Command(
         "verify",
         "check that an exported package's CSV is whole and unaltered (exit 1 if not)",
         (option("folder", sets="folder", help="the folder export --package wrote"),),
-        offline=exports.run_verify,
+        offline="exports.run_verify",
     ),
     Command(
         "reconcile",
         "check every reported figure against the ledger (exit 1 if any fails; see --fail-on)",
         (AS_OF, output_format("table", "csv", "json"), NO_IDS, FAIL_ON),
-        handlers.run_reconcile,
+        "handlers.run_reconcile",
     ),
     Command(
         "claims",
@@ -170,13 +202,13 @@ COMMANDS = (
                 "add",
                 "record a reported figure",
                 (*CLAIM, *source(required=True), BY),
-                handlers.run_claims_add,
+                "handlers.run_claims_add",
             ),
             Command(
                 "list",
                 "show every recorded claim",
                 (output_format("table", "json"),),
-                handlers.run_claims_list,
+                "handlers.run_claims_list",
             ),
         ),
     ),
@@ -188,11 +220,11 @@ COMMANDS = (
                 "list",
                 "show each claim's discrepancy, open ones first",
                 (
-                    option("--state", choices=(*STATES, "all"), default="all"),
+                    option("--state", choices=(*DISCREPANCY_STATES, "all"), default="all"),
                     AS_OF,
                     output_format("table", "json"),
                 ),
-                handlers.run_discrepancies_list,
+                "handlers.run_discrepancies_list",
             ),
             Command(
                 "explain",
@@ -209,13 +241,13 @@ COMMANDS = (
                     ),
                     BY,
                 ),
-                handlers.run_discrepancies_explain,
+                "handlers.run_discrepancies_explain",
             ),
             Command(
                 "resolve",
                 "close a discrepancy once the ledger is corrected and the claim holds",
                 (CLAIM_ID, option("--reason", sets="reason", help="what was corrected"), BY),
-                handlers.run_discrepancies_resolve,
+                "handlers.run_discrepancies_resolve",
             ),
         ),
     ),
@@ -227,7 +259,7 @@ COMMANDS = (
                 "list",
                 "show the consignments standing now (sent record, received record, who linked)",
                 (output_format("table", "json"),),
-                handlers.run_consignments_list,
+                "handlers.run_consignments_list",
             ),
             Command(
                 "link",
@@ -237,7 +269,7 @@ COMMANDS = (
                     option("--reason", sets="reason", help="why they are one consignment"),
                     BY,
                 ),
-                handlers.run_consignments_link,
+                "handlers.run_consignments_link",
             ),
             Command(
                 "unlink",
@@ -247,7 +279,7 @@ COMMANDS = (
                     option("--reason", sets="reason", required=True, help="why they are not"),
                     BY,
                 ),
-                handlers.run_consignments_unlink,
+                "handlers.run_consignments_unlink",
             ),
         ),
     ),
@@ -255,7 +287,7 @@ COMMANDS = (
         "import",
         "import shipments from a CSV file (all rows or none)",
         (*IMPORT, BY),
-        handlers.run_import,
+        "handlers.run_import",
     ),
     Command(
         "editors",
@@ -273,21 +305,21 @@ COMMANDS = (
                         help="read the password from standard input",
                     ),
                 ),
-                handlers.run_editors_add,
+                "editors.run_editors_add",
             ),
             Command(
                 "set-email",
                 "give an editor the e-mail address single sign-on maps to the account",
                 (option("name"), option("email", sets="email")),
-                handlers.run_editors_set_email,
+                "editors.run_editors_set_email",
             ),
             Command(
                 "disable",
                 "stop an editor signing in or writing",
                 (option("name"),),
-                handlers.run_editors_disable,
+                "editors.run_editors_disable",
             ),
-            Command("list", "show every editor account", run=handlers.run_editors_list),
+            Command("list", "show every editor account", run="editors.run_editors_list"),
         ),
     ),
 )

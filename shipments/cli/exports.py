@@ -8,15 +8,15 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
-from shipments.cli.handlers import Context, Exit
+from shipments.cli.commands import Exit
 from shipments.cli.output import say
+from shipments.cli.running import Context
 from shipments.errors import InvalidInput, LedgerError
 from shipments.exchange.claimreview import site_url, write_claimreview
 from shipments.exchange.export import write_shipments
 from shipments.exchange.package import DESCRIPTOR, verify_package, write_package
 from shipments.exchange.xlsx import write_shipments_xlsx
 from shipments.ledger import ShipmentFilter
-from shipments.rules import parse_sources_at_least
 
 
 def run_export(args: argparse.Namespace, ctx: Context) -> Exit:
@@ -66,14 +66,6 @@ def _export_package(args: argparse.Namespace, ctx: Context) -> Exit:
     )
     say(f"wrote {path} and {folder / DESCRIPTOR}", file=ctx.out)
     return Exit.DONE
-
-
-def sources_at_least(text: str) -> int:
-    """Read the independent sources a shipment must have, a whole number from 1 up."""
-    try:
-        return parse_sources_at_least(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _filters(args: argparse.Namespace) -> ShipmentFilter | None:

@@ -7,35 +7,26 @@ neither.
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
-from dataclasses import dataclass
-from enum import IntEnum
 from pathlib import Path
-from typing import TextIO
 
-from sqlalchemy import Engine
-from sqlmodel import Session
-
-from shipments.auth import add_editor, disable_editor, list_editors, set_editor_email
 from shipments.claims import list_claims, record_claim
-from shipments.cli import import_output, output
-from shipments.cli.options import (
+from shipments.cli import output
+from shipments.cli.commands import Exit
+from shipments.cli.inputs import (
     claim_from,
     editor_from,
     facts_from,
     import_options_from,
-    password_from,
-    shell_user,
     sources_from,
 )
 from shipments.cli.output import say
+from shipments.cli.running import Context
 from shipments.corroboration import claim_publishers
 from shipments.db import REPO_ROOT, current_revision
 from shipments.discrepancies import explain, list_discrepancies, resolve, sync
 from shipments.errors import InvalidInput
 from shipments.exchange.csvfiles import write_csv
 from shipments.exchange.export import SHIPMENT_COLUMNS, shipment_rows
-from shipments.exchange.imports import import_file, preview_file
 from shipments.exchange.reports import (
     RECONCILIATION_COLUMNS,
     reconciliation_json,
@@ -64,30 +55,7 @@ from shipments.models import (
 from shipments.models.discrepancies import STATES
 from shipments.reconcile import reconcile
 from shipments.rules import parse
-from shipments.seed import Seeded, configured_seed
-
-
-class Exit(IntEnum):
-    """Exit statuses: a script can tell a failed claim (1) from a check that did not run (3)."""
-
-    DONE = 0
-    INCONSISTENT = 1  # reconcile: the ledger contradicts at least one claim
-    REFUSED = 2  # bad input, named on standard error; nothing was written
-    DATABASE = 3  # the database could not be used, so nothing was checked or written
-
-
-@dataclass(frozen=True)
-class Context:
-    """What a handler works with besides its arguments."""
-
-    session: Session
-    out: TextIO
-    engine: Engine
-    seeded: Seeded
-
-
-Handler = Callable[[argparse.Namespace, Context], Exit]
-OfflineHandler = Callable[[argparse.Namespace, TextIO], Exit]  # needs no database
+from shipments.seed import configured_seed
 
 
 def run_init(args: argparse.Namespace, ctx: Context) -> Exit:
@@ -324,6 +292,10 @@ def run_claims_list(args: argparse.Namespace, ctx: Context) -> Exit:
 
 def run_import(args: argparse.Namespace, ctx: Context) -> Exit:
     """Import a CSV file (or check it); exit 2 when rows were refused and nothing was written."""
+    # Imported here: the importer is the largest part of the library, and no other command uses it.
+    from shipments.cli import import_output
+    from shipments.exchange.imports import import_file, preview_file
+
     options = import_options_from(args)
     path = Path(args.file)
     if not path.is_file():
@@ -344,38 +316,3 @@ def run_import(args: argparse.Namespace, ctx: Context) -> Exit:
     if args.errors:
         import_output.refused_rows(report, args.errors)
     return Exit.REFUSED if report.rows_refused and not report.committed else Exit.DONE
-
-
-def run_editors_add(args: argparse.Namespace, ctx: Context) -> Exit:
-    """Create an editor account."""
-    editor = add_editor(
-        session=ctx.session,
-        name=args.name,
-        password=password_from(args),
-        by=shell_user(),
-        email=args.email,
-    )
-    say(f"added editor {editor.name}", file=ctx.out)
-    return Exit.DONE
-
-
-def run_editors_set_email(args: argparse.Namespace, ctx: Context) -> Exit:
-    """Give an editor account its e-mail address."""
-    editor = set_editor_email(
-        session=ctx.session, name=args.name, email=args.email, by=shell_user()
-    )
-    say(f"editor {editor.name}: e-mail {editor.email}", file=ctx.out)
-    return Exit.DONE
-
-
-def run_editors_disable(args: argparse.Namespace, ctx: Context) -> Exit:
-    """Stop an editor signing in or writing."""
-    editor = disable_editor(session=ctx.session, name=args.name, by=shell_user())
-    say(f"disabled editor {editor.name}", file=ctx.out)
-    return Exit.DONE
-
-
-def run_editors_list(args: argparse.Namespace, ctx: Context) -> Exit:
-    """Print every editor account."""
-    output.editors_table(list_editors(session=ctx.session), ctx.out)
-    return Exit.DONE

@@ -1,22 +1,27 @@
-"""The command line's arguments: declared as data, added to argparse, read into library inputs."""
+"""The command line's arguments: declared as data and added to argparse.
+
+Declaring them imports nothing heavy (no SQLAlchemy, pydantic or the ledger), so that ``--help``
+and a mistyped command answer at once; ``inputs`` reads the parsed arguments into the library's
+inputs (tests/test_cli_startup.py holds the parser to it).
+"""
 
 from __future__ import annotations
 
 import argparse
-import getpass
-import os
-import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from shipments import transaction
-from shipments.claims import parse_reading_spec
-from shipments.errors import InvalidInput
 from shipments.exchange.import_columns import TARGETS
-from shipments.exchange.import_rows import ImportOptions
-from shipments.rules import DATE_MEANINGS, METRICS, QUALIFIERS, SOURCE_KINDS, parse_moment
+from shipments.rules import (
+    DATE_MEANINGS,
+    METRICS,
+    QUALIFIERS,
+    SOURCE_KINDS,
+    parse_moment,
+    parse_sources_at_least,
+)
 
 
 @dataclass(frozen=True)
@@ -80,16 +85,26 @@ def add_arguments(parser: argparse.ArgumentParser, arguments: Iterable[Argument]
 
 def shipment_id(text: str) -> int:
     """Read a shipment id, a whole number that fits the id column."""
-    if not text.strip().isascii() or not text.strip().isdigit() or not 0 < int(text) < 2**31:
-        raise argparse.ArgumentTypeError(f"must be a shipment id, a whole number (got {text!r})")
-    return int(text)
+    return _row_id(text, "a shipment id")
 
 
 def claim_id(text: str) -> int:
     """Read a claim id, a whole number that fits the id column."""
+    return _row_id(text, "a claim id")
+
+
+def _row_id(text: str, what: str) -> int:
     if not text.strip().isascii() or not text.strip().isdigit() or not 0 < int(text) < 2**31:
-        raise argparse.ArgumentTypeError(f"must be a claim id, a whole number (got {text!r})")
+        raise argparse.ArgumentTypeError(f"must be {what}, a whole number (got {text!r})")
     return int(text)
+
+
+def sources_at_least(text: str) -> int:
+    """Read the independent sources a shipment must have, a whole number from 1 up."""
+    try:
+        return parse_sources_at_least(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def link(text: str) -> tuple[str, str]:
@@ -279,92 +294,6 @@ IMPORT = (
     option("--publisher"),
     option("--errors", metavar="FILE", help="write the refused rows as CSV"),
 )
-
-
-def editor_from(args: argparse.Namespace) -> str:
-    """Return the editor a write is recorded by: ``--by``, else ``$LEDGER_EDITOR``."""
-    if args.by is not None:
-        return str(args.by)
-    return os.environ.get("LEDGER_EDITOR", "")
-
-
-def shell_user() -> str:
-    """Return who runs the command (the account of its uid), for changes to editor accounts."""
-    return transaction.os_user()
-
-
-def source_from(args: argparse.Namespace) -> dict[str, Any] | None:
-    """Return the source the ``source`` options name, or None when none of them is given."""
-    given = {o.fields[0]: getattr(args, o.dest) for o in source(required=False)}
-    if all(value is None for field, value in given.items() if field != "kind"):
-        return None  # the kind alone (it has a default) names no source
-    return given
-
-
-def sources_from(args: argparse.Namespace) -> list[dict[str, Any]]:
-    """Return the source the ``source`` options name as a list, empty when none is given."""
-    source = source_from(args)
-    return [source] if source else []
-
-
-def facts_from(args: argparse.Namespace) -> dict[str, Any]:
-    """Return the shipment fields the ``facts`` options give, leaving out those not given."""
-    given = {o.fields[0]: getattr(args, o.dest) for o in facts(required=False)}
-    return {field: value for field, value in given.items() if value is not None}
-
-
-def claim_from(args: argparse.Namespace) -> dict[str, Any]:
-    """Return the claim fields the ``CLAIM`` and ``source`` options give."""
-    readings = [parse_reading_spec(spec) for spec in args.reading]
-    return {
-        "claimant": args.claimant,
-        "stated_on": args.stated_on,
-        "quote": args.quote,
-        "metric": args.metric,
-        "value": args.value,
-        "qualifier": args.qualifier,
-        "tolerance_pct": args.tolerance_pct,
-        "note": args.note,
-        "source": source_from(args),
-        "readings": readings,
-    }
-
-
-def import_options_from(args: argparse.Namespace) -> ImportOptions:
-    """Return how the ``IMPORT`` options say to read a file."""
-    mapping: dict[str, str] = {}
-    for item in args.map:
-        header, sep, target = item.partition("=")
-        if not sep or not header.strip():
-            raise InvalidInput.single("mapping", f"--map {item!r} must be HEADER=FIELD")
-        if mapping.setdefault(header.strip(), target.strip()) != target.strip():
-            raise InvalidInput.single(
-                "mapping", f"--map reads the column {header.strip()!r} as two fields: say one"
-            )
-    source = None
-    if args.source_url or args.source_title or args.publisher:
-        source = {"url": args.source_url, "title": args.source_title, "publisher": args.publisher}
-    return ImportOptions(
-        mapping=mapping,
-        date_order=args.date_order,
-        decimal_mark=args.decimal_mark,
-        source=source,
-        defaults={"date_means": args.date_means} if args.date_means else {},
-    )
-
-
-def password_from(args: argparse.Namespace) -> str:
-    """Read a new password from standard input, or ask for it twice on the terminal."""
-    if args.password_stdin:
-        return sys.stdin.readline().rstrip("\r\n")
-    if not sys.stdin.isatty():
-        raise InvalidInput.single(
-            "password", "no terminal to ask on: pass --password-stdin and pipe it in"
-        )
-    password = getpass.getpass("Password (at least 12 characters): ")
-    if getpass.getpass("The same password again: ") != password:
-        raise InvalidInput.single("password", "the two passwords differ")
-    return password
 
 
 INIT = (

@@ -15,10 +15,17 @@ from sqlalchemy import CheckConstraint, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from shipments.models.columns import UTCDateTime
-from shipments.rules import MAX_NAME_LENGTH, MAX_NOTE_LENGTH, clean_choice, clean_note, sql_in
+from shipments.rules import (
+    DISCREPANCY_STATES,
+    MAX_NAME_LENGTH,
+    MAX_NOTE_LENGTH,
+    clean_choice,
+    clean_note,
+    sql_in,
+)
 
-OPEN, EXPLAINED, RESOLVED = "open", "explained", "resolved"
-STATES = (OPEN, EXPLAINED, RESOLVED)
+STATES = DISCREPANCY_STATES
+OPEN, EXPLAINED, RESOLVED = STATES
 # What an explanation may point at: a shipment (its correction), another claim, a source.
 LINK_KINDS = ("shipment", "claim", "source")
 
