@@ -28,6 +28,7 @@ NOT_FOR_LIST = (
     "shipments.auth",
     "shipments.exchange.imports",
     "shipments.exchange.xlsx",
+    "shipments.exchange.export",
     "shipments.exchange.package",
     "shipments.cli.exports",
     "shipments.cli.editors",

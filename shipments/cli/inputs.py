@@ -6,13 +6,15 @@ import argparse
 import getpass
 import os
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from shipments import transaction
 from shipments.claims import parse_reading_spec
 from shipments.cli.options import facts, source
 from shipments.errors import InvalidInput
-from shipments.exchange.import_rows import ImportOptions
+
+if TYPE_CHECKING:
+    from shipments.exchange.import_rows import ImportOptions
 
 
 def editor_from(args: argparse.Namespace) -> str:
@@ -66,6 +68,8 @@ def claim_from(args: argparse.Namespace) -> dict[str, Any]:
 
 def import_options_from(args: argparse.Namespace) -> ImportOptions:
     """Return how the ``IMPORT`` options say to read a file."""
+    from shipments.exchange.import_rows import ImportOptions  # the import command's alone
+
     mapping: dict[str, str] = {}
     for item in args.map:
         header, sep, target = item.partition("=")
