@@ -7,15 +7,16 @@ column is adding one ``Column``.
 
 The two ways give the same bytes for the same shipments:
 
-- the current ledger is formatted by the database, one line per shipment, its cells joined by
+- the export files (``write_shipments``), now or as the ledger stood at a moment, are formatted
+  by the database, one line per shipment, its cells joined by
   EXPORT_SEPARATOR (a control character that validation keeps out of every stored text). In
   place of the two source cells a line holds the ids of its sources, separated by spaces,
   between two EXPORT_SOURCES. Python checks, completes and writes the lines a batch at a time,
   so that it does no work per cell, or per row, for a million rows. The cells made from the
   sources (source_urls, corroborating_sources) follow the sources cell; a shipment that claims
   add a publisher to (``shipments.corroboration``) is written line by line;
-- the ledger as it stood at a moment (and the dashboard's tables) goes through ``shipment_rows``,
-  a Python row per shipment.
+- the workbooks, the command line's ``list --format csv`` and the dashboard's tables go through
+  ``shipment_rows``, a Python row per shipment.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col
 
 from shipments.corroboration import ClaimPublishers, claim_publishers, count_sources, resolve
-from shipments.exchange.csvfiles import write_csv, write_header
+from shipments.exchange.csvfiles import write_header
 from shipments.exchange.lines import (
     EXPORT_SEPARATOR,
     EXPORT_SOURCES,
@@ -44,8 +45,9 @@ from shipments.exchange.lines import (
 from shipments.exchange.reading import (
     PARTNERS,
     ShipmentRow,
-    iter_current_lines,
     iter_export_rows,
+    iter_lines,
+    source_lookup,
 )
 from shipments.exchange.source_cells import source_urls_cell, sources_cell
 from shipments.ledger import ShipmentFilter
@@ -338,30 +340,30 @@ def write_shipments(
 ) -> int:
     """Write the shipments (now, or as they stood at ``as_of``) as CSV or HXL CSV, by id.
 
-    Return the number of shipments written. The current ledger is formatted by the database
-    and streamed in batches; a past moment goes through Python rows. Both give the same bytes.
+    Return the number of shipments written. The database formats each shipment's line, now
+    and as of a moment alike, and the lines are streamed in batches (module docstring).
     """
     header = table.header(hxl=hxl)
     tags = table.hashtags() if hxl else None
     claims = claim_publishers(session=session, as_of=as_of)
     filters = resolve(session=session, filters=filters, as_of=as_of, claims=claims)
-    if as_of is not None:
-        rows = export_rows(
-            session=session, as_of=as_of, filters=filters, table=table, claims=claims
-        )
-        return write_csv(rows, file, header, hxl=tags)
     writer = csv.writer(file, lineterminator="\n")
     write_header(writer, header, tags)
     separators = table.separators(hxl=hxl)
     text_first = table.fields(hxl=hxl)[0].type not in ("integer", "number")
     line = table.line(session.get_bind().dialect.name, hxl=hxl)
-    cells = SourceCells(session, table.from_sources(hxl=hxl))
     claimed = Claimed(claims)
     count = 0
     # closing(): the batches hold a cursor on the database; end it here, even on an error.
-    with closing(
-        iter_current_lines(session=session, line=line, filters=filters, batch_size=batch_size)
-    ) as batches:
+    with (
+        source_lookup(session) as lookup,
+        closing(
+            iter_lines(
+                session=session, line=line, as_of=as_of, filters=filters, batch_size=batch_size
+            )
+        ) as batches,
+    ):
+        cells = SourceCells(lookup, table.from_sources(hxl=hxl))
         for batch in batches:
             if claimed.within(batch) or not write_plain(batch, cells, file, separators, text_first):
                 # Some line needs care: each line is checked alone, and only those that need it
@@ -370,6 +372,6 @@ def write_shipments(
                     if claimed.within([one]) or not write_plain(
                         [one], cells, file, separators, text_first
                     ):
-                        write_carefully(one[0], cells, writer, len(header), claims)
+                        write_carefully(one, cells, writer, len(header), claims)
             count += len(batch)
     return count

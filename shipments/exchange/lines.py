@@ -1,4 +1,4 @@
-"""The current ledger's export lines, formatted by the database, checked and completed here.
+"""The export lines, formatted by the database, checked and completed here.
 
 A line holds its cells joined by EXPORT_SEPARATOR and, in place of the cells made from its
 sources, the ids of its sources between two EXPORT_SOURCES (``shipments.exchange.export``).
@@ -12,14 +12,11 @@ import re
 from bisect import bisect_left
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from operator import itemgetter
 from typing import Any, TextIO
-
-from sqlmodel import Session
 
 from shipments.corroboration import ClaimPublishers
 from shipments.exchange.csvfiles import neutralise
-from shipments.exchange.reading import SourceRef, sources_by_id
+from shipments.exchange.reading import SourceLookup, SourceRef
 from shipments.exchange.source_cells import sources_cell
 
 EXPORT_SEPARATOR = "\x1f"
@@ -43,7 +40,7 @@ _SOURCE_IDS = re.compile(r"[0-9 ]*")
 
 
 def write_plain(
-    batch: Sequence[tuple[str]],
+    batch: Sequence[str],
     cells: SourceCells,
     file: TextIO,
     separators: int,
@@ -51,7 +48,7 @@ def write_plain(
 ) -> bool:
     """Write the lines as they are if no cell needs quoting or neutralising; else write nothing
     and return False. ``text_first``: a line's first cell is text, which may start a formula."""
-    lines = _LINES.join(map(itemgetter(0), batch))
+    lines = _LINES.join(batch)
     # Split at the sources' marks: the odd parts are the ids of each line's sources.
     parts = lines.split(EXPORT_SOURCES)
     keys = parts[1::2]
@@ -81,12 +78,12 @@ class Claimed:
     def __init__(self, claims: ClaimPublishers) -> None:
         self._ids = sorted(claims)
 
-    def within(self, batch: Sequence[tuple[str]]) -> bool:
+    def within(self, batch: Sequence[str]) -> bool:
         """Return True when a shipment of the batch may be one claims add a publisher to."""
         if not self._ids or not batch:
             return False
-        low = _line_id(batch[0][0])
-        high = _line_id(batch[-1][0])
+        low = _line_id(batch[0])
+        high = _line_id(batch[-1])
         at = bisect_left(self._ids, low)
         return at < len(self._ids) and self._ids[at] <= high
 
@@ -126,8 +123,8 @@ class SourceCells:
     """The sources cell and the cells made from the sources (``ExportTable.from_sources``), by
     the source ids a line lists; without the claims' publishers, which ``raw`` adds."""
 
-    def __init__(self, session: Session, made: Sequence[Any]) -> None:
-        self._session = session
+    def __init__(self, lookup: SourceLookup, made: Sequence[Any]) -> None:
+        self._lookup = lookup
         self._made = made
         self._sources: dict[int, SourceRef] = {}
         self._refs: dict[str, tuple[SourceRef, ...]] = {}
@@ -142,7 +139,7 @@ class SourceCells:
         new = set(keys) - self._raw.keys()
         wanted = {int(n) for key in new for n in key.split()} - self._sources.keys()
         if wanted:
-            self._sources.update(sources_by_id(session=self._session, ids=wanted))
+            self._sources.update(self._lookup(wanted))
         for key in new:
             refs = tuple(self._sources[n] for n in sorted(int(n) for n in key.split()))
             self._refs[key] = refs

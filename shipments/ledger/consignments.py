@@ -112,28 +112,34 @@ def linked_records(*, session: Session, as_of: datetime | None = None) -> list[L
     return records
 
 
-def standing_partners() -> Any:
+def standing_partners(as_of: datetime | None = None) -> Any:
     """Return a subquery of (shipment_id, other_id): each record of a consignment standing now
-    and its other record, for an export to join to the current shipments."""
+    (or at ``as_of``) and its other record, for an export to join to the shipments it reads."""
+    recorded = [] if as_of is None else [col(ConsignmentLink.recorded_at) <= as_of]
     latest = (
         select(func.max(ConsignmentLink.id))
+        .where(*recorded)
         .group_by(col(ConsignmentLink.sent_id), col(ConsignmentLink.received_id))
         .scalar_subquery()
     )
-    sent, received = aliased(CurrentShipment), aliased(CurrentShipment)
-    pairs = (
-        sa_select(
-            col(ConsignmentLink.sent_id).label("sent_id"),
-            col(ConsignmentLink.received_id).label("received_id"),
-        )
-        .join(sent, col(sent.shipment_id) == col(ConsignmentLink.sent_id))
-        .join(received, col(received.shipment_id) == col(ConsignmentLink.received_id))
-        .where(col(ConsignmentLink.id).in_(latest), col(ConsignmentLink.action) == LINK)
-        .subquery("standing_pair")
-    )
+    pairs: Any = sa_select(
+        col(ConsignmentLink.sent_id).label("sent_id"),
+        col(ConsignmentLink.received_id).label("received_id"),
+    ).where(col(ConsignmentLink.id).in_(latest), col(ConsignmentLink.action) == LINK)
+    for record in (col(ConsignmentLink.sent_id), col(ConsignmentLink.received_id)):
+        # Both records stand then, not retracted: now by the projection, else by the history.
+        if as_of is None:
+            now = aliased(CurrentShipment)
+            pairs = pairs.join(now, col(now.shipment_id) == record)
+        else:
+            then = current_revisions_query(as_of).subquery()
+            pairs = pairs.join(then, then.c.shipment_id == record)
+    standing = pairs.subquery("standing_pair")
     both_ways = union_all(
-        sa_select(pairs.c.sent_id.label("shipment_id"), pairs.c.received_id.label("other_id")),
-        sa_select(pairs.c.received_id, pairs.c.sent_id),
+        sa_select(
+            standing.c.sent_id.label("shipment_id"), standing.c.received_id.label("other_id")
+        ),
+        sa_select(standing.c.received_id, standing.c.sent_id),
     )
     return both_ways.subquery("consignment_partner")
 
