@@ -9,7 +9,9 @@ import re
 from datetime import datetime
 from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlalchemy import select as sa_select
+from sqlalchemy.engine import RowMapping
+from sqlmodel import Session
 
 from shipments.errors import InvalidInput
 from shipments.ledger import ShipmentFilter, get_or_add_source, source_public
@@ -22,6 +24,7 @@ from shipments.models import (
     ClaimReadingBase,
     ClaimReadingPublic,
     Source,
+    SourcePublic,
 )
 from shipments.rules import NAME_FIELDS
 from shipments.transaction import Transaction, run_write
@@ -137,22 +140,43 @@ def add_claim(*, tx: Transaction, claim_in: ClaimCreate) -> ClaimPublic:
 def list_claims(*, session: Session, as_of: datetime | None = None) -> list[ClaimPublic]:
     """Return every claim (recorded by ``as_of``, if given) with its source and readings, in the
     order they were recorded."""
-    recorded = [] if as_of is None else [col(Claim.recorded_at) <= as_of]
-    claims = list(session.exec(select(Claim).where(*recorded).order_by(col(Claim.id))))
+    claim = Claim.__table__  # type: ignore[attr-defined]
+    reading = ClaimReading.__table__  # type: ignore[attr-defined]
+    source = Source.__table__  # type: ignore[attr-defined]
+    recorded = [] if as_of is None else [claim.c.recorded_at <= as_of]
+    # Table rows, not ORM objects, and public models built without validating again what the
+    # database already holds: a thousand claims cost a tenth of the time (bench/RESULTS.md).
+    claims = (
+        session.connection()
+        .execute(sa_select(claim).where(*recorded).order_by(claim.c.id))
+        .mappings()
+        .all()
+    )
     if not claims:
         return []
     sources = {
-        s.id: s
-        for s in session.exec(
-            select(Source).where(col(Source.id).in_({c.source_id for c in claims}))
-        )
+        row["id"]: SourcePublic.model_construct(**row)
+        for row in session.connection()
+        .execute(sa_select(source).where(source.c.id.in_({c["source_id"] for c in claims})))
+        .mappings()
     }
-    readings: dict[int, list[ClaimReading]] = {}
-    for reading in session.exec(
-        select(ClaimReading).order_by(col(ClaimReading.claim_id), col(ClaimReading.position))
+    readings: dict[int, list[ClaimReadingPublic]] = {}
+    for row in (
+        session.connection()
+        .execute(sa_select(reading).order_by(reading.c.claim_id, reading.c.position))
+        .mappings()
     ):
-        readings.setdefault(reading.claim_id, []).append(reading)
-    return [_claim_public(c, sources[c.source_id], readings.get(c.id or 0, [])) for c in claims]
+        readings.setdefault(row["claim_id"], []).append(
+            ClaimReadingPublic.model_construct(**_fields(ClaimReadingPublic, row))
+        )
+    return [
+        ClaimPublic.model_construct(
+            **_fields(ClaimPublic, c),
+            source=sources[c["source_id"]],
+            readings=readings.get(c["id"], []),
+        )
+        for c in claims
+    ]
 
 
 def reading_in_view(reading: ClaimReadingBase, filters: ShipmentFilter) -> bool:
@@ -179,3 +203,8 @@ def _claim_public(claim: Claim, source: Source, readings: list[ClaimReading]) ->
         ClaimReadingPublic.model_validate(r, from_attributes=True) for r in readings
     ]
     return ClaimPublic.model_validate(data)
+
+
+def _fields(model: type[ClaimPublic] | type[ClaimReadingPublic], row: RowMapping) -> dict[str, Any]:
+    """Return the row's values of the model's own fields (its table may hold more columns)."""
+    return {name: row[name] for name in model.model_fields if name in row}
