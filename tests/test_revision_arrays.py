@@ -82,7 +82,9 @@ def test_the_kept_copy_follows_appends_corrections_and_retractions(
         via="cli",
     )
     moments.append(a_moment_ago())
-    retract_shipment(session=session, shipment_id=added.id, reason="a duplicate", by="bo", via="cli")
+    retract_shipment(
+        session=session, shipment_id=added.id, reason="a duplicate", by="bo", via="cli"
+    )
     moments.append(a_moment_ago())
     kept = current_history(session)
     assert kept.count == first.count + 3
