@@ -152,7 +152,9 @@ def reconcile(
         # Imported here: numpy is a tenth of a second of every command's start otherwise.
         from shipments.revision_arrays import ledger_index
 
-        matcher = ledger_index(session, as_of).matching
+        index = ledger_index(session, as_of)
+        index.answer(r for claim in claims for r in claim.readings)
+        matcher = index.matching
     else:
 
         def matcher(reading: ClaimReadingBase, listed: int) -> tuple[tuple[int, ...], int, int]:

@@ -115,6 +115,8 @@ def test_a_revision_that_commits_late_below_the_highest_id_is_not_missed(
     """PostgreSQL hands out ids before commit: a revision can become visible after one with a
     higher id. Made here by inserting revisions with chosen ids, as raw rows."""
     session = seeded_session
+    if session.connection().dialect.name == "sqlite":
+        pytest.skip("SQLite's one writer takes ids in order: no revision can come late")
     highest = whole(session).highest
     late, early = highest + 5, highest + 10
     copy_of_first = (

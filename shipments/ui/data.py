@@ -205,7 +205,10 @@ def consignments(url: str) -> list[ConsignmentPublic]:
         return list_consignments(session=session)
 
 
-@st.cache_data(show_spinner=False, ttl=TTL_SECONDS)
+# A resource, not data: st.cache_data hands each caller an unpickled copy, and a thousand claims
+# took longer to copy than the rest of the Claims page to draw (bench/RESULTS.md). Nothing
+# changes a Reconciliation once made.
+@st.cache_resource(show_spinner=False, ttl=TTL_SECONDS)
 def reconciliation(url: str, as_of: str | None) -> Reconciliation:
     """Return every claim checked against the ledger (as it stood at ``as_of``, if given)."""
     moment = parse_moment(as_of) if as_of else None
@@ -213,15 +216,17 @@ def reconciliation(url: str, as_of: str | None) -> Reconciliation:
         return reconcile(session=session, as_of=moment, list_ids=False)
 
 
+@st.cache_resource(show_spinner=False, ttl=TTL_SECONDS)
 def discrepancies(url: str) -> list[Discrepancy]:
     """Return every claim's discrepancy, open ones first, opening those the ledger shows now.
 
-    Not cached: opening one is a write, and reading them is one small query.
+    Kept until the ledger's version moves (``refresh_if_changed``), as the reconciliation it
+    follows is: opening a discrepancy is a write, and so moves it.
     """
     result = reconciliation(url, None)
     with session_scope(engine(url)) as session:
         if sync(session=session, result=result):
-            clear()  # the ledger version moved: every page's caches with it
+            st.cache_data.clear()  # the ledger version moved: the pages' data with it
         return list_discrepancies(session=session, result=result)
 
 
@@ -233,7 +238,9 @@ def claim_markers(url: str, key: ViewKey) -> pd.DataFrame:
     return claims_frame(claim_points(result, view.filters))
 
 
-@st.cache_data(show_spinner=False, ttl=TTL_SECONDS)
+# A resource: unpickling plotly figures validates every point again, most of a warm rerun's
+# time at a million shipments (bench/RESULTS.md); st.plotly_chart only reads a figure.
+@st.cache_resource(show_spinner=False, ttl=TTL_SECONDS)
 def figures(url: str, key: ViewKey) -> OverviewFigures:
     """Return the Overview's figures, built once per view."""
     return overview_figures(
@@ -244,6 +251,9 @@ def figures(url: str, key: ViewKey) -> OverviewFigures:
 def clear() -> None:
     """Forget every cached result, after a write."""
     st.cache_data.clear()
+    reconciliation.clear()
+    discrepancies.clear()
+    figures.clear()
 
 
 _seen_versions: dict[str, int] = {}
@@ -264,5 +274,5 @@ def refresh_if_changed(url: str) -> None:
     version = ledger_version(url)
     if _seen_versions.get(url) != version:
         if url in _seen_versions:
-            st.cache_data.clear()
+            clear()
         _seen_versions[url] = version
