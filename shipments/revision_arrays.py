@@ -7,72 +7,38 @@ the next revision is recorded), so a copy read once stays true and only needs wh
 recorded since: the revisions of the shipments that have a revision with a higher id than the
 copy's highest. Both are read in one statement, so they come from one snapshot.
 
-On PostgreSQL a revision can commit after one with a higher id (ids are handed out before
-commit; SQLite's one writer takes them in order). The copy keeps how many revisions it holds up
-to its highest id; when PostgreSQL counts more up to that id, one came late and the copy is
-read again whole. The same count, and the highest
-revision's facts, also tell a copy from that of another database that once had the same file
-name.
+On PostgreSQL a revision can commit after one with a higher id: ids are handed out before
+commit (SQLite's one writer takes them in order). Only a transaction writing when the copy was
+read can do that, so the copy notes whether one was (the snapshot's in-progress transactions),
+and while it was, each update counts the revisions up to the copy's highest id: more than the
+copy holds, and one came late, and the history is read again whole. The highest revision's
+facts tell a copy from that of another database that once had the same name.
 
 The arrays are kept in this process's memory and, for a file-backed or server database, in a
-file under ``LEDGER_CACHE_DIR`` (default ``~/.cache/shipments``; ``none`` keeps them in memory
-only), so that a new process (a command) starts from them.
+file (``shipments.revision_store``), so that a new process (a command) starts from them.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
-import os
-import tempfile
 import threading
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sqlalchemy import String, cast, func, literal
+from sqlalchemy import String, cast, func, literal, text
 from sqlalchemy import select as sa_select
 from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
 from shipments.models import ShipmentRevision
 from shipments.reading_index import LedgerIndex
+from shipments.revision_store import ARRAYS, NEVER, History, load, save
 
-CACHE_SETTING = "LEDGER_CACHE_DIR"
-_FORMAT = 2  # bump when the file's arrays change meaning
-_NEVER = np.iinfo(np.int64).max  # superseded_at of a revision that still stands
 _READ_BATCH = 50_000
-_ARRAYS = ("revision", "shipment", "combo", "day", "mass", "recorded", "superseded", "retract")
-
-
-@dataclass(frozen=True)
-class History:
-    """Every revision's id, shipment, names' key set, day, mass, when it was recorded and when
-    superseded (``_NEVER`` while it stands), and whether it retracts, sorted by revision id
-    (``_ARRAYS``, in a mapping that may read each from the kept file only when first asked);
-    and the index of the shipments standing now."""
-
-    keys: tuple[tuple[str, str, str], ...]
-    arrays: Mapping[str, Any]
-    count: int  # how many revisions the copy holds
-    highest: int  # the highest revision id held (0 if none)
-    # That revision's recorded moment (microseconds), shipment and mass: another database
-    # holding as many revisions up to the same id is told apart by them.
-    highest_facts: tuple[int, int, int]
-    now: LedgerIndex
-
-    def standing(self, as_of: datetime) -> LedgerIndex:
-        """Return the index of the shipments standing at ``as_of``: recorded by then, not
-        superseded by then, not retracted (``shipments.ledger.standing``'s range condition)."""
-        moment = _micros(as_of)
-        a = self.arrays
-        kept = (a["recorded"] <= moment) & (a["superseded"] > moment) & ~a["retract"]
-        return LedgerIndex.build(
-            list(self.keys), a["combo"][kept], a["day"][kept], a["shipment"][kept], a["mass"][kept]
-        )
 
 
 def ledger_index(session: Session, as_of: datetime | None = None) -> LedgerIndex:
@@ -87,11 +53,11 @@ def current_history(session: Session) -> History:
     where = _cache_key(session)
     if where is None:
         return _read_whole(session.connection())
-    with _lock:
-        kept = _memory.get(where) or _load(where)
-        fresh = _brought_up_to_date(session.connection(), kept)
+    with _lock, _snapshot(session) as connection:
+        kept = _memory.get(where) or load(where)
+        fresh = _brought_up_to_date(connection, kept)
         if fresh is not kept:
-            _save(where, fresh)
+            save(where, fresh)
         _memory[where] = fresh
         return fresh
 
@@ -106,15 +72,41 @@ _lock = threading.Lock()
 _memory: dict[str, History] = {}
 
 
+@contextmanager
+def _snapshot(session: Session) -> Iterator[Connection]:
+    """Yield a connection whose statements all read one snapshot of the database.
+
+    PostgreSQL: a connection of its own in a repeatable-read transaction (the session's reads
+    each take a snapshot of their own). SQLite: the session's, whose one statement that brings a
+    copy up to date, and whose whole read, is one snapshot each.
+    """
+    if session.connection().dialect.name == "sqlite":
+        yield session.connection()
+        return
+    with session.connection().engine.connect() as own:
+        repeatable = own.execution_options(isolation_level="REPEATABLE READ")
+        with repeatable.begin():
+            yield repeatable
+
+
+def _writers_in_flight(connection: Connection) -> bool:
+    """Return True when a transaction was writing as the snapshot was taken (PostgreSQL): its
+    revisions, if it commits, may hold ids below the highest this snapshot shows."""
+    if connection.dialect.name == "sqlite":
+        return False  # one writer at a time, taking the next id inside its write
+    query = text("SELECT EXISTS (SELECT FROM pg_snapshot_xip(pg_current_snapshot()))")
+    return bool(connection.execute(query).scalar_one())
+
+
 def _brought_up_to_date(connection: Connection, kept: History | None) -> History:
     if kept is None:
         return _read_whole(connection)
     revision = ShipmentRevision.__table__  # type: ignore[attr-defined]
-    # SQLite has one writer at a time, which takes the next id inside its write: ids become
-    # visible in order, and counting a million of them would cost a tenth of a second.
+    # Only a write in flight when the copy was read can add a revision below its highest id;
+    # counting a million revisions costs a few tenths of a second, so it waits for one.
     held = (
         literal(kept.count)
-        if connection.dialect.name == "sqlite"
+        if not kept.writers_then
         else sa_select(func.count())
         .select_from(revision)
         .where(revision.c.id <= kept.highest)
@@ -144,21 +136,22 @@ def _brought_up_to_date(connection: Connection, kept: History | None) -> History
     ):
         return _read_whole(connection)  # a late revision, or another database
     new = [row[4:] for row in rows if row[4] is not None]
+    writers = _writers_in_flight(connection)
     if not new:
-        return kept
-    return _merged(kept, new)
+        return kept if writers == kept.writers_then else replace(kept, writers_then=writers)
+    return _merged(kept, new, writers)
 
 
-def _merged(kept: History, rows: list[Any]) -> History:
+def _merged(kept: History, rows: list[Any], writers: bool) -> History:
     """Replace the revisions of the shipments in ``rows`` with those rows (all of theirs)."""
     numbers = {key: n for n, key in enumerate(kept.keys)}
     fresh = _arrays(rows, numbers)
     keys = tuple(numbers)
     touched = np.unique(fresh["shipment"])
     kept_rows = ~np.isin(kept.arrays["shipment"], touched)
-    joined = {name: np.concatenate((kept.arrays[name][kept_rows], fresh[name])) for name in _ARRAYS}
+    joined = {name: np.concatenate((kept.arrays[name][kept_rows], fresh[name])) for name in ARRAYS}
     order = np.argsort(joined["revision"], kind="stable")
-    return _history(keys, {name: array[order] for name, array in joined.items()})
+    return _history(keys, {name: array[order] for name, array in joined.items()}, writers)
 
 
 def _read_whole(connection: Connection) -> History:
@@ -172,8 +165,8 @@ def _read_whole(connection: Connection) -> History:
     parts = [_arrays(batch, numbers) for batch in result.partitions(_READ_BATCH)]
     if not parts:
         parts = [_arrays([], numbers)]
-    joined = {name: np.concatenate([p[name] for p in parts]) for name in _ARRAYS}
-    return _history(tuple(numbers), joined)
+    joined = {name: np.concatenate([p[name] for p in parts]) for name in ARRAYS}
+    return _history(tuple(numbers), joined, _writers_in_flight(connection))
 
 
 def _columns(connection: Connection) -> list[Any]:
@@ -228,7 +221,7 @@ def _arrays(rows: Any, numbers: dict[tuple[str, str, str], int]) -> dict[str, An
         count=len(rows),
     )
     ended = np.array([s or "NaT" for s in superseded], dtype="datetime64[us]").astype(np.int64)
-    ended[ended == np.iinfo(np.int64).min] = _NEVER  # NaT: still standing
+    ended[ended == np.iinfo(np.int64).min] = NEVER  # NaT: still standing
     return {
         "revision": np.array(ids, dtype=np.int64),
         "shipment": np.array(shipments, dtype=np.int64),
@@ -241,8 +234,10 @@ def _arrays(rows: Any, numbers: dict[tuple[str, str, str], int]) -> dict[str, An
     }
 
 
-def _history(keys: tuple[tuple[str, str, str], ...], arrays: dict[str, Any]) -> History:
-    standing = (arrays["superseded"] == _NEVER) & ~arrays["retract"]
+def _history(
+    keys: tuple[tuple[str, str, str], ...], arrays: dict[str, Any], writers: bool
+) -> History:
+    standing = (arrays["superseded"] == NEVER) & ~arrays["retract"]
     now = LedgerIndex.build(
         list(keys),
         arrays["combo"][standing],
@@ -262,12 +257,8 @@ def _history(keys: tuple[tuple[str, str, str], ...], arrays: dict[str, Any]) -> 
             else (0, 0, 0)
         ),
         now=now,
+        writers_then=writers,
     )
-
-
-def _micros(moment: datetime) -> int:
-    naive = moment.astimezone(UTC).replace(tzinfo=None)
-    return int(np.datetime64(naive, "us").astype(np.int64))
 
 
 def _parse(text: str) -> int:
@@ -282,105 +273,3 @@ def _cache_key(session: Session) -> str | None:
             return None
         return "sqlite:" + str(Path(url.database).resolve())
     return url.render_as_string(hide_password=True)
-
-
-def _cache_dir() -> Path | None:
-    chosen = os.environ.get(CACHE_SETTING, "").strip()
-    if chosen.lower() == "none":
-        return None
-    if chosen:
-        return Path(chosen)
-    base = os.environ.get("XDG_CACHE_HOME", "").strip() or str(Path.home() / ".cache")
-    return Path(base) / "shipments"
-
-
-def _file(where: str) -> Path | None:
-    folder = _cache_dir()
-    if folder is None:
-        return None
-    name = hashlib.sha256(where.encode()).hexdigest()[:24]
-    return folder / f"revisions-{name}.npz"
-
-
-def _save(where: str, history: History) -> None:
-    path = _file(where)
-    if path is None:
-        return
-    arrays = {name: history.arrays[name] for name in _ARRAYS}
-    arrays |= {f"now_{name}": history.now.arrays[name] for name in LedgerIndex.ARRAYS}
-    meta = {
-        "format": _FORMAT,
-        "where": where,
-        "keys": list(history.keys),
-        "count": history.count,
-        "highest": history.highest,
-        "highest_facts": list(history.highest_facts),
-    }
-    arrays["meta"] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".tmp", delete=False) as handle:
-            np.savez(handle, **arrays)
-        os.replace(handle.name, path)
-    except OSError:
-        return  # a copy that cannot be kept costs the next command a whole read, nothing else
-
-
-def _load(where: str) -> History | None:
-    path = _file(where)
-    if path is None or not path.exists():
-        return None
-    try:
-        # Kept open: a file another process puts in its place later is not mixed with this one.
-        stored = _Stored(np.load(path, allow_pickle=False))
-        meta = json.loads(stored["meta"].tobytes())
-        if meta.get("format") != _FORMAT or meta.get("where") != where:
-            return None
-        keys = tuple((d, r, c) for d, r, c in meta["keys"])
-        recorded, shipment, mass = (int(n) for n in meta["highest_facts"])
-        return History(
-            keys=keys,
-            arrays=stored,
-            count=int(meta["count"]),
-            highest=int(meta["highest"]),
-            highest_facts=(recorded, shipment, mass),
-            now=LedgerIndex(list(keys), _Prefixed(stored, "now_")),
-        )
-    except (OSError, ValueError, KeyError):
-        return None  # unreadable: read the history again
-
-
-class _Stored(Mapping[str, Any]):
-    """The arrays of a kept file, each read when first asked for."""
-
-    def __init__(self, stored: Any) -> None:
-        self._stored = stored
-        self._read: dict[str, Any] = {}
-
-    def __getitem__(self, name: str) -> Any:
-        if name not in self._read:
-            self._read[name] = self._stored[name]
-        return self._read[name]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._stored.files)
-
-    def __len__(self) -> int:
-        return len(self._stored.files)
-
-
-class _Prefixed(Mapping[str, Any]):
-    """The arrays of a mapping whose names start with a prefix, without it."""
-
-    def __init__(self, arrays: Mapping[str, Any], prefix: str) -> None:
-        self._arrays = arrays
-        self._prefix = prefix
-
-    def __getitem__(self, name: str) -> Any:
-        return self._arrays[self._prefix + name]
-
-    def __iter__(self) -> Iterator[str]:
-        return (n[len(self._prefix) :] for n in self._arrays if n.startswith(self._prefix))
-
-    def __len__(self) -> int:
-        return sum(1 for _ in self)

@@ -42,7 +42,7 @@ from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
 from shipments.db import make_engine, migrate
-from shipments.revision_arrays import CACHE_SETTING
+from shipments.revision_store import CACHE_SETTING
 from shipments.seed import prepare_database
 
 BACKENDS = ("sqlite", "postgresql")

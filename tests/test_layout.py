@@ -97,6 +97,7 @@ LAYERS = (
         "shipments.sso",
     ),
     ("shipments.claims", "shipments.reading_index"),
+    ("shipments.revision_store",),
     ("shipments.revision_arrays",),
     ("shipments.reconcile",),
     ("shipments.discrepancies", "shipments.corroboration"),
