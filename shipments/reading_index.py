@@ -152,8 +152,8 @@ class LedgerIndex:
             if (value := getattr(reading, name))
         ]
         combos = np.array(self._combos(wanted), dtype=np.int64)
-        first = _day_number(reading.start) if reading.start is not None else -_DAYS // 2
-        last = _day_number(reading.end) + (0 if reading.inclusive else -1)
+        first = day_number(reading.start) if reading.start is not None else -_DAYS // 2
+        last = day_number(reading.end) + (0 if reading.inclusive else -1)
         return combos, first, last
 
 
@@ -173,6 +173,6 @@ _DAYS = 1 << 20  # more days than any date from 1900 to far ahead: keys * _DAYS 
 _EPOCH = date(1970, 1, 1)
 
 
-def _day_number(day: date) -> int:
+def day_number(day: date) -> int:
     """Return numpy's day number of a date (days since 1970-01-01), without numpy's slow path."""
     return (day - _EPOCH).days

@@ -24,7 +24,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -32,13 +32,25 @@ import numpy as np
 from sqlalchemy import String, cast, func, literal, text
 from sqlalchemy import select as sa_select
 from sqlalchemy.engine import Connection
-from sqlmodel import Session
+from sqlmodel import Session, col
 
-from shipments.models import ShipmentRevision
+from shipments.ledger import (
+    DailyTotal,
+    ShipmentFilter,
+    current_page,
+    current_revisions_query,
+    daily_totals,
+    days_less,
+    left_out_of_totals,
+    linked_records,
+    public_shipments,
+)
+from shipments.models import ShipmentPublic, ShipmentRevision
 from shipments.reading_index import LedgerIndex
-from shipments.revision_store import ARRAYS, NEVER, History, load, save
+from shipments.revision_store import ARRAYS, NEVER, History, folded, load, save
 
 _READ_BATCH = 50_000
+_EPOCH = date(1970, 1, 1)
 
 
 def ledger_index(session: Session, as_of: datetime | None = None) -> LedgerIndex:
@@ -60,6 +72,54 @@ def current_history(session: Session) -> History:
             save(where, fresh)
         _memory[where] = fresh
         return fresh
+
+
+def view_daily_totals(
+    *, session: Session, as_of: datetime | None, filters: ShipmentFilter | None
+) -> list[DailyTotal]:
+    """Return ``shipments.ledger.daily_totals``: as of a moment from the history's arrays (the
+    database would read every revision recorded by then), unless the view counts sources."""
+    if not _from_arrays(as_of, filters):
+        return daily_totals(session=session, as_of=as_of, filters=filters)
+    assert as_of is not None
+    _, days, masses, _ = current_history(session).in_view(as_of, filters)
+    firsts = np.flatnonzero(np.r_[True, days[1:] != days[:-1]]) if len(days) else np.zeros(0, int)
+    counts = np.diff(np.r_[firsts, len(days)])
+    sums = np.add.reduceat(masses, firsts) if len(days) else np.zeros(0, np.int64)
+    rows = [
+        (_EPOCH + timedelta(days=int(days[i])), int(n), int(m))
+        for i, n, m in zip(firsts, counts, sums, strict=True)
+    ]
+    left_out = left_out_of_totals(session=session, as_of=as_of, filters=filters)
+    return days_less(rows, left_out)
+
+
+def view_page(
+    *,
+    session: Session,
+    as_of: datetime | None,
+    filters: ShipmentFilter | None,
+    limit: int,
+    offset: int = 0,
+) -> list[ShipmentPublic]:
+    """Return ``shipments.ledger.current_page``: as of a moment, the page's shipments found in
+    the history's arrays and only they read from the database, unless the view counts sources."""
+    if not _from_arrays(as_of, filters):
+        return current_page(
+            session=session, as_of=as_of, filters=filters, limit=limit, offset=offset
+        )
+    assert as_of is not None
+    ids = [int(i) for i in current_history(session).in_view(as_of, filters)[0][offset:][:limit]]
+    position = {shipment_id: n for n, shipment_id in enumerate(ids)}
+    statement = current_revisions_query(as_of).where(col(ShipmentRevision.shipment_id).in_(ids))
+    revisions = sorted(session.exec(statement), key=lambda r: position[r.shipment_id])
+    once_with = {r.shipment_id: r.other_id for r in linked_records(session=session, as_of=as_of)}
+    return public_shipments(session, revisions, once_with)
+
+
+def _from_arrays(as_of: datetime | None, filters: ShipmentFilter | None) -> bool:
+    """Return True when the arrays answer a view: one as of a moment that counts no sources."""
+    return as_of is not None and (filters is None or filters.sources_at_least is None)
 
 
 def forget() -> None:
@@ -144,14 +204,14 @@ def _brought_up_to_date(connection: Connection, kept: History | None) -> History
 
 def _merged(kept: History, rows: list[Any], writers: bool) -> History:
     """Replace the revisions of the shipments in ``rows`` with those rows (all of theirs)."""
-    numbers = {key: n for n, key in enumerate(kept.keys)}
+    numbers = {spelling: n for n, spelling in enumerate(kept.spellings)}
     fresh = _arrays(rows, numbers)
-    keys = tuple(numbers)
+    spellings = tuple(numbers)
     touched = np.unique(fresh["shipment"])
     kept_rows = ~np.isin(kept.arrays["shipment"], touched)
     joined = {name: np.concatenate((kept.arrays[name][kept_rows], fresh[name])) for name in ARRAYS}
     order = np.argsort(joined["revision"], kind="stable")
-    return _history(keys, {name: array[order] for name, array in joined.items()}, writers)
+    return _history(spellings, {name: array[order] for name, array in joined.items()}, writers)
 
 
 def _read_whole(connection: Connection) -> History:
@@ -202,7 +262,7 @@ def _arrays(rows: Any, numbers: dict[tuple[str, str, str], int]) -> dict[str, An
         return {
             "revision": empty,
             "shipment": empty,
-            "combo": empty.astype(np.int32),
+            "spelled": empty.astype(np.int32),
             "day": empty,
             "mass": empty,
             "recorded": empty,
@@ -212,10 +272,10 @@ def _arrays(rows: Any, numbers: dict[tuple[str, str, str], int]) -> dict[str, An
     ids, shipments, donors, recipients, cargos, days, masses, recorded, superseded, actions = zip(
         *rows, strict=True
     )
-    combo = np.fromiter(
+    spelled = np.fromiter(
         (
-            numbers.setdefault((d.casefold(), r.casefold(), c.casefold()), len(numbers))
-            for d, r, c in zip(donors, recipients, cargos, strict=True)
+            numbers.setdefault(spelling, len(numbers))
+            for spelling in zip(donors, recipients, cargos, strict=True)
         ),
         dtype=np.int32,
         count=len(rows),
@@ -225,7 +285,7 @@ def _arrays(rows: Any, numbers: dict[tuple[str, str, str], int]) -> dict[str, An
     return {
         "revision": np.array(ids, dtype=np.int64),
         "shipment": np.array(shipments, dtype=np.int64),
-        "combo": combo,
+        "spelled": spelled,
         "day": np.array(days, dtype="datetime64[D]").astype(np.int64),
         "mass": np.array(masses, dtype=np.int64),
         "recorded": np.array(recorded, dtype="datetime64[us]").astype(np.int64),
@@ -235,19 +295,20 @@ def _arrays(rows: Any, numbers: dict[tuple[str, str, str], int]) -> dict[str, An
 
 
 def _history(
-    keys: tuple[tuple[str, str, str], ...], arrays: dict[str, Any], writers: bool
+    spellings: tuple[tuple[str, str, str], ...], arrays: dict[str, Any], writers: bool
 ) -> History:
     standing = (arrays["superseded"] == NEVER) & ~arrays["retract"]
+    keys, fold = folded(spellings)
     now = LedgerIndex.build(
-        list(keys),
-        arrays["combo"][standing],
+        keys,
+        fold[arrays["spelled"][standing]],
         arrays["day"][standing],
         arrays["shipment"][standing],
         arrays["mass"][standing],
     )
     count = len(arrays["revision"])
     return History(
-        keys=keys,
+        spellings=spellings,
         arrays=arrays,
         count=count,
         highest=int(arrays["revision"][-1]) if count else 0,

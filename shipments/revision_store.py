@@ -14,29 +14,31 @@ import json
 import os
 import tempfile
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from shipments.reading_index import LedgerIndex
+from shipments.ledger import ShipmentFilter
+from shipments.reading_index import LedgerIndex, day_number
 
 CACHE_SETTING = "LEDGER_CACHE_DIR"
-FORMAT = 3  # bump when the file's arrays change meaning
+FORMAT = 4  # bump when the file's arrays change meaning
 NEVER = np.iinfo(np.int64).max  # superseded_at of a revision that still stands
-ARRAYS = ("revision", "shipment", "combo", "day", "mass", "recorded", "superseded", "retract")
+ARRAYS = ("revision", "shipment", "spelled", "day", "mass", "recorded", "superseded", "retract")
+DaysFrame = tuple[Any, Any, Any, Any]  # shipment ids, day numbers, masses, spellings
 
 
 @dataclass(frozen=True)
 class History:
-    """Every revision's id, shipment, names' key set, day, mass, when it was recorded and when
-    superseded (``NEVER`` while it stands), and whether it retracts, sorted by revision id
-    (``ARRAYS``, in a mapping that may read each from the kept file only when first asked);
-    and the index of the shipments standing now."""
+    """Every revision's id, shipment, names as spelt (a number into ``spellings``), day, mass,
+    when it was recorded and when superseded (``NEVER`` while it stands), and whether it
+    retracts, sorted by revision id (``ARRAYS``, in a mapping that may read each from the kept
+    file only when first asked); and the index of the shipments standing now."""
 
-    keys: tuple[tuple[str, str, str], ...]
+    spellings: tuple[tuple[str, str, str], ...]  # (donor, recipient, cargo) as recorded
     arrays: Mapping[str, Any]
     count: int  # how many revisions the copy holds
     highest: int  # the highest revision id held (0 if none)
@@ -47,16 +49,74 @@ class History:
     # Whether a transaction was writing when the copy was read (PostgreSQL: see
     # shipments.revision_arrays, which reads and brings up to date).
     writers_then: bool = False
+    # The views last asked for (``in_view``), sorted: a page of the ledger as of a moment
+    # after another costs a slice, not a sort.
+    _sorted: dict[datetime, DaysFrame] = field(default_factory=dict, compare=False, repr=False)
 
     def standing(self, as_of: datetime) -> LedgerIndex:
         """Return the index of the shipments standing at ``as_of``: recorded by then, not
         superseded by then, not retracted (``shipments.ledger.standing``'s range condition)."""
-        moment = micros(as_of)
-        a = self.arrays
-        kept = (a["recorded"] <= moment) & (a["superseded"] > moment) & ~a["retract"]
-        return LedgerIndex.build(
-            list(self.keys), a["combo"][kept], a["day"][kept], a["shipment"][kept], a["mass"][kept]
-        )
+        keys, fold = folded(self.spellings)
+        ids, days, masses, spelled = self._standing_sorted(as_of)
+        return LedgerIndex.build(keys, fold[spelled], days, ids, masses)
+
+    def in_view(self, as_of: datetime, filters: ShipmentFilter | None) -> DaysFrame:
+        """Return the shipments a view shows as of a moment (its dates and names, exactly as
+        ``shipments.ledger.filters`` has the database compare them), oldest event first."""
+        ids, days, masses, spelled = self._standing_sorted(as_of)
+        if filters is None:
+            return ids, days, masses, spelled
+        if filters.sources_at_least is not None:
+            raise ValueError("the history's arrays do not hold sources: ask the database")
+        kept = np.ones(len(ids), dtype=bool)
+        if filters.date_from is not None:
+            kept &= days >= day_number(filters.date_from)
+        if filters.date_to is not None:
+            kept &= days <= day_number(filters.date_to)
+        wanted = [set(names) for _, names in filters.by_name()]
+        if any(wanted):
+            allowed = [
+                n
+                for n, spelling in enumerate(self.spellings)
+                if all(
+                    not names or name in names for name, names in zip(spelling, wanted, strict=True)
+                )
+            ]
+            kept &= np.isin(spelled, allowed)
+        return ids[kept], days[kept], masses[kept], spelled[kept]
+
+    def _standing_sorted(self, as_of: datetime) -> DaysFrame:
+        if as_of not in self._sorted:
+            moment = micros(as_of)
+            a = self.arrays
+            kept = (a["recorded"] <= moment) & (a["superseded"] > moment) & ~a["retract"]
+            ids, days = a["shipment"][kept], a["day"][kept]
+            order = np.lexsort((ids, days))
+            if len(self._sorted) >= _VIEWS_KEPT:
+                self._sorted.pop(next(iter(self._sorted)))
+            self._sorted[as_of] = (
+                ids[order],
+                days[order],
+                a["mass"][kept][order],
+                a["spelled"][kept][order],
+            )
+        return self._sorted[as_of]
+
+
+def folded(
+    spellings: tuple[tuple[str, str, str], ...],
+) -> tuple[list[tuple[str, str, str]], Any]:
+    """Return the key sets of the spellings, casefolded as in current_shipment (each once, in
+    order of first spelling), and each spelling's number among them."""
+    numbers: dict[tuple[str, str, str], int] = {}
+    fold = [
+        numbers.setdefault((d.casefold(), r.casefold(), c.casefold()), len(numbers))
+        for d, r, c in spellings
+    ]
+    return list(numbers), np.array(fold, dtype=np.int32)
+
+
+_VIEWS_KEPT = 4
 
 
 def micros(moment: datetime) -> int:
@@ -92,7 +152,7 @@ def save(where: str, history: History) -> None:
     meta = {
         "format": FORMAT,
         "where": where,
-        "keys": list(history.keys),
+        "spellings": list(history.spellings),
         "count": history.count,
         "highest": history.highest,
         "highest_facts": list(history.highest_facts),
@@ -118,15 +178,15 @@ def load(where: str) -> History | None:
         meta = json.loads(stored["meta"].tobytes())
         if meta.get("format") != FORMAT or meta.get("where") != where:
             return None
-        keys = tuple((d, r, c) for d, r, c in meta["keys"])
+        spellings = tuple((d, r, c) for d, r, c in meta["spellings"])
         recorded, shipment, mass = (int(n) for n in meta["highest_facts"])
         return History(
-            keys=keys,
+            spellings=spellings,
             arrays=stored,
             count=int(meta["count"]),
             highest=int(meta["highest"]),
             highest_facts=(recorded, shipment, mass),
-            now=LedgerIndex(list(keys), _Prefixed(stored, "now_")),
+            now=LedgerIndex(folded(spellings)[0], _Prefixed(stored, "now_")),
             writers_then=bool(meta["writers_then"]),
         )
     except (OSError, ValueError, KeyError):

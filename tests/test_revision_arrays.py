@@ -9,7 +9,7 @@ the shipments standing now and at any moment.
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -19,10 +19,23 @@ from sqlalchemy import Engine, event, text
 from sqlmodel import Session
 
 from shipments import revision_arrays
-from shipments.ledger import append_shipment, correct_shipment, retract_shipment
+from shipments.corroboration import resolve
+from shipments.ledger import (
+    ShipmentFilter,
+    append_shipment,
+    correct_shipment,
+    daily_totals,
+    iter_current_shipments,
+    retract_shipment,
+)
 from shipments.models import ShipmentCorrection
 from shipments.reconcile import reconcile
-from shipments.revision_arrays import current_history, ledger_index
+from shipments.revision_arrays import (
+    current_history,
+    ledger_index,
+    view_daily_totals,
+    view_page,
+)
 from shipments.revision_store import CACHE_SETTING, History
 from tests.factories import history_unlocked, make_shipment
 
@@ -50,8 +63,8 @@ def assert_same(kept: History, read: History, moments: list[datetime]) -> None:
     )
     for name in ("revision", "shipment", "day", "mass", "recorded", "superseded", "retract"):
         assert np.array_equal(kept.arrays[name], read.arrays[name]), name
-    names = [kept.keys[n] for n in kept.arrays["combo"]]
-    assert names == [read.keys[n] for n in read.arrays["combo"]]
+    names = [kept.spellings[n] for n in kept.arrays["spelled"]]
+    assert names == [read.spellings[n] for n in read.arrays["spelled"]]
     pairs = [(kept.now, read.now)] + [(kept.standing(m), read.standing(m)) for m in moments]
     for ours, theirs in pairs:
         assert [ours.keys[int(k) >> 20] for k in ours.key_day] == [
@@ -219,3 +232,85 @@ def test_reconciling_from_the_kept_copy_equals_a_query_per_reading_after_writes(
         by_queries = reconcile(session=session, as_of=moment, one_pass_from=10_000)
         assert one_pass == by_queries
     assert ledger_index(session).running[-1] == whole(session).now.running[-1]
+
+
+VIEWS = [
+    None,
+    ShipmentFilter(),
+    ShipmentFilter(date_from=date(2019, 5, 1)),
+    ShipmentFilter(date_to=date(2019, 5, 20), donors=("China",)),
+    ShipmentFilter(donors=("china",)),  # another spelling: the database matches exactly
+    ShipmentFilter(recipients=("Venezuela", "Cuba"), cargos=("medicine",)),
+    ShipmentFilter(donors=("Japan",), recipients=("Venezuela",)),
+]
+
+
+@pytest.fixture
+def history_with_changes(seeded_session: Session) -> tuple[Session, list[datetime]]:
+    """Return the seed ledger with names spelt two ways, a correction, a retraction and a
+    consignment link, and a moment before and after each."""
+    from test_consignments import add_received, link
+
+    session = seeded_session
+    moments = [a_moment_ago()]
+    append_shipment(session=session, shipment_in=make_shipment(donor="china"), by="ana", via="cli")
+    append_shipment(
+        session=session,
+        shipment_in=make_shipment(donor="Japan", event_date="2019-05-20"),
+        by="ana",
+        via="cli",
+    )
+    moments.append(a_moment_ago())
+    correct_shipment(
+        session=session,
+        shipment_id=2,
+        correction_in=ShipmentCorrection(event_date="2019-05-14", reason="a later manifest"),
+        by="ana",
+        via="cli",
+    )
+    retract_shipment(session=session, shipment_id=3, reason="counted twice", by="bo", via="cli")
+    moments.append(a_moment_ago())
+    link(session, 1, add_received(session))
+    moments.append(a_moment_ago())
+    return session, moments
+
+
+@pytest.mark.parametrize("view", VIEWS)
+def test_as_of_daily_totals_from_the_arrays_equal_the_databases(
+    history_with_changes: tuple[Session, list[datetime]], view: ShipmentFilter | None
+) -> None:
+    session, moments = history_with_changes
+    for moment in moments:
+        ours = view_daily_totals(session=session, as_of=moment, filters=view)
+        assert ours == daily_totals(session=session, as_of=moment, filters=view)
+    assert any(view_daily_totals(session=session, as_of=m, filters=view) for m in moments[1:])
+
+
+@pytest.mark.parametrize("view", VIEWS)
+@pytest.mark.parametrize(("limit", "offset"), [(100, 0), (2, 0), (2, 3), (3, 6), (5, 100)])
+def test_as_of_pages_from_the_arrays_equal_the_databases(
+    history_with_changes: tuple[Session, list[datetime]],
+    view: ShipmentFilter | None,
+    limit: int,
+    offset: int,
+) -> None:
+    session, moments = history_with_changes
+    for moment in moments:
+        ours = view_page(session=session, as_of=moment, filters=view, limit=limit, offset=offset)
+        theirs = list(
+            iter_current_shipments(
+                session=session, as_of=moment, filters=view, limit=limit, offset=offset
+            )
+        )
+        assert ours == theirs
+
+
+def test_a_view_that_counts_sources_is_asked_of_the_database(
+    history_with_changes: tuple[Session, list[datetime]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    session, moments = history_with_changes
+    view = resolve(session=session, filters=ShipmentFilter(sources_at_least=2), as_of=moments[-1])
+    monkeypatch.setattr(revision_arrays, "current_history", None)  # not asked
+    assert view_daily_totals(session=session, as_of=moments[-1], filters=view) == daily_totals(
+        session=session, as_of=moments[-1], filters=view
+    )

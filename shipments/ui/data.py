@@ -22,10 +22,7 @@ from shipments.exchange.export import SHIPMENT_COLUMNS, shipment_rows
 from shipments.ledger import (
     DailyTotal,
     LedgerTotals,
-    current_page,
-    daily_totals,
     distinct_values,
-    ledger_totals,
     list_consignments,
     list_sources,
     retracted_shipments,
@@ -34,6 +31,7 @@ from shipments.ledger import (
 )
 from shipments.models import ConsignmentPublic, SourcePublic
 from shipments.reconcile import Reconciliation, reconcile
+from shipments.revision_arrays import view_daily_totals, view_page
 from shipments.rules import parse_moment
 from shipments.seed import prepare_database
 from shipments.ui.charts import DAILY_COLUMNS, OverviewFigures, overview_figures
@@ -65,7 +63,7 @@ def daily_rows(url: str, key: ViewKey) -> list[DailyTotal]:
     view = View.from_key(key)
     with session_scope(engine(url)) as session:
         filters = resolve(session=session, filters=view.filters, as_of=view.as_of)
-        return daily_totals(session=session, as_of=view.as_of, filters=filters)
+        return view_daily_totals(session=session, as_of=view.as_of, filters=filters)
 
 
 @st.cache_data(show_spinner=False, ttl=TTL_SECONDS)
@@ -101,8 +99,8 @@ def opening_tonnes(url: str, key: ViewKey) -> float:
     before = replace(view.filters, date_from=None, date_to=start - timedelta(days=1))
     with session_scope(engine(url)) as session:
         resolved = resolve(session=session, filters=before, as_of=view.as_of)
-        totals = ledger_totals(session=session, as_of=view.as_of, filters=resolved)
-    return tonnes_float(totals.mass_kg)
+        days = view_daily_totals(session=session, as_of=view.as_of, filters=resolved)
+    return tonnes_float(totals_of(days).mass_kg)
 
 
 @st.cache_data(show_spinner=False, ttl=TTL_SECONDS)
@@ -121,7 +119,7 @@ def shipments_page(url: str, key: ViewKey, limit: int, offset: int) -> pd.DataFr
         filters = resolve(session=session, filters=view.filters, as_of=view.as_of, claims=claims)
         rows = list(
             shipment_rows(
-                current_page(
+                view_page(
                     session=session,
                     as_of=view.as_of,
                     filters=filters,
