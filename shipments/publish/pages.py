@@ -24,7 +24,8 @@ from shipments.ui.placement import claim_points
 from shipments.units import tonnes_float
 
 # Pages of their own per donor and per recipient, at most: a ledger with more names gets pages
-# for the first MAX_PAGES in alphabetical order, and the index lists the rest without one.
+# for the first MAX_PAGES in alphabetical order (letter case aside; otherwise by code point), and
+# the index lists the rest without one.
 MAX_PAGES = 100
 FOLDERS = {"donor": "donor", "recipient": "recipient"}
 MAX_SLUG = 60
@@ -85,11 +86,11 @@ def daily_frame(rows: Iterable[DailyTotal]) -> pd.DataFrame:
 
 
 def named_pages(field: str, names: Sequence[str]) -> list[NamedPage]:
-    """Give the first ``MAX_PAGES`` names (alphabetically) each a page path, unique in the
-    snapshot; the rest none."""
+    """Give the first ``MAX_PAGES`` names (alphabetically, letter case aside) each a page
+    path, unique in the snapshot; the rest none."""
     taken: set[str] = set()
     pages = []
-    for position, name in enumerate(sorted(names)):
+    for position, name in enumerate(sorted(names, key=lambda n: (n.casefold(), n))):
         if position >= MAX_PAGES:
             pages.append(NamedPage(field, name, None))
             continue
