@@ -100,6 +100,9 @@ def test_the_seed_snapshot_shows_the_overview_and_the_claims(
         section = index[index.index(f'id="claim-{claim}"') :]
         assert re.match(r'id="claim-\d"><h3>Claim \d: [^<]+: <span[^>]*>consistent</span>', section)
     assert index.count('data-chart="chart-') == 2  # no period claim on the seed: two charts
+    # The dashboard's captions, without what a click would show: a click opens nothing here.
+    assert "Each bar is one delivery date&#x27;s total.</p>" in index
+    assert not re.search(r"\bclick (it|a bar)|Click", index)
     assert '<a href="donor/china.html">China</a>' in index
     assert '<a href="recipient/venezuela.html">Venezuela</a>' in index
     donor = (folder / "donor" / "china.html").read_text("utf-8")

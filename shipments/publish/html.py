@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -52,8 +53,9 @@ th,td{border:1px solid #ddd;padding:.3rem .5rem;text-align:left;vertical-align:t
 blockquote{border-left:3px solid #bbb;margin:.5rem 0;padding-left:1rem;white-space:pre-wrap}
 .verdict{font-weight:600}nav a{margin-right:1rem}"""
 STATIC = (
-    "This is a static snapshot: hover over a chart for its figures; clicks do nothing here."
-    " Every claim is listed in full under Claims, and every shipment is in the data files."
+    "This is a static snapshot: hover over a marker or a bar for its figures (a click does"
+    " nothing here). Every claim is listed in full under Claims, every shipment is in the data"
+    " files."
 )
 
 
@@ -164,7 +166,7 @@ def overview(view: PageView, *, describe: str) -> list[str]:
         )
     figures = view.figures
     assert figures is not None
-    parts.append(f'<p class="caption">{text(marker_caption())} {text(STATIC)}</p>')
+    parts.append(f'<p class="caption">{text(no_clicks(marker_caption()))} {text(STATIC)}</p>')
     charts: list[tuple[str, Figure | None, str]] = [
         ("running", figures.running, ""),
         ("bars", figures.bars, bar_caption(figures.bar_period, figures.span_days)),
@@ -174,10 +176,25 @@ def overview(view: PageView, *, describe: str) -> list[str]:
         if figure is None:
             continue
         parts.append(f"<h2>{text(CHART_TITLES[name])}</h2>")
-        if caption:
+        if caption := no_clicks(caption):
             parts.append(f'<p class="caption">{text(caption)}</p>')
         parts.append(chart(figure, f"chart-{name}"))
     return parts
+
+
+def no_clicks(caption: str) -> str:
+    """Return a dashboard caption without what it says to click: a click opens nothing here.
+
+    Sentences that start "Hover" or "Click" go (the hover of the dashboard's words is about
+    what a click shows too), and so does a "; click ..." clause.
+    """
+    sentences = re.split(r"(?<=\.)\s+", caption.strip())
+    kept = [
+        re.sub(r";\s*click\b[^.;]*", "", sentence)
+        for sentence in sentences
+        if not re.match(r"(Hover|Click)\b", sentence)
+    ]
+    return " ".join(s for s in kept if s)
 
 
 def chart(figure: Figure, element_id: str) -> str:
