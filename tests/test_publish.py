@@ -319,3 +319,26 @@ def test_the_snapshot_library_imports_no_streamlit() -> None:
         env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)},
     )
     assert result.stdout == "False\n"
+
+
+def test_a_write_while_the_snapshot_is_cut_is_said(
+    seeded_engine: Engine,
+    database_url: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    with session_scope(seeded_engine) as session:
+        version = ledger_version(session=session)
+    # A write that lands between the first read and the last: the version read at the end.
+    monkeypatch.setattr("shipments.publish.snapshot.ledger_version", lambda *, session: version + 1)
+    code, _, err = publish(database_url, tmp_path / "snapshot", capsys)
+    assert code == 0
+    assert err == (
+        f"note: the ledger was written to while the snapshot was cut (version {version} to"
+        f" {version + 1}); publish again for a snapshot of one version\n"
+    )
+    index = (tmp_path / "snapshot" / "index.html").read_text("utf-8")
+    assert f"(version {version} to {version + 1}): figures may mix the two" in index
+    manifest = json.loads((tmp_path / "snapshot" / MANIFEST).read_text("utf-8"))
+    assert (manifest["ledger_version"], manifest["ledger_version_at_end"]) == (version, version + 1)

@@ -17,7 +17,7 @@ import json
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 import plotly.io as pio
 from plotly.graph_objects import Figure
@@ -51,7 +51,8 @@ color:#222;line-height:1.4}a{color:#1f6f8b}.caption{color:#555;font-size:.9rem}
 th,td{border:1px solid #ddd;padding:.3rem .5rem;text-align:left;vertical-align:top}
 .claim{border:1px solid #ddd;border-radius:.4rem;margin:1rem 0;padding:.2rem 1rem}
 blockquote{border-left:3px solid #bbb;margin:.5rem 0;padding-left:1rem;white-space:pre-wrap}
-.verdict{font-weight:600}nav a{margin-right:1rem}"""
+.verdict{font-weight:600}nav a{margin-right:1rem}
+@media (max-width:700px){table{display:block;overflow-x:auto}.metric .value{font-size:1.4rem}}"""
 STATIC = (
     "This is a static snapshot: hover over a marker or a bar for its figures (a click does"
     " nothing here). Every claim is listed in full under Claims, every shipment is in the data"
@@ -107,7 +108,9 @@ def link(url: str, label: str | None = None) -> str:
 
 
 def utc(moment: datetime) -> str:
-    """Write a moment to the second in UTC, as the dashboard does."""
+    """Write a moment to the second in UTC, as the dashboard does (a naive one is UTC)."""
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC)
     return moment.strftime("%Y-%m-%d %H:%M:%S UTC")
 
 

@@ -87,12 +87,12 @@ def publish(*, session: Session, folder: Path) -> Published:
                 _write_page(work, view, cut, root="../", extra=claims)
         (work / html.PLOTLY_JS).write_text(get_plotlyjs(), encoding="utf-8")
         (work / html.LOADER_JS).write_text(html.LOADER, encoding="utf-8")
-        now = ledger_version(session=session)
-        if now != version:
-            cut = html.Cut(cut.at, version, written, cut.software, cut.schema, moved_to=now)
         index = page_view(
             session=session, result=result, title=TITLE, path=INDEX, filters=ShipmentFilter()
         )
+        now = ledger_version(session=session)  # after the last read: did a write come in?
+        if now != version:
+            cut = html.Cut(cut.at, version, written, cut.software, cut.schema, moved_to=now)
         extra = [
             *html.claims(index.claims.claims, total=len(result.claims)),
             *(
