@@ -30,6 +30,7 @@ from shipments.cli.options import (
     output_format,
     source,
 )
+from shipments.cli.publish import run_publish
 from shipments.models.discrepancies import STATES
 
 
@@ -155,6 +156,12 @@ COMMANDS = (
         "check that an exported package's CSV is whole and unaltered (exit 1 if not)",
         (option("folder", sets="folder", help="the folder export --package wrote"),),
         offline=exports.run_verify,
+    ),
+    Command(
+        "publish",
+        "write a static snapshot (pages, charts, claims, data files) into DIR for any static host",
+        (option("folder", metavar="DIR", help="a new folder, or an earlier snapshot to replace"),),
+        run_publish,
     ),
     Command(
         "reconcile",
