@@ -9,7 +9,9 @@ import re
 from datetime import datetime
 from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlalchemy import select as sa_select
+from sqlalchemy.engine import Connection
+from sqlmodel import Session, SQLModel
 
 from shipments.errors import InvalidInput
 from shipments.ledger import ShipmentFilter, get_or_add_source, source_public
@@ -22,6 +24,7 @@ from shipments.models import (
     ClaimReadingBase,
     ClaimReadingPublic,
     Source,
+    SourcePublic,
 )
 from shipments.rules import NAME_FIELDS
 from shipments.transaction import Transaction, run_write
@@ -137,22 +140,35 @@ def add_claim(*, tx: Transaction, claim_in: ClaimCreate) -> ClaimPublic:
 def list_claims(*, session: Session, as_of: datetime | None = None) -> list[ClaimPublic]:
     """Return every claim (recorded by ``as_of``, if given) with its source and readings, in the
     order they were recorded."""
-    recorded = [] if as_of is None else [col(Claim.recorded_at) <= as_of]
-    claims = list(session.exec(select(Claim).where(*recorded).order_by(col(Claim.id))))
+    claim = Claim.__table__  # type: ignore[attr-defined]
+    reading = ClaimReading.__table__  # type: ignore[attr-defined]
+    source = Source.__table__  # type: ignore[attr-defined]
+    # Table rows, not ORM objects, and public models built without validating again what the
+    # database already holds: a thousand claims cost a tenth of the time (bench/RESULTS.md).
+    connection = session.connection()
+    recorded = None if as_of is None else claim.c.recorded_at <= as_of
+    claims = _dicts(connection, claim, ClaimPublic, ("source_id",), recorded, claim.c.id)
     if not claims:
         return []
+    wanted = source.c.id.in_({c["source_id"] for c in claims})
     sources = {
-        s.id: s
-        for s in session.exec(
-            select(Source).where(col(Source.id).in_({c.source_id for c in claims}))
-        )
+        row["id"]: SourcePublic.model_construct(**row)
+        for row in _dicts(connection, source, SourcePublic, (), wanted, source.c.id)
     }
-    readings: dict[int, list[ClaimReading]] = {}
-    for reading in session.exec(
-        select(ClaimReading).order_by(col(ClaimReading.claim_id), col(ClaimReading.position))
-    ):
-        readings.setdefault(reading.claim_id, []).append(reading)
-    return [_claim_public(c, sources[c.source_id], readings.get(c.id or 0, [])) for c in claims]
+    readings: dict[int, list[ClaimReadingPublic]] = {}
+    order = (reading.c.claim_id, reading.c.position)
+    for row in _dicts(connection, reading, ClaimReadingPublic, ("claim_id",), None, *order):
+        claim_id = row.pop("claim_id")
+        readings.setdefault(claim_id, []).append(ClaimReadingPublic.model_construct(**row))
+    found = []
+    for row in claims:
+        source_id = row.pop("source_id")
+        found.append(
+            ClaimPublic.model_construct(
+                **row, source=sources[source_id], readings=readings.get(row["id"], [])
+            )
+        )
+    return found
 
 
 def reading_in_view(reading: ClaimReadingBase, filters: ShipmentFilter) -> bool:
@@ -179,3 +195,20 @@ def _claim_public(claim: Claim, source: Source, readings: list[ClaimReading]) ->
         ClaimReadingPublic.model_validate(r, from_attributes=True) for r in readings
     ]
     return ClaimPublic.model_validate(data)
+
+
+def _dicts(
+    connection: Connection,
+    table: Any,
+    model: type[SQLModel],
+    extra: tuple[str, ...],
+    where: Any,
+    *order: Any,
+) -> list[dict[str, Any]]:
+    """Return the table's rows as dicts of the model's fields it holds (and the ``extra``
+    columns), as plain tuples zipped with names: a thousand mappings cost a tenth of a second."""
+    names = [n for n in model.model_fields if n in table.c] + list(extra)
+    query = sa_select(*(table.c[n] for n in names)).order_by(*order)
+    if where is not None:
+        query = query.where(where)
+    return [dict(zip(names, row, strict=True)) for row in connection.execute(query)]

@@ -1,137 +1,134 @@
-"""The current ledger read once, for answering many claim readings without a query each.
+"""The standing ledger as sorted arrays, for answering many claim readings without a query each.
 
-From ``ONE_PASS_READINGS`` readings on (``shipments.reconcile``), reading ``current_shipment``
-once into sorted arrays beats a query per reading on a large ledger (bench/RESULTS.md,
-"reconciliation").
+From ``ONE_PASS_READINGS`` readings on (``shipments.reconcile``), answering from arrays beats a
+query per reading on a large ledger (bench/RESULTS.md, "reconciliation");
+``shipments.revision_arrays`` keeps the rows between reads.
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from collections.abc import Iterable, Mapping
+from datetime import date
 from typing import Any
 
 import numpy as np
-from sqlalchemy import String, cast, func, or_
-from sqlalchemy import select as sa_select
-from sqlmodel import Session, col
 
-from shipments.models import ClaimReadingBase, CurrentShipment, ShipmentRevision
+from shipments.models import ClaimReadingBase
 from shipments.rules import NAME_FIELDS
 
 
 class LedgerIndex:
-    """The current ledger read once, sorted for answering many readings without a query each.
+    """The ledger's standing shipments, sorted for answering many readings without a query each.
 
     Rows are numbered by their (donor, recipient, cargo) keys, casefolded as in current_shipment.
     Sorted by (keys, date), the rows of one key set form a run in date order, so a reading's
     count and sum over a date range are two binary searches per key set it names and a
     difference of running sums. Sorted by (date, id), a reading's first ids are the first rows
-    of its date range whose key set it names.
+    of its date range whose key set it names. ``shipments.revision_arrays`` reads the rows.
     """
 
-    def __init__(
-        self, keys: list[tuple[str, str, str]], combo: Any, day: Any, ids: Any, mass: Any
-    ) -> None:
+    ARRAYS = ("key_day", "running", "day_sorted", "day_combo", "day_ids")
+
+    def __init__(self, keys: list[tuple[str, str, str]], arrays: Mapping[str, Any]) -> None:
+        """Take the key sets and the sorted ``ARRAYS`` (a mapping that may read each only when
+        first asked: a reading without ids needs two of the five)."""
         self.keys = keys
-        by_keys = np.lexsort((ids, day, combo))
-        self.key_day = combo[by_keys].astype(np.int64) * _DAYS + day[by_keys]
-        self.running = np.concatenate(([0], np.cumsum(mass[by_keys], dtype=np.int64)))
-        by_day = np.lexsort((ids, day))
-        self.day_sorted = day[by_day]
-        self.day_combo = combo[by_day]
-        self.day_ids = ids[by_day]
+        self.arrays = arrays
+        self._by_name: list[dict[str, list[int]]] | None = None
+        self._answers: dict[tuple[Any, ...], tuple[int, int]] = {}
+
+    @property
+    def key_day(self) -> Any:
+        """Each row's key set number times ``_DAYS`` plus its day, sorted."""
+        return self.arrays["key_day"]
+
+    @property
+    def running(self) -> Any:
+        """The running sum of the masses in ``key_day`` order, from 0."""
+        return self.arrays["running"]
+
+    @property
+    def day_sorted(self) -> Any:
+        """Each row's day, sorted by day and shipment id."""
+        return self.arrays["day_sorted"]
+
+    @property
+    def day_combo(self) -> Any:
+        """Each row's key set number, in ``day_sorted`` order."""
+        return self.arrays["day_combo"]
+
+    @property
+    def day_ids(self) -> Any:
+        """Each row's shipment id, in ``day_sorted`` order."""
+        return self.arrays["day_ids"]
 
     @classmethod
-    def read(cls, session: Session, as_of: datetime | None = None) -> LedgerIndex:
-        """Read the keys, dates, ids and masses of the shipments standing now (current_shipment)
-        or as of a moment (the revisions standing then, names casefolded here), in batches."""
-        sqlite = session.get_bind().dialect.name == "sqlite"
-        if as_of is None:
-            table = CurrentShipment
-            names: tuple[Any, ...] = (
-                col(table.donor_key),
-                col(table.recipient_key),
-                col(table.cargo_key),
-            )
-            event_date: Any = col(table.event_date)
-            rest: tuple[Any, ...] = (col(table.shipment_id), col(table.mass_kg))
-            source: Any = table
-            conditions: list[Any] = []
-        else:
-            revision = ShipmentRevision
-            names = (col(revision.donor), col(revision.recipient), col(revision.cargo))
-            event_date = col(revision.event_date)
-            rest = (col(revision.shipment_id), col(revision.mass_kg))
-            source = revision
-            superseded = col(revision.superseded_at)
-            conditions = [
-                col(revision.recorded_at) <= as_of,
-                or_(superseded.is_(None), superseded > as_of),
-                col(revision.action) != "retract",
-            ]
-        result = session.connection().execute(
-            sa_select(
-                *names,
-                # ISO text whatever the server's DateStyle, for numpy to read as days.
-                cast(event_date, String) if sqlite else func.to_char(event_date, "YYYY-MM-DD"),
-                *rest,
-            )
-            .select_from(source)
-            .where(*conditions)
-            .execution_options(yield_per=_READ_BATCH)
-        )
-        fold = as_of is not None  # current_shipment's keys are casefolded already
-        numbers: dict[tuple[str, str, str], int] = {}
-        combos, days, ids, masses = [], [], [], []
-        for batch in result.partitions(_READ_BATCH):
-            donors, recipients, cargos, dates, shipment_ids, mass = zip(*batch, strict=True)
-            if fold:
-                donors = tuple(d.casefold() for d in donors)
-                recipients = tuple(r.casefold() for r in recipients)
-                cargos = tuple(c.casefold() for c in cargos)
-            combos.append(
-                np.fromiter(
-                    (
-                        numbers.setdefault(k, len(numbers))
-                        for k in zip(donors, recipients, cargos, strict=True)
-                    ),
-                    dtype=np.int32,
-                    count=len(batch),
-                )
-            )
-            days.append(np.array(dates, dtype="datetime64[D]").astype(np.int64))
-            ids.append(np.array(shipment_ids, dtype=np.int64))
-            masses.append(np.array(mass, dtype=np.int64))
-        if not combos:
-            empty = np.zeros(0, dtype=np.int64)
-            return cls([], empty.astype(np.int32), empty, empty, empty)
+    def build(
+        cls, keys: list[tuple[str, str, str]], combo: Any, day: Any, ids: Any, mass: Any
+    ) -> LedgerIndex:
+        """Sort the rows (each a key set number, a day number, a shipment id and a mass)."""
+        by_keys = np.lexsort((ids, day, combo))
+        by_day = np.lexsort((ids, day))
         return cls(
-            list(numbers),
-            np.concatenate(combos),
-            np.concatenate(days),
-            np.concatenate(ids),
-            np.concatenate(masses),
+            keys,
+            {
+                "key_day": combo[by_keys].astype(np.int64) * _DAYS + day[by_keys],
+                "running": np.concatenate(([0], np.cumsum(mass[by_keys], dtype=np.int64))),
+                "day_sorted": day[by_day],
+                "day_combo": combo[by_day],
+                "day_ids": ids[by_day],
+            },
         )
+
+    def _combos(self, wanted: list[tuple[int, str]]) -> list[int]:
+        """Return the numbers of the key sets whose names equal every (position, name) wanted."""
+        if not wanted:
+            return list(range(len(self.keys)))
+        if self._by_name is None:
+            self._by_name = [{}, {}, {}]
+            for n, key in enumerate(self.keys):
+                for position, name in enumerate(key):
+                    self._by_name[position].setdefault(name, []).append(n)
+        found: set[int] | None = None
+        for position, name in wanted:
+            numbers = self._by_name[position].get(name, [])
+            found = set(numbers) if found is None else found.intersection(numbers)
+        return sorted(found or ())
+
+    def answer(self, readings: Iterable[ClaimReadingBase]) -> None:
+        """Count and sum the shipments of every reading at once: two binary searches over the
+        ledger for all of them, not two per reading; ``matching`` then looks each up."""
+        asked: dict[tuple[Any, ...], tuple[Any, int, int]] = {}
+        for reading in readings:
+            key = _reading_key(reading)
+            if key not in asked and key not in self._answers:
+                asked[key] = self._bounds(reading)
+        asked = {key: bounds for key, bounds in asked.items() if len(bounds[0])}
+        if not asked:
+            return
+        combos = np.concatenate([c for c, _, _ in asked.values()])
+        firsts = np.concatenate([np.full(len(c), f) for c, f, _ in asked.values()])
+        lasts = np.concatenate([np.full(len(c), last) for c, _, last in asked.values()])
+        low = np.searchsorted(self.key_day, combos * _DAYS + firsts, side="left")
+        high = np.searchsorted(self.key_day, combos * _DAYS + lasts, side="right")
+        sizes = [len(c) for c, _, _ in asked.values()]
+        starts = np.cumsum([0, *sizes[:-1]])
+        counts = np.add.reduceat(high - low, starts)
+        masses = np.add.reduceat(self.running[high] - self.running[low], starts)
+        for key, count, mass in zip(asked, counts, masses, strict=True):
+            self._answers[key] = (int(count), int(mass))
 
     def matching(self, reading: ClaimReadingBase, listed: int) -> tuple[tuple[int, ...], int, int]:
         """Return what ``_matching_now`` returns, from the index."""
-        wanted = [
-            (i, value.casefold())
-            for i, name in enumerate(NAME_FIELDS)
-            if (value := getattr(reading, name))
-        ]
-        combos = np.array(
-            [n for n, key in enumerate(self.keys) if all(key[i] == v for i, v in wanted)],
-            dtype=np.int64,
-        )
+        combos, first, last = self._bounds(reading)
         if not len(combos):
             return (), 0, 0
-        first = _day_number(reading.start) if reading.start is not None else -_DAYS // 2
-        last = _day_number(reading.end) + (0 if reading.inclusive else -1)
-        low = np.searchsorted(self.key_day, combos * _DAYS + first, side="left")
-        high = np.searchsorted(self.key_day, combos * _DAYS + last, side="right")
-        count = int((high - low).sum())
-        mass = int((self.running[high] - self.running[low]).sum())
+        answered = self._answers.get(_reading_key(reading))
+        if answered is None:
+            low = np.searchsorted(self.key_day, combos * _DAYS + first, side="left")
+            high = np.searchsorted(self.key_day, combos * _DAYS + last, side="right")
+            answered = int((high - low).sum()), int((self.running[high] - self.running[low]).sum())
+        count, mass = answered
         if not listed or not count:
             return (), count, mass
         start = int(np.searchsorted(self.day_sorted, first, side="left"))
@@ -147,10 +144,35 @@ class LedgerIndex:
         ids = np.concatenate(found)[:listed] if found else np.zeros(0, dtype=np.int64)
         return tuple(int(i) for i in ids), count, mass
 
+    def _bounds(self, reading: ClaimReadingBase) -> tuple[Any, int, int]:
+        """Return the key set numbers a reading names, and its first and last day numbers."""
+        wanted = [
+            (i, value.casefold())
+            for i, name in enumerate(NAME_FIELDS)
+            if (value := getattr(reading, name))
+        ]
+        combos = np.array(self._combos(wanted), dtype=np.int64)
+        first = day_number(reading.start) if reading.start is not None else -_DAYS // 2
+        last = day_number(reading.end) + (0 if reading.inclusive else -1)
+        return combos, first, last
+
+
+def _reading_key(reading: ClaimReadingBase) -> tuple[Any, ...]:
+    """Return what a reading's count and sum depend on: its dates and names."""
+    return (
+        reading.start,
+        reading.end,
+        reading.inclusive,
+        *(getattr(reading, name) for name in NAME_FIELDS),
+    )
+
 
 _DAYS = 1 << 20  # more days than any date from 1900 to far ahead: keys * _DAYS + day is unique
-_READ_BATCH = 50_000
 
 
-def _day_number(day: date) -> int:
-    return int(np.datetime64(day, "D").astype(np.int64))
+_EPOCH = date(1970, 1, 1)
+
+
+def day_number(day: date) -> int:
+    """Return numpy's day number of a date (days since 1970-01-01), without numpy's slow path."""
+    return (day - _EPOCH).days

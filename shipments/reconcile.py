@@ -141,7 +141,7 @@ def reconcile(
     ``list_ids`` lists the first ``LISTED`` shipment ids of each reading (by date, then id);
     without it each reading has its count, sum and verdict only, which is all a chart needs.
     From ``one_pass_from`` readings on, the current ledger is read once and every reading
-    is answered from that (see ``shipments.reading_index``) instead of with queries of its own.
+    is answered from that (see ``shipments.revision_arrays``) instead of with queries of its own.
     """
     # As of a moment, the claims too are those recorded by then: a past report stays as it was.
     claims = list_claims(session=session, as_of=as_of)
@@ -150,9 +150,11 @@ def reconcile(
     matcher: _Matcher
     if readings_count >= one_pass_from:
         # Imported here: numpy is a tenth of a second of every command's start otherwise.
-        from shipments.reading_index import LedgerIndex
+        from shipments.revision_arrays import ledger_index
 
-        matcher = LedgerIndex.read(session, as_of).matching
+        index = ledger_index(session, as_of)
+        index.answer(r for claim in claims for r in claim.readings)
+        matcher = index.matching
     else:
 
         def matcher(reading: ClaimReadingBase, listed: int) -> tuple[tuple[int, ...], int, int]:

@@ -42,6 +42,7 @@ from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
 from shipments.db import make_engine, migrate
+from shipments.revision_store import CACHE_SETTING
 from shipments.seed import prepare_database
 
 BACKENDS = ("sqlite", "postgresql")
@@ -345,6 +346,13 @@ def fresh_caches() -> Iterator[None]:
     yield
     st.cache_data.clear()
     st.cache_resource.clear()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def kept_copies(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Keep the history's array copies (shipments.revision_arrays) in this run's own folder, not
+    in the user's cache; dashboards the tests start inherit the setting."""
+    os.environ[CACHE_SETTING] = str(tmp_path_factory.mktemp("kept-copies"))
 
 
 @pytest.fixture(autouse=True)

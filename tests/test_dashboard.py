@@ -168,6 +168,36 @@ def test_claims_page_shows_every_reading_and_verdict(database_url: str, monkeypa
     assert len(app.expander) == 7
 
 
+def test_claims_page_shows_quotes_a_page_at_a_time(
+    database_url: str, seeded_engine: Any, monkeypatch
+):
+    from test_reconcile import make_claim
+
+    from shipments.claims import parse_reading_spec, record_claim
+    from shipments.ui.claims import QUOTES_PER_PAGE
+
+    with session_scope(seeded_engine) as session:
+        for n in range(30):
+            claim = make_claim(
+                value=str(100 + n), readings=[parse_reading_spec("cumulative:2019-05-27")]
+            )
+            record_claim(session=session, claim_in=claim, by="ana", via="cli")
+    seeded_engine.dispose()
+    monkeypatch.setenv("LEDGER_DATABASE_URL", database_url)
+    app = open_page(AppTest.from_file(DASHBOARD, default_timeout=60).run(), "claims")
+    [table] = [d.value for d in app.dataframe if "claim_verdict" in d.value]
+    assert set(table["claim"]) == set(range(1, 38))  # the table: every claim
+    assert QUOTES_PER_PAGE == 10
+    titles = [e.label.split(":")[0] for e in app.expander]
+    assert titles == [f"Claim {n}" for n in range(1, 11)]
+    assert "Claims 1 to 10 of 37, in the order of the table above." in [
+        c.value for c in app.caption
+    ]
+    app.number_input(key="quotes_page").set_value(4).run()
+    titles = [e.label.split(":")[0] for e in app.expander]
+    assert titles == [f"Claim {n}" for n in range(31, 38)]
+
+
 def test_downloads_page_links_to_the_data_urls_of_the_view(database_url: str, monkeypatch):
     monkeypatch.setenv("LEDGER_DATABASE_URL", database_url)
     app = AppTest.from_file(DASHBOARD, default_timeout=60)

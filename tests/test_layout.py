@@ -97,9 +97,17 @@ LAYERS = (
         "shipments.sso",
     ),
     ("shipments.claims", "shipments.reading_index"),
+    ("shipments.revision_store",),
+    ("shipments.revision_arrays",),
     ("shipments.reconcile",),
     ("shipments.discrepancies", "shipments.corroboration"),
     ("shipments.exchange", "shipments.seed"),
+    # The dashboard's figure builders import no streamlit: a layer below the pages, so that
+    # the static snapshot (shipments.publish) draws the same figures.
+    ("shipments.ui.bars", "shipments.ui.placement"),
+    ("shipments.ui.markers",),
+    ("shipments.ui.charts",),
+    ("shipments.publish",),
     ("shipments.cli", "shipments.ui", "shipments.web"),
     ("shipments.__main__",),
 )

@@ -527,3 +527,35 @@ def test_one_pass_as_of_any_moment_gives_what_the_queries_give(session: Session)
         by_queries = reconcile(session=session, as_of=moment, one_pass_from=10_000)
         one_pass = reconcile(session=session, as_of=moment, one_pass_from=0)
         assert one_pass == by_queries, moment
+
+
+def test_listed_claims_are_what_validating_each_again_gives(seeded_session: Session):
+    """list_claims builds its models without validating what the database holds: the same
+    models, field for field and type for type, as validating them would give."""
+    from shipments.claims import list_claims, parse_reading_spec, record_claim
+    from shipments.models import ClaimPublic
+
+    claim = make_claim(
+        value="12.5",
+        qualifier="approximately",
+        tolerance_pct="2.5",
+        stated_on="2019-06-01",
+        note="a note",
+        readings=[parse_reading_spec("period:2019-05-01:2019-05-31,cargo=Medicine,basis=sent")],
+    )
+    record_claim(session=seeded_session, claim_in=claim, by="ana", via="cli")
+    listed = list_claims(session=seeded_session)
+    assert len(listed) == 8
+    for item in listed:
+        validated = ClaimPublic.model_validate(item.model_dump())
+        assert item == validated
+        assert [type(v) for v in item.__dict__.values()] == [
+            type(v) for v in validated.__dict__.values()
+        ]
+        for ours, theirs in zip(item.readings, validated.readings, strict=True):
+            assert ours.__dict__ == theirs.__dict__
+            assert [type(v) for v in ours.__dict__.values()] == [
+                type(v) for v in theirs.__dict__.values()
+            ]
+    assert listed[-1].tolerance_pct == Decimal("2.5")
+    assert listed[-1].readings[0].basis == "sent"

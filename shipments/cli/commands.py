@@ -189,6 +189,12 @@ COMMANDS = (
         offline="exports.run_verify",
     ),
     Command(
+        "publish",
+        "write a static snapshot (pages, charts, claims, data files) into DIR for any static host",
+        (option("folder", metavar="DIR", help="a new folder, or an earlier snapshot to replace"),),
+        "publish.run_publish",
+    ),
+    Command(
         "reconcile",
         "check every reported figure against the ledger (exit 1 if any fails; see --fail-on)",
         (AS_OF, output_format("table", "csv", "json"), NO_IDS, FAIL_ON),

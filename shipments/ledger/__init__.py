@@ -31,31 +31,34 @@ from shipments.ledger.consignments import (
     unlink_consignment,
 )
 from shipments.ledger.duplicates import duplicate_key, find_duplicates
-from shipments.ledger.filters import ShipmentFilter
+from shipments.ledger.filters import ShipmentFilter, filtered_revisions, view_facts
 from shipments.ledger.pages import current_page
 from shipments.ledger.projection import current_shipment_row
 from shipments.ledger.read import (
-    DailyTotal,
-    LedgerTotals,
     current_shipments,
-    daily_totals,
     describe_shipment,
     distinct_values,
-    filtered_revisions,
     find_source,
     first_recorded_at,
     get_shipment,
     iter_current_shipments,
-    ledger_totals,
-    left_out_of_totals,
     list_sources,
+    public_shipments,
     retracted_shipments,
     shipment_history,
     source_public,
-    totals_of,
 )
 from shipments.ledger.sources import get_or_add_source, source_changes
 from shipments.ledger.standing import current_revisions_query, latest_revisions_query
+from shipments.ledger.totals import (
+    DailyTotal,
+    LedgerTotals,
+    daily_totals,
+    days_less,
+    ledger_totals,
+    left_out_of_totals,
+    totals_of,
+)
 from shipments.ledger.write import (
     add_shipment,
     add_shipments,
@@ -83,6 +86,7 @@ __all__ = [
     "current_shipment_row",
     "current_shipments",
     "daily_totals",
+    "days_less",
     "describe_shipment",
     "distinct_values",
     "duplicate_key",
@@ -100,6 +104,7 @@ __all__ = [
     "linked_records",
     "list_consignments",
     "list_sources",
+    "public_shipments",
     "retract_shipment",
     "retracted_shipments",
     "shipment_history",
@@ -108,4 +113,5 @@ __all__ = [
     "standing_partners",
     "totals_of",
     "unlink_consignment",
+    "view_facts",
 ]

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import case, func, or_
 from sqlalchemy import select as sa_select
 from sqlmodel import col
+from sqlmodel.sql.expression import SelectOfScalar
 
-from shipments.models import RevisionSourceLink, Source
+from shipments.ledger.standing import current_revisions_query
+from shipments.models import CurrentShipment, RevisionSourceLink, ShipmentRevision, Source
 from shipments.rules import NAME_FIELDS
 
 
@@ -83,3 +85,49 @@ def sources_conditions(filters: ShipmentFilter, revision_id: Any, shipment_id: A
     if not filters.claimed:
         return [enough]
     return [or_(enough, shipment_id.in_(filters.claimed))]
+
+
+def filtered_revisions(
+    statement: SelectOfScalar[ShipmentRevision], filters: ShipmentFilter | None
+) -> SelectOfScalar[ShipmentRevision]:
+    """Narrow a selection of revisions to those a filter lets through."""
+    if filters is None:
+        return statement
+    return statement.where(
+        *filter_conditions(
+            filters,
+            col(ShipmentRevision.event_date),
+            col(ShipmentRevision.donor),
+            col(ShipmentRevision.recipient),
+            col(ShipmentRevision.cargo),
+        ),
+        *sources_conditions(filters, col(ShipmentRevision.id), col(ShipmentRevision.shipment_id)),
+    )
+
+
+def view_facts(as_of: datetime | None, filters: ShipmentFilter | None) -> Any:
+    """Subquery of the shipments in view: read from current_shipment now, from history as of."""
+    if as_of is not None:
+        return filtered_revisions(current_revisions_query(as_of), filters).subquery()
+    table = CurrentShipment
+    statement = sa_select(
+        col(table.shipment_id),
+        col(table.revision_id),
+        col(table.event_date),
+        col(table.donor),
+        col(table.recipient),
+        col(table.cargo),
+        col(table.mass_kg),
+    )
+    if filters is not None:
+        statement = statement.where(
+            *filter_conditions(
+                filters,
+                col(table.event_date),
+                col(table.donor),
+                col(table.recipient),
+                col(table.cargo),
+            ),
+            *sources_conditions(filters, col(table.revision_id), col(table.shipment_id)),
+        )
+    return statement.subquery()

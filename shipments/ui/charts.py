@@ -73,12 +73,36 @@ def overview_figures(
     period_claims = claims_on(claims, PERIODS)
     dates = list(daily["event_date"])
     return OverviewFigures(
-        running=cumulative_step(daily, claims, opening=opening),
-        bars=deliveries_bar(daily, claims),
-        periods=periods_chart(period_claims) if len(period_claims) else None,
+        running=sealed(cumulative_step(daily, claims, opening=opening)),
+        bars=sealed(deliveries_bar(daily, claims)),
+        periods=sealed(periods_chart(period_claims)) if len(period_claims) else None,
         bar_period=bar_period(dates),
         span_days=span_days(dates),
     )
+
+
+class SealedFigure(go.Figure):  # type: ignore[misc]
+    """A finished figure that hands out one dictionary of itself; nothing may change it.
+
+    st.plotly_chart asks a figure for its dictionary on every rerun, and plotly deep-copies
+    every point to make it: most of a warm rerun at a million shipments (bench/RESULTS.md).
+    The Overview's figures are cached and only read once built, so the copy is made once.
+    """
+
+    _sealed: dict[str, Any]
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the figure as a dictionary: the one made when it was sealed."""
+        return self._sealed
+
+
+def sealed(figure: go.Figure) -> SealedFigure:
+    """Seal a finished figure in place (``SealedFigure``): building it again would validate
+    every point again."""
+    as_dict = figure.to_dict()
+    figure.__class__ = SealedFigure
+    figure._sealed = as_dict
+    return figure  # type: ignore[no-any-return]
 
 
 def claims_on(claims: pd.DataFrame | None, chart: str) -> pd.DataFrame:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pandas as pd
+import pyarrow as pa
 import streamlit as st
 
 from shipments.reconcile import CONSISTENT, INCONSISTENT, NO_DATA
@@ -11,6 +12,9 @@ from shipments.ui.claim_card import claim_title, show_claim
 from shipments.ui.common import page
 
 NO_CLAIMS = "No claims are recorded yet."
+# Claims shown in full per page of quotes: a thousand expanders took seconds to draw on every
+# rerun (bench/RESULTS.md), and the table above lists every reading already.
+QUOTES_PER_PAGE = 10
 
 
 @page
@@ -44,28 +48,8 @@ def claims(url: str, current: view.View) -> None:
     if current.as_of is None:
         discrepancies.draw(url, session.editor())
     st.subheader("Every claim and its readings")
-    rows = []
-    for item in shown:
-        claim = item.claim
-        unit = claim.unit
-        for r in item.readings:
-            rows.append(
-                {
-                    "claim": claim.id,
-                    "claimant": claim.claimant,
-                    "claimed": f"{claim.value} {unit} ({claim.qualifier.replace('_', ' ')})",
-                    "reading_verdict": r.verdict,
-                    "reading": r.description,
-                    "ledger": "" if r.ledger_value is None else f"{r.ledger_value:,} {unit}",
-                    "difference": "" if r.difference is None else f"{r.difference:+,} {unit}",
-                    "difference_pct": None if r.difference_pct is None else float(r.difference_pct),
-                    "claim_verdict": item.verdict,
-                    "quote": claim.quote,
-                    "source": claim.source.url,
-                }
-            )
     st.dataframe(
-        pd.DataFrame(rows),
+        _table(url, current.key()),
         hide_index=True,
         width="stretch",
         column_config={
@@ -85,6 +69,51 @@ def claims(url: str, current: view.View) -> None:
         },
     )
     st.subheader("Quotes")
-    for item in shown:
+    first = _first_quote(len(shown))
+    for item in shown[first : first + QUOTES_PER_PAGE]:
         with st.expander(claim_title(item)):
             show_claim(item)
+
+
+@st.cache_data(show_spinner=False, ttl=data.TTL_SECONDS)
+def _table(url: str, key: tuple[str | None, ...]) -> pa.Table:
+    """Return, as an Arrow table (what st.dataframe sends; a frame is converted on every rerun),
+    one row per reading of each claim inside the view, with the ledger's figures."""
+    current = view.View.from_key(key)
+    moment = current.as_of.isoformat() if current.as_of else None
+    rows = []
+    for item in data.reconciliation(url, moment).within(current.filters).claims:
+        claim = item.claim
+        unit = claim.unit
+        for r in item.readings:
+            rows.append(
+                {
+                    "claim": claim.id,
+                    "claimant": claim.claimant,
+                    "claimed": f"{claim.value} {unit} ({claim.qualifier.replace('_', ' ')})",
+                    "reading_verdict": r.verdict,
+                    "reading": r.description,
+                    "ledger": "" if r.ledger_value is None else f"{r.ledger_value:,} {unit}",
+                    "difference": "" if r.difference is None else f"{r.difference:+,} {unit}",
+                    "difference_pct": None if r.difference_pct is None else float(r.difference_pct),
+                    "claim_verdict": item.verdict,
+                    "quote": claim.quote,
+                    "source": claim.source.url,
+                }
+            )
+    return pa.Table.from_pandas(pd.DataFrame(rows), preserve_index=False)
+
+
+def _first_quote(count: int) -> int:
+    """Return the position of the first claim to show in full, asking which page of quotes
+    when there are more claims than fit on one."""
+    if count <= QUOTES_PER_PAGE:
+        return 0
+    pages = -(-count // QUOTES_PER_PAGE)
+    number = st.number_input(
+        f"Page of quotes (1 to {pages})", min_value=1, max_value=pages, value=1, key="quotes_page"
+    )
+    first = (int(number) - 1) * QUOTES_PER_PAGE
+    last = min(first + QUOTES_PER_PAGE, count)
+    st.caption(f"Claims {first + 1} to {last} of {count}, in the order of the table above.")
+    return first

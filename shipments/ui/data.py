@@ -22,10 +22,7 @@ from shipments.exchange.export import SHIPMENT_COLUMNS, shipment_rows
 from shipments.ledger import (
     DailyTotal,
     LedgerTotals,
-    current_page,
-    daily_totals,
     distinct_values,
-    ledger_totals,
     list_consignments,
     list_sources,
     retracted_shipments,
@@ -34,6 +31,7 @@ from shipments.ledger import (
 )
 from shipments.models import ConsignmentPublic, SourcePublic
 from shipments.reconcile import Reconciliation, reconcile
+from shipments.revision_arrays import view_daily_totals, view_page
 from shipments.rules import parse_moment
 from shipments.seed import prepare_database
 from shipments.ui.charts import DAILY_COLUMNS, OverviewFigures, overview_figures
@@ -65,7 +63,7 @@ def daily_rows(url: str, key: ViewKey) -> list[DailyTotal]:
     view = View.from_key(key)
     with session_scope(engine(url)) as session:
         filters = resolve(session=session, filters=view.filters, as_of=view.as_of)
-        return daily_totals(session=session, as_of=view.as_of, filters=filters)
+        return view_daily_totals(session=session, as_of=view.as_of, filters=filters)
 
 
 @st.cache_data(show_spinner=False, ttl=TTL_SECONDS)
@@ -101,8 +99,8 @@ def opening_tonnes(url: str, key: ViewKey) -> float:
     before = replace(view.filters, date_from=None, date_to=start - timedelta(days=1))
     with session_scope(engine(url)) as session:
         resolved = resolve(session=session, filters=before, as_of=view.as_of)
-        totals = ledger_totals(session=session, as_of=view.as_of, filters=resolved)
-    return tonnes_float(totals.mass_kg)
+        days = view_daily_totals(session=session, as_of=view.as_of, filters=resolved)
+    return tonnes_float(totals_of(days).mass_kg)
 
 
 @st.cache_data(show_spinner=False, ttl=TTL_SECONDS)
@@ -121,7 +119,7 @@ def shipments_page(url: str, key: ViewKey, limit: int, offset: int) -> pd.DataFr
         filters = resolve(session=session, filters=view.filters, as_of=view.as_of, claims=claims)
         rows = list(
             shipment_rows(
-                current_page(
+                view_page(
                     session=session,
                     as_of=view.as_of,
                     filters=filters,
@@ -205,7 +203,10 @@ def consignments(url: str) -> list[ConsignmentPublic]:
         return list_consignments(session=session)
 
 
-@st.cache_data(show_spinner=False, ttl=TTL_SECONDS)
+# A resource, not data: st.cache_data hands each caller an unpickled copy, and a thousand claims
+# took longer to copy than the rest of the Claims page to draw (bench/RESULTS.md). Nothing
+# changes a Reconciliation once made.
+@st.cache_resource(show_spinner=False, ttl=TTL_SECONDS)
 def reconciliation(url: str, as_of: str | None) -> Reconciliation:
     """Return every claim checked against the ledger (as it stood at ``as_of``, if given)."""
     moment = parse_moment(as_of) if as_of else None
@@ -213,15 +214,17 @@ def reconciliation(url: str, as_of: str | None) -> Reconciliation:
         return reconcile(session=session, as_of=moment, list_ids=False)
 
 
+@st.cache_resource(show_spinner=False, ttl=TTL_SECONDS)
 def discrepancies(url: str) -> list[Discrepancy]:
     """Return every claim's discrepancy, open ones first, opening those the ledger shows now.
 
-    Not cached: opening one is a write, and reading them is one small query.
+    Kept until the ledger's version moves (``refresh_if_changed``), as the reconciliation it
+    follows is: opening a discrepancy is a write, and so moves it.
     """
     result = reconciliation(url, None)
     with session_scope(engine(url)) as session:
         if sync(session=session, result=result):
-            clear()  # the ledger version moved: every page's caches with it
+            st.cache_data.clear()  # the ledger version moved: the pages' data with it
         return list_discrepancies(session=session, result=result)
 
 
@@ -233,7 +236,9 @@ def claim_markers(url: str, key: ViewKey) -> pd.DataFrame:
     return claims_frame(claim_points(result, view.filters))
 
 
-@st.cache_data(show_spinner=False, ttl=TTL_SECONDS)
+# A resource: unpickling plotly figures validates every point again, most of a warm rerun's
+# time at a million shipments (bench/RESULTS.md); st.plotly_chart only reads a figure.
+@st.cache_resource(show_spinner=False, ttl=TTL_SECONDS)
 def figures(url: str, key: ViewKey) -> OverviewFigures:
     """Return the Overview's figures, built once per view."""
     return overview_figures(
@@ -244,6 +249,9 @@ def figures(url: str, key: ViewKey) -> OverviewFigures:
 def clear() -> None:
     """Forget every cached result, after a write."""
     st.cache_data.clear()
+    reconciliation.clear()
+    discrepancies.clear()
+    figures.clear()
 
 
 _seen_versions: dict[str, int] = {}
@@ -264,5 +272,5 @@ def refresh_if_changed(url: str) -> None:
     version = ledger_version(url)
     if _seen_versions.get(url) != version:
         if url in _seen_versions:
-            st.cache_data.clear()
+            clear()
         _seen_versions[url] = version

@@ -6,6 +6,7 @@ What a discrepancy is and how it moves is ``shipments.discrepancies``; this draw
 from __future__ import annotations
 
 import pandas as pd
+import pyarrow as pa
 import streamlit as st
 
 from shipments.db import session_scope
@@ -43,7 +44,7 @@ def draw(url: str, editor: str | None) -> None:
         "resolved claim again; editors explain or resolve them."
     )
     st.dataframe(
-        pd.DataFrame([_row(d) for d in found]),
+        _table(url),
         hide_index=True,
         width="stretch",
         column_config={
@@ -62,6 +63,15 @@ def draw(url: str, editor: str | None) -> None:
         st.success(flash)  # by the form that was just used
     if editor is not None:
         _form(url, editor, [d for d in found if d.state != RESOLVED])
+
+
+@st.cache_data(show_spinner=False, ttl=data.TTL_SECONDS)
+def _table(url: str) -> pa.Table:
+    """Return, as an Arrow table (what st.dataframe sends; a frame is converted on every rerun),
+    one row per discrepancy, as ``data.discrepancies`` lists them."""
+    return pa.Table.from_pandas(
+        pd.DataFrame([_row(d) for d in data.discrepancies(url)]), preserve_index=False
+    )
 
 
 def _row(d: Discrepancy) -> dict[str, object]:

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import streamlit as st
 
+from shipments.errors import InvalidInput
 from shipments.exchange.view_params import ViewQuery, data_url
+from shipments.publish.address import SNAPSHOT_SETTING, snapshot_url
 from shipments.ui import view
 from shipments.ui.common import page, plain
 
@@ -60,6 +62,10 @@ FILES = (
         ("csv", "hxl.csv", "xlsx", "hxl.xlsx"),
     ),
 )
+SNAPSHOT = (
+    "The same figures, charts, claims and files, cut at one moment and served as plain files"
+    " (it says when): quick however many read it at once, and links to share on a busy day."
+)
 NO_LINKS = "No links: with From after To the view holds nothing, and the data URLs refuse it."
 USE = (
     "Each link is a stable address: open it, or paste it into `curl -O`, pandas"
@@ -77,6 +83,7 @@ SPREADSHEETS = (
 def downloads(url: str, current: view.View) -> None:
     """Draw the Downloads page."""
     st.title("Downloads")
+    _snapshot_link()
     st.caption(plain(view.describe(current)))
     st.caption(USE)
     st.caption(SPREADSHEETS)
@@ -97,6 +104,18 @@ def downloads(url: str, current: view.View) -> None:
                 key = f"download_{what}_{suffix}" + ("_" + extra.split("=")[0] if extra else "")
                 column.link_button(f"{title} ({kind})", link, key=key)
                 column.code(link, language=None)
+
+
+def _snapshot_link() -> None:
+    """Link the latest static snapshot, when LEDGER_SNAPSHOT_URL says where it is served."""
+    try:
+        address = snapshot_url()
+    except InvalidInput as exc:
+        st.warning(plain(f"{SNAPSHOT_SETTING} is ignored: it {exc.problems[0].rule}"))
+        return
+    if address:
+        st.link_button("Static snapshot", address, key="snapshot")
+        st.caption(SNAPSHOT)
 
 
 def _with(address: str, extra: str) -> str:

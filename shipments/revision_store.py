@@ -1,0 +1,229 @@
+"""The revision history as arrays, and the file a copy of them is kept in between processes.
+
+``shipments.revision_arrays`` reads the history into a ``History`` and brings it up to date; this
+module says what a ``History`` holds and keeps it in a file under ``LEDGER_CACHE_DIR`` (default
+``~/.cache/shipments``; ``none``: no file), so that a new process (a command) starts from it. A
+file is written whole under another name and then put in place; one that cannot be read, or was
+written by another format or for another database, is not used.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from shipments.ledger import ShipmentFilter
+from shipments.reading_index import LedgerIndex, day_number
+
+CACHE_SETTING = "LEDGER_CACHE_DIR"
+FORMAT = 4  # bump when the file's arrays change meaning
+NEVER = np.iinfo(np.int64).max  # superseded_at of a revision that still stands
+ARRAYS = ("revision", "shipment", "spelled", "day", "mass", "recorded", "superseded", "retract")
+DaysFrame = tuple[Any, Any, Any, Any]  # shipment ids, day numbers, masses, spellings
+
+
+@dataclass(frozen=True)
+class History:
+    """Every revision's id, shipment, names as spelt (a number into ``spellings``), day, mass,
+    when it was recorded and when superseded (``NEVER`` while it stands), and whether it
+    retracts, sorted by revision id (``ARRAYS``, in a mapping that may read each from the kept
+    file only when first asked); and the index of the shipments standing now."""
+
+    spellings: tuple[tuple[str, str, str], ...]  # (donor, recipient, cargo) as recorded
+    arrays: Mapping[str, Any]
+    count: int  # how many revisions the copy holds
+    highest: int  # the highest revision id held (0 if none)
+    # That revision's recorded moment (microseconds), shipment and mass: another database
+    # holding as many revisions up to the same id is told apart by them.
+    highest_facts: tuple[int, int, int]
+    now: LedgerIndex
+    # Whether a transaction was writing when the copy was read (PostgreSQL: see
+    # shipments.revision_arrays, which reads and brings up to date).
+    writers_then: bool = False
+    # The views last asked for (``in_view``), sorted: a page of the ledger as of a moment
+    # after another costs a slice, not a sort.
+    _sorted: dict[datetime, DaysFrame] = field(default_factory=dict, compare=False, repr=False)
+
+    def standing(self, as_of: datetime) -> LedgerIndex:
+        """Return the index of the shipments standing at ``as_of``: recorded by then, not
+        superseded by then, not retracted (``shipments.ledger.standing``'s range condition)."""
+        keys, fold = folded(self.spellings)
+        ids, days, masses, spelled = self._standing_sorted(as_of)
+        return LedgerIndex.build(keys, fold[spelled], days, ids, masses)
+
+    def in_view(self, as_of: datetime, filters: ShipmentFilter | None) -> DaysFrame:
+        """Return the shipments a view shows as of a moment (its dates and names, exactly as
+        ``shipments.ledger.filters`` has the database compare them), oldest event first."""
+        ids, days, masses, spelled = self._standing_sorted(as_of)
+        if filters is None:
+            return ids, days, masses, spelled
+        if filters.sources_at_least is not None:
+            raise ValueError("the history's arrays do not hold sources: ask the database")
+        kept = np.ones(len(ids), dtype=bool)
+        if filters.date_from is not None:
+            kept &= days >= day_number(filters.date_from)
+        if filters.date_to is not None:
+            kept &= days <= day_number(filters.date_to)
+        wanted = [set(names) for _, names in filters.by_name()]
+        if any(wanted):
+            allowed = [
+                n
+                for n, spelling in enumerate(self.spellings)
+                if all(
+                    not names or name in names for name, names in zip(spelling, wanted, strict=True)
+                )
+            ]
+            kept &= np.isin(spelled, allowed)
+        return ids[kept], days[kept], masses[kept], spelled[kept]
+
+    def _standing_sorted(self, as_of: datetime) -> DaysFrame:
+        if as_of not in self._sorted:
+            moment = micros(as_of)
+            a = self.arrays
+            kept = (a["recorded"] <= moment) & (a["superseded"] > moment) & ~a["retract"]
+            ids, days = a["shipment"][kept], a["day"][kept]
+            order = np.lexsort((ids, days))
+            if len(self._sorted) >= _VIEWS_KEPT:
+                self._sorted.pop(next(iter(self._sorted)))
+            self._sorted[as_of] = (
+                ids[order],
+                days[order],
+                a["mass"][kept][order],
+                a["spelled"][kept][order],
+            )
+        return self._sorted[as_of]
+
+
+def folded(
+    spellings: tuple[tuple[str, str, str], ...],
+) -> tuple[list[tuple[str, str, str]], Any]:
+    """Return the key sets of the spellings, casefolded as in current_shipment (each once, in
+    order of first spelling), and each spelling's number among them."""
+    numbers: dict[tuple[str, str, str], int] = {}
+    fold = [
+        numbers.setdefault((d.casefold(), r.casefold(), c.casefold()), len(numbers))
+        for d, r, c in spellings
+    ]
+    return list(numbers), np.array(fold, dtype=np.int32)
+
+
+_VIEWS_KEPT = 4
+
+
+def micros(moment: datetime) -> int:
+    """Return a moment as numpy's microseconds since 1970 (UTC)."""
+    naive = moment.astimezone(UTC).replace(tzinfo=None)
+    return int(np.datetime64(naive, "us").astype(np.int64))
+
+
+def _cache_dir() -> Path | None:
+    chosen = os.environ.get(CACHE_SETTING, "").strip()
+    if chosen.lower() == "none":
+        return None
+    if chosen:
+        return Path(chosen)
+    base = os.environ.get("XDG_CACHE_HOME", "").strip() or str(Path.home() / ".cache")
+    return Path(base) / "shipments"
+
+
+def _file(where: str) -> Path | None:
+    folder = _cache_dir()
+    if folder is None:
+        return None
+    name = hashlib.sha256(where.encode()).hexdigest()[:24]
+    return folder / f"revisions-{name}.npz"
+
+
+def save(where: str, history: History) -> None:
+    path = _file(where)
+    if path is None:
+        return
+    arrays = {name: history.arrays[name] for name in ARRAYS}
+    arrays |= {f"now_{name}": history.now.arrays[name] for name in LedgerIndex.ARRAYS}
+    meta = {
+        "format": FORMAT,
+        "where": where,
+        "spellings": list(history.spellings),
+        "count": history.count,
+        "highest": history.highest,
+        "highest_facts": list(history.highest_facts),
+        "writers_then": history.writers_then,
+    }
+    arrays["meta"] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".tmp", delete=False) as handle:
+            np.savez(handle, **arrays)
+        os.replace(handle.name, path)
+    except OSError:
+        return  # a copy that cannot be kept costs the next command a whole read, nothing else
+
+
+def load(where: str) -> History | None:
+    path = _file(where)
+    if path is None or not path.exists():
+        return None
+    try:
+        # Kept open: a file another process puts in its place later is not mixed with this one.
+        stored = _Stored(np.load(path, allow_pickle=False))
+        meta = json.loads(stored["meta"].tobytes())
+        if meta.get("format") != FORMAT or meta.get("where") != where:
+            return None
+        spellings = tuple((d, r, c) for d, r, c in meta["spellings"])
+        recorded, shipment, mass = (int(n) for n in meta["highest_facts"])
+        return History(
+            spellings=spellings,
+            arrays=stored,
+            count=int(meta["count"]),
+            highest=int(meta["highest"]),
+            highest_facts=(recorded, shipment, mass),
+            now=LedgerIndex(folded(spellings)[0], _Prefixed(stored, "now_")),
+            writers_then=bool(meta["writers_then"]),
+        )
+    except (OSError, ValueError, KeyError):
+        return None  # unreadable: read the history again
+
+
+class _Stored(Mapping[str, Any]):
+    """The arrays of a kept file, each read when first asked for."""
+
+    def __init__(self, stored: Any) -> None:
+        self._stored = stored
+        self._read: dict[str, Any] = {}
+
+    def __getitem__(self, name: str) -> Any:
+        if name not in self._read:
+            self._read[name] = self._stored[name]
+        return self._read[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._stored.files)
+
+    def __len__(self) -> int:
+        return len(self._stored.files)
+
+
+class _Prefixed(Mapping[str, Any]):
+    """The arrays of a mapping whose names start with a prefix, without it."""
+
+    def __init__(self, arrays: Mapping[str, Any], prefix: str) -> None:
+        self._arrays = arrays
+        self._prefix = prefix
+
+    def __getitem__(self, name: str) -> Any:
+        return self._arrays[self._prefix + name]
+
+    def __iter__(self) -> Iterator[str]:
+        return (n[len(self._prefix) :] for n in self._arrays if n.startswith(self._prefix))
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
