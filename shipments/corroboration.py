@@ -45,7 +45,9 @@ def count_sources(publishers: Iterable[str], claimed: Iterable[str] = ()) -> int
 def claim_publishers(*, session: Session, as_of: datetime | None = None) -> ClaimPublishers:
     """Return, by shipment, the publishers of the claims that support it alone (module doc)."""
     found: dict[int, set[str]] = {}
-    for item in reconcile(session=session, as_of=as_of).claims:
+    # Only a single delivery's ids are needed: listing a cumulative reading's thousand took most
+    # of an export's time (bench/RESULTS.md).
+    for item in reconcile(session=session, as_of=as_of, listed_scopes={SINGLE}).claims:
         scopes = {reading.id: reading.scope for reading in item.claim.readings}
         for result in item.readings:
             if (

@@ -16,7 +16,7 @@ with no matching shipments has the verdict ``no data``.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
@@ -134,12 +134,14 @@ def reconcile(
     session: Session,
     as_of: datetime | None = None,
     list_ids: bool = True,
+    listed_scopes: Collection[str] | None = None,
     one_pass_from: int = ONE_PASS_READINGS,
 ) -> Reconciliation:
     """Check every claim against the ledger (now, or both as they stood at ``as_of``).
 
-    ``list_ids`` lists the first ``LISTED`` shipment ids of each reading (by date, then id);
-    without it each reading has its count, sum and verdict only, which is all a chart needs.
+    ``list_ids`` lists the first ``LISTED`` shipment ids of each reading (by date, then id), or
+    with ``listed_scopes`` of each reading of those scopes only; without it each reading has its
+    count, sum and verdict only, which is all a chart needs.
     From ``one_pass_from`` readings on, the current ledger is read once and every reading
     is answered from that (see ``shipments.revision_arrays``) instead of with queries of its own.
     """
@@ -163,7 +165,14 @@ def reconcile(
     results = []
     for claim in claims:
         readings = tuple(
-            _check_reading(claim, r, matcher, list_ids, linked) for r in claim.readings
+            _check_reading(
+                claim,
+                r,
+                matcher,
+                list_ids and (listed_scopes is None or r.scope in listed_scopes),
+                linked,
+            )
+            for r in claim.readings
         )
         results.append(ClaimResult(claim=claim, verdict=_overall(readings), readings=readings))
     return Reconciliation(as_of=as_of, claims=tuple(results))

@@ -559,3 +559,29 @@ def test_listed_claims_are_what_validating_each_again_gives(seeded_session: Sess
             ]
     assert listed[-1].tolerance_pct == Decimal("2.5")
     assert listed[-1].readings[0].basis == "sent"
+
+
+@pytest.mark.parametrize("one_pass_from", [0, 1000], ids=["one-pass", "queries"])
+def test_listed_scopes_lists_the_ids_of_those_readings_only(
+    seeded_session: Session, one_pass_from: int
+):
+    every = reconcile(session=seeded_session, one_pass_from=one_pass_from)
+    singles = reconcile(
+        session=seeded_session, listed_scopes={"single"}, one_pass_from=one_pass_from
+    )
+    scopes = {r.id: r.scope for c in every.claims for r in c.claim.readings}
+    pairs = [
+        (ours, theirs)
+        for a, b in zip(singles.claims, every.claims, strict=True)
+        for ours, theirs in zip(a.readings, b.readings, strict=True)
+    ]
+    assert {scopes[ours.reading_id] for ours, _ in pairs} >= {"single", "cumulative"}
+    for ours, theirs in pairs:
+        assert (ours.verdict, ours.shipment_count, ours.ledger_value) == (
+            theirs.verdict,
+            theirs.shipment_count,
+            theirs.ledger_value,
+        )
+        wanted = theirs.shipment_ids if scopes[ours.reading_id] == "single" else ()
+        assert ours.shipment_ids == wanted
+    assert any(ours.shipment_ids for ours, _ in pairs)
