@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from shipments.errors import InvalidInput, Problem
-from shipments.exchange.import_checks import LinksSeen, Rows, SourcesSeen
+from shipments.exchange.import_checks import LinksSeen, Rows, RowsSeen, SourcesSeen
 from shipments.exchange.import_rows import FileScan, ImportOptions, convert_rows, scan_file
 from shipments.ledger import (
     add_shipments,
@@ -205,20 +205,15 @@ def _new_valid_rows(
     A row is refused when it repeats an earlier row of the file or a current shipment (same
     donor, recipient, date and mass).
     """
-    # Rows seen so far, by a 64-bit hash of their duplicate key: constant size per row, so a
-    # million-row file stays well inside memory.
-    seen: dict[int, int] = {}
+    seen = RowsSeen()
     sources = SourcesSeen()
     links = LinksSeen()
     pending: Rows = []
     for line, shipment_in, problems in convert_rows(path, scan, options, report.notes):
         report.rows_read += 1
-        if shipment_in is not None:
-            key = hash(duplicate_key(shipment_in))
-            if key in seen:
-                problems = [Problem("shipment", f"duplicate of line {seen[key]} in this file")]
-            else:
-                seen[key] = line
+        key = None if shipment_in is None else hash(duplicate_key(shipment_in))
+        if key is not None and (first := seen.first_line(key, line)) is not None:
+            problems = [Problem("shipment", f"duplicate of line {first} in this file")]
         if problems:
             report.refuse(line, problems)
             continue
