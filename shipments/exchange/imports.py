@@ -25,6 +25,7 @@ from shipments.ledger import (
     find_duplicates,
 )
 from shipments.models import ImportBatch, ShipmentCreate, Source
+from shipments.rows import roomy_cache
 from shipments.transaction import Transaction, require_editor, run_write
 from shipments.units import format_tonnes
 
@@ -123,13 +124,14 @@ def import_file(
         # Again inside the write: another import of the same file may have committed since.
         _refuse_if_imported(tx.session, scan.sha256)
         batch_id = _add_batch(tx, scan, name)
-        for rows in _new_valid_rows(tx.session, path, scan, options, report):
-            if rows and (only_valid or not report.problems):
-                add_shipments(tx=tx, items=rows, import_batch_id=batch_id)
-                report.rows_added += len(rows)
-                tx.session.expunge_all()
-                if progress is not None:
-                    progress(report.rows_added)
+        with roomy_cache(tx.session.connection()):
+            for rows in _new_valid_rows(tx.session, path, scan, options, report):
+                if rows and (only_valid or not report.problems):
+                    add_shipments(tx=tx, items=rows, import_batch_id=batch_id)
+                    report.rows_added += len(rows)
+                    tx.session.expunge_all()
+                    if progress is not None:
+                        progress(report.rows_added)
         if (report.rows_refused and not only_valid) or report.rows_added == 0:
             tx.discard()  # nothing of the file is written
             report.rows_added = 0
