@@ -85,7 +85,7 @@ def reserve_ids(connection: Connection, table: Table, count: int) -> list[int]:
 
 
 @contextmanager
-def roomy_cache(connection: Connection, megabytes: int = 64) -> Iterator[None]:
+def writing_many(connection: Connection, megabytes: int = 64) -> Iterator[None]:
     """Let a SQLite connection keep ``megabytes`` of pages while it writes many rows.
 
     SQLite's default cache is 2 MB: a million rows inserted into the ledger's indexes, whose keys

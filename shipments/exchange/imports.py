@@ -25,7 +25,7 @@ from shipments.ledger import (
     find_duplicates,
 )
 from shipments.models import ImportBatch, ShipmentCreate, Source
-from shipments.rows import roomy_cache
+from shipments.rows import writing_many
 from shipments.transaction import Transaction, require_editor, run_write
 from shipments.units import format_tonnes
 
@@ -124,7 +124,7 @@ def import_file(
         # Again inside the write: another import of the same file may have committed since.
         _refuse_if_imported(tx.session, scan.sha256)
         batch_id = _add_batch(tx, scan, name)
-        with roomy_cache(tx.session.connection()):
+        with writing_many(tx.session.connection()):
             for rows in _new_valid_rows(tx.session, path, scan, options, report):
                 if rows and (only_valid or not report.problems):
                     add_shipments(tx=tx, items=rows, import_batch_id=batch_id)

@@ -23,8 +23,11 @@ def find_duplicates(
     whatever the number of items: the current shipments (``current_shipment``, which holds the
     standing revision of each shipment not retracted) with those dates and masses, each pair
     looked up in the (date, mass) index. The pairs are a table the query joins, not an ``IN``
-    list, which SQLite would answer by scanning the whole index. The cost grows with neither the
-    ledger nor the items.
+    list, which SQLite answers by scanning the whole index. On PostgreSQL each pair is a LATERAL
+    lookup behind ``OFFSET 0`` (which keeps the planner from turning it back into a join): an
+    import's own rows are in no statistics until it commits, and the planner, taking the table
+    for small, hash-joined a seq scan of every current shipment in every batch. The cost grows
+    with neither the ledger nor the items.
     """
     pairs = sorted({(s.event_date, s.mass_kg) for s in items})
     if not pairs:
@@ -35,7 +38,8 @@ def find_duplicates(
     for i, (day, kg) in enumerate(pairs):
         parameters[f"d{i}"], parameters[f"m{i}"] = day, kg
     found_by_key: dict[tuple[Any, ...], set[int]] = {}
-    for c in session.execute(_candidates_query(size), parameters):
+    lateral = session.get_bind().dialect.name == "postgresql"
+    for c in session.execute(_candidates_query(size, lateral), parameters):
         found_by_key.setdefault(duplicate_key(c), set()).add(c.shipment_id)
     found = {}
     for index, s in enumerate(items):
@@ -45,21 +49,29 @@ def find_duplicates(
 
 
 @cache
-def _candidates_query(size: int) -> TextualSelect:
+def _candidates_query(size: int, lateral: bool) -> TextualSelect:
     """Return the query of current shipments with any of ``size`` (date, mass) pairs, bound as
     d0, m0, d1, m1, ... (and one shipment left out, ``exclude``).
 
-    Its text depends on ``size`` alone, so each size is written and compiled once, not once a
-    batch (SQLAlchemy compiles a ``values()`` construct again on every execution).
+    Its text depends on ``size`` alone (no value is written into it), so each size is written
+    and compiled once, not once a batch (SQLAlchemy compiles a ``values()`` construct again on
+    every execution).
     """
     rows = ", ".join(f"(:d{i}, :m{i})" for i in range(size))
+    match = (
+        "c.event_date = wanted.event_date AND c.mass_kg = wanted.mass_kg"
+        " AND c.shipment_id <> :exclude"
+    )
+    joined = (
+        f"CROSS JOIN LATERAL (SELECT * FROM current_shipment c WHERE {match} OFFSET 0) c"
+        if lateral
+        else f"JOIN current_shipment c ON {match}"
+    )
     return (
         text(
             f"WITH wanted (event_date, mass_kg) AS (VALUES {rows})"
             " SELECT c.shipment_id, c.event_date, c.mass_kg, c.donor, c.recipient"
-            " FROM wanted JOIN current_shipment c"
-            " ON c.event_date = wanted.event_date AND c.mass_kg = wanted.mass_kg"
-            " WHERE c.shipment_id <> :exclude"
+            f" FROM wanted {joined}"
         )
         .bindparams(
             *(bindparam(f"d{i}", type_=Date) for i in range(size)),
