@@ -28,14 +28,13 @@ from __future__ import annotations
 import os
 import pwd
 import socket
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -43,6 +42,7 @@ from shipments.db import write_connection
 from shipments.errors import AlreadySubmitted, Conflict, InvalidInput
 from shipments.models import AuditEvent, Editor, FormSubmission
 from shipments.models.accounts import MAX_HOST_LENGTH
+from shipments.rows import bind_value, insert_rows
 from shipments.rules import MAX_NAME_LENGTH, VIAS, clean_actor, utcnow
 
 R = TypeVar("R")
@@ -54,6 +54,7 @@ RESERVED_ACTORS = (SEED_ACTOR, LEDGER_ACTOR)
 # Audit events are inserted this many at a time, so an import of a million rows neither sends
 # one statement per row nor holds every event in memory until it commits.
 _EVENT_BATCH = 500
+EVENT_COLUMNS = ("at", "actor", "via", "action", "subject", "detail", "os_user", "host")
 
 _SEEDING: ContextVar[bool] = ContextVar("seeding", default=False)
 _FROM_SHELL: ContextVar[bool] = ContextVar("from_shell", default=False)
@@ -76,7 +77,8 @@ class Transaction:
     via: str
     at: datetime
     origin: Origin | None = None
-    _events: list[dict[str, Any]] = field(default_factory=list, init=False, repr=False)
+    # (action, subject, detail) of each event not yet inserted; the rest is the write's own.
+    _events: list[tuple[str, str, str | None]] = field(default_factory=list, init=False, repr=False)
     _subject: str | None = field(default=None, init=False, repr=False)
     _discarded: bool = field(default=False, init=False, repr=False)
 
@@ -86,20 +88,14 @@ class Transaction:
             self._subject = subject
             if self.origin is not None:
                 _checked(self.origin)  # only a write that records something needs to keep it
-        self._events.append(
-            {
-                "at": self.at,
-                "actor": self.actor,
-                "via": self.via,
-                "action": action,
-                "subject": subject,
-                "detail": detail,
-                "os_user": self.origin.os_user if self.origin else None,
-                "host": self.origin.host if self.origin else None,
-            }
-        )
+        self._events.append((action, subject, detail))
         if len(self._events) >= _EVENT_BATCH:
             self.write_events()
+
+    def record_many(self, action: str, entries: Iterable[tuple[str, str | None]]) -> None:
+        """Add an audit event for each (subject, detail), as ``record`` does one at a time."""
+        for subject, detail in entries:
+            self.record(action, subject, detail)
 
     def discard(self) -> None:
         """Roll the write back when it returns instead of committing; its result still returns."""
@@ -109,7 +105,11 @@ class Transaction:
         """Insert the audit events recorded so far (``run_write`` does so before it commits)."""
         if self._events:
             table = AuditEvent.__table__  # type: ignore[attr-defined]
-            self.session.connection().execute(insert(table), self._events)
+            connection = self.session.connection()
+            at = bind_value(connection, table.c.at, self.at)
+            os_user, host = (self.origin.os_user, self.origin.host) if self.origin else (None, None)
+            rows = ((at, self.actor, self.via, *event, os_user, host) for event in self._events)
+            insert_rows(connection, table, EVENT_COLUMNS, rows)
             self._events.clear()
 
 

@@ -20,6 +20,7 @@ from decimal import (
     Rounded,
     localcontext,
 )
+from functools import cache
 from typing import Any
 
 from shipments.rules import MAX_MASS_KG, parse_number
@@ -128,6 +129,7 @@ def tonnes_to_kg(value: Any) -> int:
     return int(kg)
 
 
+@cache  # a file names few units, on every line
 def unit_name(unit: str) -> str:
     """Return a unit as MASS_UNITS names it: lower case, spaces and underscores as one space."""
     return re.sub(r"[\s_]+", " ", unit.strip().lower()).rstrip(".")

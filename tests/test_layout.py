@@ -86,7 +86,7 @@ LAYERS = (
     ("shipments.rules",),
     ("shipments.units",),
     ("shipments.models",),
-    ("shipments.db",),
+    ("shipments.db", "shipments.rows"),
     ("shipments.transaction",),
     ("shipments.sessions",),
     (

@@ -34,7 +34,7 @@ from shipments.exchange.import_columns import (
 from shipments.exchange.import_dates import DateOrder
 from shipments.exchange.import_numbers import NumberFormat
 from shipments.exchange.source_cells import read_sources_cell
-from shipments.models import ShipmentCreate
+from shipments.models import ShipmentCreate, SourceCreate
 from shipments.rules import parse, parse_number
 from shipments.units import (
     AMBIGUOUS_TON,
@@ -46,6 +46,7 @@ from shipments.units import (
 )
 
 _CHUNK = 1 << 20
+_KNOWN_SOURCES = 10_000
 TON_NOTE = "'ton' was read as the metric tonne (1,000 kg); say 'short ton' or 'long ton' if not."
 
 
@@ -119,6 +120,7 @@ def convert_rows(
                 columns = _without_export_links(columns, notes)
             ended = reader.line_num
             first = True
+            known: dict[tuple[Any, ...], SourceCreate] = {}
             for cells in reader:
                 line, ended = ended + 1, reader.line_num  # a quoted record may span lines
                 if not any(cell.strip() for cell in cells):
@@ -137,7 +139,7 @@ def convert_rows(
                     continue
                 yield (
                     line,
-                    *_convert(cells, columns, header_unit, (order, numbers), options, notes),
+                    *_convert(cells, columns, header_unit, (order, numbers), options, notes, known),
                 )
             if numbers.note is not None and numbers.note not in notes:
                 notes.append(numbers.note)
@@ -208,7 +210,13 @@ def _convert(
     readers: tuple[DateOrder, NumberFormat],
     options: ImportOptions,
     notes: list[str],
+    known: dict[tuple[Any, ...], SourceCreate],
 ) -> tuple[ShipmentCreate | None, list[Problem]]:
+    """Convert a row's cells; ``known`` holds the sources already validated, by what gave them.
+
+    A file names few sources on many lines: a source given exactly as before is passed to
+    ``ShipmentCreate`` as the ``SourceCreate`` it became then, and not validated again.
+    """
     problems: list[Problem] = []
 
     def value(name: str) -> str | None:
@@ -240,7 +248,7 @@ def _convert(
         "cargo": value("cargo"),
         "cargo_description": value("cargo_description"),
         "note": value("note"),
-        "sources": sources,
+        "sources": [known.get(tuple(given.items()), given) for given in sources],
         "same_consignment_as": value("same_consignment_as"),
         **_mass(kg),
     }
@@ -250,6 +258,10 @@ def _convert(
         skip = {p.field for p in problems}
         problems.extend(p for p in exc.problems if p.field.split(".")[0] not in skip)
         return None, problems
+    if len(known) > _KNOWN_SOURCES:
+        known.clear()  # a file of ever new sources keeps no more than this many
+    for given, kept in zip(sources, shipment_in.sources, strict=True):
+        known[tuple(given.items())] = kept
     return (None, problems) if problems else (shipment_in, [])
 
 

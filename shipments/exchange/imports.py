@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from shipments.errors import InvalidInput, Problem
-from shipments.exchange.import_checks import LinksSeen, Rows, SourcesSeen
+from shipments.exchange.import_checks import LinksSeen, Rows, RowsSeen, SourcesSeen
 from shipments.exchange.import_rows import FileScan, ImportOptions, convert_rows, scan_file
 from shipments.ledger import (
     add_shipments,
@@ -25,6 +25,7 @@ from shipments.ledger import (
     find_duplicates,
 )
 from shipments.models import ImportBatch, ShipmentCreate, Source
+from shipments.rows import writing_many
 from shipments.transaction import Transaction, require_editor, run_write
 from shipments.units import format_tonnes
 
@@ -123,13 +124,14 @@ def import_file(
         # Again inside the write: another import of the same file may have committed since.
         _refuse_if_imported(tx.session, scan.sha256)
         batch_id = _add_batch(tx, scan, name)
-        for rows in _new_valid_rows(tx.session, path, scan, options, report):
-            if rows and (only_valid or not report.problems):
-                add_shipments(tx=tx, items=rows, import_batch_id=batch_id)
-                report.rows_added += len(rows)
-                tx.session.expunge_all()
-                if progress is not None:
-                    progress(report.rows_added)
+        with writing_many(tx.session.connection()):
+            for rows in _new_valid_rows(tx.session, path, scan, options, report):
+                if rows and (only_valid or not report.problems):
+                    add_shipments(tx=tx, items=rows, import_batch_id=batch_id)
+                    report.rows_added += len(rows)
+                    tx.session.expunge_all()
+                    if progress is not None:
+                        progress(report.rows_added)
         if (report.rows_refused and not only_valid) or report.rows_added == 0:
             tx.discard()  # nothing of the file is written
             report.rows_added = 0
@@ -205,20 +207,15 @@ def _new_valid_rows(
     A row is refused when it repeats an earlier row of the file or a current shipment (same
     donor, recipient, date and mass).
     """
-    # Rows seen so far, by a 64-bit hash of their duplicate key: constant size per row, so a
-    # million-row file stays well inside memory.
-    seen: dict[int, int] = {}
+    seen = RowsSeen()
     sources = SourcesSeen()
     links = LinksSeen()
     pending: Rows = []
     for line, shipment_in, problems in convert_rows(path, scan, options, report.notes):
         report.rows_read += 1
-        if shipment_in is not None:
-            key = hash(duplicate_key(shipment_in))
-            if key in seen:
-                problems = [Problem("shipment", f"duplicate of line {seen[key]} in this file")]
-            else:
-                seen[key] = line
+        key = None if shipment_in is None else hash(duplicate_key(shipment_in))
+        if key is not None and (first := seen.first_line(key, line)) is not None:
+            problems = [Problem("shipment", f"duplicate of line {first} in this file")]
         if problems:
             report.refuse(line, problems)
             continue

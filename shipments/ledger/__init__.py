@@ -1,7 +1,8 @@
 """The ledger: shipments appended, corrected and retracted as revisions, and read back.
 
-    write       append, correct, retract (each its own transaction through ``run_write``), the
-                add_* steps that go inside another write (bulk imports, the seed)
+    write       append, correct, retract (each its own transaction through ``run_write``), and
+                add_shipment, the step that goes inside another write (the seed's)
+    bulk        many new shipments at once (an import's batches), at the database's speed
     duplicates  the one finder of probable duplicates
     sources     each source URL recorded once, as first described; another description refused
     filters     which shipments a view shows (ShipmentFilter) and its SQL conditions
@@ -17,6 +18,7 @@ shipment whose latest revision is not a retraction; "as of" a moment is the same
 revisions recorded by then. Every public name is importable from ``shipments.ledger``.
 """
 
+from shipments.ledger.bulk import add_shipments
 from shipments.ledger.consignments import (
     DEFAULT_BASIS,
     LinkedRecord,
@@ -61,7 +63,6 @@ from shipments.ledger.totals import (
 )
 from shipments.ledger.write import (
     add_shipment,
-    add_shipments,
     append_shipment,
     correct_shipment,
     retract_shipment,

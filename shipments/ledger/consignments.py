@@ -211,7 +211,7 @@ def unlink_consignment(
                 " consignment",
             )
         [(sent_id, received_id)] = standing
-        return _insert(tx, sent_id, received_id, UNLINK, reason)
+        return insert_link(tx, sent_id, received_id, UNLINK, reason)
 
     return run_write(session=session, by=by, via=via, form_key=form_key, write=write)
 
@@ -244,7 +244,7 @@ def add_link(
                 f"shipment {shipment_id} is already linked with shipment"
                 f" {standing[shipment_id]} as one consignment: unlink them first",
             )
-    return _insert(tx, sent_id, received_id, LINK, reason)
+    return insert_link(tx, sent_id, received_id, LINK, reason)
 
 
 def check_pair(
@@ -327,9 +327,10 @@ def refuse_correction_breaking_link(
             ) from None
 
 
-def _insert(
+def insert_link(
     tx: Transaction, sent_id: int, received_id: int, action: str, reason: str | None
 ) -> ConsignmentPublic:
+    """Write a link (or unlink) row already checked, with its audit event, to the write ``tx``."""
     row = ConsignmentLink(
         sent_id=sent_id,
         received_id=received_id,

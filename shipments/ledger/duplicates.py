@@ -4,13 +4,14 @@ recipient) is refused unless the editor confirms it; an import refuses its repea
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import cache
 from typing import Any
 
-from sqlalchemy import tuple_
-from sqlmodel import Session, col, select
+from sqlalchemy import Date, Integer, String, TextualSelect, bindparam, column, text
+from sqlmodel import Session
 
 from shipments.errors import DuplicateShipment
-from shipments.models import ShipmentCreate, ShipmentRevision
+from shipments.models import ShipmentCreate
 
 
 def find_duplicates(
@@ -19,32 +20,77 @@ def find_duplicates(
     """Return, by position in ``items``, the current shipments each one repeats.
 
     A repeat has the same donor and recipient (whatever their case), date and mass. One query
-    whatever the number of items: the revisions with those dates and masses (an index lookup)
-    that stand (not superseded, not a retraction). The cost grows with neither the ledger nor
-    the items.
+    whatever the number of items: the current shipments (``current_shipment``, which holds the
+    standing revision of each shipment not retracted) with those dates and masses, each pair
+    looked up in the (date, mass) index. The pairs are a table the query joins, not an ``IN``
+    list, which SQLite answers by scanning the whole index. On PostgreSQL each pair is a LATERAL
+    lookup behind ``OFFSET 0`` (which keeps the planner from turning it back into a join): an
+    import's own rows are in no statistics until it commits, and the planner, taking the table
+    for small, hash-joined a seq scan of every current shipment in every batch. The cost grows
+    with neither the ledger nor the items.
     """
-    pairs = {(s.event_date, s.mass_kg) for s in items}
+    pairs = sorted({(s.event_date, s.mass_kg) for s in items})
     if not pairs:
         return {}
-    candidates_query = select(ShipmentRevision).where(
-        tuple_(col(ShipmentRevision.event_date), col(ShipmentRevision.mass_kg)).in_(list(pairs)),
-        col(ShipmentRevision.superseded_at).is_(None),
-        col(ShipmentRevision.action) != "retract",
-    )
-    if exclude_id is not None:
-        candidates_query = candidates_query.where(col(ShipmentRevision.shipment_id) != exclude_id)
-    current: dict[tuple[Any, ...], set[int]] = {}
-    for c in session.exec(candidates_query):
-        current.setdefault(duplicate_key(c), set()).add(c.shipment_id)
+    size = max(16, 1 << (len(pairs) - 1).bit_length())
+    pairs += [(pairs[0][0], 0)] * (size - len(pairs))  # no shipment has no mass
+    parameters: dict[str, Any] = {"exclude": exclude_id or 0}  # no shipment has id 0
+    for i, (day, kg) in enumerate(pairs):
+        parameters[f"d{i}"], parameters[f"m{i}"] = day, kg
+    found_by_key: dict[tuple[Any, ...], set[int]] = {}
+    lateral = session.get_bind().dialect.name == "postgresql"
+    for c in session.execute(_candidates_query(size, lateral), parameters):
+        found_by_key.setdefault(duplicate_key(c), set()).add(c.shipment_id)
     found = {}
     for index, s in enumerate(items):
-        if (ids := current.get(duplicate_key(s))) is not None:
+        if (ids := found_by_key.get(duplicate_key(s))) is not None:
             found[index] = sorted(ids)
     return found
 
 
-def duplicate_key(facts: ShipmentCreate | ShipmentRevision) -> tuple[Any, ...]:
-    """Return what two shipments share when one probably repeats the other.
+@cache
+def _candidates_query(size: int, lateral: bool) -> TextualSelect:
+    """Return the query of current shipments with any of ``size`` (date, mass) pairs, bound as
+    d0, m0, d1, m1, ... (and one shipment left out, ``exclude``).
+
+    Its text depends on ``size`` alone (no value is written into it), so each size is written
+    and compiled once, not once a batch (SQLAlchemy compiles a ``values()`` construct again on
+    every execution).
+    """
+    rows = ", ".join(f"(:d{i}, :m{i})" for i in range(size))
+    match = (
+        "c.event_date = wanted.event_date AND c.mass_kg = wanted.mass_kg"
+        " AND c.shipment_id <> :exclude"
+    )
+    joined = (
+        f"CROSS JOIN LATERAL (SELECT * FROM current_shipment c WHERE {match} OFFSET 0) c"
+        if lateral
+        else f"JOIN current_shipment c ON {match}"
+    )
+    return (
+        text(
+            f"WITH wanted (event_date, mass_kg) AS (VALUES {rows})"
+            " SELECT c.shipment_id, c.event_date, c.mass_kg, c.donor, c.recipient"
+            f" FROM wanted {joined}"
+        )
+        .bindparams(
+            *(bindparam(f"d{i}", type_=Date) for i in range(size)),
+            *(bindparam(f"m{i}", type_=Integer) for i in range(size)),
+            bindparam("exclude", type_=Integer),
+        )
+        .columns(
+            column("shipment_id", Integer),
+            column("event_date", Date),  # read back as dates, as the items hold them
+            column("mass_kg", Integer),
+            column("donor", String),
+            column("recipient", String),
+        )
+    )
+
+
+def duplicate_key(facts: Any) -> tuple[Any, ...]:
+    """Return what two shipments (or rows with their facts) share when one probably repeats
+    the other.
 
     The same date and mass, and the same donor and recipient whatever their case.
     """

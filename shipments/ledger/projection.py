@@ -12,7 +12,6 @@ from collections.abc import Iterable
 from datetime import date
 from typing import Any, Protocol
 
-from sqlalchemy import insert
 from sqlmodel import Session
 
 from shipments.models import CurrentShipment, ShipmentRevision
@@ -69,11 +68,6 @@ def show_revision(session: Session, revision: ShipmentRevision, source_ids: Iter
         for name, value in row.items():
             setattr(existing, name, value)
         session.add(existing)
-
-
-def show_new_shipments(session: Session, rows: list[dict[str, Any]]) -> None:
-    """Add the rows (from ``current_shipment_row``) of shipments appended in bulk."""
-    session.connection().execute(insert(CurrentShipment.__table__), rows)  # type: ignore[attr-defined]
 
 
 def hide_shipment(session: Session, shipment_id: int) -> None:

@@ -4,16 +4,17 @@ Nothing here updates or deletes a revision: each write inserts one, and ``projec
 ``current_shipment`` in step. Every write validates everything before it writes, inside one
 transaction, so a refusal leaves the database exactly as it was.
 
-``append_shipment``, ``correct_shipment`` and ``retract_shipment`` run their own transaction; the
-``add_*`` functions add to the ``Transaction`` they are given (the seed's, an import's).
+``append_shipment``, ``correct_shipment`` and ``retract_shipment`` run their own transaction;
+``add_shipment`` adds to the ``Transaction`` it is given (the seed's); many new shipments at once
+(an import's) go through ``bulk.add_shipments``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import insert, update
+from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from shipments.errors import (
@@ -23,12 +24,7 @@ from shipments.errors import (
 )
 from shipments.ledger.consignments import add_link, refuse_correction_breaking_link
 from shipments.ledger.duplicates import refuse_duplicates
-from shipments.ledger.projection import (
-    current_shipment_row,
-    hide_shipment,
-    show_new_shipments,
-    show_revision,
-)
+from shipments.ledger.projection import hide_shipment, show_revision
 from shipments.ledger.read import (
     describe_shipment,
     public_revision,
@@ -36,7 +32,7 @@ from shipments.ledger.read import (
     source_public,
     sources_by_revision,
 )
-from shipments.ledger.sources import get_or_add_source, source_ids
+from shipments.ledger.sources import get_or_add_source
 from shipments.models import (
     RevisionPublic,
     RevisionSourceLink,
@@ -110,93 +106,6 @@ def add_shipment(
         )
         added.once_with = shipment_in.same_consignment_as
     return added
-
-
-def add_shipments(
-    *,
-    tx: Transaction,
-    items: Sequence[tuple[ShipmentCreate, int | None]],
-    import_batch_id: int | None = None,
-) -> list[int]:
-    """Add many new shipments (each with its file line) to the write ``tx``; return their ids.
-
-    The same rows as ``add_shipment`` (shipment, revision 1, source links, projection, audit
-    event), written with multi-row INSERTs for imports. The caller checks duplicates beforehand
-    (``find_duplicates``).
-    """
-    if not items:
-        return []
-    connection = tx.session.connection()
-    shipments_table = Shipment.__table__  # type: ignore[attr-defined]
-    revisions_table = ShipmentRevision.__table__  # type: ignore[attr-defined]
-    shipment_ids = list(
-        connection.execute(
-            insert(shipments_table).returning(shipments_table.c.id, sort_by_parameter_order=True),
-            [
-                {
-                    "created_by": tx.actor,
-                    "created_at": tx.at,
-                    "import_batch_id": import_batch_id,
-                    "import_line": line,
-                }
-                for _, line in items
-            ],
-        ).scalars()
-    )
-    revision_ids = list(
-        connection.execute(
-            insert(revisions_table).returning(revisions_table.c.id, sort_by_parameter_order=True),
-            [
-                {
-                    **facts.model_dump(include=set(FIELD_NAMES)),
-                    "mass_kg": facts.mass_kg,
-                    "shipment_id": shipment_id,
-                    "revision": 1,
-                    "action": "append",
-                    "reason": None,
-                    "recorded_by": tx.actor,
-                    "recorded_at": tx.at,
-                }
-                for (facts, _), shipment_id in zip(items, shipment_ids, strict=True)
-            ],
-        ).scalars()
-    )
-    ids_by_url = source_ids(tx, [s for facts, _ in items for s in facts.sources])
-    show_new_shipments(
-        tx.session,
-        [
-            current_shipment_row(
-                shipment_id=shipment_id,
-                revision_id=revision_id,
-                facts=facts,
-                source_ids=[ids_by_url[s.url] for s in facts.sources],
-            )
-            for (facts, _), shipment_id, revision_id in zip(
-                items, shipment_ids, revision_ids, strict=True
-            )
-        ],
-    )
-    links = {
-        (revision_id, ids_by_url[s.url])
-        for (facts, _), revision_id in zip(items, revision_ids, strict=True)
-        for s in facts.sources
-    }
-    connection.execute(
-        insert(RevisionSourceLink.__table__),  # type: ignore[attr-defined]
-        [{"revision_id": r, "source_id": s} for r, s in sorted(links)],
-    )
-    for (facts, _), shipment_id in zip(items, shipment_ids, strict=True):
-        tx.record("shipment.append", f"shipment {shipment_id}", describe_shipment(facts))
-    for (facts, _), shipment_id in zip(items, shipment_ids, strict=True):
-        if facts.same_consignment_as is not None:
-            add_link(
-                tx=tx,
-                first_id=shipment_id,
-                second_id=facts.same_consignment_as,
-                reason=None,
-                field="same_consignment_as",
-            )
-    return shipment_ids
 
 
 def correct_shipment(
