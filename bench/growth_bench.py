@@ -60,7 +60,7 @@ def median_of(repeat: int, *args: str) -> tuple[float, float]:
     return statistics.median(s for s, _ in runs), max(m for _, m in runs)
 
 
-def measure(size: int, folder: Path, repeat: int) -> dict[str, object]:
+def measure(size: int, folder: Path, repeat: int, import_up_to: int) -> dict[str, object]:
     """Make (or reuse) the ledger of ``size`` shipments and time each command on it."""
     path = folder / f"g{size}.db"
     url = f"sqlite:///{path}"
@@ -75,6 +75,9 @@ def measure(size: int, folder: Path, repeat: int) -> dict[str, object]:
         figures["export"] = median_of(repeat, *cli, "export", "--output", target)
     colds = [float(overview_bench.measure(overview_bench.RENDER, url)[0]) for _ in range(repeat)]
     figures["overview"] = statistics.median(colds)
+    if size > import_up_to:
+        figures["import"] = f"not measured (above --import-up-to {import_up_to:,})"
+        return figures
     done = subprocess.run(
         [sys.executable, str(BENCH / "import_bench.py"), "--rows", str(size)],
         cwd=REPO,
@@ -116,6 +119,12 @@ def main() -> None:
     )
     parser.add_argument("--folder", type=Path, default=Path(tempfile.gettempdir()) / "growth")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument(
+        "--import-up-to",
+        type=int,
+        default=10_000_000,
+        help="import only at sizes up to this (a 10M-row import takes most of an hour)",
+    )
     args = parser.parse_args()
     args.folder.mkdir(parents=True, exist_ok=True)
     rows = []
@@ -123,7 +132,7 @@ def main() -> None:
         os.environ["LEDGER_CACHE_DIR"] = kept  # the first reconcile of each size reads whole
         for size in sorted(args.sizes):
             print(f"  {size:,} shipments", file=sys.stderr, flush=True)
-            rows.append(measure(size, args.folder, args.repeat))
+            rows.append(measure(size, args.folder, args.repeat, args.import_up_to))
             print(report(rows[-1:]), file=sys.stderr, flush=True)
     print(report(rows))
 
