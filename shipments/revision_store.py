@@ -13,7 +13,7 @@ import hashlib
 import json
 import os
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,7 +25,7 @@ from shipments.ledger import ShipmentFilter
 from shipments.reading_index import LedgerIndex, day_number
 
 CACHE_SETTING = "LEDGER_CACHE_DIR"
-FORMAT = 4  # bump when the file's arrays change meaning
+FORMAT = 5  # bump when the file's arrays change meaning
 NEVER = np.iinfo(np.int64).max  # superseded_at of a revision that still stands
 ARRAYS = ("revision", "shipment", "spelled", "day", "mass", "recorded", "superseded", "retract")
 DaysFrame = tuple[Any, Any, Any, Any]  # shipment ids, day numbers, masses, spellings
@@ -140,90 +140,88 @@ def _file(where: str) -> Path | None:
     if folder is None:
         return None
     name = hashlib.sha256(where.encode()).hexdigest()[:24]
-    return folder / f"revisions-{name}.npz"
+    return folder / f"revisions-{name}.arrays"
 
 
 def save(where: str, history: History) -> None:
+    """Keep a history in its file: a header (JSON: the facts of the copy, and each array's type,
+    length and place) and then the arrays' bytes, which a later ``load`` maps, not reads."""
     path = _file(where)
     if path is None:
         return
-    arrays = {name: history.arrays[name] for name in ARRAYS}
-    arrays |= {f"now_{name}": history.now.arrays[name] for name in LedgerIndex.ARRAYS}
-    meta = {
-        "format": FORMAT,
-        "where": where,
-        "spellings": list(history.spellings),
-        "count": history.count,
-        "highest": history.highest,
-        "highest_facts": list(history.highest_facts),
-        "writers_then": history.writers_then,
+    arrays = {name: np.ascontiguousarray(history.arrays[name]) for name in ARRAYS}
+    arrays |= {
+        f"now_{name}": np.ascontiguousarray(history.now.arrays[name]) for name in LedgerIndex.ARRAYS
     }
-    arrays["meta"] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
+    places: dict[str, tuple[str, int, int]] = {}
+    offset = 0
+    for name, array in arrays.items():
+        places[name] = (array.dtype.str, len(array), offset)
+        offset += -(-array.nbytes // _ALIGN) * _ALIGN
+    header = json.dumps(
+        {
+            "format": FORMAT,
+            "where": where,
+            "spellings": list(history.spellings),
+            "count": history.count,
+            "highest": history.highest,
+            "highest_facts": list(history.highest_facts),
+            "writers_then": history.writers_then,
+            "arrays": places,
+        }
+    ).encode()
+    start = -(-(len(_MAGIC) + 8 + len(header)) // _ALIGN) * _ALIGN
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".tmp", delete=False) as handle:
-            np.savez(handle, **arrays)
+            handle.write(_MAGIC + len(header).to_bytes(8, "little") + header)
+            for name, array in arrays.items():
+                handle.seek(start + places[name][2])
+                handle.write(array.tobytes())
+            handle.truncate(start + offset)
         os.replace(handle.name, path)
     except OSError:
         return  # a copy that cannot be kept costs the next command a whole read, nothing else
 
 
 def load(where: str) -> History | None:
+    """Return the history kept for ``where``, its arrays mapped from the file (each page read
+    when first touched: a check of a thousand claims touches a few), or None."""
     path = _file(where)
     if path is None or not path.exists():
         return None
     try:
-        # Kept open: a file another process puts in its place later is not mixed with this one.
-        stored = _Stored(np.load(path, allow_pickle=False))
-        meta = json.loads(stored["meta"].tobytes())
+        with path.open("rb") as handle:
+            if handle.read(len(_MAGIC)) != _MAGIC:
+                return None
+            length = int.from_bytes(handle.read(8), "little")
+            meta = json.loads(handle.read(length))
         if meta.get("format") != FORMAT or meta.get("where") != where:
             return None
+        start = -(-(len(_MAGIC) + 8 + length) // _ALIGN) * _ALIGN
+        # A mapping keeps the file it mapped: one another process puts in its place later is
+        # not mixed with this one.
+        arrays = {
+            name: np.memmap(path, dtype=np.dtype(kind), mode="r", offset=start + at, shape=(n,))
+            if n
+            else np.zeros(0, dtype=np.dtype(kind))
+            for name, (kind, n, at) in meta["arrays"].items()
+        }
         spellings = tuple((d, r, c) for d, r, c in meta["spellings"])
         recorded, shipment, mass = (int(n) for n in meta["highest_facts"])
+        now = {name: arrays[f"now_{name}"] for name in LedgerIndex.ARRAYS}
         return History(
             spellings=spellings,
-            arrays=stored,
+            arrays={name: arrays[name] for name in ARRAYS},
             count=int(meta["count"]),
             highest=int(meta["highest"]),
             highest_facts=(recorded, shipment, mass),
-            now=LedgerIndex(folded(spellings)[0], _Prefixed(stored, "now_")),
+            now=LedgerIndex(folded(spellings)[0], now),
             writers_then=bool(meta["writers_then"]),
         )
-    except (OSError, ValueError, KeyError):
+    except (OSError, ValueError, KeyError, TypeError):
         return None  # unreadable: read the history again
 
 
-class _Stored(Mapping[str, Any]):
-    """The arrays of a kept file, each read when first asked for."""
-
-    def __init__(self, stored: Any) -> None:
-        self._stored = stored
-        self._read: dict[str, Any] = {}
-
-    def __getitem__(self, name: str) -> Any:
-        if name not in self._read:
-            self._read[name] = self._stored[name]
-        return self._read[name]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._stored.files)
-
-    def __len__(self) -> int:
-        return len(self._stored.files)
-
-
-class _Prefixed(Mapping[str, Any]):
-    """The arrays of a mapping whose names start with a prefix, without it."""
-
-    def __init__(self, arrays: Mapping[str, Any], prefix: str) -> None:
-        self._arrays = arrays
-        self._prefix = prefix
-
-    def __getitem__(self, name: str) -> Any:
-        return self._arrays[self._prefix + name]
-
-    def __iter__(self) -> Iterator[str]:
-        return (n[len(self._prefix) :] for n in self._arrays if n.startswith(self._prefix))
-
-    def __len__(self) -> int:
-        return sum(1 for _ in self)
+_MAGIC = b"LEDGERARRAYS"
+_ALIGN = 64

@@ -112,7 +112,7 @@ def test_a_new_process_starts_from_the_kept_file_without_reading_the_history(
     seeded_session: Session, kept_in: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     kept = current_history(seeded_session)
-    assert len(list(kept_in.glob("revisions-*.npz"))) == 1
+    assert len(list(kept_in.glob("revisions-*.arrays"))) == 1
     revision_arrays.forget()
 
     def no_whole_read(connection: Any) -> History:
@@ -198,10 +198,15 @@ def test_another_database_at_the_same_name_is_not_answered_from_the_copy(
         assert_same(current_history(session), whole(session), [])
 
 
-def test_a_damaged_file_is_read_again(seeded_session: Session, kept_in: Path) -> None:
+@pytest.mark.parametrize("damage", ["replaced", "cut short"])
+def test_a_damaged_file_is_read_again(seeded_session: Session, kept_in: Path, damage: str) -> None:
     current_history(seeded_session)
-    [kept_file] = kept_in.glob("revisions-*.npz")
-    kept_file.write_bytes(b"not arrays")
+    [kept_file] = kept_in.glob("revisions-*.arrays")
+    whole_file = kept_file.read_bytes()
+    if damage == "replaced":
+        kept_file.write_bytes(b"not arrays")
+    else:
+        kept_file.write_bytes(whole_file[: len(whole_file) - 64])
     revision_arrays.forget()
     assert_same(current_history(seeded_session), whole(seeded_session), [])
 
