@@ -132,10 +132,33 @@ def list_discrepancies(
     With ``result`` (a reconciliation), each says how its claim stands in it; with ``as_of``,
     each is as it stood then (its events recorded by then).
     """
+    return _listed(_events_by_claim(session, as_of=as_of), result, states)
+
+
+def sync_and_list(
+    *,
+    session: Session,
+    result: Reconciliation,
+    states: tuple[str, ...] = STATES,
+    as_of: datetime | None = None,
+) -> list[Discrepancy]:
+    """Open what the reconciliation shows now (``sync``), then return ``list_discrepancies``:
+    the events read once, not twice, when nothing was to open (most checks)."""
+    events = _events_by_claim(session, as_of=as_of)
+    if result.as_of is None and _due(events, result) and sync(session=session, result=result):
+        events = _events_by_claim(session, as_of=as_of)
+    return _listed(events, result, states)
+
+
+def _listed(
+    events: dict[int, list[DiscrepancyEvent]],
+    result: Reconciliation | None,
+    states: tuple[str, ...],
+) -> list[Discrepancy]:
     by_claim = {item.claim.id: item for item in result.claims} if result else {}
     found = [
         Discrepancy(claim_id=claim_id, events=tuple(history), now=by_claim.get(claim_id))
-        for claim_id, history in _events_by_claim(session, as_of=as_of).items()
+        for claim_id, history in events.items()
         if history[-1].state in states
     ]
     return sorted(found, key=lambda d: (ORDER[d.state], d.opened.at, d.claim_id))

@@ -109,8 +109,8 @@ class LedgerIndex:
         combos = np.concatenate([c for c, _, _ in asked.values()])
         firsts = np.concatenate([np.full(len(c), f) for c, f, _ in asked.values()])
         lasts = np.concatenate([np.full(len(c), last) for c, _, last in asked.values()])
-        low = np.searchsorted(self.key_day, combos * _DAYS + firsts, side="left")
-        high = np.searchsorted(self.key_day, combos * _DAYS + lasts, side="right")
+        low = _search(self.key_day, combos * _DAYS + firsts, "left")
+        high = _search(self.key_day, combos * _DAYS + lasts, "right")
         sizes = [len(c) for c, _, _ in asked.values()]
         starts = np.cumsum([0, *sizes[:-1]])
         counts = np.add.reduceat(high - low, starts)
@@ -155,6 +155,15 @@ class LedgerIndex:
         first = day_number(reading.start) if reading.start is not None else -_DAYS // 2
         last = day_number(reading.end) + (0 if reading.inclusive else -1)
         return combos, first, last
+
+
+def _search(sorted_values: Any, needles: Any, side: Any) -> Any:
+    """Return ``np.searchsorted`` of the needles, searched in their own order: each search
+    starts from the last one's place, and the pages of a mapped array are each touched once."""
+    order = np.argsort(needles, kind="stable")
+    found = np.empty(len(needles), dtype=np.int64)
+    found[order] = np.searchsorted(sorted_values, needles[order], side=side)
+    return found
 
 
 def _reading_key(reading: ClaimReadingBase) -> tuple[Any, ...]:

@@ -13,7 +13,7 @@ from sqlalchemy import Engine, text
 from sqlmodel import Session
 
 from shipments.cli import main
-from shipments.discrepancies import explain, list_discrepancies, resolve, sync
+from shipments.discrepancies import explain, list_discrepancies, resolve, sync, sync_and_list
 from shipments.errors import InvalidInput, NotFound
 from shipments.ledger import correct_shipment
 from shipments.models import DiscrepancyExplanation, ShipmentCorrection
@@ -75,6 +75,20 @@ def test_a_correction_that_breaks_claims_opens_one_discrepancy_each_with_its_fig
         "-6.7",
     )
     assert not ministry.holds_now
+
+
+def test_sync_and_list_opens_what_is_due_and_lists_as_sync_then_list_do(
+    seeded_session: Session,
+):
+    set_may_16(seeded_session, "46")
+    result = reconcile(session=seeded_session, list_ids=False)
+    first = sync_and_list(session=seeded_session, result=result)
+    assert [(d.claim_id, d.state) for d in first] == [(1, "open"), (4, "open"), (7, "open")]
+    again = sync_and_list(session=seeded_session, result=result)
+    assert again == first == list_discrepancies(session=seeded_session, result=result)
+    assert row_counts(seeded_session.get_bind())["discrepancy_event"] == 3  # opened once
+    past = reconcile(session=seeded_session, as_of=utcnow(), list_ids=False)
+    assert sync_and_list(session=seeded_session, result=past, states=("resolved",)) == []
 
 
 def test_an_as_of_reconciliation_opens_nothing(seeded_session: Session):

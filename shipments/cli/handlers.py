@@ -23,7 +23,7 @@ from shipments.cli.output import say
 from shipments.cli.running import Context
 from shipments.corroboration import claim_publishers
 from shipments.db import REPO_ROOT, current_revision
-from shipments.discrepancies import explain, list_discrepancies, resolve, sync
+from shipments.discrepancies import explain, resolve, sync_and_list
 from shipments.errors import InvalidInput
 from shipments.exchange.csvfiles import write_csv
 from shipments.exchange.reports import (
@@ -175,8 +175,7 @@ def run_reconcile(args: argparse.Namespace, ctx: Context) -> Exit:
     """Check every claim against the ledger (opening the discrepancies it finds now); exit 1
     when any is inconsistent, or with ``--fail-on open`` when a discrepancy is open."""
     result = reconcile(session=ctx.session, as_of=args.as_of, list_ids=args.list_ids)
-    sync(session=ctx.session, result=result)
-    found = list_discrepancies(session=ctx.session, result=result, as_of=args.as_of)
+    found = sync_and_list(session=ctx.session, result=result, as_of=args.as_of)
     if args.format == "json":
         output.json_value(reconciliation_json(result), ctx.out)
     elif args.format == "csv":
@@ -192,9 +191,8 @@ def run_reconcile(args: argparse.Namespace, ctx: Context) -> Exit:
 def run_discrepancies_list(args: argparse.Namespace, ctx: Context) -> Exit:
     """Print each claim's discrepancy (opening those the ledger shows now), open first."""
     result = reconcile(session=ctx.session, as_of=args.as_of, list_ids=False)
-    sync(session=ctx.session, result=result)
     states = STATES if args.state == "all" else (args.state,)
-    found = list_discrepancies(session=ctx.session, result=result, states=states, as_of=args.as_of)
+    found = sync_and_list(session=ctx.session, result=result, states=states, as_of=args.as_of)
     if args.format == "json":
         output.json_value([output.discrepancy_json(d) for d in found], ctx.out)
     else:

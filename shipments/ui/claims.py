@@ -115,5 +115,5 @@ def _first_quote(count: int) -> int:
     )
     first = (int(number) - 1) * QUOTES_PER_PAGE
     last = min(first + QUOTES_PER_PAGE, count)
-    st.caption(f"Claims {first + 1} to {last} of {count}, in the order of the table above.")
+    st.caption(f"Claims {first + 1:,} to {last:,} of {count:,}, in the order of the table above.")
     return first
