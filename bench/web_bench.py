@@ -28,6 +28,7 @@ import tempfile
 import time
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
@@ -110,7 +111,7 @@ def serve(url: str, home: Path) -> tuple[subprocess.Popen[str], str]:
     raise SystemExit(f"the dashboard did not become ready (exit code {server.poll()})")
 
 
-def measure(url: str, folder: Path, turns: int) -> dict[str, float | str | int]:
+def measure(url: str, folder: Path, turns: int) -> dict[str, Any]:
     """Serve the ledger at ``url``; time curl of the CSV URL and the export, ``turns`` each."""
     server, base = serve(url, folder)
     web_file, cli_file = folder / "web.csv", folder / "cli.csv"
@@ -140,6 +141,7 @@ def measure(url: str, folder: Path, turns: int) -> dict[str, float | str | int]:
         "ratio": statistics.median(web) / statistics.median(inside),
         "ratio_max": max(w / c for w, c in zip(web, inside, strict=True)),
         "rss_growth_mb": max(growth),
+        "rss_growths": growth,
     }
 
 
@@ -172,6 +174,8 @@ def main() -> None:
     print(f"{'  URL / export, highest turn':58}{figures['ratio_max']:>13.2f}x")
     print(f"{'  server peak RSS growth while streaming (MB, target < 50)':58}", end="")
     print(f"{figures['rss_growth_mb']:>14.1f}")
+    turns = ", ".join(f"{g:.1f}" for g in figures["rss_growths"])
+    print(f"{'  the same, turn by turn (the first loads what a check needs)':58}  {turns}")
 
 
 if __name__ == "__main__":
