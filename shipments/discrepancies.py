@@ -145,7 +145,8 @@ def sync_and_list(
     """Open what the reconciliation shows now (``sync``), then return ``list_discrepancies``:
     the events read once, not twice, when nothing was to open (most checks)."""
     events = _events_by_claim(session, as_of=as_of)
-    if result.as_of is None and _due(events, result) and sync(session=session, result=result):
+    if result.as_of is None and _due(events, result):
+        sync(session=session, result=result)  # or another process opened them first
         events = _events_by_claim(session, as_of=as_of)
     return _listed(events, result, states)
 

@@ -84,14 +84,17 @@ class LedgerIndex:
         """Return the numbers of the key sets whose names equal every (position, name) wanted."""
         if not wanted:
             return list(range(len(self.keys)))
-        if self._by_name is None:
-            self._by_name = [{}, {}, {}]
+        by_name = self._by_name
+        if by_name is None:
+            # Built whole, then set: threads of one server share an index.
+            by_name = [{}, {}, {}]
             for n, key in enumerate(self.keys):
                 for position, name in enumerate(key):
-                    self._by_name[position].setdefault(name, []).append(n)
+                    by_name[position].setdefault(name, []).append(n)
+            self._by_name = by_name
         found: set[int] | None = None
         for position, name in wanted:
-            numbers = self._by_name[position].get(name, [])
+            numbers = by_name[position].get(name, [])
             found = set(numbers) if found is None else found.intersection(numbers)
         return sorted(found or ())
 

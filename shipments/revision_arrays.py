@@ -8,11 +8,12 @@ recorded since: the revisions of the shipments that have a revision with a highe
 copy's highest. Both are read in one statement, so they come from one snapshot.
 
 On PostgreSQL a revision can commit after one with a higher id: ids are handed out before
-commit (SQLite's one writer takes them in order). Only a transaction writing when the copy was
-read can do that, so the copy notes whether one was (the snapshot's in-progress transactions),
-and while it was, each update counts the revisions up to the copy's highest id: more than the
-copy holds, and one came late, and the history is read again whole. The highest revision's
-facts tell a copy from that of another database that once had the same name.
+commit (SQLite's one writer takes them in order). So on PostgreSQL each update also counts the
+revisions up to the copy's highest id, in the same statement: more than the copy holds, and
+one came late, and the history is read again whole. (Asking which transactions were in flight
+instead is not enough: a snapshot does not list those that took their id after the newest one
+that finished.) The highest revision's facts tell a copy from that of another database that
+once had the same name.
 
 The arrays are kept in this process's memory and, for a file-backed or server database, in a
 file (``shipments.revision_store``), so that a new process (a command) starts from them.
@@ -21,15 +22,12 @@ file (``shipments.revision_store``), so that a new process (a command) starts fr
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sqlalchemy import String, cast, func, literal, text
+from sqlalchemy import String, cast, func, literal
 from sqlalchemy import select as sa_select
 from sqlalchemy.engine import Connection
 from sqlmodel import Session, col
@@ -65,7 +63,8 @@ def current_history(session: Session) -> History:
     where = _cache_key(session)
     if where is None:
         return _read_whole(session.connection())
-    with _lock, _snapshot(session) as connection:
+    with _lock:
+        connection = session.connection()
         kept = _memory.get(where) or load(where)
         fresh = _brought_up_to_date(connection, kept)
         if fresh is not kept:
@@ -132,41 +131,16 @@ _lock = threading.Lock()
 _memory: dict[str, History] = {}
 
 
-@contextmanager
-def _snapshot(session: Session) -> Iterator[Connection]:
-    """Yield a connection whose statements all read one snapshot of the database.
-
-    PostgreSQL: a connection of its own in a repeatable-read transaction (the session's reads
-    each take a snapshot of their own). SQLite: the session's, whose one statement that brings a
-    copy up to date, and whose whole read, is one snapshot each.
-    """
-    if session.connection().dialect.name == "sqlite":
-        yield session.connection()
-        return
-    with session.connection().engine.connect() as own:
-        repeatable = own.execution_options(isolation_level="REPEATABLE READ")
-        with repeatable.begin():
-            yield repeatable
-
-
-def _writers_in_flight(connection: Connection) -> bool:
-    """Return True when a transaction was writing as the snapshot was taken (PostgreSQL): its
-    revisions, if it commits, may hold ids below the highest this snapshot shows."""
-    if connection.dialect.name == "sqlite":
-        return False  # one writer at a time, taking the next id inside its write
-    query = text("SELECT EXISTS (SELECT FROM pg_snapshot_xip(pg_current_snapshot()))")
-    return bool(connection.execute(query).scalar_one())
-
-
 def _brought_up_to_date(connection: Connection, kept: History | None) -> History:
     if kept is None:
         return _read_whole(connection)
     revision = ShipmentRevision.__table__  # type: ignore[attr-defined]
-    # Only a write in flight when the copy was read can add a revision below its highest id;
-    # counting a million revisions costs a few tenths of a second, so it waits for one.
+    # SQLite's one writer takes the next id inside its write, so ids become visible in order;
+    # on PostgreSQL one can come late, so the revisions up to the copy's highest are counted
+    # (a few tenths of a second at a million).
     held = (
         literal(kept.count)
-        if not kept.writers_then
+        if connection.dialect.name == "sqlite"
         else sa_select(func.count())
         .select_from(revision)
         .where(revision.c.id <= kept.highest)
@@ -196,13 +170,12 @@ def _brought_up_to_date(connection: Connection, kept: History | None) -> History
     ):
         return _read_whole(connection)  # a late revision, or another database
     new = [row[4:] for row in rows if row[4] is not None]
-    writers = _writers_in_flight(connection)
     if not new:
-        return kept if writers == kept.writers_then else replace(kept, writers_then=writers)
-    return _merged(kept, new, writers)
+        return kept
+    return _merged(kept, new)
 
 
-def _merged(kept: History, rows: list[Any], writers: bool) -> History:
+def _merged(kept: History, rows: list[Any]) -> History:
     """Replace the revisions of the shipments in ``rows`` with those rows (all of theirs)."""
     numbers = {spelling: n for n, spelling in enumerate(kept.spellings)}
     fresh = _arrays(rows, numbers)
@@ -211,7 +184,7 @@ def _merged(kept: History, rows: list[Any], writers: bool) -> History:
     kept_rows = ~np.isin(kept.arrays["shipment"], touched)
     joined = {name: np.concatenate((kept.arrays[name][kept_rows], fresh[name])) for name in ARRAYS}
     order = np.argsort(joined["revision"], kind="stable")
-    return _history(spellings, {name: array[order] for name, array in joined.items()}, writers)
+    return _history(spellings, {name: array[order] for name, array in joined.items()})
 
 
 def _read_whole(connection: Connection) -> History:
@@ -226,7 +199,7 @@ def _read_whole(connection: Connection) -> History:
     if not parts:
         parts = [_arrays([], numbers)]
     joined = {name: np.concatenate([p[name] for p in parts]) for name in ARRAYS}
-    return _history(tuple(numbers), joined, _writers_in_flight(connection))
+    return _history(tuple(numbers), joined)
 
 
 def _columns(connection: Connection) -> list[Any]:
@@ -294,9 +267,7 @@ def _arrays(rows: Any, numbers: dict[tuple[str, str, str], int]) -> dict[str, An
     }
 
 
-def _history(
-    spellings: tuple[tuple[str, str, str], ...], arrays: dict[str, Any], writers: bool
-) -> History:
+def _history(spellings: tuple[tuple[str, str, str], ...], arrays: dict[str, Any]) -> History:
     standing = (arrays["superseded"] == NEVER) & ~arrays["retract"]
     keys, fold = folded(spellings)
     now = LedgerIndex.build(
@@ -318,7 +289,6 @@ def _history(
             else (0, 0, 0)
         ),
         now=now,
-        writers_then=writers,
     )
 
 

@@ -13,6 +13,7 @@ import hashlib
 import json
 import os
 import tempfile
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -46,9 +47,6 @@ class History:
     # holding as many revisions up to the same id is told apart by them.
     highest_facts: tuple[int, int, int]
     now: LedgerIndex
-    # Whether a transaction was writing when the copy was read (PostgreSQL: see
-    # shipments.revision_arrays, which reads and brings up to date).
-    writers_then: bool = False
     # The views last asked for (``in_view``), sorted: a page of the ledger as of a moment
     # after another costs a slice, not a sort.
     _sorted: dict[datetime, DaysFrame] = field(default_factory=dict, compare=False, repr=False)
@@ -86,7 +84,9 @@ class History:
         return ids[kept], days[kept], masses[kept], spelled[kept]
 
     def _standing_sorted(self, as_of: datetime) -> DaysFrame:
-        if as_of not in self._sorted:
+        with _sorting:  # threads of one server share a history
+            if as_of in self._sorted:
+                return self._sorted[as_of]
             moment = micros(as_of)
             a = self.arrays
             kept = (a["recorded"] <= moment) & (a["superseded"] > moment) & ~a["retract"]
@@ -94,13 +94,9 @@ class History:
             order = np.lexsort((ids, days))
             if len(self._sorted) >= _VIEWS_KEPT:
                 self._sorted.pop(next(iter(self._sorted)))
-            self._sorted[as_of] = (
-                ids[order],
-                days[order],
-                a["mass"][kept][order],
-                a["spelled"][kept][order],
-            )
-        return self._sorted[as_of]
+            found = (ids[order], days[order], a["mass"][kept][order], a["spelled"][kept][order])
+            self._sorted[as_of] = found
+            return found
 
 
 def folded(
@@ -117,6 +113,7 @@ def folded(
 
 
 _VIEWS_KEPT = 4
+_sorting = threading.Lock()
 
 
 def micros(moment: datetime) -> int:
@@ -166,7 +163,6 @@ def save(where: str, history: History) -> None:
             "count": history.count,
             "highest": history.highest,
             "highest_facts": list(history.highest_facts),
-            "writers_then": history.writers_then,
             "arrays": places,
         }
     ).encode()
@@ -179,6 +175,8 @@ def save(where: str, history: History) -> None:
                 handle.seek(start + places[name][2])
                 handle.write(array.tobytes())
             handle.truncate(start + offset)
+            handle.flush()
+            os.fsync(handle.fileno())  # whole on disk before it takes the name
         os.replace(handle.name, path)
     except OSError:
         return  # a copy that cannot be kept costs the next command a whole read, nothing else
@@ -217,7 +215,6 @@ def load(where: str) -> History | None:
             highest=int(meta["highest"]),
             highest_facts=(recorded, shipment, mass),
             now=LedgerIndex(folded(spellings)[0], now),
-            writers_then=bool(meta["writers_then"]),
         )
     except (OSError, ValueError, KeyError, TypeError):
         return None  # unreadable: read the history again
