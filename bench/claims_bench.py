@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -32,6 +31,7 @@ BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
 sys.path[:0] = [str(REPO), str(BENCH)]
 
+import growth_bench  # noqa: E402
 import overview_bench  # noqa: E402
 from generate import MIDDLE  # noqa: E402
 
@@ -78,22 +78,9 @@ PAGES = {"overview": "/", "claims": "/claims", "ledger": "/ledger"}
 
 def seconds(url: str | None, *args: str) -> float:
     """Run `python -m shipments --database-url URL ARGS` (or, without a URL, `python -c ARGS`)
-    in a fresh process; return its time."""
+    in a fresh process; return its time (growth_bench.run, which also fails on a failure)."""
     command = ["-c", *args] if url is None else ["-m", "shipments", "--database-url", url, *args]
-    start = time.perf_counter()
-    done = subprocess.run(
-        [sys.executable, *command],
-        cwd=REPO,
-        env={**os.environ, "PYTHONPATH": str(REPO)},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    elapsed = time.perf_counter() - start
-    # reconcile exits 1 when a claim is inconsistent; anything else is a failure.
-    if done.returncode not in (0, 1) or (done.returncode and args[0] != "reconcile"):
-        raise RuntimeError(f"{' '.join(args)} exited {done.returncode}: {done.stderr[-2000:]}")
-    return elapsed
+    return growth_bench.run(*command)[0]
 
 
 def page(path: str, url: str, as_of: str | None = None) -> tuple[float, float]:
