@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import Connection, func
 from sqlmodel import Session, col, select
 
 from shipments.models import AuditEvent, SignInEvent, SignInThrottle
@@ -113,6 +113,12 @@ def ledger_version(*, session: Session) -> int:
     """
     newest = session.exec(select(func.max(AuditEvent.id))).one()
     return int(newest or 0)
+
+
+def ledger_version_of(connection: Connection) -> int:
+    """``ledger_version`` on a bare connection: every page run asks, and a connection is a
+    third of the cost of an ORM session (bench/load_bench.py)."""
+    return int(connection.execute(select(func.max(AuditEvent.id))).scalar_one() or 0)
 
 
 def latest_write(*, session: Session) -> tuple[int, datetime | None]:

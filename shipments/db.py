@@ -8,6 +8,7 @@ directory, so the CLI and the dashboard find the same file from anywhere.
 from __future__ import annotations
 
 import fcntl
+import functools
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -32,7 +33,13 @@ STARTUP_LOCK = 0x1ED6E4  # any constant; names the ledger's start-up lock on Pos
 
 def database_url(url: str | None = None) -> str:
     """Return the database URL: the argument, else LEDGER_DATABASE_URL, else the SQLite default."""
-    chosen = url or os.environ.get("LEDGER_DATABASE_URL") or DEFAULT_DATABASE_URL
+    return _resolved(url or os.environ.get("LEDGER_DATABASE_URL") or DEFAULT_DATABASE_URL)
+
+
+@functools.lru_cache(maxsize=64)
+def _resolved(chosen: str) -> str:
+    # Every page run asks (bench/load_bench.py): parsing the URL and checking its folder once
+    # per URL and process is enough.
     parsed = make_url(chosen)
     if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
         path = Path(parsed.database)

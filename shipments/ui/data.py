@@ -259,8 +259,8 @@ _seen_versions: dict[str, int] = {}
 
 def ledger_version(url: str) -> int:
     """Return a number that grows with every write: the newest audit event's id."""
-    with session_scope(engine(url)) as session:
-        return audit.ledger_version(session=session)
+    with engine(url).connect() as connection:
+        return audit.ledger_version_of(connection)
 
 
 def refresh_if_changed(url: str) -> None:
