@@ -334,6 +334,23 @@ def start_behind_nginx(url: str, folder: Path, count: int) -> Server:
     return server
 
 
+def soak(url: str, folder: Path, crowds: int, size: int) -> list[float]:
+    """Serve ``crowds`` crowds of ``size`` viewers from one Overview server; return its RSS (MB)
+    after each: whether memory settles without a full collection after every page run."""
+    env = {**ENV, "LEDGER_DATABASE_URL": url, "HOME": str(folder)}
+    process, base = start_streamlit(REPO / "dashboard.py", env)
+    server = Server("overview", base, [process])
+    try:
+        rss = []
+        for _ in range(crowds):
+            asyncio.run(crowd(base, size))
+            time.sleep(1.0)
+            rss.append(server.rss_mb())
+        return rss
+    finally:
+        server.stop()
+
+
 def table(results: dict[tuple[str, int], Any], crowds: list[int], names: list[str]) -> str:
     lines = [
         "| page | " + " | ".join(f"{n} viewers at once" for n in crowds) + " |",
@@ -358,6 +375,13 @@ def main() -> None:
     parser.add_argument("--turns", type=int, default=3)
     parser.add_argument("--processes", type=int, nargs="*", default=[])
     parser.add_argument("--skip-pages", action="store_true", help="only the --processes part")
+    parser.add_argument(
+        "--soak",
+        type=int,
+        default=0,
+        metavar="CROWDS",
+        help="then CROWDS crowds of the largest size, printing RSS after each",
+    )
     args = parser.parse_args()
     if max(args.crowds) > 200:
         raise SystemExit("a crowd is at most 200 viewers: this is a bounded load test")
@@ -392,6 +416,13 @@ def main() -> None:
             finally:
                 for server in servers:
                     server.stop()
+        if args.soak:
+            rss = soak(url, folder, args.soak, max(args.crowds))
+            sessions = args.soak * max(args.crowds)
+            print(
+                f"- soak, {sessions} sessions: RSS (MB) after each crowd: "
+                + ", ".join(f"{r:.0f}" for r in rss)
+            )
         scaled = {}
         for count in args.processes:
             server = start_behind_nginx(url, folder, count)

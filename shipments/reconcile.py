@@ -136,6 +136,7 @@ def reconcile(
     list_ids: bool = True,
     listed_scopes: Collection[str] | None = None,
     one_pass_from: int = ONE_PASS_READINGS,
+    scopes: Collection[str] | None = None,
 ) -> Reconciliation:
     """Check every claim against the ledger (now, or both as they stood at ``as_of``).
 
@@ -144,9 +145,17 @@ def reconcile(
     count, sum and verdict only, which is all a chart needs.
     From ``one_pass_from`` readings on, the current ledger is read once and every reading
     is answered from that (see ``shipments.revision_arrays``) instead of with queries of its own.
+    With ``scopes``, only the readings of those scopes are checked, and each claim's verdict is
+    that of those readings alone (a claim with none is left out).
     """
     # As of a moment, the claims too are those recorded by then: a past report stays as it was.
     claims = list_claims(session=session, as_of=as_of)
+    if scopes is not None:
+        claims = [
+            claim.model_copy(update={"readings": kept})
+            for claim in claims
+            if (kept := [r for r in claim.readings if r.scope in scopes])
+        ]
     linked = linked_records(session=session, as_of=as_of)
     readings_count = sum(len(claim.readings) for claim in claims)
     matcher: _Matcher

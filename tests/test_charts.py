@@ -256,10 +256,14 @@ def test_a_period_claim_sits_over_the_ledgers_total_for_the_same_period():
 def test_a_claim_on_a_ledger_point_is_in_that_points_label_and_click():
     figure = cumulative_step(daily_frame(), one_of_each())
     line = figure.data[0]
-    labels = dict(zip([str(x)[:10] for x in line.x], line.hovertext, strict=True))
-    assert labels["2019-05-27"].startswith("2019-05-27: 269.000 t in all<br><br>")
+    # The point's own day and total, then the label of every claim on that day.
+    assert line.hovertemplate == "%{x|%Y-%m-%d}: %{y:,.3f} t in all%{text}<extra></extra>"
+    labels = dict(zip([str(x)[:10] for x in line.x], line.text, strict=True))
+    totals = dict(zip([str(x)[:10] for x in line.x], line.y, strict=True))
+    assert totals["2019-05-27"] == 269.0
+    assert labels["2019-05-27"].startswith("<br><br>")
     assert '"269 Toneladas"' in labels["2019-05-27"]
-    assert labels["2019-05-16"] == "2019-05-16: 200.000 t in all"
+    assert labels["2019-05-16"] == ""  # no claim that day: the day and total alone
     custom = {c[1]: list(c) for c in line.customdata}
     assert custom["2019-05-27"] == [SHIPMENTS, "2019-05-27", "2019-05-27", 1, 1]
     assert custom["2019-05-16"] == [SHIPMENTS, "2019-05-16", "2019-05-16", 1]

@@ -5,13 +5,16 @@ from __future__ import annotations
 import csv
 import io
 import json
+import sys
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 from factories import BAD_SOURCES_AT_LEAST, make_shipment
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
+from sqlalchemy import select as sa_select
 from sqlmodel import Session
 from starlette.testclient import TestClient
 from streamlit.testing.v1 import AppTest
@@ -22,7 +25,13 @@ from test_reconcile import make_claim
 
 from shipments.claims import parse_reading_spec, record_claim
 from shipments.cli import main
-from shipments.corroboration import claim_publishers, count_sources, publisher_spellings, resolve
+from shipments.corroboration import (
+    claim_publishers,
+    count_sources,
+    publisher_key,
+    publisher_spellings,
+    resolve,
+)
 from shipments.exchange.export import write_shipments
 from shipments.ledger import (
     ShipmentFilter,
@@ -31,7 +40,8 @@ from shipments.ledger import (
     current_shipments,
     ledger_totals,
 )
-from shipments.models import ShipmentCorrection
+from shipments.models import ShipmentCorrection, ShipmentRevision
+from shipments.reconcile import ONE_PASS_READINGS, reconcile
 from shipments.rules import parse, utcnow
 from shipments.web import data
 
@@ -159,6 +169,50 @@ def test_as_of_counts_the_claims_recorded_by_then(session: Session):
     assert corroboration(session, as_of=before) == {shipment: 1}
     assert shown(session, 2, as_of=before) == []
     assert shown(session, 2) == [shipment]
+
+
+def test_a_query_per_single_reading_finds_what_the_whole_reconciliation_finds(
+    seeded_engine: Engine,
+):
+    """claim_publishers checks single readings a query each; the whole reconciliation of a
+    ledger with this many readings reads it into arrays. Both must find the same support."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
+    import generate
+
+    generate.fill(seeded_engine, 3_000, generate.Shape(claims=300, readings=450))
+    with Session(seeded_engine) as session:
+        # Generated figures rarely match one shipment: add claims that do, on days of one.
+        lone_days = session.execute(
+            text(
+                "SELECT event_date, MIN(mass_kg) FROM current_shipment GROUP BY event_date"
+                " HAVING COUNT(*) = 1 ORDER BY event_date LIMIT 30"
+            )
+        ).all()
+        for number, (day, mass_kg) in enumerate(lone_days):
+            claim(session, f"Outlet {number % 4}", str(day)[:10], value=f"{mass_kg / 1000:.3f}")
+        middle = session.execute(
+            sa_select(ShipmentRevision.recorded_at)
+            .order_by(ShipmentRevision.id)
+            .offset(1_500)
+            .limit(1)
+        ).scalar_one()
+        for as_of in (None, middle):
+            whole = reconcile(session=session, as_of=as_of)
+            assert sum(len(c.readings) for c in whole.claims) >= ONE_PASS_READINGS
+            expected: dict[int, set[str]] = {}
+            for item in whole.claims:
+                scopes = {r.id: r.scope for r in item.claim.readings}
+                for result in item.readings:
+                    if (
+                        scopes[result.reading_id] == "single"
+                        and result.verdict == "consistent"
+                        and result.shipment_count == 1
+                    ):
+                        key = publisher_key(item.claim.source.publisher)
+                        expected.setdefault(result.shipment_ids[0], set()).add(key)
+            assert len(expected) > (20 if as_of is None else 0)  # our claims came later
+            found = claim_publishers(session=session, as_of=as_of)
+            assert {k: set(v) for k, v in found.items()} == expected
 
 
 @pytest.mark.parametrize("batch_size", [1, 3, 5000])

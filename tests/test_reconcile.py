@@ -83,6 +83,28 @@ def test_seeded_claims_are_all_consistent(seeded_session: Session):
     assert (fourth.claim.metric, fourth.readings[0].ledger_value) == ("deliveries", Decimal(4))
 
 
+def test_scopes_check_only_those_readings_and_leave_out_claims_without_one(
+    seeded_session: Session,
+):
+    whole = reconcile(session=seeded_session)
+    singles = reconcile(session=seeded_session, scopes={"single"})
+    expected = {
+        item.claim.id: [
+            r.reading_id
+            for r, spec in zip(item.readings, item.claim.readings, strict=True)
+            if spec.scope == "single"
+        ]
+        for item in whole.claims
+    }
+    expected = {claim: ids for claim, ids in expected.items() if ids}
+    assert {i.claim.id: [r.reading_id for r in i.readings] for i in singles.claims} == expected
+    assert 0 < len(expected) < len(whole.claims)  # the seed has claims with no single reading
+    by_id = {r.reading_id: r for item in whole.claims for r in item.readings}
+    for item in singles.claims:
+        for result in item.readings:
+            assert result == by_id[result.reading_id]
+
+
 def test_correction_makes_the_269_claim_inconsistent_but_not_as_of_before(
     seeded_session: Session,
 ):

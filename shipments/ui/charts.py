@@ -205,13 +205,10 @@ def cumulative_step(
                 ]
                 for d, n in zip(days, series["shipments"], strict=True)
             ],
-            hovertext=[
-                "<br><br>".join(
-                    [f"{d.isoformat()}: {total:,.3f} t in all", *(h for _, h in on_day.get(d, []))]
-                )
-                for d, total in zip(days, totals, strict=True)
-            ],
-            hoverinfo="text",
+            # The day and total from the point itself, and only a claim's day carries text: a
+            # label per point was a third of the figure every new viewer is sent (load_bench).
+            text=["".join("<br><br>" + h for _, h in on_day.get(d, [])) for d in days],
+            hovertemplate="%{x|" + DATE_FORMAT + "}: %{y:,.3f} t in all%{text}<extra></extra>",
         )
     )
     _add_claim_traces(figure, running)
