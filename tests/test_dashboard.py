@@ -315,6 +315,22 @@ def test_as_of_leaves_out_claims_recorded_later(database_url: str, seeded_engine
     assert set(then.dataframe[0].value["claim"]) == set(range(1, 8))
 
 
+@pytest.mark.parametrize("name", ["overview", "ledger", "claims", "downloads"])
+def test_a_pages_caption_says_the_as_of_moment_as_its_notes_do(
+    seeded_engine: Any, database_url: str, monkeypatch, name: str
+):
+    """The caption over the figures writes the moment as the notes beside it do (to the second,
+    in UTC), not as 2019-06-01T00:00:00+00:00 above a note saying 2019-06-01 00:00:00 UTC."""
+    seeded_engine.dispose()
+    monkeypatch.setenv("LEDGER_DATABASE_URL", database_url)
+    app = AppTest.from_file(DASHBOARD, default_timeout=60)
+    app.query_params["as_of"] = "2019-06-01T02:00:00.123456+02:00"
+    open_page(app.run(), name)
+    captions = [c.value.replace("\\", "") for c in app.caption]
+    assert any("as it stood at 2019-06-01 00:00:00 UTC" in c for c in captions), captions
+    assert not any("+00:00" in c or "T00:00" in c for c in captions), captions
+
+
 def test_a_malformed_as_of_is_reported_not_raised(database_url: str, monkeypatch):
     monkeypatch.setenv("LEDGER_DATABASE_URL", database_url)
     app = AppTest.from_file(DASHBOARD, default_timeout=60)

@@ -20,7 +20,8 @@ from shipments.db import session_scope
 from shipments.exchange.csvfiles import write_csv
 from shipments.exchange.reports import AUDIT_COLUMNS, SIGN_IN_COLUMNS, audit_rows, sign_in_rows
 from shipments.ui import data, session, view
-from shipments.ui.common import page, utc_text
+from shipments.ui.common import page
+from shipments.ui.view import utc_text
 
 ACTIONS = {
     "Every write": None,

@@ -22,9 +22,10 @@ def claims(url: str, current: view.View) -> None:
     """Draw the Claims page."""
     st.title("Claims against the ledger")
     moment = current.as_of.isoformat() if current.as_of else None
+    stood = f"as it stood at {view.utc_text(current.as_of)}" if current.as_of else None
     st.caption(
         "Each claim is checked against the whole ledger "
-        + (f"as it stood at {moment}" if moment else "as it stands now")
+        + (stood or "as it stands now")
         + "; a claim is consistent when at least one reading of its scope is."
     )
     result = data.reconciliation(url, moment)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
-from datetime import UTC, datetime
+from datetime import datetime
 
 import streamlit as st
 from sqlalchemy.exc import SQLAlchemyError
@@ -13,6 +13,7 @@ from shipments.db import session_scope
 from shipments.errors import Problem
 from shipments.ledger import LedgerTotals, first_recorded_at
 from shipments.ui import data, view
+from shipments.ui.view import utc_text
 from shipments.ui.words import DATABASE_ERROR, EMPTY_LEDGER, NO_MATCH
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$=:&])")
@@ -32,16 +33,6 @@ def plain(text: str) -> str:
     """
     text = _AUTOLINK.sub(lambda m: m.group(0) + "\u200b", text)
     return _MARKDOWN_SPECIAL.sub(r"\\\1", text).replace("\n", "  \n")
-
-
-def utc_text(moment: datetime) -> str:
-    """Write a moment to the second, in UTC, saying so: ``2026-01-31 12:00:00 UTC``.
-
-    A moment without a zone is taken as UTC, as everywhere in the ledger.
-    """
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 @st.cache_data(show_spinner=False, ttl=data.TTL_SECONDS)

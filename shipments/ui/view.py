@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 import streamlit as st
 
@@ -207,5 +207,15 @@ def describe(view: View) -> str:
         parts.append(f"at least {f.sources_at_least} independent {plural}")
     moment = "as it stands now"
     if view.as_of is not None and not view.in_future():
-        moment = f"as it stood at {view.as_of.isoformat()}"
+        moment = f"as it stood at {utc_text(view.as_of)}"
     return f"Ledger {moment}" + (f"; {', '.join(parts)}" if parts else "; all shipments")
+
+
+def utc_text(moment: datetime) -> str:
+    """Write a moment to the second, in UTC, saying so: ``2026-01-31 12:00:00 UTC``.
+
+    A moment without a zone is taken as UTC, as everywhere in the ledger.
+    """
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
