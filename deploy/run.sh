@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Start N dashboard servers on one database and nginx in front of them, in the foreground;
-# Ctrl-C (or any of them stopping) stops them all.
+# Ctrl-C (or nginx stopping) stops them all. A server that stops is said so and left stopped:
+# nginx sends its browsers to the others (the README's "Running more than one server"); a
+# supervisor such as deploy/ledger-dashboard@.service restarts it in production.
 #
 #   LEDGER_DATABASE_URL=postgresql+psycopg://... LEDGER_COOKIE_SECRET=... deploy/run.sh [N] [LISTEN]
 #
@@ -45,5 +47,16 @@ done
 config="$(.venv/bin/python deploy/nginx_conf.py --listen "$listen" "${ports[@]}" --standalone "$folder")"
 nginx -p "$folder" -c "$config" -e "$folder/error.log" -g 'daemon off;' &
 pids+=("$!")
+nginx_pid="$!"
 echo "the dashboard is on http://localhost:${listen##*:}/ (Ctrl-C stops everything)"
-wait -n
+# Wait for nginx alone; say when a server stops, while the others go on serving.
+said=()
+while kill -0 "$nginx_pid" 2>/dev/null; do
+  for n in $(seq 1 "$count"); do
+    if [ -z "${said[$n]:-}" ] && ! kill -0 "${pids[$((n - 1))]}" 2>/dev/null; then
+      echo "server $((8500 + n)) stopped (see $folder/server-$((8500 + n)).log); the others serve on"
+      said[n]=1
+    fi
+  done
+  sleep 2
+done
