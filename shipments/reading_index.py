@@ -80,6 +80,24 @@ class LedgerIndex:
             },
         )
 
+    def daily(self) -> tuple[Any, Any, Any]:
+        """Return the days that hold standing shipments (day numbers, ascending), each day's
+        count and its summed mass, added up in integers (a view of the whole ledger now)."""
+        key_day = np.asarray(self.key_day)
+        if not len(key_day):
+            empty = np.zeros(0, dtype=np.int64)
+            return empty, empty, empty
+        combos = (key_day + _DAYS // 2) // _DAYS  # days before 1970 are negative
+        offsets = key_day - combos * _DAYS
+        first = int(offsets.min())
+        offsets -= first
+        masses = np.diff(np.asarray(self.running))
+        counts = np.bincount(offsets)
+        sums = np.zeros(len(counts), dtype=np.int64)
+        np.add.at(sums, offsets, masses)
+        present = np.flatnonzero(counts)
+        return present + first, counts[present], sums[present]
+
     def _combos(self, wanted: list[tuple[int, str]]) -> list[int]:
         """Return the numbers of the key sets whose names equal every (position, name) wanted."""
         if not wanted:

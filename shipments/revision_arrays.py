@@ -77,20 +77,31 @@ def view_daily_totals(
     *, session: Session, as_of: datetime | None, filters: ShipmentFilter | None
 ) -> list[DailyTotal]:
     """Return ``shipments.ledger.daily_totals``: as of a moment from the history's arrays (the
-    database would read every revision recorded by then), unless the view counts sources."""
-    if not _from_arrays(as_of, filters):
+    database would read every revision recorded by then), unless the view counts sources; the
+    whole ledger now from the kept copy's index of the standing shipments, where there is a
+    copy (the database would read every standing shipment: 0.1 s at a million)."""
+    if as_of is None and (filters is None or filters.is_empty()) and _cache_key(session):
+        days, counts, sums = current_history(session).now.daily()
+    elif _from_arrays(as_of, filters):
+        assert as_of is not None
+        days, counts, sums = _per_day(*current_history(session).in_view(as_of, filters)[1:3])
+    else:
         return daily_totals(session=session, as_of=as_of, filters=filters)
-    assert as_of is not None
-    _, days, masses, _ = current_history(session).in_view(as_of, filters)
-    firsts = np.flatnonzero(np.r_[True, days[1:] != days[:-1]]) if len(days) else np.zeros(0, int)
-    counts = np.diff(np.r_[firsts, len(days)])
-    sums = np.add.reduceat(masses, firsts) if len(days) else np.zeros(0, np.int64)
     rows = [
-        (_EPOCH + timedelta(days=int(days[i])), int(n), int(m))
-        for i, n, m in zip(firsts, counts, sums, strict=True)
+        (_EPOCH + timedelta(days=int(d)), int(n), int(m))
+        for d, n, m in zip(days, counts, sums, strict=True)
     ]
     left_out = left_out_of_totals(session=session, as_of=as_of, filters=filters)
     return days_less(rows, left_out)
+
+
+def _per_day(days: Any, masses: Any) -> tuple[Any, Any, Any]:
+    """Return each day of ``days`` (sorted), its count and its summed mass."""
+    if not len(days):
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty, empty
+    firsts = np.flatnonzero(np.r_[True, days[1:] != days[:-1]])
+    return days[firsts], np.diff(np.r_[firsts, len(days)]), np.add.reduceat(masses, firsts)
 
 
 def view_page(

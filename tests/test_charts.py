@@ -13,6 +13,7 @@ from shipments.ui.charts import (
     BARS,
     CLAIM,
     LEDGER_DAY_SYMBOL,
+    NO_VALUE,
     PERIODS,
     RUNNING,
     SCOPE_CHARTS,
@@ -114,7 +115,7 @@ def test_cumulative_step_draws_the_ledger_as_steps_and_claims_with_tolerance():
         "claim, running total: inconsistent",
     }
     consistent = markers["claim, running total: consistent"]
-    assert (list(consistent.x), list(consistent.y)) == ([date(2019, 5, 27)], [269.0])
+    assert (days_of(consistent.x), list(consistent.y)) == (["2019-05-27"], [269.0])
     assert list(consistent.error_y.array) == [0.5]
     assert list(consistent.error_y.arrayminus) == [0.5]
     assert consistent.marker.color == VERDICT_COLOURS["consistent"]
@@ -210,11 +211,23 @@ def one_of_each() -> pd.DataFrame:
     )
 
 
+def days_of(values) -> list[str]:
+    """Return a trace's dates as text, whether plotly holds dates, strings or datetime64."""
+    return [str(v)[:10] for v in values]
+
+
+def tagged(customdata) -> list[list]:
+    """Return each point's customdata as the page reads a clicked one back: the padding of
+    points shorter than their chart's widest (``NO_VALUE``) dropped."""
+    rows = [] if customdata is None else customdata
+    return [[v for v in row if v is not NO_VALUE] for row in rows]
+
+
 def claim_ids(figure) -> dict[str, list[int]]:
     """Return the claim ids of each claim trace of a figure, by the trace's marker symbol."""
     found: dict[str, list[int]] = {}
     for trace in figure.data:
-        custom = [list(c) for c in (trace.customdata or [])]
+        custom = tagged(trace.customdata)
         if trace.type == "scatter" and custom and custom[0][0] == CLAIM:
             found.setdefault(trace.marker.symbol, []).extend(c[1] for c in custom)
     return found
@@ -264,7 +277,7 @@ def test_a_claim_on_a_ledger_point_is_in_that_points_label_and_click():
     assert labels["2019-05-27"].startswith("<br><br>")
     assert '"269 Toneladas"' in labels["2019-05-27"]
     assert labels["2019-05-16"] == ""  # no claim that day: the day and total alone
-    custom = {c[1]: list(c) for c in line.customdata}
+    custom = {c[1]: c for c in tagged(line.customdata)}
     assert custom["2019-05-27"] == [SHIPMENTS, "2019-05-27", "2019-05-27", 1, 1]
     assert custom["2019-05-16"] == [SHIPMENTS, "2019-05-16", "2019-05-16", 1]
 
@@ -362,3 +375,14 @@ def test_one_bar_alone_is_a_day_wide_not_a_hairline():
     assert deliveries_bar(only, None).layout.xaxis.dtick == ONE_DAY_MS
     several = deliveries_bar(daily_frame(), claims).data[0]
     assert several.width is None  # bars with gaps between them keep plotly's own widths
+
+
+def test_a_clicked_points_padding_is_dropped_and_each_point_read_once():
+    from shipments.ui.overview import _picked
+
+    short = {"customdata": [SHIPMENTS, "2019-05-16", "2019-05-16", 1, None]}
+    with_claim = {"customdata": [SHIPMENTS, "2019-05-27", "2019-05-27", 1, 1]}
+    assert _picked([short, with_claim, short, {"customdata": None}]) == [
+        (SHIPMENTS, "2019-05-16", "2019-05-16", 1),
+        (SHIPMENTS, "2019-05-27", "2019-05-27", 1, 1),
+    ]

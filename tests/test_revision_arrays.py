@@ -286,6 +286,42 @@ def test_as_of_daily_totals_from_the_arrays_equal_the_databases(
     assert any(view_daily_totals(session=session, as_of=m, filters=view) for m in moments[1:])
 
 
+@pytest.mark.parametrize("view", [None, ShipmentFilter()])
+def test_the_whole_ledgers_daily_totals_now_come_from_the_kept_index(
+    history_with_changes: tuple[Session, list[datetime]],
+    view: ShipmentFilter | None,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    session, _ = history_with_changes
+    # Days before 1970 too (negative day numbers), and a day two shipments share.
+    for day, tonnes in (
+        ("1969-12-31", "1"),
+        ("1900-01-01", "2"),
+        ("2020-01-01", "3"),
+        ("2020-01-01", "4.5"),
+    ):
+        shipment = make_shipment(event_date=day, tonnes=tonnes)
+        append_shipment(session=session, shipment_in=shipment, by="ana", via="cli")
+    theirs = daily_totals(session=session, as_of=None, filters=view)
+    monkeypatch.setattr(revision_arrays, "daily_totals", None)  # the database is not asked
+    ours = view_daily_totals(session=session, as_of=None, filters=view)
+    assert ours == theirs
+    assert [d.event_date for d in ours][:2] == [date(1900, 1, 1), date(1969, 12, 31)]
+    assert any(d.records > d.shipments for d in ours)  # the consignment's other record
+    assert max(d.shipments for d in ours) >= 2
+
+
+def test_a_filtered_view_now_is_asked_of_the_database(
+    history_with_changes: tuple[Session, list[datetime]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    session, _ = history_with_changes
+    view = ShipmentFilter(donors=("china",))  # spelt as one shipment has it: matched exactly
+    theirs = daily_totals(session=session, as_of=None, filters=view)
+    monkeypatch.setattr(revision_arrays, "current_history", None)  # not asked
+    assert view_daily_totals(session=session, as_of=None, filters=view) == theirs
+    assert sum(d.shipments for d in theirs) == 1
+
+
 @pytest.mark.parametrize("view", VIEWS)
 @pytest.mark.parametrize(("limit", "offset"), [(100, 0), (2, 0), (2, 3), (3, 6), (5, 100)])
 def test_as_of_pages_from_the_arrays_equal_the_databases(

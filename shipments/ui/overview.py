@@ -22,6 +22,7 @@ from shipments.ui.charts import (
     CHART_CONFIG,
     CHART_TITLES,
     CLAIM,
+    NO_VALUE,
     PERIODS,
     RUNNING,
     SHIPMENTS,
@@ -134,8 +135,11 @@ def _picked(points: Iterable[dict[str, Any]]) -> list[tuple[Any, ...]]:
     found: list[tuple[Any, ...]] = []
     for point in points:
         custom = point.get("customdata")
-        if isinstance(custom, list) and custom and tuple(custom) not in found:
-            found.append(tuple(custom))
+        if not isinstance(custom, list):
+            continue
+        tagged = tuple(value for value in custom if value is not NO_VALUE)
+        if tagged and tagged not in found:
+            found.append(tagged)
     return found
 
 
