@@ -2,8 +2,8 @@
 
 ``streamlit run dashboard.py`` finds ``app`` and serves it (uvicorn serves it too:
 ``uvicorn dashboard:app``): the pages, and beside them the routes of ``shipments.web``. Each
-page run executes this file as ``__main__``; the navigation below runs only then, not when a
-server imports the file for ``app``.
+page run executes this file as ``__main__``; the navigation below runs only then, and ``app``
+is made only when a server imports the file.
 
 Which pages the menu shows to whom is ``shipments.ui.menu``'s; a signed-in editor also gets a
 sign-out button in the sidebar.
@@ -13,13 +13,6 @@ The sidebar's filters show on the four read-only pages only, the ones they act o
 import streamlit as st
 
 from shipments.web import routes
-
-app = st.App(
-    "dashboard.py",
-    routes=routes.routes(),
-    middleware=routes.middleware(),
-    lifespan=routes.lifespan,
-)
 
 
 def main() -> None:
@@ -38,3 +31,13 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+else:
+    # Only the server's import makes ``app``: a page run, which executes this file as
+    # ``__main__``, made it again with its routes and middleware, a twentieth of a new viewer's
+    # first page (bench/RESULTS.md, "Many viewers at once").
+    app = st.App(
+        "dashboard.py",
+        routes=routes.routes(),
+        middleware=routes.middleware(),
+        lifespan=routes.lifespan,
+    )

@@ -13,7 +13,6 @@ from shipments.ui.charts import (
     BARS,
     CLAIM,
     LEDGER_DAY_SYMBOL,
-    NO_VALUE,
     PERIODS,
     RUNNING,
     SCOPE_CHARTS,
@@ -30,6 +29,7 @@ from shipments.ui.charts import (
 )
 from shipments.ui.markers import claim_hover, claims_frame
 from shipments.ui.placement import ClaimPoint
+from shipments.ui.points import NO_VALUE
 
 
 def daily_frame() -> pd.DataFrame:
@@ -361,7 +361,7 @@ def test_the_legend_sits_under_the_plot_where_the_toolbar_cannot_cover_it():
 def test_one_bar_alone_is_a_day_wide_not_a_hairline():
     """A view of one delivery day, with claims on other days widening the axis: plotly would
     size the lone bar by gaps it does not have; it gets a day's width (less a gap)."""
-    from shipments.ui.charts import ONE_DAY_MS
+    from shipments.ui.points import ONE_DAY_MS
 
     only = daily_frame().iloc[[2]]  # 27 May alone
     march = point(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+import runpy
 import time
 from typing import Any
 
@@ -57,6 +58,30 @@ def test_first_start_creates_seeds_and_shows_the_total(database_url: str, monkey
         "Latest delivery": "2019-05-27",
         "Claims consistent / inconsistent": "7 / 0",
     }
+
+
+def test_the_servers_import_makes_the_app_and_a_page_run_does_not(database_url: str, monkeypatch):
+    """``app`` (the routes, the middleware) is the server's: a page run made it again each time,
+    a twentieth of a new viewer's first page (bench/RESULTS.md)."""
+    import streamlit as st
+    from streamlit import config
+
+    made: list[str] = []
+
+    class Counted(st.App):  # type: ignore[misc]
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            made.append(str(args[0]))
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(st, "App", Counted)
+    monkeypatch.setattr(config, "_main_script_path", config._main_script_path)
+    app = run_dashboard(monkeypatch, database_url)
+    assert not app.exception
+    assert "269" in metrics(app)["Total delivered"]
+    assert made == []
+    served = runpy.run_path(DASHBOARD, run_name="dashboard")  # as uvicorn imports it
+    assert isinstance(served["app"], Counted)
+    assert made == ["dashboard.py"]
 
 
 def plotly_values(field: Any) -> list[Any]:

@@ -104,7 +104,7 @@ LAYERS = (
     ("shipments.exchange", "shipments.seed"),
     # The dashboard's figure builders import no streamlit: a layer below the pages, so that
     # the static snapshot (shipments.publish) draws the same figures.
-    ("shipments.ui.bars", "shipments.ui.placement"),
+    ("shipments.ui.bars", "shipments.ui.placement", "shipments.ui.points"),
     ("shipments.ui.markers",),
     ("shipments.ui.charts",),
     ("shipments.publish",),

@@ -26,6 +26,15 @@ import plotly.graph_objects as go
 
 from shipments.ui.bars import BAR_WORDS, DAY, bar_period, bar_totals, span_days
 from shipments.ui.markers import CLAIM_COLUMNS
+from shipments.ui.points import (
+    ONE_DAY_MS,
+    bar_widths_ms,
+    day_array,
+    middle_times,
+    padded_table,
+    sealed,
+    text_array,
+)
 
 VERDICT_COLOURS = {"consistent": "#2e7d32", "inconsistent": "#c62828", "no data": "#757575"}
 SCOPE_SYMBOLS = {"cumulative": "circle", "single": "diamond", "period": "square"}
@@ -46,10 +55,8 @@ SYMBOL_WORDS = {
 }
 BAR_COLOUR = "#1f6f8b"
 DATE_FORMAT = "%Y-%m-%d"
-ONE_DAY_MS = 86_400_000
 
 CLAIM, SHIPMENTS = "claim", "shipments"  # the tags of a clickable point's customdata
-NO_VALUE = None  # pads a point's customdata to its chart's widest (``_table``)
 
 DAILY_COLUMNS = ("event_date", "tonnes", "shipments")
 # The plotly toolbar stays (top right); the legend sits under the x axis, so they never meet.
@@ -82,45 +89,6 @@ def overview_figures(
     )
 
 
-class SealedFigure(go.Figure):  # type: ignore[misc]
-    """A finished figure that hands out one dictionary of itself; nothing may change it.
-
-    st.plotly_chart asks a figure for its dictionary on every rerun, and plotly deep-copies
-    every point to make it: most of a warm rerun at a million shipments (bench/RESULTS.md).
-    The Overview's figures are cached and only read once built, so the copy is made once.
-    """
-
-    _sealed: dict[str, Any]
-
-    def to_dict(self) -> dict[str, Any]:
-        """Return the figure as a dictionary: the one made when it was sealed."""
-        return self._sealed
-
-
-def sealed(figure: go.Figure) -> SealedFigure:
-    """Seal a finished figure in place (``SealedFigure``): building it again would validate
-    every point again."""
-    as_dict = _listed(figure.to_dict())
-    figure.__class__ = SealedFigure
-    figure._sealed = as_dict
-    return figure  # type: ignore[no-any-return]
-
-
-def _listed(value: Any) -> Any:
-    """Return a figure's dictionary with its arrays of objects as lists, each row without its
-    padding (``_table``): plotly's JSON writer takes a list of strings and numbers twenty times
-    as fast, and the padding is not sent (numbers and dates stay arrays)."""
-    if isinstance(value, dict):
-        return {k: _listed(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_listed(v) for v in value]
-    if isinstance(value, np.ndarray) and value.dtype == object:
-        if value.ndim == 2:
-            return [[v for v in row if v is not NO_VALUE] for row in value.tolist()]
-        return value.tolist()
-    return value
-
-
 def claims_on(claims: pd.DataFrame | None, chart: str) -> pd.DataFrame:
     """Return the claims whose reading belongs on ``chart`` (``SCOPE_CHARTS``)."""
     if claims is None:
@@ -147,18 +115,18 @@ def deliveries_bar(daily: pd.DataFrame, claims: pd.DataFrame | None = None) -> g
     custom = _shipment_data(totals["start"], totals["end"], totals["shipments"])
     if period == DAY:
         bar = go.Bar(
-            x=_days(totals["start"]),
+            x=day_array(totals["start"]),
             hovertemplate="%{x|" + DATE_FORMAT + "}: %{y:,.3f} t in %{customdata[3]} "
             "shipment(s)<extra></extra>",
         )
         if len(totals) == 1:
             # Plotly sizes bars by the gaps between them: one bar alone, on an axis that claims
             # widen to weeks, would be a hairline. A day's width, then.
-            bar.update(width=_widths_ms(totals["start"], totals["end"]))
+            bar.update(width=bar_widths_ms(totals["start"], totals["end"]))
     else:
         bar = go.Bar(
-            x=_middles(totals["start"], totals["end"]),
-            width=_widths_ms(totals["start"], totals["end"]),
+            x=middle_times(totals["start"], totals["end"]),
+            width=bar_widths_ms(totals["start"], totals["end"]),
             hovertemplate=f"{BAR_WORDS[period]} %{{customdata[1]}} to %{{customdata[2]}}: "
             "%{y:,.3f} t in %{customdata[3]} shipment(s)<extra></extra>",
         )
@@ -204,14 +172,14 @@ def cumulative_step(
     totals = series["cumulative_tonnes"].to_numpy(dtype="float64")
     figure = go.Figure(
         go.Scatter(
-            x=_days(days),
+            x=day_array(days),
             y=totals,
             mode="lines+markers",
             line_shape="hv",
             name="ledger, running total",
             line={"color": BAR_COLOUR, "width": 2},
             marker={"size": 5, "color": BAR_COLOUR},
-            customdata=_table(
+            customdata=padded_table(
                 [
                     SHIPMENTS,
                     d.isoformat(),
@@ -223,7 +191,7 @@ def cumulative_step(
             ),
             # The day and total from the point itself, and only a claim's day carries text: a
             # label per point was a third of the figure every new viewer is sent (load_bench).
-            text=_texts("".join("<br><br>" + h for _, h in on_day.get(d, [])) for d in days),
+            text=text_array("".join("<br><br>" + h for _, h in on_day.get(d, [])) for d in days),
             hovertemplate="%{x|" + DATE_FORMAT + "}: %{y:,.3f} t in all%{text}<extra></extra>",
         )
     )
@@ -245,13 +213,13 @@ def periods_chart(claims: pd.DataFrame) -> go.Figure:
     ledger = claims["ledger"].astype(float)
     figure = go.Figure(
         go.Bar(
-            x=_middles(starts, ends),
-            width=_widths_ms(starts, ends),
+            x=middle_times(starts, ends),
+            width=bar_widths_ms(starts, ends),
             y=ledger.fillna(0).to_numpy(dtype="float64"),
             name="ledger, the same period",
             marker={"color": BAR_COLOUR, "opacity": 0.45},
             customdata=_claim_ids(claims["claim_id"]),
-            hovertext=_texts(
+            hovertext=text_array(
                 f"ledger, {s.isoformat()} to {e.isoformat()}: "
                 + ("no shipments" if pd.isna(v) else f"{v:,.3f} t")
                 + f" (claim {int(i)}'s reading; click for the claim)"
@@ -298,53 +266,14 @@ _SCOPE_WORDS = {
 def _shipment_data(
     starts: Iterable[date], ends: Iterable[date], counts: Iterable[int]
 ) -> np.ndarray:
-    return _table(
+    return padded_table(
         [SHIPMENTS, s.isoformat(), e.isoformat(), int(n)]
         for s, e, n in zip(starts, ends, counts, strict=True)
     )
 
 
 def _claim_ids(ids: Iterable[Any]) -> np.ndarray:
-    return _table([CLAIM, int(i)] for i in ids)
-
-
-# Points' data go to plotly as numpy arrays: plotly checks a list element by element, and
-# copies it deeply, each time a figure is built; an array it copies whole. At a million
-# shipments (4,000 days, 1,000 claims) that was two thirds of building the Overview's figures.
-
-
-def _table(rows: Iterable[list[Any]]) -> np.ndarray:
-    """Rows of differing lengths as one array of objects, the short ones padded with None
-    (``NO_VALUE``, which the page drops when it reads a clicked point back)."""
-    listed = list(rows)
-    table = np.full((len(listed), max(map(len, listed), default=0)), NO_VALUE, dtype=object)
-    for n, row in enumerate(listed):
-        table[n, : len(row)] = row
-    return table
-
-
-def _texts(texts: Iterable[Any]) -> np.ndarray:
-    return np.array([str(t) for t in texts], dtype=object)
-
-
-def _days(dates: Iterable[date]) -> np.ndarray:
-    """Dates as a numpy array of days: Streamlit copies and encodes each figure on every rerun,
-    and an array goes through that far faster than a list of dates (bench/RESULTS.md, "Warm rerun").
-    """
-    return np.array(list(dates), dtype="datetime64[D]")
-
-
-def _middles(starts: Iterable[date], ends: Iterable[date]) -> np.ndarray:
-    first = _days(starts).astype("datetime64[ms]")
-    after = _days(ends).astype("datetime64[ms]") + np.timedelta64(ONE_DAY_MS, "ms")
-    middles: np.ndarray = first + (after - first) // 2
-    return middles
-
-
-def _widths_ms(starts: Iterable[date], ends: Iterable[date]) -> np.ndarray:
-    days = (_days(ends) - _days(starts)).astype("int64") + 1
-    widths: np.ndarray = (days * ONE_DAY_MS * 0.9).astype("float64")  # a gap between bars
-    return widths
+    return padded_table([CLAIM, int(i)] for i in ids)
 
 
 def _add_ledger_days(figure: go.Figure, singles: pd.DataFrame) -> None:
@@ -353,7 +282,7 @@ def _add_ledger_days(figure: go.Figure, singles: pd.DataFrame) -> None:
         return
     figure.add_trace(
         go.Scatter(
-            x=_days(known["date"]),
+            x=day_array(known["date"]),
             y=known["ledger"].astype(float).to_numpy(dtype="float64"),
             mode="markers",
             name="ledger, a one-day claim's day",
@@ -378,7 +307,9 @@ def _add_claim_traces(figure: go.Figure, claims: pd.DataFrame) -> None:
         high = group["high"].astype(float)
         low = group["low"].astype(float)
         x: Any = (
-            _middles(group["start"], group["date"]) if scope == "period" else _days(group["date"])
+            middle_times(group["start"], group["date"])
+            if scope == "period"
+            else day_array(group["date"])
         )
         figure.add_trace(
             go.Scatter(
@@ -402,7 +333,7 @@ def _add_claim_traces(figure: go.Figure, claims: pd.DataFrame) -> None:
                     "width": 6,
                 },
                 customdata=_claim_ids(group["claim_id"]),
-                hovertext=_texts(group["hover"]),
+                hovertext=text_array(group["hover"]),
                 hoverinfo="text",
             )
         )

@@ -22,7 +22,6 @@ from shipments.ui.charts import (
     CHART_CONFIG,
     CHART_TITLES,
     CLAIM,
-    NO_VALUE,
     PERIODS,
     RUNNING,
     SHIPMENTS,
@@ -30,6 +29,7 @@ from shipments.ui.charts import (
 )
 from shipments.ui.claim_card import claim_title, show_claim
 from shipments.ui.common import heading, page, plain
+from shipments.ui.points import NO_VALUE
 from shipments.units import kg_to_tonnes
 
 CORROBORATED = 2  # the Overview's toggle: a shipment at least two publishers support
