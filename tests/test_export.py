@@ -313,6 +313,26 @@ def test_fast_export_writes_the_same_bytes_as_the_python_rows(session, hxl, batc
     assert two["source_urls"] == "https://example.org/c https://example.org/b"
 
 
+def test_a_batch_with_lines_that_need_care_goes_out_in_one_piece(session, monkeypatch):
+    """Nearly every batch of a real ledger holds a line that needs quoting (a note with a
+    comma): its other lines are written together, not one by one, and the bytes are the same."""
+    from shipments.exchange import lines
+
+    _tricky_ledger(session)
+    checked: list[int] = []
+    plain_text = lines._plain_text
+
+    def counted(batch, *args):
+        checked.append(len(batch))
+        return plain_text(batch, *args)
+
+    monkeypatch.setattr(lines, "_plain_text", counted)
+    out = io.StringIO()
+    assert write_shipments(session=session, file=out, batch_size=5000) == 12
+    assert out.getvalue() == _reference_export(session)
+    assert checked == [6]  # the six plain lines of twelve, checked and written at once
+
+
 def test_fast_export_applies_the_view_filter(session):
     _tricky_ledger(session)
     wanted = ShipmentFilter(date_from=date(2019, 6, 4), donors=("China", "=1+1"))

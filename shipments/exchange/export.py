@@ -39,8 +39,7 @@ from shipments.exchange.lines import (
     EXPORT_SOURCES,
     Claimed,
     SourceCells,
-    write_carefully,
-    write_plain,
+    write_batch,
 )
 from shipments.exchange.reading import (
     PARTNERS,
@@ -365,13 +364,16 @@ def write_shipments(
     ):
         cells = SourceCells(lookup, table.from_sources(hxl=hxl))
         for batch in batches:
-            if claimed.within(batch) or not write_plain(batch, cells, file, separators, text_first):
-                # Some line needs care: each line is checked alone, and only those that need it
-                # (or that claims add a publisher to) go through the csv module, cell by cell.
-                for one in batch:
-                    if claimed.within([one]) or not write_plain(
-                        [one], cells, file, separators, text_first
-                    ):
-                        write_carefully(one, cells, writer, len(header), claims)
+            write_batch(
+                batch,
+                cells,
+                file,
+                writer,
+                separators=separators,
+                text_first=text_first,
+                width=len(header),
+                claims=claims,
+                claimed=claimed,
+            )
             count += len(batch)
     return count
