@@ -386,3 +386,25 @@ def test_a_clicked_points_padding_is_dropped_and_each_point_read_once():
         (SHIPMENTS, "2019-05-16", "2019-05-16", 1),
         (SHIPMENTS, "2019-05-27", "2019-05-27", 1, 1),
     ]
+
+
+def test_sealed_figures_carry_the_white_template_as_plotly_sets_it():
+    import plotly.graph_objects as go
+
+    figures = overview_figures(daily_frame(), one_of_each())
+    white = go.Figure().update_layout(template="plotly_white").to_dict()["layout"]["template"]
+    sent = [f.to_dict()["layout"]["template"] for f in (figures.running, figures.bars)]
+    assert sent == [white, white]
+    assert sent[0] is not sent[1]  # each figure its own: nothing one changes reaches another
+
+
+def test_days_become_the_same_array_numpy_makes_before_1970_too():
+    import numpy as np
+
+    from shipments.ui.points import day_array
+
+    days = [date(1900, 3, 1), date(1969, 12, 31), date(1970, 1, 1), date(2019, 5, 27)]
+    expected = np.array(days, dtype="datetime64[D]")
+    assert (day_array(days) == expected).all()
+    assert (day_array(pd.Series(pd.to_datetime(days))) == expected).all()  # Timestamps
+    assert day_array([]).dtype == expected.dtype

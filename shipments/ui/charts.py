@@ -360,5 +360,4 @@ def _layout(figure: go.Figure, *, title: str, y_title: str, dates: list[date]) -
         hoverlabel={"align": "left"},
         # A click picks the one point under the pointer, the one its hover label describes.
         hovermode="closest",
-        template="plotly_white",
-    )
+    )  # the template ("plotly_white") comes with sealing (points.sealed)
