@@ -101,25 +101,27 @@ def write_batch(
     whole batch a line at a time then was most of an export's time in Python.
     """
     care = claimed.lines(batch) | _marked_lines(batch, text_first)
-    if not care and write_plain(batch, cells, file, separators, text_first):
-        return
-    plain = [line for n, line in enumerate(batch) if n not in care]
-    text = _plain_text(plain, cells, separators, text_first) if plain else ""
-    if care and text is not None:
-        written = iter(text.split("\n") if plain else ())
-        careful = io.StringIO()
-        careful_writer = csv.writer(careful, lineterminator="\n")
-        out = []
-        for n, line in enumerate(batch):
-            if n in care:
-                write_carefully(line, cells, careful_writer, width, claims)
-                out.append(careful.getvalue())
-                careful.seek(0)
-                careful.truncate()
-            else:
-                out.append(next(written) + "\n")
-        file.write("".join(out))
-        return
+    if not care:
+        if write_plain(batch, cells, file, separators, text_first):
+            return
+    else:
+        plain = [line for n, line in enumerate(batch) if n not in care]
+        text = _plain_text(plain, cells, separators, text_first) if plain else ""
+        if text is not None:
+            written = iter(text.split("\n") if plain else ())
+            careful = io.StringIO()
+            careful_writer = csv.writer(careful, lineterminator="\n")
+            out = []
+            for n, line in enumerate(batch):
+                if n in care:
+                    write_carefully(line, cells, careful_writer, width, claims)
+                    out.append(careful.getvalue())
+                    careful.seek(0)
+                    careful.truncate()
+                else:
+                    out.append(next(written) + "\n")
+            file.write("".join(out))
+            return
     # A line is not as the checks expect (write_carefully says which): each line alone.
     for one in batch:
         if claimed.within([one]) or not write_plain([one], cells, file, separators, text_first):
@@ -216,7 +218,7 @@ class SourceCells:
             self._sources.clear()
             self._refs, self._raw, self._csv = {}, {}, {}
         # Tested one by one: a set less a dict's keys walks every key of the dict, up to
-        # _SOURCE_CACHE_LIMIT of them for each batch (a sixth of an export at a million).
+        # _SOURCE_CACHE_LIMIT of them for each batch (2.3 ms against 0.75 ms a batch there).
         new = {key for key in keys if key not in self._raw}
         wanted = {n for key in new for n in map(int, key.split()) if n not in self._sources}
         if wanted:
