@@ -91,7 +91,8 @@ def day_array(dates: Iterable[date]) -> np.ndarray:
     and an array goes through that far faster than a list of dates (bench/RESULTS.md, "Warm rerun").
     """
     ordinals = np.fromiter((d.toordinal() for d in dates), dtype=np.int64)
-    return (ordinals - _EPOCH_ORDINAL).astype("datetime64[D]")  # ten times numpy's own way
+    # 0.2 ms for 4,000 days, where numpy converting the date objects itself took 4.5 ms
+    return (ordinals - _EPOCH_ORDINAL).astype("datetime64[D]")
 
 
 def middle_times(starts: Iterable[date], ends: Iterable[date]) -> np.ndarray:
