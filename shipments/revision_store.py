@@ -26,7 +26,7 @@ from shipments.ledger import ShipmentFilter
 from shipments.reading_index import LedgerIndex, day_number
 
 CACHE_SETTING = "LEDGER_CACHE_DIR"
-FORMAT = 5  # bump when the file's arrays change meaning
+FORMAT = 6  # bump when the file's arrays change meaning
 NEVER = np.iinfo(np.int64).max  # superseded_at of a revision that still stands
 ARRAYS = ("revision", "shipment", "spelled", "day", "mass", "recorded", "superseded", "retract")
 DaysFrame = tuple[Any, Any, Any, Any]  # shipment ids, day numbers, masses, spellings
@@ -47,6 +47,10 @@ class History:
     # holding as many revisions up to the same id is told apart by them.
     highest_facts: tuple[int, int, int]
     now: LedgerIndex
+    # The ids below ``highest`` the copy does not hold, as (low, high) pairs of ids it holds
+    # (0 before the first), each gap the ids strictly between: only there can a revision that
+    # committed late be (``shipments.revision_arrays``).
+    gaps: tuple[Any, Any] = field(compare=False)
     # The views last asked for (``in_view``), sorted: a page of the ledger as of a moment
     # after another costs a slice, not a sort.
     _sorted: dict[datetime, DaysFrame] = field(default_factory=dict, compare=False, repr=False)
@@ -150,6 +154,7 @@ def save(where: str, history: History) -> None:
     arrays |= {
         f"now_{name}": np.ascontiguousarray(history.now.arrays[name]) for name in LedgerIndex.ARRAYS
     }
+    arrays |= {name: np.ascontiguousarray(a) for name, a in zip(_GAPS, history.gaps, strict=True)}
     places: dict[str, tuple[str, int, int]] = {}
     offset = 0
     for name, array in arrays.items():
@@ -215,10 +220,12 @@ def load(where: str) -> History | None:
             highest=int(meta["highest"]),
             highest_facts=(recorded, shipment, mass),
             now=LedgerIndex(folded(spellings)[0], now),
+            gaps=(arrays[_GAPS[0]], arrays[_GAPS[1]]),
         )
     except (OSError, ValueError, KeyError, TypeError):
         return None  # unreadable: read the history again
 
 
+_GAPS = ("gap_low", "gap_high")
 _MAGIC = b"LEDGERARRAYS"
 _ALIGN = 64
