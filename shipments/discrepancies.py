@@ -18,6 +18,7 @@ a new row, with who and when, like shipments; the ledger writes as ``LEDGER_ACTO
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -141,12 +142,16 @@ def sync_and_list(
     result: Reconciliation,
     states: tuple[str, ...] = STATES,
     as_of: datetime | None = None,
+    on_open: Callable[[], object] | None = None,
 ) -> list[Discrepancy]:
     """Open what the reconciliation shows now (``sync``), then return ``list_discrepancies``:
-    the events read once, not twice, when nothing was to open (most checks)."""
+    the events read once, not twice, when nothing was to open (most checks). ``on_open`` is
+    called when this opened any (a write: the ledger's version moved)."""
     events = _events_by_claim(session, as_of=as_of)
     if result.as_of is None and _due(events, result):
-        sync(session=session, result=result)  # or another process opened them first
+        # Or another process opened them first.
+        if sync(session=session, result=result) and on_open is not None:
+            on_open()
         events = _events_by_claim(session, as_of=as_of)
     return _listed(events, result, states)
 

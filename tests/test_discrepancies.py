@@ -82,9 +82,12 @@ def test_sync_and_list_opens_what_is_due_and_lists_as_sync_then_list_do(
 ):
     set_may_16(seeded_session, "46")
     result = reconcile(session=seeded_session, list_ids=False)
-    first = sync_and_list(session=seeded_session, result=result)
+    told: list[str] = []
+    first = sync_and_list(session=seeded_session, result=result, on_open=lambda: told.append("x"))
     assert [(d.claim_id, d.state) for d in first] == [(1, "open"), (4, "open"), (7, "open")]
-    again = sync_and_list(session=seeded_session, result=result)
+    assert told == ["x"]  # the dashboard empties its data caches then: the version moved
+    again = sync_and_list(session=seeded_session, result=result, on_open=lambda: told.append("y"))
+    assert told == ["x"]  # nothing opened the second time
     assert again == first == list_discrepancies(session=seeded_session, result=result)
     assert row_counts(seeded_session.get_bind())["discrepancy_event"] == 3  # opened once
     past = reconcile(session=seeded_session, as_of=utcnow(), list_ids=False)

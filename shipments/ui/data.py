@@ -16,7 +16,7 @@ from sqlalchemy import Engine
 from shipments import audit
 from shipments.corroboration import claim_publishers, resolve
 from shipments.db import database_url, make_engine, session_scope
-from shipments.discrepancies import Discrepancy, list_discrepancies, sync
+from shipments.discrepancies import Discrepancy, sync_and_list
 from shipments.errors import NotFound
 from shipments.exchange.export import SHIPMENT_COLUMNS, shipment_rows
 from shipments.ledger import (
@@ -223,9 +223,9 @@ def discrepancies(url: str) -> list[Discrepancy]:
     """
     result = reconciliation(url, None)
     with session_scope(engine(url)) as session:
-        if sync(session=session, result=result):
-            st.cache_data.clear()  # the ledger version moved: the pages' data with it
-        return list_discrepancies(session=session, result=result)
+        # Opening one moves the ledger's version: the pages' data goes with it. The events are
+        # read once when nothing is to open (a thousand claims' events as objects: 0.15 s).
+        return sync_and_list(session=session, result=result, on_open=st.cache_data.clear)
 
 
 @st.cache_data(show_spinner=False, ttl=TTL_SECONDS)
