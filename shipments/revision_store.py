@@ -44,7 +44,7 @@ class History:
     count: int  # how many revisions the copy holds
     highest: int  # the highest revision id held (0 if none)
     # That revision's recorded moment (microseconds), shipment and mass: another database
-    # holding as many revisions up to the same id is told apart by them.
+    # holding the same highest id is told apart by them.
     highest_facts: tuple[int, int, int]
     now: LedgerIndex
     # The ids below ``highest`` the copy does not hold, as (low, high) pairs of ids it holds
