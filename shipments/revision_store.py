@@ -49,7 +49,8 @@ class History:
     now: LedgerIndex
     # The ids below ``highest`` the copy does not hold, as (low, high) pairs of ids it holds
     # (0 before the first), each gap the ids strictly between: only there can a revision that
-    # committed late be (``shipments.revision_arrays``).
+    # committed late be (``shipments.revision_arrays``). Kept, not found again at each check:
+    # that would read every id of a copy mapped from its file.
     gaps: tuple[Any, Any] = field(compare=False)
     # The views last asked for (``in_view``), sorted: a page of the ledger as of a moment
     # after another costs a slice, not a sort.
