@@ -238,6 +238,90 @@ def test_a_late_revision_in_an_old_gap_is_found_after_the_copy_moved_on(
         assert_same(kept, whole(session), [])
 
 
+def _late_commit_found(
+    engine: Engine, between: Any, *, no_merge_first: bool = False
+) -> tuple[int, History]:
+    """Take an id in a slow transaction, commit a higher one, call ``between()`` (which reads
+    the copy while the slow id is a gap), commit the slow one; return its id and the copy then.
+    ``no_merge_first``: nothing is written after ``between()``, so the next update has nothing
+    to merge and must find the late revision from the gaps it holds."""
+    at = datetime.now(UTC).replace(tzinfo=None)
+    with engine.connect() as slow, engine.connect() as quick:
+        slow_id = slow.execute(COPY_OF_FIRST, {"revision": 20, "at": at}).scalar_one()
+        quick.execute(COPY_OF_FIRST, {"revision": 21, "at": at})
+        quick.commit()
+        between()
+        if not no_merge_first:
+            quick.execute(COPY_OF_FIRST, {"revision": 22, "at": at})
+            quick.commit()
+        slow.commit()
+    with Session(engine) as session:
+        return slow_id, current_history(session)
+
+
+def _read_copy(engine: Engine) -> History:
+    with Session(engine) as session:
+        return current_history(session)
+
+
+def test_a_late_revision_is_found_from_the_gaps_of_a_copy_read_from_its_file(
+    seeded_engine: Engine,
+) -> None:
+    """A new process starts from the file: the gaps it holds are the ones looked in."""
+    if seeded_engine.dialect.name == "sqlite":
+        pytest.skip("SQLite's one writer takes ids in order: no revision can come late")
+
+    def read_then_forget() -> None:
+        _read_copy(seeded_engine)
+        revision_arrays.forget()  # the next use loads the file
+
+    slow_id, kept = _late_commit_found(seeded_engine, read_then_forget, no_merge_first=True)
+    assert slow_id in kept.arrays["revision"]
+    with Session(seeded_engine) as session:
+        assert_same(kept, whole(session), [])
+
+
+def test_a_gap_that_appears_in_an_update_is_looked_in_later(seeded_engine: Engine) -> None:
+    """A copy read before the slow transaction took its id gets that gap from an update (a
+    merge), not from a whole read; the late revision is found from it."""
+    if seeded_engine.dialect.name == "sqlite":
+        pytest.skip("SQLite's one writer takes ids in order: no revision can come late")
+    _read_copy(seeded_engine)  # before the gap exists
+
+    def update() -> None:
+        assert len(_read_copy(seeded_engine).gaps[0]) >= 1
+
+    slow_id, kept = _late_commit_found(seeded_engine, update, no_merge_first=True)
+    assert slow_id in kept.arrays["revision"]
+    with Session(seeded_engine) as session:
+        assert_same(kept, whole(session), [])
+
+
+def test_past_so_many_gaps_postgresql_counts_and_still_finds_a_late_revision(
+    seeded_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each gap costs a lookup and a gap lasts: past GAPS_LOOKED_UP of them, counting the
+    revisions is cheaper, and it finds a late revision as well."""
+    if seeded_engine.dialect.name == "sqlite":
+        pytest.skip("SQLite's one writer takes ids in order: no revision can come late")
+    monkeypatch.setattr(revision_arrays, "GAPS_LOOKED_UP", 0)
+    statements: list[str] = []
+
+    def seen(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        statements.append(statement.lower())
+
+    event.listen(seeded_engine, "before_cursor_execute", seen)
+    try:
+        slow_id, kept = _late_commit_found(seeded_engine, lambda: _read_copy(seeded_engine))
+    finally:
+        event.remove(seeded_engine, "before_cursor_execute", seen)
+    assert slow_id in kept.arrays["revision"]
+    assert any("count(" in s for s in statements)
+    assert not any("unnest(" in s for s in statements)
+    with Session(seeded_engine) as session:
+        assert_same(kept, whole(session), [])
+
+
 def test_another_database_at_the_same_name_is_not_answered_from_the_copy(
     seeded_engine: Engine, database_url: str, kept_in: Path
 ) -> None:
