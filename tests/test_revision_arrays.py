@@ -48,6 +48,14 @@ def kept_in(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return folder
 
 
+@pytest.fixture
+def ids_can_come_late(seeded_engine: Engine) -> None:
+    """Run the test on PostgreSQL only: SQLite's one writer takes ids in order, so no revision
+    can commit below one already visible."""
+    if seeded_engine.dialect.name == "sqlite":
+        pytest.skip("SQLite's one writer takes ids in order: no revision can come late")
+
+
 def whole(session: Session) -> History:
     """Return the history as a whole read gives it, past every kept copy."""
     return revision_arrays._read_whole(session.connection())
@@ -132,14 +140,13 @@ COPY_OF_FIRST = text(
 )
 
 
+@pytest.mark.usefixtures("ids_can_come_late")
 def test_a_revision_that_commits_late_below_the_highest_id_is_not_missed(
     seeded_engine: Engine,
 ) -> None:
     """PostgreSQL hands out ids before commit: a transaction that takes an id, then waits while
     another takes a higher one and commits, commits a revision below the highest id a copy read
     in between holds. (Raw revision rows: the copy must equal a whole read, whatever they are.)"""
-    if seeded_engine.dialect.name == "sqlite":
-        pytest.skip("SQLite's one writer takes ids in order: no revision can come late")
     at = datetime.now(UTC).replace(tzinfo=None)
     with seeded_engine.connect() as slow, seeded_engine.connect() as quick:
         slow_id = slow.execute(COPY_OF_FIRST, {"revision": 10, "at": at}).scalar_one()
@@ -196,13 +203,12 @@ def test_the_gaps_are_the_ids_missing_below_the_highest(
     assert [list(found[0]), list(found[1])] == [low, high]
 
 
+@pytest.mark.usefixtures("ids_can_come_late")
 def test_a_late_revision_in_an_old_gap_is_found_after_the_copy_moved_on(
     seeded_engine: Engine, kept_in: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A gap stays one through later updates of the copy, a new process's file included; an id
     that never commits (rolled back) costs no whole read, and one that does is found."""
-    if seeded_engine.dialect.name == "sqlite":
-        pytest.skip("SQLite's one writer takes ids in order: no revision can come late")
     at = datetime.now(UTC).replace(tzinfo=None)
     with seeded_engine.connect() as slow, seeded_engine.connect() as quick:
         slow_id = slow.execute(COPY_OF_FIRST, {"revision": 10, "at": at}).scalar_one()
@@ -264,12 +270,11 @@ def _read_copy(engine: Engine) -> History:
         return current_history(session)
 
 
+@pytest.mark.usefixtures("ids_can_come_late")
 def test_a_late_revision_is_found_from_the_gaps_of_a_copy_read_from_its_file(
     seeded_engine: Engine,
 ) -> None:
     """A new process starts from the file: the gaps it holds are the ones looked in."""
-    if seeded_engine.dialect.name == "sqlite":
-        pytest.skip("SQLite's one writer takes ids in order: no revision can come late")
 
     def read_then_forget() -> None:
         _read_copy(seeded_engine)
@@ -281,11 +286,10 @@ def test_a_late_revision_is_found_from_the_gaps_of_a_copy_read_from_its_file(
         assert_same(kept, whole(session), [])
 
 
+@pytest.mark.usefixtures("ids_can_come_late")
 def test_a_gap_that_appears_in_an_update_is_looked_in_later(seeded_engine: Engine) -> None:
     """A copy read before the slow transaction took its id gets that gap from an update (a
     merge), not from a whole read; the late revision is found from it."""
-    if seeded_engine.dialect.name == "sqlite":
-        pytest.skip("SQLite's one writer takes ids in order: no revision can come late")
     _read_copy(seeded_engine)  # before the gap exists
 
     def update() -> None:
@@ -297,13 +301,12 @@ def test_a_gap_that_appears_in_an_update_is_looked_in_later(seeded_engine: Engin
         assert_same(kept, whole(session), [])
 
 
+@pytest.mark.usefixtures("ids_can_come_late")
 def test_past_so_many_gaps_postgresql_counts_and_still_finds_a_late_revision(
     seeded_engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Each gap costs a lookup and a gap lasts: past GAPS_LOOKED_UP of them, counting the
     revisions is cheaper, and it finds a late revision as well."""
-    if seeded_engine.dialect.name == "sqlite":
-        pytest.skip("SQLite's one writer takes ids in order: no revision can come late")
     monkeypatch.setattr(revision_arrays, "GAPS_LOOKED_UP", 0)
     statements: list[str] = []
 
