@@ -11,6 +11,14 @@ STDIN`` into a table of that database, dropped afterwards. The importer runs in 
 resident memory (VmRSS) is read after the batches that cross a tenth, half and all of the rows,
 and its peak during the import (VmHWM, reset once the database is set up: the editor's
 argon2 hash alone takes 64 MB).
+
+After the import, the floor under any importer of the ledger: the rows the import wrote (its
+batch, the new sources, shipments, revisions, current_shipment rows, source links and audit
+events) written again by the driver alone into the same tables and indexes of a fresh ledger
+(another temp file, or a database created beside the named one and dropped after):
+``executemany`` in one transaction on SQLite, ``COPY ... FROM STDIN`` on PostgreSQL. The rows
+are read from the imported ledger in chunks; only the writes and the commit are timed. What the
+importer takes beyond it is its own work (reading, checking and converting the file).
 """
 
 from __future__ import annotations
@@ -27,6 +35,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 DONORS = [f"Donor {n}" for n in range(10)]
@@ -154,6 +163,114 @@ def plain_postgresql(path: Path, url: str) -> tuple[int, float]:
     return count, elapsed
 
 
+# The tables an import writes (sources: those its file names), parents first, each with the
+# column its new rows are found by.
+WRITTEN = (
+    ("import_batch", "id"),
+    ("source", "id"),
+    ("shipment", "id"),
+    ("shipment_revision", "id"),
+    ("current_shipment", "shipment_id"),
+    ("revision_source", "revision_id"),
+    ("audit_event", "id"),
+)
+CHUNK = 50_000
+
+
+def _fresh_ledger(url: str) -> Any:
+    """Return the engine of a fresh, migrated and seeded ledger at ``url``."""
+    sys.path.insert(0, str(REPO))
+    from shipments.db import make_engine
+    from shipments.seed import prepare_database
+
+    engine = make_engine(url)
+    prepare_database(engine)
+    return engine
+
+
+def floor_sqlite(imported: str, fresh: str) -> tuple[int, float]:
+    """Write the imported ledger's new rows into a fresh ledger with executemany; return the
+    rows written and the seconds the writes and the commit took."""
+    engine = _fresh_ledger(fresh)
+    source = sqlite3.connect(imported.removeprefix("sqlite:///"))
+    target: Any = engine.raw_connection()  # the ledger's own pragmas (foreign keys, WAL)
+    raw = target.driver_connection
+    written, seconds = 0, 0.0
+    try:
+        raw.execute("BEGIN IMMEDIATE")
+        for table, key in WRITTEN:
+            (largest,) = raw.execute(f"SELECT coalesce(max({key}), 0) FROM {table}").fetchone()
+            width = len(raw.execute(f"SELECT * FROM {table} LIMIT 0").description)
+            insert = f"INSERT INTO {table} VALUES ({', '.join('?' * width)})"
+            rows = source.execute(
+                f"SELECT * FROM {table} WHERE {key} > ? ORDER BY {key}", (largest,)
+            )
+            while chunk := rows.fetchmany(CHUNK):
+                start = time.perf_counter()
+                raw.executemany(insert, chunk)
+                seconds += time.perf_counter() - start
+                written += len(chunk)
+        start = time.perf_counter()
+        raw.commit()
+        seconds += time.perf_counter() - start
+    finally:
+        target.close()
+        source.close()
+        engine.dispose()
+    return written, seconds
+
+
+def floor_postgresql(imported: str) -> tuple[int, float]:
+    """Write the imported ledger's new rows into a fresh ledger (a database created for it and
+    dropped after) with COPY; return the rows written and the seconds the writes took."""
+    import psycopg
+
+    conninfo = imported.replace("postgresql+psycopg://", "postgresql://")
+    name = conninfo.rsplit("/", 1)[1] + "_floor"
+    server = conninfo.rsplit("/", 1)[0] + "/postgres"
+    with psycopg.connect(server, autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        engine = _fresh_ledger(imported.rsplit("/", 1)[0] + "/" + name)
+        engine.dispose()
+        written, seconds = 0, 0.0
+        with (
+            psycopg.connect(conninfo) as source,
+            psycopg.connect(conninfo.rsplit("/", 1)[0] + "/" + name) as target,
+        ):
+            for table, key in WRITTEN:
+                (largest,) = target.execute(  # type: ignore[misc]
+                    f"SELECT coalesce(max({key}), 0) FROM {table}"
+                ).fetchone()
+                query = f"COPY (SELECT * FROM {table} WHERE {key} > {int(largest)} ORDER BY {key})"
+                with source.cursor() as out, out.copy(query + " TO STDOUT") as reading:
+                    blocks: list[bytes] = []
+                    with target.cursor() as into, into.copy(f"COPY {table} FROM STDIN") as copy:
+                        for block in reading:
+                            blocks.append(bytes(block))
+                            if len(blocks) >= CHUNK:
+                                seconds += _timed_write(copy, blocks)
+                                written, blocks = written + len(blocks), []
+                        seconds += _timed_write(copy, blocks)
+                        written += len(blocks)
+                        start = time.perf_counter()
+                    seconds += time.perf_counter() - start  # the end of the COPY
+            start = time.perf_counter()
+            target.commit()
+            seconds += time.perf_counter() - start
+    finally:
+        with psycopg.connect(server, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
+    return written, seconds
+
+
+def _timed_write(copy: Any, blocks: list[bytes]) -> float:
+    start = time.perf_counter()
+    copy.write(b"".join(blocks))
+    return time.perf_counter() - start
+
+
 def main() -> None:
     """Generate, insert the flat rows, import, insert the flat rows again; print the table."""
     parser = argparse.ArgumentParser(description=__doc__)
@@ -184,6 +301,10 @@ def main() -> None:
         )
         result = json.loads(done.stdout.strip().splitlines()[-1])
         _, after_s = baseline()
+        if postgresql:
+            floor_rows, floor_s = floor_postgresql(url)
+        else:
+            floor_rows, floor_s = floor_sqlite(url, f"sqlite:///{work / 'floor.db'}")
         plain_s = statistics.mean([before_s, after_s])
         added, ours = int(result["added"]), float(result["seconds"])
         print(f"rows: {args.rows:,} ({size_mb:.0f} MB of CSV); importer: {url.split(':')[0]}")
@@ -191,6 +312,11 @@ def main() -> None:
         print(
             f"{baseline_name:30}{count:>12,}{plain_s:>10.1f}{count / plain_s:>12,.0f}"
             f"   (before {before_s:.1f} s, after {after_s:.1f} s)"
+        )
+        floor_name = "its rows, driver alone" if postgresql else "its rows, executemany alone"
+        print(
+            f"{floor_name:30}{floor_rows:>12,}{floor_s:>10.1f}{floor_rows / floor_s:>12,.0f}"
+            f"   ({floor_s / plain_s:.1f}x the baseline: the floor under any importer)"
         )
         print(f"{'ledger import (one txn)':30}{added:>12,}{ours:>10.1f}{added / ours:>12,.0f}")
         print(
