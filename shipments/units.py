@@ -15,8 +15,12 @@ from decimal import (
     MAX_EMAX,
     MIN_EMIN,
     ROUND_HALF_EVEN,
+    Context,
     Decimal,
+    DivisionByZero,
     Inexact,
+    InvalidOperation,
+    Overflow,
     Rounded,
     localcontext,
 )
@@ -175,10 +179,25 @@ def quantity_to_kg(
     raise ValueError(f"must be whole kilograms (the ledger keeps whole kilograms; got {quantity})")
 
 
+# Room for the product of any quantity of up to 50 digits and any factor above, with rounding
+# trapped: an import multiplies on every line, and a context made for each product (as below)
+# was a tenth of a million-row import's time. A product that needs more digits is made below.
+_WIDE = Context(
+    prec=64,
+    Emax=MAX_EMAX,
+    Emin=MIN_EMIN,
+    traps=[InvalidOperation, DivisionByZero, Overflow, Inexact, Rounded],
+)
+
+
 def _exact_product(number: Decimal, factor: Decimal) -> Decimal:
     """Multiply two decimals exactly: in a context with room for every digit, where rounding
     would raise (the default context keeps 28 digits, and 1.00000000000000000000000000001 t
     would come out as 1,000 kg)."""
+    try:
+        return _WIDE.multiply(number, factor)  # exact, or it raises: the same digits as below
+    except (Inexact, Rounded):  # more digits than _WIDE holds
+        pass
     with localcontext() as exact:
         exact.prec = len(number.as_tuple().digits) + len(factor.as_tuple().digits)
         exact.Emax, exact.Emin = MAX_EMAX, MIN_EMIN

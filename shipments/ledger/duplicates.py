@@ -32,14 +32,18 @@ def find_duplicates(
     pairs = sorted({(s.event_date, s.mass_kg) for s in items})
     if not pairs:
         return {}
-    size = max(16, 1 << (len(pairs) - 1).bit_length())
-    pairs += [(pairs[0][0], 0)] * (size - len(pairs))  # no shipment has no mass
     parameters: dict[str, Any] = {"exclude": exclude_id or 0}  # no shipment has id 0
-    for i, (day, kg) in enumerate(pairs):
-        parameters[f"d{i}"], parameters[f"m{i}"] = day, kg
+    if session.get_bind().dialect.name == "postgresql":
+        query = _ARRAY_CANDIDATES
+        parameters["days"], parameters["masses"] = map(list, zip(*pairs, strict=True))
+    else:
+        size = max(16, 1 << (len(pairs) - 1).bit_length())
+        pairs += [(pairs[0][0], 0)] * (size - len(pairs))  # no shipment has no mass
+        for i, (day, kg) in enumerate(pairs):
+            parameters[f"d{i}"], parameters[f"m{i}"] = day, kg
+        query = _candidates_query(size)
     found_by_key: dict[tuple[Any, ...], set[int]] = {}
-    lateral = session.get_bind().dialect.name == "postgresql"
-    for c in session.execute(_candidates_query(size, lateral), parameters):
+    for c in session.execute(query, parameters):
         found_by_key.setdefault(duplicate_key(c), set()).add(c.shipment_id)
     found = {}
     for index, s in enumerate(items):
@@ -48,44 +52,57 @@ def find_duplicates(
     return found
 
 
+_COLUMNS = (
+    column("shipment_id", Integer),
+    column("event_date", Date),  # read back as dates, as the items hold them
+    column("mass_kg", Integer),
+    column("donor", String),
+    column("recipient", String),
+)
+_SELECTED = "SELECT c.shipment_id, c.event_date, c.mass_kg, c.donor, c.recipient"
+_MATCH = (
+    "c.event_date = wanted.event_date AND c.mass_kg = wanted.mass_kg AND c.shipment_id <> :exclude"
+)
+
+
 @cache
-def _candidates_query(size: int, lateral: bool) -> TextualSelect:
-    """Return the query of current shipments with any of ``size`` (date, mass) pairs, bound as
-    d0, m0, d1, m1, ... (and one shipment left out, ``exclude``).
+def _candidates_query(size: int) -> TextualSelect:
+    """Return SQLite's query of current shipments with any of ``size`` (date, mass) pairs, bound
+    as d0, m0, d1, m1, ... (and one shipment left out, ``exclude``).
 
     Its text depends on ``size`` alone (no value is written into it), so each size is written
     and compiled once, not once a batch (SQLAlchemy compiles a ``values()`` construct again on
     every execution).
     """
     rows = ", ".join(f"(:d{i}, :m{i})" for i in range(size))
-    match = (
-        "c.event_date = wanted.event_date AND c.mass_kg = wanted.mass_kg"
-        " AND c.shipment_id <> :exclude"
-    )
-    joined = (
-        f"CROSS JOIN LATERAL (SELECT * FROM current_shipment c WHERE {match} OFFSET 0) c"
-        if lateral
-        else f"JOIN current_shipment c ON {match}"
-    )
     return (
         text(
             f"WITH wanted (event_date, mass_kg) AS (VALUES {rows})"
-            " SELECT c.shipment_id, c.event_date, c.mass_kg, c.donor, c.recipient"
-            f" FROM wanted {joined}"
+            f" {_SELECTED} FROM wanted JOIN current_shipment c ON {_MATCH}"
         )
         .bindparams(
             *(bindparam(f"d{i}", type_=Date) for i in range(size)),
             *(bindparam(f"m{i}", type_=Integer) for i in range(size)),
             bindparam("exclude", type_=Integer),
         )
-        .columns(
-            column("shipment_id", Integer),
-            column("event_date", Date),  # read back as dates, as the items hold them
-            column("mass_kg", Integer),
-            column("donor", String),
-            column("recipient", String),
-        )
+        .columns(*_COLUMNS)
     )
+
+
+# PostgreSQL's: the pairs as two arrays, so that the text is short and the same for any number of
+# pairs. With a parameter per date and mass, psycopg parsed the text of thousands of placeholders
+# again on every batch of an import (too long for its cache of parsed queries): a fifth of a
+# million-row import on PostgreSQL (bench/RESULTS.md).
+_ARRAY_CANDIDATES = (
+    text(
+        "WITH wanted (event_date, mass_kg) AS"
+        " (SELECT * FROM unnest(CAST(:days AS date[]), CAST(:masses AS integer[])))"
+        f" {_SELECTED} FROM wanted"
+        f" CROSS JOIN LATERAL (SELECT * FROM current_shipment c WHERE {_MATCH} OFFSET 0) c"
+    )
+    .bindparams(bindparam("exclude", type_=Integer))
+    .columns(*_COLUMNS)
+)
 
 
 def duplicate_key(facts: Any) -> tuple[Any, ...]:
