@@ -3,15 +3,16 @@ recipient) is refused unless the editor confirms it; an import refuses its repea
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
-from functools import cache
 from typing import Any
 
-from sqlalchemy import Date, Integer, String, TextualSelect, bindparam, column, text
+from sqlalchemy import Date, Integer, String, bindparam, column, text
 from sqlmodel import Session
 
 from shipments.errors import DuplicateShipment
-from shipments.models import ShipmentCreate
+from shipments.models import CurrentShipment, ShipmentCreate
+from shipments.rows import converter
 
 
 def find_duplicates(
@@ -23,25 +24,27 @@ def find_duplicates(
     whatever the number of items: the current shipments (``current_shipment``, which holds the
     standing revision of each shipment not retracted) with those dates and masses, each pair
     looked up in the (date, mass) index. The pairs are a table the query joins, not an ``IN``
-    list, which SQLite answers by scanning the whole index. On PostgreSQL each pair is a LATERAL
-    lookup behind ``OFFSET 0`` (which keeps the planner from turning it back into a join): an
-    import's own rows are in no statistics until it commits, and the planner, taking the table
-    for small, hash-joined a seq scan of every current shipment in every batch. The cost grows
-    with neither the ledger nor the items.
+    list, which SQLite answers by scanning the whole index; they go as one parameter, a JSON
+    list on SQLite (``json_each``) and two arrays on PostgreSQL (``unnest``), so the query's
+    text is the same for any number of pairs: with a parameter per date and mass, thousands of
+    them were bound one by one, and psycopg parsed the text again, on every batch of an import
+    (bench/RESULTS.md). On PostgreSQL each pair is a LATERAL lookup behind ``OFFSET 0`` (which
+    keeps the planner from turning it back into a join): an import's own rows are in no
+    statistics until it commits, and the planner, taking the table for small, hash-joined a seq
+    scan of every current shipment in every batch. The cost grows with neither the ledger nor
+    the items.
     """
     pairs = sorted({(s.event_date, s.mass_kg) for s in items})
     if not pairs:
         return {}
     parameters: dict[str, Any] = {"exclude": exclude_id or 0}  # no shipment has id 0
     if session.get_bind().dialect.name == "postgresql":
-        query = _ARRAY_CANDIDATES
+        query = _LATERAL_CANDIDATES
         parameters["days"], parameters["masses"] = map(list, zip(*pairs, strict=True))
     else:
-        size = max(16, 1 << (len(pairs) - 1).bit_length())
-        pairs += [(pairs[0][0], 0)] * (size - len(pairs))  # no shipment has no mass
-        for i, (day, kg) in enumerate(pairs):
-            parameters[f"d{i}"], parameters[f"m{i}"] = day, kg
-        query = _candidates_query(size)
+        query = _JOINED_CANDIDATES
+        as_stored = converter(session.connection(), _DAY) or str
+        parameters["pairs"] = json.dumps([[as_stored(day), kg] for day, kg in pairs])
     found_by_key: dict[tuple[Any, ...], set[int]] = {}
     for c in session.execute(query, parameters):
         found_by_key.setdefault(duplicate_key(c), set()).add(c.shipment_id)
@@ -52,6 +55,7 @@ def find_duplicates(
     return found
 
 
+_DAY = CurrentShipment.__table__.c.event_date  # type: ignore[attr-defined]
 _COLUMNS = (
     column("shipment_id", Integer),
     column("event_date", Date),  # read back as dates, as the items hold them
@@ -63,44 +67,25 @@ _SELECTED = "SELECT c.shipment_id, c.event_date, c.mass_kg, c.donor, c.recipient
 _MATCH = (
     "c.event_date = wanted.event_date AND c.mass_kg = wanted.mass_kg AND c.shipment_id <> :exclude"
 )
-
-
-@cache
-def _candidates_query(size: int) -> TextualSelect:
-    """Return SQLite's query of current shipments with any of ``size`` (date, mass) pairs, bound
-    as d0, m0, d1, m1, ... (and one shipment left out, ``exclude``).
-
-    Its text depends on ``size`` alone (no value is written into it), so each size is written
-    and compiled once, not once a batch (SQLAlchemy compiles a ``values()`` construct again on
-    every execution).
-    """
-    rows = ", ".join(f"(:d{i}, :m{i})" for i in range(size))
-    return (
-        text(
-            f"WITH wanted (event_date, mass_kg) AS (VALUES {rows})"
-            f" {_SELECTED} FROM wanted JOIN current_shipment c ON {_MATCH}"
-        )
-        .bindparams(
-            *(bindparam(f"d{i}", type_=Date) for i in range(size)),
-            *(bindparam(f"m{i}", type_=Integer) for i in range(size)),
-            bindparam("exclude", type_=Integer),
-        )
-        .columns(*_COLUMNS)
+_EXCLUDE = bindparam("exclude", type_=Integer)
+# SQLite: the pairs as a JSON list of [day as stored, kilograms].
+_JOINED_CANDIDATES = (
+    text(
+        "WITH wanted (event_date, mass_kg) AS"
+        " (SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(:pairs))"
+        f" {_SELECTED} FROM wanted JOIN current_shipment c ON {_MATCH}"
     )
-
-
-# PostgreSQL's: the pairs as two arrays, so that the text is short and the same for any number of
-# pairs. With a parameter per date and mass, psycopg parsed the text of thousands of placeholders
-# again on every batch of an import (too long for its cache of parsed queries): a fifth of a
-# million-row import on PostgreSQL (bench/RESULTS.md).
-_ARRAY_CANDIDATES = (
+    .bindparams(_EXCLUDE)
+    .columns(*_COLUMNS)
+)
+_LATERAL_CANDIDATES = (
     text(
         "WITH wanted (event_date, mass_kg) AS"
         " (SELECT * FROM unnest(CAST(:days AS date[]), CAST(:masses AS integer[])))"
         f" {_SELECTED} FROM wanted"
         f" CROSS JOIN LATERAL (SELECT * FROM current_shipment c WHERE {_MATCH} OFFSET 0) c"
     )
-    .bindparams(bindparam("exclude", type_=Integer))
+    .bindparams(_EXCLUDE)
     .columns(*_COLUMNS)
 )
 
