@@ -25,7 +25,7 @@ from shipments.db import make_engine
 from shipments.exchange.import_checks import RowsSeen
 from shipments.exchange.import_rows import ImportOptions, convert_rows, scan_file
 from shipments.exchange.imports import import_file
-from shipments.ledger import add_shipment, find_duplicates
+from shipments.ledger import add_shipment, duplicates, find_duplicates
 from shipments.models import ShipmentCreate
 from shipments.rules import clean_name
 from shipments.transaction import run_write
@@ -238,3 +238,23 @@ def test_every_ascii_character_in_a_name_obeys_the_character_rules(code: int):
 def test_names_that_are_not_ascii_are_checked_character_by_character(name: str, rule: str):
     with pytest.raises(ValueError, match=rule):
         clean_name(name)
+
+
+def test_each_pair_is_searched_in_the_date_and_mass_index_not_scanned(seeded_session: Session):
+    """SQLite's plan of the duplicate check: the pairs, then one search of the (date, mass)
+    index each; an ``IN`` list or a join the other way round read the whole index."""
+    connection = seeded_session.connection()
+    if connection.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL's plan depends on the table's size (each pair is LATERAL)")
+    plan = connection.exec_driver_sql(
+        f"EXPLAIN QUERY PLAN {duplicates._JOINED_CANDIDATES.element.text}",
+        {"pairs": '[["2019-05-27", 69000]]', "exclude": 0},
+    ).all()
+    steps = [row[-1] for row in plan]
+    assert any(s.startswith("SCAN json_each") for s in steps), steps
+    assert any(
+        s.startswith(
+            "SEARCH c USING INDEX ix_current_shipment_event_date (event_date=? AND mass_kg=?)"
+        )
+        for s in steps
+    ), steps
