@@ -86,6 +86,9 @@ def test_the_success_links_to_the_new_shipments_history_and_a_correction_stays_o
     expect(page.get_by_role("tab", name="Correct a shipment")).to_have_attribute(
         "aria-selected", "true"
     )
+    # The form starts afresh in the browser too: the box showed 5 beside "Enter the ID of a
+    # current shipment", which read as if the correction had failed.
+    expect(page.get_by_role("spinbutton", name="Shipment ID to correct")).to_have_value("")
     page.get_by_role("link", name="Shipment 5 and its history on the Ledger page").click()
     expect(page.get_by_role("spinbutton", name="Shipment ID (any")).to_have_value("5")
     assert "shipment=5" in page.url

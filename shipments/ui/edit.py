@@ -224,6 +224,7 @@ def _load_for_correction(url: str, shipment_id: int) -> bool:
 
 
 def _correct_form(url: str, editor: str) -> None:
+    forms.start_afresh("fix")  # after a correction the ID box empties in the browser too
     shipment_id = st.number_input(
         "Shipment ID to correct", min_value=1, max_value=2**31 - 1, value=None, step=1, key="fix_id"
     )
