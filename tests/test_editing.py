@@ -181,7 +181,8 @@ def test_an_editor_adds_a_shipment_and_the_overview_total_grows_by_its_tonnage(l
         ({"tonnes": "0"}, "must be greater than 0", "Tonnes"),
         ({"tonnes": "1.2345"}, "at most 3 decimals", "Tonnes"),
         ({"donor": "   "}, "must not be empty", "Donor"),
-        ({"source_url": "ftp://example.org/x"}, "url: must be an http", "Source"),
+        ({"source_url": "ftp://example.org/x"}, "Web address: must be an http", "Source"),
+        ({"source_title": "Report\u202e"}, "Title: must not contain invisible", "Source"),
         ({"donor": "China\u202e"}, "invisible formatting characters", "Donor"),
         ({"cargo": "medicine\u2028line two"}, "must be one line", "Cargo"),
         # A source the ledger holds, given another title and publisher: refused, not dropped.

@@ -55,6 +55,16 @@ def error(form: str, field: str) -> None:
         st.error(plain(message))
 
 
+# A source's fields as the form's inputs name them: a refusal starts with the label the editor
+# sees (it said "url:" above an address box labelled "its web address").
+_SOURCE_LABELS = {
+    "url": "Web address",
+    "title": "Title",
+    "publisher": "Publisher",
+    "kind": "Kind",
+}
+
+
 def problems_by_field(exc: InvalidInput) -> dict[str, str]:
     """Return a refusal's messages by the form field that shows them."""
     found: dict[str, str] = {}
@@ -62,7 +72,7 @@ def problems_by_field(exc: InvalidInput) -> dict[str, str]:
         head, _, rest = problem.field.partition(".")
         if head in ("sources", "add_sources"):
             leaf = rest.partition(".")[2] or head
-            found.setdefault("sources", f"{leaf}: {problem.rule}")
+            found.setdefault("sources", f"{_SOURCE_LABELS.get(leaf, leaf)}: {problem.rule}")
         elif head in (
             *FACTS,
             "tonnes",
