@@ -250,6 +250,8 @@ def test_downloads_page_links_to_the_data_urls_of_the_view(database_url: str, mo
     assert ("Claim reviews (JSON-LD)", "/data/claimreview.jsonld") in links
     assert len(links) == 24
     assert [c.value for c in app.code] == [url for _, url in links]
+    # Each address wraps in its column: cut at the edge, it could not be read before copying.
+    assert all(c.proto.wrap_lines for c in app.code)
     assert not app.get("download_button")
 
 

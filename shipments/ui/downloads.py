@@ -103,7 +103,8 @@ def downloads(url: str, current: view.View) -> None:
                 link = root + _with(data_url(f"{what}.{suffix}", asked), extra)
                 key = f"download_{what}_{suffix}" + ("_" + extra.split("=")[0] if extra else "")
                 column.link_button(f"{title} ({kind})", link, key=key)
-                column.code(link, language=None)
+                # Wrapped: cut at the column's edge, an address could not be read before copying.
+                column.code(link, language=None, wrap_lines=True)
 
 
 def _snapshot_link() -> None:
