@@ -115,7 +115,7 @@ def test_every_command_names_a_handler_that_exists(command: Command) -> None:
 
 
 _COLLECTIONS_PROBE = """
-import gc, json, sys
+import gc, json, sys, weakref
 from shipments.cli import main
 during_import = []  # generations collected while the library was being imported
 def noticed(phase, info):
@@ -125,10 +125,18 @@ def noticed(phase, info):
     if phase == "start" and importing:
         during_import.append(info["generation"])
 gc.callbacks.append(noticed)
+class Garbage:
+    pass
+cycle = Garbage()
+cycle.itself = cycle  # garbage of before the command: collected, not frozen for good
+left = weakref.ref(cycle)
+gc.collect()  # old by then: only a full collection would free it
+del cycle
 main(sys.argv[1:])
 frozen = gc.get_freeze_count()
 main(sys.argv[1:])
-print(json.dumps([during_import, gc.isenabled(), frozen, gc.get_freeze_count()]))
+gc.collect()
+print(json.dumps([during_import, gc.isenabled(), frozen, gc.get_freeze_count(), left() is None]))
 """
 
 
@@ -137,7 +145,8 @@ def test_a_command_imports_the_library_uncollected_then_sets_its_objects_aside(
 ) -> None:
     """The collector pauses while the library is imported (it walked those objects again and
     again, about 0.1 s of every command's start), runs again after, and skips them from then on;
-    a second command in the same process freezes nothing more."""
+    garbage made before is freed, not frozen; a second command in the same process freezes
+    nothing more."""
     url = f"sqlite:///{tmp_path / 'ledger.db'}"
     done = subprocess.run(
         [sys.executable, "-c", _COLLECTIONS_PROBE, "--database-url", url, "list"],
@@ -147,8 +156,9 @@ def test_a_command_imports_the_library_uncollected_then_sets_its_objects_aside(
         timeout=120,
         check=True,
     )
-    during_import, enabled, frozen, frozen_later = json.loads(done.stdout.splitlines()[-1])
+    during_import, enabled, frozen, frozen_later, freed = json.loads(done.stdout.splitlines()[-1])
     assert during_import == []
     assert enabled is True
-    assert frozen > 100_000  # SQLAlchemy's, SQLModel's and the models' objects
+    assert frozen > 50_000  # SQLAlchemy's, SQLModel's and the models' objects (70,000 in 2026)
     assert frozen_later == frozen
+    assert freed is True
