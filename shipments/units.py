@@ -181,7 +181,7 @@ def quantity_to_kg(
 
 # Room for the product of any quantity of up to 50 digits and any factor above, with rounding
 # trapped: an import multiplies on every line, and a context made for each product (as below)
-# was a tenth of a million-row import's time. A product that needs more digits is made below.
+# was a tenth of an import's time on PostgreSQL (py-spy). A product of more digits is made below.
 _WIDE = Context(
     prec=64,
     Emax=MAX_EMAX,

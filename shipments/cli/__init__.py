@@ -38,11 +38,11 @@ def _uncollected_imports() -> Iterator[None]:
     Importing SQLAlchemy, SQLModel and the models makes hundreds of thousands of objects that live
     as long as the process, and the collector walked them all again and again while they were
     being made (about 0.1 s of a command's start). Frozen (``gc.freeze``) once imported, they
-    are not walked by the collections the command's own work triggers either. The garbage of
-    before is collected first (a few milliseconds in a command), or it would be frozen with them
-    and never freed: a process that calls ``main`` as a library (the tests) holds more than a
-    command does when it first gets here. Only the first import does this: a process that calls
-    ``main`` again freezes nothing more.
+    are not walked by the collections the command's own work triggers either. The garbage
+    already in the process is collected first (a few milliseconds in a command), or it would be
+    frozen with them and never freed: a process that calls ``main`` as a library (the tests)
+    holds more of it than a command does when it first gets here. Only the first import does
+    this: a process that calls ``main`` again freezes nothing more.
     """
     if "shipments.cli.running" in sys.modules:
         yield
