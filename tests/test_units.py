@@ -32,6 +32,14 @@ def test_a_product_has_every_digit_of_both_numbers_short_or_long(factor: Decimal
             assert product.as_tuple() == exactly(number, factor).as_tuple(), number
 
 
+@pytest.mark.parametrize("zeros", [60, 70, 200])
+def test_a_long_product_ending_in_zeros_keeps_every_digit(zeros: int) -> None:
+    """Past 64 digits, dropping zeros changes no value, only the digits kept: it falls back too."""
+    number = Decimal("7" + "0" * zeros)
+    for factor in sorted(set(MASS_UNITS.values())):
+        assert _exact_product(number, factor).as_tuple() == exactly(number, factor).as_tuple()
+
+
 # Pounds and tons are rounded to the kilogram, and an import says so; tonnes and kilograms never.
 @pytest.mark.parametrize(
     ("unit", "rule"),
